@@ -1,0 +1,112 @@
+/// A batch encoded by the appending task, ready for the writer to stamp its base offset.
+///
+/// Encoding and compression happen on the caller's task, so that several appenders
+/// compress in parallel and the single writer per partition only copies bytes.
+public struct EncodedBatch: Sendable {
+    /// The whole batch, base offset 0, CRC filled in (the base offset is outside the CRC).
+    public var bytes: [UInt8]
+    /// How many records it holds.
+    public var recordCount: Int
+    /// The first record's timestamp.
+    public var baseTimestamp: Int64
+    /// The largest timestamp in the batch.
+    public var maxTimestamp: Int64
+    /// The idempotent producer's stamp, if any.
+    public var producer: ProducerStamp?
+
+    /// Encodes records as one Kafka v2 batch.
+    ///
+    /// - Parameters:
+    ///   - records: at least one record.
+    ///   - codec: the compression for the records section.
+    ///   - producer: the idempotent producer's stamp, or `nil` (id, epoch and sequence -1).
+    ///   - now: the timestamp, in ms, given to records that have none.
+    /// - Throws: ``LogError/Code/invalidArgument`` for an empty batch or over `Int32.max` records.
+    public init(records: [Record], codec: CompressionCodec, producer: ProducerStamp? = nil, now: Int64) throws(LogError) {
+        guard !records.isEmpty else { throw LogError(.invalidArgument, "a batch needs at least one record.") }
+        guard records.count < Int(Int32.max) else { throw LogError(.invalidArgument, "a batch holds at most \(Int32.max) records.") }
+        let baseTimestamp = records[0].timestamp ?? now
+        var maxTimestamp = baseTimestamp
+        var body = ByteWriter(capacity: Self.estimatedBodySize(records))
+        for (i, record) in records.enumerated() {
+            let ts = record.timestamp ?? now
+            if ts > maxTimestamp { maxTimestamp = ts }
+            Self.encodeRecord(record, offsetDelta: Int64(i), timestampDelta: ts - baseTimestamp, into: &body)
+        }
+
+        var w = ByteWriter(capacity: RecordBatchHeader.size + body.count)
+        w.write(bigEndian: Int64(0))              // baseOffset, stamped by the writer
+        w.write(bigEndian: Int32(0))              // batchLength, set below
+        w.write(bigEndian: Int32(0))              // partitionLeaderEpoch
+        w.write(UInt8(bitPattern: RecordBatchHeader.magic))
+        w.write(bigEndian: UInt32(0))             // crc, set below
+        w.write(bigEndian: Int16(codec.rawValue)) // attributes: codec, CreateTime, not transactional
+        w.write(bigEndian: Int32(records.count - 1))
+        w.write(bigEndian: baseTimestamp)
+        w.write(bigEndian: maxTimestamp)
+        w.write(bigEndian: producer?.producerID ?? -1)
+        w.write(bigEndian: producer?.epoch ?? -1)
+        w.write(bigEndian: producer?.baseSequence ?? -1)
+        w.write(bigEndian: Int32(records.count))
+        if codec == .none {
+            w.write(body.bytes)
+        } else {
+            try body.bytes.withUnsafeBytes { raw throws(LogError) in
+                try Compression.compress(raw, codec: codec, into: &w.bytes)
+            }
+        }
+        w.set(bigEndian: Int32(w.count - RecordBatchHeader.logOverhead), at: 8)
+        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[RecordBatchHeader.crcStart...])) }
+        w.set(bigEndian: crc, at: RecordBatchHeader.crcOffset)
+
+        self.bytes = w.bytes
+        self.recordCount = records.count
+        self.baseTimestamp = baseTimestamp
+        self.maxTimestamp = maxTimestamp
+        self.producer = producer
+    }
+
+    static func estimatedBodySize(_ records: [Record]) -> Int {
+        var n = 0
+        for r in records {
+            n += 24 + (r.key?.count ?? 0) + (r.value?.count ?? 0)
+            for h in r.headers { n += 10 + h.name.utf8.count + h.value.count }
+        }
+        return n
+    }
+
+    static func encodeRecord(_ record: Record, offsetDelta: Int64, timestampDelta: Int64, into w: inout ByteWriter) {
+        // length is a varint of everything after it; compute it first to write it once.
+        var length = 1 + varintSize(timestampDelta) + varintSize(offsetDelta)
+        if let key = record.key { length += varintSize(Int64(key.count)) + key.count } else { length += 1 }
+        if let value = record.value { length += varintSize(Int64(value.count)) + value.count } else { length += 1 }
+        length += varintSize(Int64(record.headers.count))
+        for h in record.headers {
+            let n = h.name.utf8.count
+            length += varintSize(Int64(n)) + n + varintSize(Int64(h.value.count)) + h.value.count
+        }
+        w.writeVarint(Int64(length))
+        w.write(UInt8(0)) // record attributes: unused
+        w.writeVarint(timestampDelta)
+        w.writeVarint(offsetDelta)
+        if let key = record.key {
+            w.writeVarint(Int64(key.count))
+            w.write(key)
+        } else {
+            w.writeVarint(-1)
+        }
+        if let value = record.value {
+            w.writeVarint(Int64(value.count))
+            w.write(value)
+        } else {
+            w.writeVarint(-1)
+        }
+        w.writeVarint(Int64(record.headers.count))
+        for h in record.headers {
+            w.writeVarint(Int64(h.name.utf8.count))
+            w.bytes.append(contentsOf: h.name.utf8)
+            w.writeVarint(Int64(h.value.count))
+            w.write(h.value)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+/// How a batch is compressed on disk (Kafka's codec ids in the batch attributes).
+public enum CompressionCodec: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Stored as is (codec 0).
+    case none = 0
+    /// LZ4 frame format (codec 3), through the system's liblz4.
+    case lz4 = 3
+    /// Zstandard (codec 4), through the system's libzstd.
+    case zstd = 4
+
+    /// The name used in configuration and JSON: `none`, `lz4`, `zstd`.
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .lz4: "lz4"
+        case .zstd: "zstd"
+        }
+    }
+
+    /// Parses `none`, `lz4` or `zstd`.
+    public init?(name: String) {
+        switch name {
+        case "none": self = .none
+        case "lz4": self = .lz4
+        case "zstd": self = .zstd
+        default: return nil
+        }
+    }
+}
+
+/// When an append is acknowledged relative to stable storage.
+public enum Durability: Hashable, Sendable, CustomStringConvertible {
+    /// The append returns after `fdatasync(2)`; concurrent appenders share one sync (group commit).
+    case fsync
+    /// A background sync runs every so many milliseconds; appends return once written.
+    case interval(milliseconds: Int)
+    /// The operating system decides when data reaches the disk.
+    case none
+
+    /// `fsync`, `interval` or `none`.
+    public var name: String {
+        switch self {
+        case .fsync: "fsync"
+        case .interval: "interval"
+        case .none: "none"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .interval(let ms): "interval(\(ms)ms)"
+        default: name
+        }
+    }
+}
+
+/// What the cleaner does with old data.
+public struct CleanupPolicy: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Delete whole closed segments past the retention limits.
+    public static let delete = CleanupPolicy(rawValue: 1)
+    /// Keep only the latest record per key in closed segments.
+    public static let compact = CleanupPolicy(rawValue: 2)
+
+    /// `delete`, `compact` or `compact,delete`.
+    public var description: String {
+        switch (contains(.compact), contains(.delete)) {
+        case (true, true): "compact,delete"
+        case (true, false): "compact"
+        default: "delete"
+        }
+    }
+
+    /// Parses `delete`, `compact`, `compact,delete` (or `delete,compact`).
+    public init?(name: String) {
+        switch name {
+        case "delete": self = .delete
+        case "compact": self = .compact
+        case "compact,delete", "delete,compact": self = [.compact, .delete]
+        default: return nil
+        }
+    }
+}
+
+/// A topic's settings. Every field has Kafka's meaning and a safe default.
+public struct TopicConfiguration: Hashable, Sendable {
+    /// How many partitions the topic has (fixed at creation).
+    public var partitions: Int = 1
+    /// The codec each batch is compressed with.
+    public var compression: CompressionCodec = .none
+    /// When appends are acknowledged; `fsync` by default.
+    public var durability: Durability = .fsync
+    /// Retention, compaction or both.
+    public var cleanupPolicy: CleanupPolicy = .delete
+    /// Closed segments whose newest record is older than this are deleted; -1 keeps forever.
+    public var retentionMs: Int64 = -1
+    /// Closed segments are deleted, oldest first, while the partition is larger than this; -1 for no limit.
+    public var retentionBytes: Int64 = -1
+    /// The active segment rolls once it would grow past this many bytes.
+    public var segmentBytes: Int64 = 1 << 30
+    /// The active segment rolls once its first record is older than this.
+    public var segmentMs: Int64 = 7 * 24 * 3_600_000
+    /// An offset-index and time-index entry is written every this many bytes of log.
+    public var indexIntervalBytes: Int = 4096
+    /// How long tombstones survive compaction, so consumers can see them.
+    public var deleteRetentionMs: Int64 = 24 * 3_600_000
+    /// Records younger than this are not compacted.
+    public var minCompactionLagMs: Int64 = 0
+    /// A superseded record stays at most this long before the cleaner must run.
+    public var maxCompactionLagMs: Int64 = .max
+    /// The cleaner compacts a partition once this fraction of its closed log is dirty.
+    public var minCleanableDirtyRatio: Double = 0.5
+    /// The largest batch, in bytes, one append may write.
+    public var maxBatchBytes: Int = 16 << 20
+    /// Internal topics (consumer offsets) refuse client writes and are hidden from listings.
+    public var isInternal: Bool = false
+
+    /// The defaults: one partition, no compression, `fsync` durability, delete policy, no retention limit.
+    public init() {}
+
+    /// Makes a configuration, leaving every setting not given at its default.
+    public init(
+        partitions: Int = 1,
+        compression: CompressionCodec = .none,
+        durability: Durability = .fsync,
+        cleanupPolicy: CleanupPolicy = .delete,
+        retentionMs: Int64 = -1,
+        retentionBytes: Int64 = -1,
+        segmentBytes: Int64 = 1 << 30
+    ) {
+        self.partitions = partitions
+        self.compression = compression
+        self.durability = durability
+        self.cleanupPolicy = cleanupPolicy
+        self.retentionMs = retentionMs
+        self.retentionBytes = retentionBytes
+        self.segmentBytes = segmentBytes
+    }
+
+    /// Checks every setting's range; throws ``LogError/Code/invalidArgument`` naming the first bad one.
+    public func validate() throws(LogError) {
+        func fail(_ m: String) -> LogError { LogError(.invalidArgument, m) }
+        guard (1...10_000).contains(partitions) else { throw fail("partitions must be between 1 and 10000, got \(partitions).") }
+        guard retentionMs >= -1 else { throw fail("retention_ms must be -1 or more, got \(retentionMs).") }
+        guard retentionBytes >= -1 else { throw fail("retention_bytes must be -1 or more, got \(retentionBytes).") }
+        guard segmentBytes >= 1024 && segmentBytes <= Int64(Int32.max) else {
+            throw fail("segment_bytes must be between 1024 and \(Int32.max), got \(segmentBytes).")
+        }
+        guard segmentMs > 0 else { throw fail("segment_ms must be positive, got \(segmentMs).") }
+        guard indexIntervalBytes > 0 else { throw fail("index_interval_bytes must be positive.") }
+        guard deleteRetentionMs >= 0 else { throw fail("delete_retention_ms must be 0 or more.") }
+        guard minCompactionLagMs >= 0, maxCompactionLagMs >= minCompactionLagMs else {
+            throw fail("compaction lags must satisfy 0 <= min_compaction_lag_ms <= max_compaction_lag_ms.")
+        }
+        guard minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1 else {
+            throw fail("min_cleanable_dirty_ratio must be between 0 and 1.")
+        }
+        if case .interval(let ms) = durability, ms <= 0 { throw fail("the durability interval must be positive.") }
+        guard maxBatchBytes > 0 else { throw fail("max_batch_bytes must be positive.") }
+        guard !cleanupPolicy.isEmpty else { throw fail("cleanup_policy must be delete, compact or compact,delete.") }
+    }
+}
