@@ -78,12 +78,17 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The underlying error, such as an ``Errno``, when there is one.
     public var cause: (any Error)?
+    /// The offsets the error concerns: for ``Code/offsetOutOfRange`` the partition's
+    /// `start ..< end`; for ``Code/corruptData`` the unreadable offsets, so a reader can
+    /// resume at `range.end`.
+    public var range: OffsetRange?
 
     /// Makes an error from its parts.
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, range: OffsetRange? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.range = range
     }
 
     public var description: String { "\(code): \(message)" }

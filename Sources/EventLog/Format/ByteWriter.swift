@@ -51,3 +51,13 @@ func varintSize(_ value: Int64) -> Int {
     }
     return n
 }
+
+/// Runs `body` over an array's bytes, keeping the typed `LogError` (the standard library's
+/// `withUnsafeBytes` rethrows untyped).
+@inlinable
+func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
+    let result: Result<R, LogError> = array.withUnsafeBytes { raw in
+        do throws(LogError) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}

@@ -51,9 +51,9 @@ public struct EncodedBatch: Sendable {
         if codec == .none {
             w.write(body.bytes)
         } else {
-            try body.bytes.withUnsafeBytes { raw throws(LogError) in
-                try Compression.compress(raw, codec: codec, into: &w.bytes)
-            }
+            var out = w.bytes
+            try withBytes(body.bytes) { raw throws(LogError) in try Compression.compress(raw, codec: codec, into: &out) }
+            w.bytes = out
         }
         w.set(bigEndian: Int32(w.count - RecordBatchHeader.logOverhead), at: 8)
         let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[RecordBatchHeader.crcStart...])) }

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The text of an `errno` value.
+func errorString(_ code: Int32) -> String {
+    guard let s = strerror(code) else { return "error \(code)" }
+    return String(cString: s)
+}
+
+/// Maps a failed call to a ``LogError``: `ENOSPC`/`EDQUOT` to ``LogError/Code/diskFull``.
+func ioError(_ call: String, _ code: Int32, path: String) -> LogError {
+    let errno = Errno(call, code)
+    if code == ENOSPC || code == EDQUOT {
+        return LogError(.diskFull, "the disk is full: \(call) on \(path) failed (\(errorString(code))).", cause: errno)
+    }
+    return LogError(.ioError, "\(call) on \(path) failed: \(errorString(code)).", cause: errno)
+}
+
+/// An open file, used with positional I/O only (`pread(2)`, `pwrite(2)`), so one handle is
+/// shared by the writer and any number of readers without a shared file position.
+///
+/// The descriptor closes when the last reference goes: a reader that still holds a segment
+/// deleted by retention or replaced by compaction keeps reading the unlinked file safely.
+final class FileHandle: Sendable {
+    let fd: Int32
+    let path: String
+    let faults: FaultInjector?
+
+    private init(fd: Int32, path: String, faults: FaultInjector?) {
+        self.fd = fd
+        self.path = path
+        self.faults = faults
+    }
+
+    deinit { _ = Glibc.close(fd) }
+
+    /// Opens `path`; `create` makes it when missing; `readOnly` never writes.
+    static func open(_ path: String, create: Bool = false, readOnly: Bool = false, faults: FaultInjector? = nil) throws(LogError) -> FileHandle {
+        if let fault = faults?.check(.open, path: path) { throw ioError("open", fault.errno, path: path) }
+        var flags = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC
+        if create { flags |= O_CREAT }
+        let fd = Glibc.open(path, flags, 0o644)
+        guard fd >= 0 else { throw ioError("open", errno, path: path) }
+        return FileHandle(fd: fd, path: path, faults: faults)
+    }
+
+    /// The file's size from `fstat(2)`.
+    func size() throws(LogError) -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ioError("fstat", errno, path: path) }
+        return Int64(st.st_size)
+    }
+
+    /// Writes all of `bytes` at `offset`, retrying short writes; throws on the first failure.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(LogError) {
+        var done = 0
+        if let fault = faults?.check(.pwrite, path: path) {
+            if fault.partialBytes > 0, let base = bytes.baseAddress {
+                _ = pwrite(fd, base, min(fault.partialBytes, bytes.count), off_t(offset))
+            }
+            throw ioError("pwrite", fault.errno, path: path)
+        }
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("pwrite", errno, path: path)
+            }
+            if n == 0 { throw ioError("pwrite", ENOSPC, path: path) }
+            done += n
+        }
+    }
+
+    /// Writes an array at `offset`.
+    func write(_ bytes: [UInt8], at offset: Int64) throws(LogError) {
+        try withBytes(bytes) { raw throws(LogError) in try write(raw, at: offset) }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (short only at end of file).
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(LogError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("pread", errno, path: path)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Reads up to `count` bytes at `offset` into a new array (shorter at end of file).
+    func read(count: Int, at offset: Int64) throws(LogError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var failure: LogError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(LogError) {
+                initialized = try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Flushes the file's data to stable storage with `fdatasync(2)`.
+    func sync() throws(LogError) {
+        if let fault = faults?.check(.fdatasync, path: path) { throw ioError("fdatasync", fault.errno, path: path) }
+        guard fdatasync(fd) == 0 else { throw ioError("fdatasync", errno, path: path) }
+    }
+
+    /// Cuts the file to `size` bytes with `ftruncate(2)`.
+    func truncate(to size: Int64) throws(LogError) {
+        if let fault = faults?.check(.ftruncate, path: path) { throw ioError("ftruncate", fault.errno, path: path) }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw ioError("ftruncate", errno, path: path) }
+    }
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Directory and file operations outside the hot path, without Foundation.
+enum FileSystem {
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Makes `path` and any missing parents.
+    static func createDirectory(_ path: String) throws(LogError) {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if !isDirectory(prefix) {
+                if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                    throw ioError("mkdir", errno, path: prefix)
+                }
+            }
+            prefix += "/"
+        }
+    }
+
+    /// The names in a directory, without `.` and `..`.
+    static func list(_ path: String) throws(LogError) -> [String] {
+        guard let dir = opendir(path) else { throw ioError("opendir", errno, path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func remove(_ path: String) throws(LogError) {
+        if unlink(path) != 0 && errno != ENOENT { throw ioError("unlink", errno, path: path) }
+    }
+
+    /// Removes a directory tree (no symlinks followed).
+    static func removeTree(_ path: String) throws(LogError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in try list(path) { try removeTree(path + "/" + name) }
+            if rmdir(path) != 0 && errno != ENOENT { throw ioError("rmdir", errno, path: path) }
+        } else {
+            try remove(path)
+        }
+    }
+
+    static func rename(_ from: String, _ to: String) throws(LogError) {
+        if Glibc.rename(from, to) != 0 { throw ioError("rename", errno, path: from) }
+    }
+
+    /// Syncs a directory so that creations, renames and removals in it are durable.
+    static func syncDirectory(_ path: String) throws(LogError) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open", errno, path: path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw ioError("fsync", errno, path: path) }
+    }
+
+    /// Writes a small file atomically: temporary file, `fdatasync`, rename, directory sync.
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], directory: String, faults: FaultInjector? = nil) throws(LogError) {
+        let tmp = path + ".tmp"
+        let file = try FileHandle.open(tmp, create: true, faults: faults)
+        try file.truncate(to: 0)
+        try file.write(bytes, at: 0)
+        try file.sync()
+        try rename(tmp, path)
+        try syncDirectory(directory)
+    }
+
+    /// Reads a whole small file, or `nil` when it does not exist.
+    static func readFile(_ path: String) throws(LogError) -> [UInt8]? {
+        guard exists(path) else { return nil }
+        let file = try FileHandle.open(path, readOnly: true)
+        return try file.read(count: Int(try file.size()), at: 0)
+    }
+
+    /// The current time in milliseconds since the Unix epoch.
+    static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// A monotonic clock in nanoseconds.
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A small pool of dedicated threads for blocking file I/O.
+///
+/// Writes, syncs and reads run here, never on the cooperative pool or an event loop: an
+/// `fdatasync(2)` can block for milliseconds. Jobs run in submission order per thread; a
+/// partition's writer is one job at a time (the partition guarantees that), so threads
+/// are shared by all partitions.
+final class IOExecutor: @unchecked Sendable {
+    // @unchecked: every field is guarded by `mutex`/`condition`, which are pthread objects
+    // allocated once and freed in deinit.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private var jobs: [() -> Void] = []
+    private var head = 0
+    private var stopping = false
+    private var threads: [pthread_t] = []
+    private var running = 0
+
+    /// Starts `threadCount` threads.
+    init(threadCount: Int, name: String = "eventlog-io") {
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        for i in 0..<max(1, threadCount) {
+            let box = Unmanaged.passRetained(ThreadStart(executor: self, name: "\(name)-\(i)"))
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
+                start.run()
+                return nil
+            }, box.toOpaque())
+            precondition(rc == 0, "pthread_create failed: \(rc)")
+            threads.append(thread)
+        }
+    }
+
+    private final class ThreadStart {
+        let executor: IOExecutor
+        let name: String
+        init(executor: IOExecutor, name: String) {
+            self.executor = executor
+            self.name = name
+        }
+        func run() {
+            executor.workerLoop()
+        }
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Queues `job` to run on one of the pool's threads.
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        pthread_mutex_lock(mutex)
+        jobs.append(job)
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Runs `body` on the pool and returns its result to the awaiting task.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            submit {
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// Finishes queued jobs, then stops and joins every thread.
+    func shutdown() {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_broadcast(condition)
+        let toJoin = threads
+        threads = []
+        pthread_mutex_unlock(mutex)
+        for t in toJoin { pthread_join(t, nil) }
+    }
+
+    private func workerLoop() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while head == jobs.count && !stopping {
+                pthread_cond_wait(condition, mutex)
+            }
+            if head == jobs.count && stopping {
+                pthread_mutex_unlock(mutex)
+                return
+            }
+            let job = jobs[head]
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            pthread_mutex_unlock(mutex)
+            job()
+        }
+    }
+}

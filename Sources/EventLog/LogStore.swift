@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import Logging
+import Synchronization
+
+/// A data directory of topics: the entry point of the library.
+///
+/// ```swift
+/// let store = try await LogStore.open(at: "/var/lib/app/log", logger: logger)
+/// let (orders, _) = try await store.createTopic("orders", configuration: TopicConfiguration(partitions: 3))
+/// let offsets = try await orders.partitions[0].append([Record(key: "order-17", value: Array("placed".utf8))])
+/// for try await record in orders.partitions[0].records(from: .earliest) { … }
+/// try await store.close()
+/// ```
+///
+/// Layout: `<dir>/.lock` (held with `flock(2)` while open), `<dir>/.clean-shutdown` (present
+/// only between a clean close and the next open), `<dir>/topics/<topic>/topic.conf` and
+/// `<dir>/topics/<topic>/<partition>/<segments>`. See Docs/FORMAT.md.
+public final class LogStore: Sendable {
+    /// How a store runs.
+    public struct Options: Sendable {
+        /// The settings of topics created without any (such as by the server's auto-creation).
+        public var defaultTopicConfiguration = TopicConfiguration()
+        /// Threads for blocking file I/O, shared by every partition's writer and readers.
+        public var ioThreads = 4
+        /// How often the background flusher runs (interval durability, recovery checkpoints).
+        public var flushTickMilliseconds = 100
+        /// Fault injection for tests.
+        package var faults: FaultInjector?
+        /// The wall clock, replaceable in tests.
+        var clock = Partition.Clock()
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The data directory.
+    public let directory: String
+    let options: Options
+    let logger: Logger
+    let executor: IOExecutor
+    private let lockFD: Int32
+    private let state: Mutex<StoreState>
+    private let flusher: Mutex<PeriodicThread?> = Mutex(nil)
+    /// Whether the last shutdown was clean (no recovery scan was needed).
+    public let openedAfterCleanShutdown: Bool
+
+    struct StoreState: Sendable {
+        var topics: [String: Topic] = [:]
+        var closed = false
+        var creating: Set<String> = []
+    }
+
+    static let cleanMarker = ".clean-shutdown"
+    var topicsDirectory: String { directory + "/topics" }
+
+    private init(directory: String, options: Options, logger: Logger, lockFD: Int32, clean: Bool) {
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        self.lockFD = lockFD
+        self.openedAfterCleanShutdown = clean
+        self.executor = IOExecutor(threadCount: options.ioThreads)
+        self.state = Mutex(StoreState())
+    }
+
+    /// Opens (creating when missing) a data directory and every topic in it.
+    ///
+    /// Takes an exclusive `flock(2)` on `<dir>/.lock`: a second opener, in this process or
+    /// another, fails with ``LogError/Code/locked``. After a clean close nothing is scanned;
+    /// after a crash each partition recovers from its checkpoint (see ``Partition``).
+    public static func open(at directory: String, options: Options = Options(), logger: Logger) async throws -> LogStore {
+        let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        try FileSystem.createDirectory(directory + "/topics")
+        let lockPath = directory + "/.lock"
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ioError("open", errno, path: lockPath) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            Glibc.close(fd)
+            if code == EWOULDBLOCK {
+                throw LogError(.locked, "the data directory \(directory) is locked by another process (\(lockPath)); only one may open it.")
+            }
+            throw ioError("flock", code, path: lockPath)
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+
+        let markerPath = directory + "/" + cleanMarker
+        let clean = FileSystem.exists(markerPath)
+        let store = LogStore(directory: directory, options: options, logger: logger, lockFD: fd, clean: clean)
+        do {
+            try await store.executor.run {
+                try store.loadTopics(cleanShutdown: clean)
+                // From here on a crash is unclean again.
+                try FileSystem.remove(markerPath)
+                try FileSystem.syncDirectory(directory)
+            }
+        } catch {
+            store.executor.shutdown()
+            Glibc.close(fd)
+            throw error
+        }
+        store.startFlusher()
+        logger.info("opened data directory", metadata: [
+            "directory": "\(directory)", "clean": "\(clean)", "topics": "\(store.state.withLock { $0.topics.count })",
+        ])
+        return store
+    }
+
+    private func loadTopics(cleanShutdown: Bool) throws {
+        for name in try FileSystem.list(topicsDirectory) {
+            let dir = topicsDirectory + "/" + name
+            guard FileSystem.isDirectory(dir), (try? Self.validateTopicName(name)) != nil else { continue }
+            guard let bytes = try FileSystem.readFile(dir + "/topic.conf") else {
+                logger.warning("ignoring a topic directory without topic.conf", metadata: ["path": "\(dir)"])
+                continue
+            }
+            let configuration = try TopicConfiguration(file: bytes, path: dir + "/topic.conf")
+            let topic = try openTopic(name: name, configuration: configuration, cleanShutdown: cleanShutdown)
+            state.withLock { $0.topics[name] = topic }
+        }
+    }
+
+    private func openTopic(name: String, configuration: TopicConfiguration, cleanShutdown: Bool) throws -> Topic {
+        let dir = topicsDirectory + "/" + name
+        var partitions: [Partition] = []
+        for i in 0..<configuration.partitions {
+            partitions.append(try Partition.open(
+                topicName: name, index: i, directory: dir + "/" + String(i), configuration: configuration,
+                executor: executor, logger: logger, faults: options.faults, clock: options.clock, cleanShutdown: cleanShutdown))
+        }
+        return Topic(name: name, configuration: configuration, partitions: partitions, directory: dir)
+    }
+
+    private func startFlusher() {
+        let thread = PeriodicThread(intervalMs: options.flushTickMilliseconds) { [weak self] in
+            self?.flushTick()
+        }
+        flusher.withLock { $0 = thread }
+    }
+
+    /// Syncs partitions whose interval came due and writes moved recovery checkpoints.
+    private func flushTick() {
+        let topics = state.withLock { Array($0.topics.values) }
+        let now = options.clock.now()
+        for topic in topics {
+            for p in topic.partitions {
+                do {
+                    if p.syncDue(now: now) { try p.syncNow() }
+                    try p.writeCheckpointIfChanged()
+                } catch {
+                    logger.error("background sync failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    // MARK: Topics
+
+    /// Checks a topic name: 1 to 249 characters of `[A-Za-z0-9._-]`, not `.` or `..`.
+    public static func validateTopicName(_ name: String) throws(LogError) {
+        let ok = !name.isEmpty && name.utf8.count <= 249 && name != "." && name != ".."
+            && name.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d
+            }
+        guard ok else {
+            throw LogError(.invalidTopicName, "a topic name must be 1 to 249 characters of A-Z, a-z, 0-9, '.', '_' and '-', and not '.' or '..'.")
+        }
+    }
+
+    /// The topic named `name`, or `nil`.
+    public func topic(named name: String) -> Topic? {
+        state.withLock { $0.topics[name] }
+    }
+
+    /// Every topic, sorted by name; internal ones only when asked.
+    public func topics(includeInternal: Bool = false) -> [Topic] {
+        state.withLock { s in s.topics.values.filter { includeInternal || !$0.configuration.isInternal } }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// Creates a topic, or returns the existing one of that name unchanged.
+    ///
+    /// - Returns: the topic, and whether this call created it. When it existed, compare its
+    ///   ``Topic/configuration`` with yours to detect a conflict.
+    /// - Throws: ``LogError/Code/invalidTopicName``, ``LogError/Code/invalidArgument`` for a bad
+    ///   setting, ``LogError/Code/closed``, or an I/O error.
+    public func createTopic(_ name: String, configuration: TopicConfiguration) async throws -> (topic: Topic, created: Bool) {
+        try Self.validateTopicName(name)
+        try configuration.validate()
+        while true {
+            let existing = try state.withLock { s throws(LogError) -> Topic?? in
+                if s.closed { throw LogError(.closed, "the store at \(directory) is closed.") }
+                if let t = s.topics[name] { return .some(t) }
+                if s.creating.contains(name) { return .none }
+                s.creating.insert(name)
+                return .some(nil)
+            }
+            switch existing {
+            case .some(.some(let topic)): return (topic, false)
+            case .none: await Task.yield(); continue // another task is creating it right now
+            case .some(.none): break
+            }
+            break
+        }
+        defer { _ = state.withLock { $0.creating.remove(name) } }
+        let topic = try await executor.run { () throws -> Topic in
+            let dir = self.topicsDirectory + "/" + name
+            try FileSystem.createDirectory(dir)
+            try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir, faults: self.options.faults)
+            try FileSystem.syncDirectory(self.topicsDirectory)
+            return try self.openTopic(name: name, configuration: configuration, cleanShutdown: false)
+        }
+        state.withLock { $0.topics[name] = topic }
+        logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(configuration.partitions)"])
+        return (topic, true)
+    }
+
+    /// The topic named `name`, created with `configuration` (or the store's defaults) when missing.
+    public func topic(_ name: String, _ configuration: TopicConfiguration? = nil) async throws -> Topic {
+        if let t = topic(named: name) { return t }
+        return try await createTopic(name, configuration: configuration ?? options.defaultTopicConfiguration).topic
+    }
+
+    /// Deletes a topic and all its data. Readers of it end; its appends fail with ``LogError/Code/closed``.
+    ///
+    /// - Throws: ``LogError/Code/topicNotFound``.
+    public func deleteTopic(_ name: String) async throws {
+        guard let topic = state.withLock({ $0.topics.removeValue(forKey: name) }) else {
+            throw LogError(.topicNotFound, "there is no topic named \(name).")
+        }
+        for p in topic.partitions { try? await p.close() }
+        try await executor.run {
+            let trash = self.directory + "/trash"
+            try FileSystem.createDirectory(trash)
+            let target = trash + "/" + name + "-" + String(FileSystem.monotonicNanoseconds())
+            try FileSystem.rename(topic.directory, target)
+            try FileSystem.syncDirectory(self.topicsDirectory)
+            try FileSystem.removeTree(target)
+        }
+        logger.info("deleted topic", metadata: ["topic": "\(name)"])
+    }
+
+    /// Closes the store: finishes queued appends, syncs every partition, writes the
+    /// clean-shutdown marker (so the next open scans nothing) and releases the lock.
+    public func close() async throws {
+        let topics = state.withLock { s -> [Topic] in
+            if s.closed { return [] }
+            s.closed = true
+            return Array(s.topics.values)
+        }
+        guard !topics.isEmpty || FileSystem.exists(directory) else { return }
+        flusher.withLock { $0 }?.stop()
+        var firstError: (any Error)?
+        for topic in topics {
+            for p in topic.partitions {
+                do { try await p.close() } catch {
+                    firstError = firstError ?? error
+                    logger.error("could not close partition cleanly", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+                }
+            }
+        }
+        if firstError == nil {
+            try await executor.run {
+                try FileSystem.writeAtomically(self.directory + "/" + Self.cleanMarker, Array("clean\n".utf8), directory: self.directory)
+            }
+        }
+        executor.shutdown()
+        _ = flock(lockFD, LOCK_UN)
+        Glibc.close(lockFD)
+        logger.info("closed data directory", metadata: ["directory": "\(directory)", "clean": "\(firstError == nil)"])
+        if let firstError { throw firstError }
+    }
+}

@@ -1,0 +1,333 @@
+extension Partition {
+    /// Appends records as one batch, atomically: all get consecutive offsets, or none is written.
+    ///
+    /// The batch is encoded and compressed on the calling task; the partition's writer then
+    /// writes it with other waiting batches in one `pwrite(2)`. Returns after the batch is on
+    /// stable storage (`fdatasync(2)`) when the topic's durability is `.fsync` (shared with
+    /// every append waiting at that moment), or once written for `.interval` and `.none`.
+    ///
+    /// - Parameters:
+    ///   - records: one or more records.
+    ///   - producer: an idempotent producer's stamp; a batch already accepted from the same
+    ///     producer, epoch and sequence returns its original offsets and writes nothing.
+    /// - Returns: the offsets the records received.
+    /// - Throws: ``LogError`` with ``LogError/Code/diskFull`` (nothing became visible, retry once
+    ///   space is back), ``LogError/Code/recordTooLarge``, ``LogError/Code/closed``,
+    ///   ``LogError/Code/ioError``, or a producer error.
+    @discardableResult
+    public func append(_ records: [Record], producer: ProducerStamp? = nil) async throws -> OffsetRange {
+        let batch = try EncodedBatch(records: records, codec: configuration.compression, producer: producer, now: clock.now())
+        return try await append(encoded: batch)
+    }
+
+    /// Appends one record.
+    @discardableResult
+    public func append(_ record: Record) async throws -> Offset {
+        try await append([record]).first
+    }
+
+    /// Appends a batch encoded beforehand (by ``EncodedBatch/init(records:codec:producer:now:)``).
+    public func append(encoded batch: EncodedBatch) async throws -> OffsetRange {
+        guard batch.bytes.count <= configuration.maxBatchBytes else {
+            throw LogError(.recordTooLarge, "a batch of \(batch.bytes.count) bytes exceeds the topic's limit of \(configuration.maxBatchBytes) bytes.")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let (schedule, rejected) = state.withLock { s -> (Bool, Bool) in
+                if s.closed { return (false, true) }
+                s.pending.append(PendingAppend(batch: batch, continuation: continuation))
+                if s.writerScheduled { return (false, false) }
+                s.writerScheduled = true
+                return (true, false)
+            }
+            if rejected {
+                continuation.resume(throwing: LogError(.closed, "partition \(topicName)/\(index) is closed."))
+            } else if schedule {
+                executor.submit { self.drain() }
+            }
+        }
+    }
+
+    // MARK: The writer
+
+    private struct Completion {
+        var continuation: CheckedContinuation<OffsetRange, any Error>
+        var result: Result<OffsetRange, any Error>
+    }
+
+    /// The writer job: writes every pending append, syncs once per group, publishes, repeats
+    /// until nothing is pending. Runs on an I/O thread; at most one per partition at a time.
+    func drain() {
+        while true {
+            let (group, idle) = state.withLock { s -> ([PendingAppend], [CheckedContinuation<Void, Never>]) in
+                let g = s.pending
+                s.pending.removeAll(keepingCapacity: true)
+                guard g.isEmpty else { return (g, []) }
+                s.writerScheduled = false
+                defer { s.drainWaiters.removeAll() }
+                return (g, s.drainWaiters)
+            }
+            if group.isEmpty {
+                for c in idle { c.resume() }
+                return
+            }
+            var completions: [Completion] = []
+            completions.reserveCapacity(group.count)
+            var written: [(PendingAppend, OffsetRange)] = []
+            write(group, completions: &completions, written: &written)
+
+            if configuration.durability == .fsync && !written.isEmpty {
+                // Group commit: appends that arrived while we wrote join this sync.
+                for _ in 0..<4 {
+                    let more = state.withLock { s -> [PendingAppend] in
+                        let g = s.pending
+                        s.pending.removeAll(keepingCapacity: true)
+                        return g
+                    }
+                    if more.isEmpty { break }
+                    write(more, completions: &completions, written: &written)
+                }
+                syncAndPublish(written, completions: &completions)
+            } else {
+                publish(written, completions: &completions)
+            }
+            for c in completions { c.continuation.resume(with: c.result) }
+        }
+    }
+
+    /// Writes a group: idempotence checks, offsets, roll, one `pwrite` per segment touched.
+    private func write(_ group: [PendingAppend], completions: inout [Completion], written: inout [(PendingAppend, OffsetRange)]) {
+        if let repair = state.withLock({ $0.needsRepair }) {
+            if let seg = state.withLock({ $0.segments.last }), seg.baseOffset == repair.segmentBase {
+                do {
+                    try seg.log.truncate(to: repair.size)
+                    state.withLock { $0.needsRepair = nil }
+                } catch {
+                    for p in group { completions.append(Completion(continuation: p.continuation, result: .failure(error))) }
+                    return
+                }
+            }
+        }
+        // Idempotence and offsets, decided under the lock: offsets are provisional until written.
+        var accepted: [PendingAppend] = []
+        var ranges: [OffsetRange] = []
+        accepted.reserveCapacity(group.count)
+        state.withLock { s in
+            var next = s.nextOffset
+            for p in group {
+                if let stamp = p.batch.producer {
+                    do {
+                        switch try s.producers.check(stamp, count: p.batch.recordCount) {
+                        case .duplicate(let range):
+                            completions.append(Completion(continuation: p.continuation, result: .success(range)))
+                            continue
+                        case .new:
+                            s.producers.record(stamp, count: p.batch.recordCount, firstOffset: next)
+                        }
+                    } catch {
+                        completions.append(Completion(continuation: p.continuation, result: .failure(error)))
+                        continue
+                    }
+                }
+                accepted.append(p)
+                ranges.append(OffsetRange(first: Offset(next), end: Offset(next + Int64(p.batch.recordCount))))
+                next += Int64(p.batch.recordCount)
+            }
+        }
+        guard !accepted.isEmpty else { return }
+
+        var i = 0
+        while i < accepted.count {
+            // One run per segment: roll first if the next batch does not fit.
+            let segment: Segment
+            do {
+                segment = try activeSegment(forNextBatchOf: accepted[i].batch.bytes.count)
+            } catch {
+                fail(accepted[i...], from: ranges[i].first.rawValue, error, &completions)
+                return
+            }
+            let startSize = segment.size
+            var runEnd = i
+            var bytes = 0
+            scratch.buffer.removeAll(keepingCapacity: true)
+            while runEnd < accepted.count {
+                let b = accepted[runEnd].batch
+                if runEnd > i && startSize + Int64(bytes + b.bytes.count) > configuration.segmentBytes { break }
+                let at = scratch.buffer.count
+                scratch.buffer.append(contentsOf: b.bytes)
+                withUnsafeBytes(of: ranges[runEnd].first.rawValue.bigEndian) { raw in
+                    for k in 0..<8 { scratch.buffer[at + k] = raw[k] }
+                }
+                bytes += b.bytes.count
+                runEnd += 1
+            }
+            do {
+                try segment.log.write(scratch.buffer, at: startSize)
+            } catch {
+                // Nothing of this run may stay: cut the file back to where it was.
+                do { try segment.log.truncate(to: startSize) } catch {
+                    state.withLock { $0.needsRepair = (segment.baseOffset, startSize) }
+                }
+                logger.warning("append failed, nothing written", metadata: ["error": "\(error)"])
+                fail(accepted[i...], from: ranges[i].first.rawValue, error, &completions)
+                return
+            }
+            var position = startSize
+            for k in i..<runEnd {
+                let p = accepted[k], r = ranges[k]
+                segment.noteBatchWritten(baseOffset: r.first.rawValue, nextOffset: r.end.rawValue, position: position,
+                                         size: p.batch.bytes.count, maxTimestamp: p.batch.maxTimestamp,
+                                         firstTimestamp: p.batch.baseTimestamp, indexInterval: configuration.indexIntervalBytes)
+                position += Int64(p.batch.bytes.count)
+                written.append((p, r))
+            }
+            let end = ranges[runEnd - 1].end.rawValue
+            state.withLock { s in
+                s.nextOffset = end
+                s.dirty = true
+            }
+            try? segment.flushIndexes()
+            i = runEnd
+        }
+    }
+
+    /// Fails appends that were not written and forgets their provisional producer records.
+    private func fail(_ appends: ArraySlice<PendingAppend>, from offset: Int64, _ error: any Error, _ completions: inout [Completion]) {
+        state.withLock { $0.producers.truncate(atOffset: offset) }
+        for p in appends { completions.append(Completion(continuation: p.continuation, result: .failure(error))) }
+    }
+
+    /// The segment the next batch goes to, rolling a new one when it would not fit or is too old.
+    private func activeSegment(forNextBatchOf size: Int) throws(LogError) -> Segment {
+        let (active, next) = state.withLock { ($0.segments.last!, $0.nextOffset) }
+        let tooBig = active.size > 0 && active.size + Int64(size) > configuration.segmentBytes
+        let tooOld = active.size > 0 && (active.firstTimestamp.map { clock.now() - $0 >= configuration.segmentMs } ?? false)
+        guard tooBig || tooOld else { return active }
+        return try roll(from: active, nextOffset: next)
+    }
+
+    /// Seals the active segment (synced, indexes written) and starts a new one at `nextOffset`.
+    func roll(from active: Segment, nextOffset: Int64) throws(LogError) -> Segment {
+        try active.log.sync()
+        try active.writeIndexesCompletely(sync: true)
+        active.publish()
+        let fresh = try Segment.create(directory: directory, baseOffset: nextOffset, faults: faults)
+        try FileSystem.syncDirectory(directory)
+        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            s.segments.append(fresh)
+            s.segmentsGeneration += 1
+            // Everything in the sealed segment is durable now.
+            s.durable = RecoveryCheckpoint(segmentBase: fresh.baseOffset, position: 0, nextOffset: nextOffset, producers: s.producers)
+            s.visibleEnd = max(s.visibleEnd, active.nextOffset)
+            return Partition.takeReadyWaiters(&s)
+        }
+        for c in ready { c.resume(returning: true) }
+        logger.debug("rolled segment", metadata: ["base": "\(nextOffset)"])
+        return fresh
+    }
+
+    /// `fdatasync(2)`s the active segment, then makes the group visible and acknowledges it.
+    private func syncAndPublish(_ written: [(PendingAppend, OffsetRange)], completions: inout [Completion]) {
+        guard !written.isEmpty else { return }
+        let (segment, size, next, producers) = state.withLock { s in (s.segments.last!, s.segments.last!.size, s.nextOffset, s.producers) }
+        do {
+            try segment.log.sync()
+        } catch {
+            // After a failed fdatasync the page cache cannot be trusted: drop the whole group.
+            let firstOffset = written[0].1.first.rawValue
+            let cutAt = state.withLock { s -> Int64 in
+                s.nextOffset = firstOffset
+                s.producers.truncate(atOffset: firstOffset)
+                return firstOffset
+            }
+            cutBack(to: cutAt)
+            for (p, _) in written { completions.append(Completion(continuation: p.continuation, result: .failure(error))) }
+            return
+        }
+        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: size, nextOffset: next, producers: producers)
+            s.dirty = false
+            s.lastSyncMs = clock.now()
+            return Partition.takeReadyWaiters(&s)
+        }
+        for (p, r) in written { completions.append(Completion(continuation: p.continuation, result: .success(r))) }
+        for c in ready { c.resume(returning: true) }
+        _ = publishLocked(segment)
+    }
+
+    /// Makes written data visible without syncing (`interval` and `none` durability).
+    private func publish(_ written: [(PendingAppend, OffsetRange)], completions: inout [Completion]) {
+        guard !written.isEmpty else { return }
+        let segment = state.withLock { $0.segments.last! }
+        for (p, r) in written { completions.append(Completion(continuation: p.continuation, result: .success(r))) }
+        _ = publishLocked(segment)
+    }
+
+    @discardableResult
+    private func publishLocked(_ segment: Segment) -> Bool {
+        segment.publish()
+        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            s.visibleEnd = s.nextOffset
+            return Partition.takeReadyWaiters(&s)
+        }
+        for c in ready { c.resume(returning: true) }
+        return true
+    }
+
+    /// Cuts the log back so that `offset` is the next offset (after a failed sync).
+    private func cutBack(to offset: Int64) {
+        let segments = state.withLock { $0.segments }
+        guard let segment = segments.last(where: { $0.baseOffset <= offset }) else { return }
+        do {
+            var scanner = BatchScanner(file: segment.log, start: 0, end: segment.size)
+            var cut: Int64 = 0
+            var maxTs = Int64.min
+            while let (pos, header) = try scanner.nextHeader() {
+                if header.baseOffset >= offset { cut = pos; break }
+                cut = pos + Int64(header.totalSize)
+                maxTs = max(maxTs, header.maxTimestamp)
+            }
+            try segment.truncate(toSize: cut, nextOffset: offset, maxTimestamp: maxTs)
+        } catch {
+            state.withLock { $0.needsRepair = (segment.baseOffset, segment.visibleSize) }
+            logger.error("could not cut back the log after a failed sync", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Syncing outside the append path
+
+    /// Syncs the active segment now and records the durable point (the `interval` flusher, close).
+    func syncNow() throws(LogError) {
+        let (segment, size, next, producers, dirty) = state.withLock { s in
+            (s.segments.last!, s.segments.last!.size, s.nextOffset, s.producers, s.dirty)
+        }
+        guard dirty else { return }
+        try segment.log.sync()
+        state.withLock { s in
+            if s.segments.last === segment {
+                s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: size, nextOffset: next, producers: producers)
+            }
+            if s.nextOffset == next { s.dirty = false }
+            s.lastSyncMs = clock.now()
+        }
+    }
+
+    /// Writes the recovery checkpoint if the durable point moved since the last one.
+    func writeCheckpointIfChanged() throws(LogError) {
+        let (durable, last) = state.withLock { ($0.durable, $0.lastCheckpoint) }
+        guard durable != last else { return }
+        try FileSystem.writeAtomically(directory + "/" + RecoveryCheckpoint.fileName, durable.encoded(), directory: directory, faults: faults)
+        state.withLock { $0.lastCheckpoint = durable }
+    }
+
+    /// Whether the periodic flusher should sync this partition now.
+    func syncDue(now: Int64) -> Bool {
+        state.withLock { s in
+            guard s.dirty, !s.closed else { return false }
+            switch configuration.durability {
+            case .fsync: return false
+            case .interval(let ms): return now - s.lastSyncMs >= Int64(ms)
+            case .none: return now - s.lastSyncMs >= 30_000
+            }
+        }
+    }
+}

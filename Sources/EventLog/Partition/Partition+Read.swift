@@ -1,0 +1,161 @@
+extension Partition {
+    /// Records read from a partition, and where the next read should start.
+    public struct ReadResult: Sendable {
+        /// Records in offset order (compaction may leave gaps between offsets).
+        public var records: [StoredRecord]
+        /// The offset to read from next: one past the last record returned, or past a
+        /// range that held no records.
+        public var nextOffset: Offset
+
+        /// Makes a result.
+        public init(records: [StoredRecord], nextOffset: Offset) {
+            self.records = records
+            self.nextOffset = nextOffset
+        }
+    }
+
+    /// Reads records from `offset` on, on the store's I/O threads.
+    ///
+    /// - Parameters:
+    ///   - offset: the first offset wanted, from ``startOffset`` to ``endOffset``.
+    ///   - maxRecords: at most this many records.
+    ///   - maxBytes: stop after the batch that passes this many bytes of log (at least one
+    ///     batch is always read, however large).
+    /// - Throws: ``LogError/Code/offsetOutOfRange`` (with `range` = start ..< end) below the
+    ///   start or above the end; ``LogError/Code/corruptData`` (with `range` = the unreadable
+    ///   offsets) when a stored batch fails its checksum.
+    public func read(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) async throws -> ReadResult {
+        try await executor.run { try self.readBlocking(from: offset, maxRecords: maxRecords, maxBytes: maxBytes) }
+    }
+
+    /// Reads like ``read(from:maxRecords:maxBytes:)``, with `pread(2)` on the calling thread.
+    ///
+    /// For callers on threads of their own (tools, benchmarks); never call it from an event loop.
+    public func readBlocking(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult {
+        var records: [StoredRecord] = []
+        let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes) { view in
+            records.append(try view.stored())
+        }
+        return ReadResult(records: records, nextOffset: Offset(next))
+    }
+
+    /// Calls `body` for each record from `offset`, within the limits; returns the next offset.
+    func scan(from offset: Int64, maxRecords: Int, maxBytes: Int, _ body: (borrowing RecordView) throws -> Void) throws -> Int64 {
+        guard maxRecords > 0 else { throw LogError(.invalidArgument, "maxRecords must be positive, got \(maxRecords).") }
+        let (start, end, segments, closed) = state.withLock { ($0.startOffset, $0.visibleEnd, $0.segments, $0.closed) }
+        if closed { throw LogError(.closed, "partition \(topicName)/\(index) is closed.") }
+        let range = OffsetRange(first: Offset(start), end: Offset(end))
+        guard offset >= start else {
+            throw LogError(.offsetOutOfRange, "offset \(offset) is below the start \(start) of partition \(topicName)/\(index).", range: range)
+        }
+        guard offset <= end else {
+            throw LogError(.offsetOutOfRange, "offset \(offset) is past the end \(end) of partition \(topicName)/\(index).", range: range)
+        }
+        if offset == end { return end }
+        var first = segmentIndex(containing: offset, in: segments)
+        var count = 0
+        var bytes = 0
+        var next = offset
+        while first < segments.count {
+            let segment = segments[first]
+            let isLast = first == segments.count - 1
+            let limit = isLast ? segment.visibleSize : segment.size
+            let from = next > segment.baseOffset ? try segment.position(forOffset: next) : 0
+            var scanner = BatchScanner(file: segment.log, start: from, end: limit, chunkSize: min(max(maxBytes, 64 << 10), 1 << 20))
+            while true {
+                let before = scanner.position
+                guard let (_, header) = try peek(&scanner, segment: segment, expected: next) else { break }
+                if header.nextOffset <= next { continue }
+                if header.baseOffset >= end { return next }
+                scanner.seek(to: before)
+                do {
+                    _ = try scanner.nextBatch(verify: true) { _, h, batch in
+                        try h.forEachRecord(in: batch) { view in
+                            guard view.offset >= next, view.offset < end, count < maxRecords else { return }
+                            try body(view)
+                            count += 1
+                            next = view.offset + 1
+                        }
+                        bytes += h.totalSize
+                        if count < maxRecords { next = max(next, min(h.nextOffset, end)) }
+                    }
+                } catch let error as LogError where error.code == .corruptData {
+                    throw damaged(segment, at: before, expected: next, segments: segments, error: error)
+                }
+                if count >= maxRecords || bytes >= maxBytes || next >= end { return next }
+            }
+            // A segment can end before the next one starts (compaction): skip the gap.
+            first += 1
+            if first < segments.count { next = max(next, segments[first].baseOffset) }
+        }
+        return min(next, end)
+    }
+
+    private func peek(_ scanner: inout BatchScanner, segment: Segment, expected: Int64) throws(LogError) -> (Int64, RecordBatchHeader)? {
+        let before = scanner.position
+        do {
+            return try scanner.nextHeader()
+        } catch {
+            let segments = state.withLock { $0.segments }
+            throw damaged(segment, at: before, expected: expected, segments: segments, error: error)
+        }
+    }
+
+    /// The error for damage at `position`: names the file, the byte and the unreadable offsets.
+    private func damaged(_ segment: Segment, at position: Int64, expected: Int64, segments: [Segment], error: LogError) -> LogError {
+        var resume: Int64
+        if let i = segments.firstIndex(where: { $0 === segment }), i + 1 < segments.count {
+            resume = segments[i + 1].baseOffset
+        } else {
+            resume = segment.visibleNextOffset
+        }
+        if let (offsets, _) = try? segment.indexSnapshot() {
+            for k in 0..<offsets.count {
+                let e = offsets.entry(k)
+                if Int64(e.position) > position {
+                    resume = min(resume, segment.baseOffset + Int64(e.relativeOffset))
+                    break
+                }
+            }
+        }
+        resume = max(resume, expected + 1)
+        let range = OffsetRange(first: Offset(expected), end: Offset(resume))
+        return LogError(.corruptData, "\(error.message) Offsets \(expected) to \(resume - 1) of partition \(topicName)/\(index) are unreadable; reading resumes at \(resume).",
+                        cause: error, range: range)
+    }
+
+    /// The index of the last segment whose base offset is at or below `offset`.
+    func segmentIndex(containing offset: Int64, in segments: [Segment]) -> Int {
+        var lo = 0, hi = segments.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if segments[mid].baseOffset <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        return max(0, lo - 1)
+    }
+
+    /// The first offset whose record's timestamp is at or after `timestamp`, or ``endOffset`` when none is.
+    public func offset(forTimestamp timestamp: Int64) async throws -> Offset {
+        try await executor.run { try self.offsetBlocking(forTimestamp: timestamp) }
+    }
+
+    /// ``offset(forTimestamp:)`` on the calling thread.
+    public func offsetBlocking(forTimestamp timestamp: Int64) throws -> Offset {
+        let (end, segments) = state.withLock { ($0.visibleEnd, $0.segments) }
+        for (i, segment) in segments.enumerated() {
+            let isLast = i == segments.count - 1
+            if !isLast && segment.maxTimestamp < timestamp && segment.maxTimestamp != .min { continue }
+            let limit = isLast ? segment.visibleSize : segment.size
+            var scanner = BatchScanner(file: segment.log, start: try segment.position(forTimestamp: timestamp), end: limit)
+            var found: Int64?
+            while found == nil, let _ = try scanner.nextBatch(verify: true, { _, h, batch in
+                guard h.maxTimestamp >= timestamp else { return }
+                try h.forEachRecord(in: batch) { view in
+                    if found == nil && view.timestamp >= timestamp && view.offset < end { found = view.offset }
+                }
+            }) {}
+            if let found { return Offset(found) }
+        }
+        return Offset(end)
+    }
+}

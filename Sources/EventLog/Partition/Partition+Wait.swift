@@ -1,0 +1,61 @@
+extension Partition {
+    /// Waits until a record at or after `offset` can be read (``endOffset`` > `offset`).
+    ///
+    /// The append that publishes such a record resumes the waiter directly: no polling.
+    /// - Returns: `true` once there is data; `false` when `timeout` passed, the task was
+    ///   cancelled or the partition closed first.
+    public func waitForRecords(at offset: Offset, timeout: Duration) async -> Bool {
+        if state.withLock({ $0.visibleEnd > offset.rawValue }) { return true }
+        return await Self.waitForRecords([(partition: self, offset: offset)], timeout: timeout)
+    }
+
+    /// Waits until any of `positions` has a record at or after its offset.
+    ///
+    /// - Returns: `true` once one does; `false` on timeout, cancellation or close.
+    public static func waitForRecords(_ positions: [(partition: Partition, offset: Offset)], timeout: Duration) async -> Bool {
+        for (p, o) in positions where p.state.withLock({ $0.visibleEnd > o.rawValue }) { return true }
+        if positions.isEmpty || timeout <= .zero { return false }
+        return await withTaskGroup(of: Bool.self) { group in
+            for (p, o) in positions {
+                group.addTask { await p.waitUntilReadable(o.rawValue) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Suspends until `offset` is readable, the partition closes, or the task is cancelled.
+    func waitUntilReadable(_ offset: Int64) async -> Bool {
+        let id = state.withLock { s -> UInt64 in
+            s.nextWaiterID += 1
+            return s.nextWaiterID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let resumeNow: Bool? = state.withLock { s in
+                    if s.cancelledWaiters.remove(id) != nil { return false }
+                    if s.visibleEnd > offset { return true }
+                    if s.closed { return false }
+                    s.waiters[id] = Waiter(offset: offset, continuation: continuation)
+                    return nil
+                }
+                if let resumeNow { continuation.resume(returning: resumeNow) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> Waiter? in
+                if let w = s.waiters.removeValue(forKey: id) { return w }
+                s.cancelledWaiters.insert(id)
+                return nil
+            }
+            waiter?.continuation.resume(returning: false)
+        }
+    }
+
+    /// How many tasks wait for appends (metrics, tests).
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+}

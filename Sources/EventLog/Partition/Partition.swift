@@ -1,0 +1,151 @@
+import Logging
+import Synchronization
+
+/// One partition of a topic: an ordered, durable sequence of records, stored as segments.
+///
+/// Appends from any number of tasks are queued and written by one writer at a time on the
+/// store's I/O threads; with `fsync` durability every append waiting when a sync starts is
+/// acknowledged by that one `fdatasync(2)` (group commit). Readers never block the writer:
+/// they read with `pread(2)` up to the last published byte.
+public final class Partition: Sendable {
+    /// The name of the topic this partition belongs to.
+    public let topicName: String
+    /// The partition's number within its topic, from 0.
+    public let index: Int
+
+    let directory: String
+    let configuration: TopicConfiguration
+    let executor: IOExecutor
+    let logger: Logger
+    let faults: FaultInjector?
+    let clock: Clock
+    let state: Mutex<State>
+    let scratch = WriterScratch()
+
+    /// A source of wall-clock milliseconds (replaced in retention tests).
+    struct Clock: Sendable {
+        var now: @Sendable () -> Int64 = { FileSystem.nowMilliseconds() }
+    }
+
+    struct PendingAppend: Sendable {
+        var batch: EncodedBatch
+        var continuation: CheckedContinuation<OffsetRange, any Error>
+    }
+
+    struct Waiter: Sendable {
+        var offset: Int64
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    /// A range of offsets that a damaged sealed segment makes unreadable.
+    struct DamagedRange: Sendable {
+        var segmentBase: Int64
+        var position: Int64
+        var offsets: Range<Int64>
+        var message: String
+    }
+
+    struct State: Sendable {
+        /// Segments in base-offset order; the last is the active one.
+        var segments: [Segment]
+        var startOffset: Int64
+        /// The offset the next appended record gets.
+        var nextOffset: Int64
+        /// The offset after the last record readers may see.
+        var visibleEnd: Int64
+        var pending: [PendingAppend] = []
+        var writerScheduled = false
+        /// Resumed when the writer goes idle (close).
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+        var producers = ProducerStateTable()
+        var waiters: [UInt64: Waiter] = [:]
+        var cancelledWaiters: Set<UInt64> = []
+        var nextWaiterID: UInt64 = 0
+        /// What is known to be on stable storage.
+        var durable: RecoveryCheckpoint
+        /// The checkpoint last written to disk.
+        var lastCheckpoint: RecoveryCheckpoint?
+        /// Bytes written since the last sync (interval and none durability).
+        var dirty = false
+        var lastSyncMs: Int64 = 0
+        var damaged: [DamagedRange] = []
+        /// A failed write could not be cut back: the next drain retries before writing.
+        var needsRepair: (segmentBase: Int64, size: Int64)?
+        /// A cleaner or retention pass holds the segment list.
+        var segmentsGeneration: UInt64 = 0
+    }
+
+    init(topicName: String, index: Int, directory: String, configuration: TopicConfiguration,
+         executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock, state: State) {
+        self.topicName = topicName
+        self.index = index
+        self.directory = directory
+        self.configuration = configuration
+        self.executor = executor
+        var logger = logger
+        logger[metadataKey: "partition"] = "\(topicName)/\(index)"
+        self.logger = logger
+        self.faults = faults
+        self.clock = clock
+        self.state = Mutex(state)
+    }
+
+    // MARK: Facts
+
+    /// The offset of the oldest record retained.
+    public var startOffset: Offset { Offset(state.withLock { $0.startOffset }) }
+
+    /// The offset the next record will get: one past the last record readers can see.
+    public var endOffset: Offset { Offset(state.withLock { $0.visibleEnd }) }
+
+    /// The bytes of all segment files of the partition.
+    public var sizeInBytes: Int64 {
+        let segments = state.withLock { $0.segments }
+        return segments.reduce(0) { $0 + $1.size }
+    }
+
+    /// How many segments the partition has.
+    public var segmentCount: Int { state.withLock { $0.segments.count } }
+
+    /// A segment's facts, as ``Partition/segments()`` lists them.
+    public struct SegmentInfo: Sendable, Hashable {
+        /// The offset the segment's file is named after.
+        public var baseOffset: Offset
+        /// The offset after its last record.
+        public var endOffset: Offset
+        /// The `.log` file's size in bytes.
+        public var sizeInBytes: Int64
+        /// The largest timestamp in it, or `nil` when empty.
+        public var maxTimestamp: Int64?
+        /// Whether it is the segment being written.
+        public var isActive: Bool
+    }
+
+    /// The segments, oldest first.
+    public func segments() -> [SegmentInfo] {
+        let segments = state.withLock { $0.segments }
+        return segments.enumerated().map { i, s in
+            let ts = s.maxTimestamp
+            return SegmentInfo(baseOffset: Offset(s.baseOffset), endOffset: Offset(s.visibleNextOffset),
+                               sizeInBytes: s.size, maxTimestamp: ts == .min ? nil : ts,
+                               isActive: i == segments.count - 1)
+        }
+    }
+
+    /// Wakes the waiters whose offset is now readable; call outside the lock with what it returns.
+    static func takeReadyWaiters(_ s: inout State) -> [CheckedContinuation<Bool, Never>] {
+        guard !s.waiters.isEmpty else { return [] }
+        var ready: [CheckedContinuation<Bool, Never>] = []
+        for (id, w) in s.waiters where w.offset < s.visibleEnd || s.closed {
+            ready.append(w.continuation)
+            s.waiters[id] = nil
+        }
+        return ready
+    }
+}
+
+/// The writer's reusable buffer. Only the partition's single writer job touches it.
+final class WriterScratch: @unchecked Sendable {
+    var buffer: [UInt8] = []
+}

@@ -1,0 +1,289 @@
+import Synchronization
+
+/// The file names of a segment: `<20-digit base offset>.log`, `.index`, `.timeindex`.
+struct SegmentPaths: Sendable {
+    let directory: String
+    let baseOffset: Int64
+
+    static func fileStem(_ baseOffset: Int64) -> String {
+        let digits = String(baseOffset)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    var stem: String { directory + "/" + Self.fileStem(baseOffset) }
+    var log: String { stem + ".log" }
+    var index: String { stem + ".index" }
+    var timeIndex: String { stem + ".timeindex" }
+
+    /// The base offset named by a `.log` file name, or `nil` for any other name.
+    static func baseOffset(ofLogFile name: String) -> Int64? {
+        guard name.hasSuffix(".log"), name.utf8.count == 24 else { return nil }
+        let digits = name.prefix(20)
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int64(digits)
+    }
+}
+
+/// One segment of a partition: a `.log` file of batches and its sparse indexes.
+///
+/// Only the partition's writer changes a segment, and only the newest one; readers share
+/// the same object and see bytes up to `visibleSize`, which advances only once the data
+/// is as durable as the topic promises.
+final class Segment: Sendable {
+    let paths: SegmentPaths
+    let log: FileHandle
+    let faults: FaultInjector?
+    private let state: Mutex<State>
+
+    struct State: Sendable {
+        /// Bytes written to the file (the writer's view).
+        var size: Int64
+        /// Bytes readers may see.
+        var visibleSize: Int64
+        /// The offset after the last record written.
+        var nextOffset: Int64
+        /// The offset after the last record readers may see.
+        var visibleNextOffset: Int64
+        /// The largest timestamp written, or `Int64.min` for an empty segment.
+        var maxTimestamp: Int64
+        /// The first record's timestamp (for rolling by age), or `nil` for an empty segment.
+        var firstTimestamp: Int64?
+        var offsetIndex: OffsetIndex?
+        var timeIndex: TimeIndex?
+        var offsetEntriesOnDisk = 0
+        var timeEntriesOnDisk = 0
+        var bytesSinceIndexEntry = 0
+    }
+
+    var baseOffset: Int64 { paths.baseOffset }
+
+    /// Opens (or creates) a segment whose facts are already known.
+    init(paths: SegmentPaths, log: FileHandle, size: Int64, nextOffset: Int64, maxTimestamp: Int64,
+         firstTimestamp: Int64?, faults: FaultInjector?) {
+        self.paths = paths
+        self.log = log
+        self.faults = faults
+        self.state = Mutex(State(size: size, visibleSize: size, nextOffset: nextOffset, visibleNextOffset: nextOffset,
+                                 maxTimestamp: maxTimestamp, firstTimestamp: firstTimestamp))
+    }
+
+    /// Creates a new, empty segment file.
+    static func create(directory: String, baseOffset: Int64, faults: FaultInjector?) throws(LogError) -> Segment {
+        let paths = SegmentPaths(directory: directory, baseOffset: baseOffset)
+        let log = try FileHandle.open(paths.log, create: true, faults: faults)
+        try log.truncate(to: 0)
+        for path in [paths.index, paths.timeIndex] {
+            let f = try FileHandle.open(path, create: true, faults: faults)
+            try f.truncate(to: 0)
+        }
+        let segment = Segment(paths: paths, log: log, size: 0, nextOffset: baseOffset, maxTimestamp: .min,
+                              firstTimestamp: nil, faults: faults)
+        segment.state.withLock {
+            $0.offsetIndex = OffsetIndex()
+            $0.timeIndex = TimeIndex()
+        }
+        return segment
+    }
+
+    // MARK: Facts
+
+    var size: Int64 { state.withLock { $0.size } }
+    var visibleSize: Int64 { state.withLock { $0.visibleSize } }
+    var nextOffset: Int64 { state.withLock { $0.nextOffset } }
+    var visibleNextOffset: Int64 { state.withLock { $0.visibleNextOffset } }
+    var maxTimestamp: Int64 { state.withLock { $0.maxTimestamp } }
+    var firstTimestamp: Int64? { state.withLock { $0.firstTimestamp } }
+
+    /// Makes everything written so far visible to readers.
+    func publish() {
+        state.withLock {
+            $0.visibleSize = $0.size
+            $0.visibleNextOffset = $0.nextOffset
+        }
+    }
+
+    // MARK: Writing (the partition's writer only)
+
+    /// Records that a batch was written at `position`, adding index entries as the interval requires.
+    func noteBatchWritten(baseOffset batchBase: Int64, nextOffset batchNext: Int64, position: Int64, size: Int,
+                          maxTimestamp ts: Int64, firstTimestamp: Int64, indexInterval: Int) {
+        state.withLock { s in
+            s.size = position + Int64(size)
+            s.nextOffset = batchNext
+            if s.firstTimestamp == nil { s.firstTimestamp = firstTimestamp }
+            s.bytesSinceIndexEntry += size
+            let rel = UInt32(batchBase - paths.baseOffset)
+            if s.bytesSinceIndexEntry >= indexInterval || (s.offsetIndex?.isEmpty ?? true) && position > 0 {
+                if s.offsetIndex == nil { s.offsetIndex = OffsetIndex() }
+                let lastRel = s.offsetIndex!.isEmpty ? nil : s.offsetIndex!.entry(s.offsetIndex!.count - 1).relativeOffset
+                if lastRel == nil || rel > lastRel! {
+                    s.offsetIndex!.append(relativeOffset: rel, position: UInt32(position))
+                }
+                s.bytesSinceIndexEntry = 0
+            }
+            if ts > s.maxTimestamp {
+                s.maxTimestamp = ts
+                if s.timeIndex == nil { s.timeIndex = TimeIndex() }
+                let lastRel = s.timeIndex!.relativeOffsets.last
+                if lastRel == nil || rel > lastRel! {
+                    s.timeIndex!.append(timestamp: ts, relativeOffset: rel)
+                }
+            }
+        }
+    }
+
+    /// Appends index entries not yet in the index files (not synced: indexes are rebuilt after a crash).
+    func flushIndexes() throws(LogError) {
+        let (offsetBytes, offsetAt, timeBytes, timeAt) = state.withLock { s -> ([UInt8], Int, [UInt8], Int) in
+            let ob = s.offsetIndex.map { $0.encoded(from: s.offsetEntriesOnDisk) } ?? []
+            let tb = s.timeIndex.map { $0.encoded(from: s.timeEntriesOnDisk) } ?? []
+            let result = (ob, s.offsetEntriesOnDisk, tb, s.timeEntriesOnDisk)
+            s.offsetEntriesOnDisk = s.offsetIndex?.count ?? s.offsetEntriesOnDisk
+            s.timeEntriesOnDisk = s.timeIndex?.count ?? s.timeEntriesOnDisk
+            return result
+        }
+        if !offsetBytes.isEmpty {
+            let f = try FileHandle.open(paths.index, create: true, faults: faults)
+            try f.write(offsetBytes, at: Int64(offsetAt * OffsetIndex.entrySize))
+        }
+        if !timeBytes.isEmpty {
+            let f = try FileHandle.open(paths.timeIndex, create: true, faults: faults)
+            try f.write(timeBytes, at: Int64(timeAt * TimeIndex.entrySize))
+        }
+    }
+
+    /// Rewrites both index files from memory and syncs them (at roll, close and after recovery).
+    func writeIndexesCompletely(sync: Bool) throws(LogError) {
+        let (ob, tb) = state.withLock { s -> ([UInt8], [UInt8]) in
+            let r = (s.offsetIndex?.encoded() ?? [], s.timeIndex?.encoded() ?? [])
+            s.offsetEntriesOnDisk = s.offsetIndex?.count ?? 0
+            s.timeEntriesOnDisk = s.timeIndex?.count ?? 0
+            return r
+        }
+        for (path, bytes) in [(paths.index, ob), (paths.timeIndex, tb)] {
+            let f = try FileHandle.open(path, create: true, faults: faults)
+            try f.truncate(to: 0)
+            try f.write(bytes, at: 0)
+            if sync { try f.sync() }
+        }
+    }
+
+    /// Cuts the segment back to `size` bytes (a failed write, or a torn tail found by recovery).
+    func truncate(toSize size: Int64, nextOffset: Int64, maxTimestamp: Int64) throws(LogError) {
+        try log.truncate(to: size)
+        state.withLock { s in
+            s.size = size
+            s.visibleSize = min(s.visibleSize, size)
+            s.nextOffset = nextOffset
+            s.visibleNextOffset = min(s.visibleNextOffset, nextOffset)
+            s.maxTimestamp = maxTimestamp
+            if size == 0 { s.firstTimestamp = nil }
+            let rel = UInt32(clamping: max(0, nextOffset - paths.baseOffset))
+            s.offsetIndex?.truncate(relativeOffsetAtLeast: rel, positionAtLeast: UInt32(clamping: size))
+            s.timeIndex?.truncate(relativeOffsetAtLeast: rel)
+            s.offsetEntriesOnDisk = min(s.offsetEntriesOnDisk, s.offsetIndex?.count ?? 0)
+            s.timeEntriesOnDisk = min(s.timeEntriesOnDisk, s.timeIndex?.count ?? 0)
+        }
+    }
+
+    /// Sets the facts a recovery or an open established.
+    func setFacts(nextOffset: Int64, maxTimestamp: Int64) {
+        state.withLock { s in
+            s.nextOffset = nextOffset
+            s.visibleNextOffset = nextOffset
+            s.maxTimestamp = maxTimestamp
+        }
+    }
+
+    /// The largest timestamp in the segment, loading the time index when it is not known yet.
+    func loadedMaxTimestamp() throws(LogError) -> Int64 {
+        try ensureIndexesLoaded()
+        return maxTimestamp
+    }
+
+    /// Replaces the in-memory indexes (after a recovery scan rebuilt them).
+    func installIndexes(_ offsetIndex: OffsetIndex, _ timeIndex: TimeIndex, bytesSinceIndexEntry: Int) {
+        state.withLock { s in
+            s.offsetIndex = offsetIndex
+            s.timeIndex = timeIndex
+            s.offsetEntriesOnDisk = 0
+            s.timeEntriesOnDisk = 0
+            s.bytesSinceIndexEntry = bytesSinceIndexEntry
+        }
+    }
+
+    // MARK: Reading
+
+    /// Loads the index files on first use; an unreadable or inconsistent index is rebuilt by a scan.
+    private func ensureIndexesLoaded() throws(LogError) {
+        let loaded = state.withLock { $0.offsetIndex != nil && $0.timeIndex != nil }
+        if loaded { return }
+        let size = visibleSize
+        let offsetBytes = (try? FileSystem.readFile(paths.index)) ?? nil
+        let timeBytes = (try? FileSystem.readFile(paths.timeIndex)) ?? nil
+        var offsetIndex = OffsetIndex(parsing: offsetBytes ?? [], logSize: size)
+        var timeIndex = TimeIndex(parsing: timeBytes ?? [])
+        let consistent = offsetBytes != nil && timeBytes != nil
+            && offsetIndex.count * OffsetIndex.entrySize == offsetBytes!.count
+            && timeIndex.count * TimeIndex.entrySize == timeBytes!.count
+        if !consistent {
+            (offsetIndex, timeIndex) = try rebuildIndexes(interval: 4096, upTo: size)
+        }
+        state.withLock { s in
+            if s.maxTimestamp == .min, let last = timeIndex.lastTimestamp { s.maxTimestamp = last }
+            if s.offsetIndex == nil { s.offsetIndex = offsetIndex; s.offsetEntriesOnDisk = offsetIndex.count }
+            if s.timeIndex == nil { s.timeIndex = timeIndex; s.timeEntriesOnDisk = timeIndex.count }
+        }
+        if !consistent { try? writeIndexesCompletely(sync: false) }
+    }
+
+    /// Scans the log and computes both indexes (an index file missing or damaged).
+    func rebuildIndexes(interval: Int, upTo size: Int64) throws(LogError) -> (OffsetIndex, TimeIndex) {
+        var offsetIndex = OffsetIndex()
+        var timeIndex = TimeIndex()
+        var sinceEntry = 0
+        var maxTs = Int64.min
+        var scanner = BatchScanner(file: log, start: 0, end: size)
+        while let (position, header) = try scanner.nextHeader() {
+            let rel = UInt32(header.baseOffset - paths.baseOffset)
+            sinceEntry += header.totalSize
+            if sinceEntry >= interval || offsetIndex.isEmpty && position > 0 {
+                offsetIndex.append(relativeOffset: rel, position: UInt32(position))
+                sinceEntry = 0
+            }
+            if header.maxTimestamp > maxTs {
+                maxTs = header.maxTimestamp
+                timeIndex.append(timestamp: maxTs, relativeOffset: rel)
+            }
+        }
+        return (offsetIndex, timeIndex)
+    }
+
+    /// The byte position from which to scan for `offset`.
+    func position(forOffset offset: Int64) throws(LogError) -> Int64 {
+        try ensureIndexesLoaded()
+        let rel = UInt32(clamping: max(0, offset - paths.baseOffset))
+        return state.withLock { Int64($0.offsetIndex!.floorPosition(for: rel).position) }
+    }
+
+    /// The byte position from which to scan for the first record at or after `timestamp`.
+    func position(forTimestamp timestamp: Int64) throws(LogError) -> Int64 {
+        try ensureIndexesLoaded()
+        let rel = state.withLock { $0.timeIndex!.floorRelativeOffset(for: timestamp) }
+        return try position(forOffset: paths.baseOffset + Int64(rel))
+    }
+
+    /// The index entries, for tools and tests.
+    func indexSnapshot() throws(LogError) -> (OffsetIndex, TimeIndex) {
+        try ensureIndexesLoaded()
+        return state.withLock { ($0.offsetIndex!, $0.timeIndex!) }
+    }
+
+    /// Drops the in-memory indexes of a sealed segment (they reload on demand).
+    func unloadIndexes() {
+        state.withLock { s in
+            s.offsetIndex = nil
+            s.timeIndex = nil
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Synchronization
+
+/// A named set of partitions sharing one configuration.
+public final class Topic: Sendable {
+    /// The topic's name.
+    public let name: String
+    /// The topic's settings, fixed at creation.
+    public let configuration: TopicConfiguration
+    /// The partitions, indexed by number.
+    public let partitions: [Partition]
+
+    let directory: String
+    private let roundRobin = Atomic<Int>(0)
+
+    init(name: String, configuration: TopicConfiguration, partitions: [Partition], directory: String) {
+        self.name = name
+        self.configuration = configuration
+        self.partitions = partitions
+        self.directory = directory
+    }
+
+    /// The partition numbered `index`.
+    ///
+    /// - Throws: ``LogError/Code/partitionNotFound`` when the topic has no such partition.
+    public func partition(_ index: Int) throws(LogError) -> Partition {
+        guard index >= 0 && index < partitions.count else {
+            throw LogError(.partitionNotFound, "topic \(name) has no partition \(index) (it has \(partitions.count)).")
+        }
+        return partitions[index]
+    }
+
+    /// The partition a key goes to: Kafka's `murmur2(key) & 0x7fffffff % partitions`, so that
+    /// keys land where a Kafka producer's default partitioner would put them.
+    public func partitionIndex(forKey key: [UInt8]) -> Int {
+        Int(Murmur2.hash(key) & 0x7fff_ffff) % partitions.count
+    }
+
+    /// The next partition in turn, for records with neither key nor partition.
+    public func nextRoundRobinPartition() -> Int {
+        let n = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue
+        return (n & Int.max) % partitions.count
+    }
+
+    /// The sum of the partitions' sizes.
+    public var sizeInBytes: Int64 { partitions.reduce(0) { $0 + $1.sizeInBytes } }
+}
+
+/// Kafka's murmur2 hash (the Java client's `Utils.murmur2`).
+enum Murmur2 {
+    static func hash(_ data: [UInt8]) -> UInt32 {
+        let m: UInt32 = 0x5bd1_e995
+        let r: UInt32 = 24
+        let length = data.count
+        var h: UInt32 = 0x9747_b28c ^ UInt32(truncatingIfNeeded: length)
+        let blocks = length / 4
+        for i in 0..<blocks {
+            let j = i * 4
+            var k = UInt32(data[j]) | UInt32(data[j + 1]) << 8 | UInt32(data[j + 2]) << 16 | UInt32(data[j + 3]) << 24
+            k = k &* m
+            k ^= k >> r
+            k = k &* m
+            h = h &* m
+            h ^= k
+        }
+        let tail = blocks * 4
+        switch length % 4 {
+        case 3:
+            h ^= UInt32(data[tail + 2]) << 16
+            h ^= UInt32(data[tail + 1]) << 8
+            h ^= UInt32(data[tail])
+            h = h &* m
+        case 2:
+            h ^= UInt32(data[tail + 1]) << 8
+            h ^= UInt32(data[tail])
+            h = h &* m
+        case 1:
+            h ^= UInt32(data[tail])
+            h = h &* m
+        default:
+            break
+        }
+        h ^= h >> 13
+        h = h &* m
+        h ^= h >> 15
+        return h
+    }
+}

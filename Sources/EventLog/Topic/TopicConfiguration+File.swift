@@ -1,0 +1,60 @@
+extension TopicConfiguration {
+    /// The `topic.conf` text: one `key=value` line per setting (see Docs/FORMAT.md).
+    func encodedFile() -> [UInt8] {
+        var lines = ["format=1"]
+        lines.append("partitions=\(partitions)")
+        lines.append("compression=\(compression)")
+        switch durability {
+        case .fsync: lines.append("durability=fsync")
+        case .none: lines.append("durability=none")
+        case .interval(let ms): lines.append("durability=interval:\(ms)")
+        }
+        lines.append("cleanup_policy=\(cleanupPolicy)")
+        lines.append("retention_ms=\(retentionMs)")
+        lines.append("retention_bytes=\(retentionBytes)")
+        lines.append("segment_bytes=\(segmentBytes)")
+        lines.append("segment_ms=\(segmentMs)")
+        lines.append("index_interval_bytes=\(indexIntervalBytes)")
+        lines.append("delete_retention_ms=\(deleteRetentionMs)")
+        lines.append("min_compaction_lag_ms=\(minCompactionLagMs)")
+        lines.append("max_compaction_lag_ms=\(maxCompactionLagMs)")
+        lines.append("min_cleanable_dirty_ratio=\(minCleanableDirtyRatio)")
+        lines.append("max_batch_bytes=\(maxBatchBytes)")
+        lines.append("internal=\(isInternal)")
+        return Array((lines.joined(separator: "\n") + "\n").utf8)
+    }
+
+    /// Parses a `topic.conf` file; unknown keys are ignored, bad values are errors.
+    init(file bytes: [UInt8], path: String) throws(LogError) {
+        self.init()
+        func bad(_ line: Substring) -> LogError {
+            LogError(.corruptData, "\(path): cannot read the setting \"\(line)\".")
+        }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { throw bad(line) }
+            let key = line[..<eq], value = String(line[line.index(after: eq)...])
+            switch key {
+            case "format": guard value == "1" else { throw bad(line) }
+            case "partitions": guard let v = Int(value) else { throw bad(line) }; partitions = v
+            case "compression": guard let v = CompressionCodec(name: value) else { throw bad(line) }; compression = v
+            case "durability":
+                if value == "fsync" { durability = .fsync } else if value == "none" { durability = .none } else if value.hasPrefix("interval:"), let ms = Int(value.dropFirst(9)) {
+                    durability = .interval(milliseconds: ms)
+                } else { throw bad(line) }
+            case "cleanup_policy": guard let v = CleanupPolicy(name: value) else { throw bad(line) }; cleanupPolicy = v
+            case "retention_ms": guard let v = Int64(value) else { throw bad(line) }; retentionMs = v
+            case "retention_bytes": guard let v = Int64(value) else { throw bad(line) }; retentionBytes = v
+            case "segment_bytes": guard let v = Int64(value) else { throw bad(line) }; segmentBytes = v
+            case "segment_ms": guard let v = Int64(value) else { throw bad(line) }; segmentMs = v
+            case "index_interval_bytes": guard let v = Int(value) else { throw bad(line) }; indexIntervalBytes = v
+            case "delete_retention_ms": guard let v = Int64(value) else { throw bad(line) }; deleteRetentionMs = v
+            case "min_compaction_lag_ms": guard let v = Int64(value) else { throw bad(line) }; minCompactionLagMs = v
+            case "max_compaction_lag_ms": guard let v = Int64(value) else { throw bad(line) }; maxCompactionLagMs = v
+            case "min_cleanable_dirty_ratio": guard let v = Double(value) else { throw bad(line) }; minCleanableDirtyRatio = v
+            case "max_batch_bytes": guard let v = Int(value) else { throw bad(line) }; maxBatchBytes = v
+            case "internal": isInternal = value == "true"
+            default: continue
+            }
+        }
+    }
+}

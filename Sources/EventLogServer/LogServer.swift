@@ -1,0 +1,111 @@
+public import EventLog
+public import Hummingbird
+public import HummingbirdWebSocket
+public import Logging
+public import ServiceLifecycle
+
+/// The HTTP face of a ``EventLog/LogStore``: topics, produce, fetch, event streams, WebSockets.
+///
+/// Mount it in any Hummingbird router:
+///
+/// ```swift
+/// let server = LogServer(store: store, configuration: .init(), logger: logger)
+/// let router = Router(context: LogRequestContext.self)
+/// server.addMiddleware(to: router)      // JSON errors, CORS, auth, rate limit
+/// server.addRoutes(to: router)          // /v1/…, /healthz, /metrics
+/// server.addWebSocketRoutes(to: router) // /v1/topics/{topic}/ws
+/// ```
+///
+/// It is also a `Service`: run it in the `ServiceGroup` *after* the application, so that it
+/// is shut down first. Its shutdown marks `/healthz` unhealthy and ends every open stream,
+/// which lets the HTTP server's graceful shutdown finish. It never closes the store: whoever
+/// opened it closes it once the server has stopped (``LogStoreCloser``).
+public final class LogServer: Service, Sendable {
+    /// The store served.
+    public let store: LogStore
+    /// The HTTP layer's limits and switches.
+    public let configuration: LogServerConfiguration
+    let logger: Logger
+    let lifecycle = ServerLifecycle()
+    let metrics = ServerMetrics()
+    let idempotency: IdempotencyCache
+    let streamSlots: StreamSlots
+    let rateLimiter: RateLimiter?
+
+    /// Makes a server for `store`.
+    public init(store: LogStore, configuration: LogServerConfiguration = .init(), logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, capacity: configuration.idempotencyKeysPerTopic)
+        self.streamSlots = StreamSlots(limit: configuration.maxStreams)
+        self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }
+    }
+
+    /// Adds the middleware every answer needs, outermost first: CORS (when origins are set),
+    /// JSON errors, authentication (when tokens are set), rate limiting (when a rate is set).
+    ///
+    /// Add it before any route, so that it also wraps the router's "not found" answer.
+    public func addMiddleware<Context: RequestContext>(to router: Router<Context>) {
+        if !configuration.corsOrigins.isEmpty {
+            router.add(middleware: AllowedOriginsMiddleware<Context>(origins: configuration.corsOrigins))
+        }
+        router.add(middleware: JSONErrorMiddleware<Context>(metrics: metrics))
+        if !configuration.authTokens.isEmpty {
+            router.add(middleware: TokenAuthMiddleware<Context>(tokens: configuration.authTokens))
+        }
+        if let rateLimiter {
+            router.add(middleware: RateLimitMiddleware<Context>(limiter: rateLimiter))
+        }
+    }
+
+    /// Adds the HTTP routes: topics, records, event streams, `/healthz` and `/metrics`.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        let routes = Routes<Context>(server: self)
+        routes.addOperationRoutes(to: router)
+        routes.addTopicRoutes(to: router)
+        routes.addProduceRoutes(to: router)
+        routes.addFetchRoutes(to: router)
+        routes.addStreamRoutes(to: router)
+    }
+
+    /// Adds `GET /v1/topics/{topic}/ws`: the event stream and produce over one WebSocket.
+    public func addWebSocketRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+        Routes<Context>(server: self).addWebSocketRoutes(to: router)
+    }
+
+    /// Marks the server healthy, waits for graceful shutdown, then ends every open stream.
+    public func run() async throws {
+        lifecycle.markRunning()
+        try? await gracefulShutdown()
+        logger.info("Ending open streams")
+        lifecycle.beginStopping()
+    }
+
+    /// Ends open streams and makes `/healthz` answer `503`, as a graceful shutdown does.
+    public func beginStopping() {
+        lifecycle.beginStopping()
+    }
+}
+
+/// A `Service` that closes a ``EventLog/LogStore`` on graceful shutdown: syncs every
+/// partition, writes the clean-shutdown marker and releases the directory lock.
+///
+/// Put it *first* in the `ServiceGroup` so that it is shut down last, after the HTTP server
+/// has answered its last request.
+public struct LogStoreCloser: Service {
+    let store: LogStore
+    let logger: Logger
+
+    /// Closes `store` when the service group shuts down.
+    public init(store: LogStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        logger.info("Closing the log store")
+        try await store.close()
+    }
+}

@@ -1,0 +1,35 @@
+public import EventLog
+
+/// What an operator can tune about the HTTP layer; every limit has a safe default.
+public struct LogServerConfiguration: Sendable {
+    /// The largest request body accepted; larger ones get `413 payload_too_large`. Default 8 MiB.
+    public var maxBodyBytes: Int = 8 << 20
+    /// Static bearer tokens; empty turns authentication off.
+    public var authTokens: [String] = []
+    /// Origins allowed to call from a browser (exact `scheme://host[:port]` matches); empty: no CORS headers.
+    public var corsOrigins: [String] = []
+    /// The settings of topics made by `PUT` (for settings not given) and by auto-creation;
+    /// keep it equal to the store's `Options.defaultTopicConfiguration`.
+    public var topicDefaults = TopicConfiguration()
+    /// Whether producing to, or streaming from, an unknown topic creates it with the defaults.
+    public var autoCreateTopics: Bool = true
+    /// How often an idle stream sends a `: keepalive` comment.
+    public var keepaliveInterval: Duration = .seconds(15)
+    /// The reconnection delay sent as `retry:` on every stream, in milliseconds.
+    public var retryMilliseconds: Int = 2_000
+    /// Open streams (SSE and WebSocket) at most; more are answered `200` with `retry:` and ended.
+    public var maxStreams: Int = 10_000
+    /// How many records a stream reads ahead of its client at most (one batch, written and awaited).
+    public var streamBatchRecords: Int = 500
+    /// How many bytes of records a stream reads ahead of its client at most.
+    public var streamBatchBytes: Int = 256 << 10
+    /// Requests per second allowed per token (or per client address without one); `nil`: no limit.
+    public var requestsPerSecond: Double? = nil
+    /// How long an `Idempotency-Key` is remembered. At least 10 minutes, as the contract promises.
+    public var idempotencyWindow: Duration = .seconds(600)
+    /// How many `Idempotency-Key`s are remembered per topic; the oldest is forgotten first.
+    public var idempotencyKeysPerTopic: Int = 10_000
+
+    /// The defaults.
+    public init() {}
+}

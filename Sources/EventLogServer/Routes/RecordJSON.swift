@@ -1,0 +1,125 @@
+import EventLog
+
+/// A record of a produce request, before it has a partition.
+struct ProduceRecord: Sendable {
+    var record: Record
+    /// The partition asked for, if any.
+    var partition: Int?
+}
+
+/// Records to and from their JSON form.
+enum RecordJSON {
+    /// At most this many records per produce request.
+    static let maxRecordsPerRequest = 10_000
+
+    /// Parses `{"records": [{"key", "value" | "value_b64", "headers", "partition", "timestamp"}, ...]}`.
+    static func parseProduceBody(_ body: [UInt8]) throws -> [ProduceRecord] {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            throw APIError(.invalidJSON, "The body is not valid JSON: \(error).")
+        }
+        guard case .array(let elements)? = document[member: "records"] else {
+            throw APIError(.invalidRecord, "The body must be an object with a \"records\" array.")
+        }
+        guard (1...maxRecordsPerRequest).contains(elements.count) else {
+            throw APIError(.invalidRecord, "A request holds 1 to \(maxRecordsPerRequest) records, not \(elements.count).")
+        }
+        return try elements.enumerated().map { index, element in try parseRecord(element, index: index) }
+    }
+
+    private static func parseRecord(_ element: JSONValue, index: Int) throws -> ProduceRecord {
+        func invalid(_ reason: String) -> APIError { APIError(.invalidRecord, "Record \(index): \(reason)") }
+        guard case .object(let members) = element else { throw invalid("a record must be a JSON object.") }
+        var key: [UInt8]?
+        var value: [UInt8]?
+        var sawValue = false
+        var headers: [Header] = []
+        var partition: Int?
+        var timestamp: Int64?
+        for member in members {
+            switch member.name {
+            case "key":
+                switch member.value {
+                case .null: key = nil
+                case .string(let string): key = Array(string.utf8)
+                default: throw invalid("key must be a string or null.")
+                }
+            case "value":
+                guard !sawValue else { throw invalid("give value or value_b64, not both.") }
+                sawValue = true
+                if member.value != .null { value = member.value.compactBytes }
+            case "value_b64":
+                guard !sawValue else { throw invalid("give value or value_b64, not both.") }
+                sawValue = true
+                switch member.value {
+                case .null: break
+                case .string(let text):
+                    guard let bytes = Base64.decode(text) else { throw invalid("value_b64 is not valid base64.") }
+                    value = bytes
+                default: throw invalid("value_b64 must be a base64 string.")
+                }
+            case "headers":
+                switch member.value {
+                case .null: break
+                case .object(let pairs):
+                    for pair in pairs {
+                        guard case .string(let text) = pair.value else { throw invalid("header \(pair.name) must be a string.") }
+                        headers.append(Header(name: pair.name, value: text))
+                    }
+                default: throw invalid("headers must be an object of strings.")
+                }
+            case "partition":
+                if member.value == .null { break }
+                guard let number = member.value.int64Value, number >= 0, number <= Int32.max else {
+                    throw invalid("partition must be a non-negative integer.")
+                }
+                partition = Int(number)
+            case "timestamp":
+                if member.value == .null { break }
+                guard let number = member.value.int64Value, number >= 0 else {
+                    throw invalid("timestamp must be milliseconds since the epoch, a non-negative integer.")
+                }
+                timestamp = number
+            default:
+                throw invalid("unknown field \(member.name).")
+            }
+        }
+        return ProduceRecord(record: Record(key: key, value: value, headers: headers, timestamp: timestamp), partition: partition)
+    }
+
+    /// Writes a stored record: `{"partition", "offset", "timestamp", "key", "value" | "value_b64", "headers"}`.
+    ///
+    /// A value whose bytes are valid JSON is written as `"value"` verbatim; any other as
+    /// `"value_b64"`; a tombstone as `"value": null`.
+    static func write(_ record: StoredRecord, partition: Int, to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("partition"); json.int(partition)
+        json.key("offset"); json.int(record.offset.rawValue)
+        json.key("timestamp"); json.int(record.timestamp)
+        json.key("key"); json.optionalString(record.key.map { String(decoding: $0, as: UTF8.self) })
+        writeValue(record.value, to: &json)
+        json.key("headers")
+        json.beginObject()
+        for header in record.headers {
+            json.key(header.name)
+            json.string(String(decoding: header.value, as: UTF8.self))
+        }
+        json.endObject()
+        json.endObject()
+    }
+
+    /// Writes the `"value"` or `"value_b64"` member of a record.
+    static func writeValue(_ value: [UInt8]?, to json: inout JSONWriter) {
+        guard let value else {
+            json.key("value"); json.null()
+            return
+        }
+        if JSONParser.isValid(value) {
+            json.key("value"); json.raw(value)
+        } else {
+            json.key("value_b64"); json.string(Base64.encode(value))
+        }
+    }
+}

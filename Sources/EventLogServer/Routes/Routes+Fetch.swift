@@ -1,0 +1,125 @@
+import EventLog
+import Hummingbird
+
+extension Routes {
+    /// `GET /v1/topics/{topic}/records?partition=&offset=&limit=&wait_ms=&reset=`: fetch and long-poll.
+    func addFetchRoutes(to router: Router<Context>) {
+        router.get("/v1/topics/:topic/records") { request, context in try await fetch(request, context) }
+    }
+
+    /// Where a fetch starts.
+    enum FetchOffset: Equatable {
+        case earliest, latest
+        case offset(Int64)
+    }
+
+    /// Parses `earliest`, `latest` or a non-negative 64-bit integer in decimal digits.
+    static func parseFetchOffset(_ text: Substring?) -> FetchOffset? {
+        guard let text else { return .earliest }
+        switch text {
+        case "earliest": return .earliest
+        case "latest": return .latest
+        default:
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let value = Int64(text) else { return nil }
+            return .offset(value)
+        }
+    }
+
+    /// Parses an integer query parameter within `range`, or its default when absent.
+    static func integerParameter(_ text: Substring?, default defaultValue: Int, in range: ClosedRange<Int>) -> Int? {
+        guard let text else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else { return nil }
+        return value
+    }
+
+    private func fetch(_ request: Request, _ context: Context) async throws -> Response {
+        let name = try topicName(context)
+        let query = request.uri.queryParameters
+        guard let partitionIndex = Self.integerParameter(query["partition"], default: 0, in: 0...Int(Int32.max)) else {
+            throw APIError(.invalidPartition, "partition must be a non-negative integer.")
+        }
+        guard let requested = Self.parseFetchOffset(query["offset"]) else {
+            throw APIError(.invalidOffset, "offset must be a non-negative 64-bit integer, earliest or latest.")
+        }
+        guard let limit = Self.integerParameter(query["limit"], default: 100, in: 1...RecordJSON.maxRecordsPerRequest) else {
+            throw APIError(.invalidLimit, "limit must be an integer from 1 to \(RecordJSON.maxRecordsPerRequest).")
+        }
+        guard let waitMs = Self.integerParameter(query["wait_ms"], default: 0, in: 0...300_000) else {
+            throw APIError(.invalidWait, "wait_ms must be an integer from 0 to 300000.")
+        }
+        let resetToEarliest: Bool
+        switch query["reset"] {
+        case nil, "earliest": resetToEarliest = true
+        case "none": resetToEarliest = false
+        default: throw APIError(.invalidReset, "reset must be earliest or none.")
+        }
+
+        let topic = try existingTopic(name)
+        let partition = try topic.partition(partitionIndex)
+
+        var offset: Offset
+        var gap: (requested: Int64, resumedFrom: Int64)?
+        switch requested {
+        case .earliest: offset = partition.startOffset
+        case .latest: offset = partition.endOffset
+        case .offset(let value): offset = Offset(value)
+        }
+        var result = try await readOrResolve(partition, from: &offset, gap: &gap, resetToEarliest: resetToEarliest, limit: limit)
+        if result.records.isEmpty, waitMs > 0 {
+            let position = offset
+            let woke = await server.lifecycle.unlessStopping {
+                await partition.waitForRecords(at: position, timeout: .milliseconds(waitMs))
+            }
+            if woke == true {
+                result = try await readOrResolve(partition, from: &offset, gap: &gap, resetToEarliest: resetToEarliest, limit: limit)
+            }
+        }
+
+        var out = JSONWriter(reservingCapacity: 128 * result.records.count + 64)
+        out.beginObject()
+        out.key("records")
+        out.beginArray()
+        for record in result.records { RecordJSON.write(record, partition: partitionIndex, to: &out) }
+        out.endArray()
+        out.key("next_offset"); out.int(result.records.isEmpty ? offset.rawValue : result.nextOffset.rawValue)
+        if let gap {
+            out.key("gap")
+            out.beginObject()
+            out.key("requested"); out.int(gap.requested)
+            out.key("resumed_from"); out.int(gap.resumedFrom)
+            out.endObject()
+        }
+        out.endObject()
+        return json(out.bytes)
+    }
+
+    /// Reads from `offset`, moving it to the partition's start (and noting the `gap`) when the
+    /// records asked for were deleted and `reset=earliest`; `416` otherwise or past the end.
+    private func readOrResolve(
+        _ partition: Partition, from offset: inout Offset, gap: inout (requested: Int64, resumedFrom: Int64)?,
+        resetToEarliest: Bool, limit: Int
+    ) async throws -> Partition.ReadResult {
+        for _ in 0..<3 {
+            let start = partition.startOffset
+            let end = partition.endOffset
+            if offset < start {
+                guard resetToEarliest else { throw outOfRange(offset, start: start, end: end) }
+                if gap == nil { gap = (offset.rawValue, start.rawValue) } else { gap!.resumedFrom = start.rawValue }
+                offset = start
+            }
+            if offset > end { throw outOfRange(offset, start: start, end: end) }
+            do {
+                return try await partition.read(from: offset, maxRecords: limit)
+            } catch LogError.Code.offsetOutOfRange {
+                continue  // retention moved the start meanwhile: resolve again
+            }
+        }
+        return try await partition.read(from: offset, maxRecords: limit)
+    }
+
+    private func outOfRange(_ offset: Offset, start: Offset, end: Offset) -> APIError {
+        APIError(.offsetOutOfRange, "Offset \(offset) is outside the partition's range \(start) to \(end).",
+                 extraFields: [("start_offset", start.rawValue), ("end_offset", end.rawValue)])
+    }
+}

@@ -1,0 +1,137 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Where a stream starts: its topic, its starting cursor and any notices to send first.
+struct StreamStart: Sendable {
+    var topic: Topic
+    var cursor: StreamCursor
+    var notices: [StreamNotice]
+}
+
+extension Routes {
+    /// `GET /v1/topics/{topic}/events`: Server-Sent Events.
+    func addStreamRoutes(to router: Router<Context>) {
+        router.get("/v1/topics/:topic/events") { request, context in try await eventStream(request, context) }
+    }
+
+    /// Resolves the start of a stream: `Last-Event-ID` header, else `last_event_id` query
+    /// parameter, else `from=earliest | latest | <offset>` (default `latest`).
+    ///
+    /// A malformed cursor, or one with another number of partitions than the topic, is
+    /// `400 invalid_last_event_id`. Creates the topic when it is missing and auto-creation is on.
+    func resolveStreamStart(_ request: Request, _ context: Context, cursorParameter: String = "last_event_id") async throws -> StreamStart {
+        let name = try topicName(context)
+        let query = request.uri.queryParameters
+        var requestedCursor: StreamCursor?
+        if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query[Substring(cursorParameter)].map(String.init) {
+            guard let cursor = StreamCursor(parsing: text) else {
+                throw APIError(.invalidLastEventID, "The stream cursor must be -1 or an offset per partition, joined by commas (17,4,-1).")
+            }
+            requestedCursor = cursor
+        }
+        var from: FetchOffset = .latest
+        if requestedCursor == nil, let text = query["from"] {
+            guard let parsed = Self.parseFetchOffset(text) else {
+                throw APIError(.invalidOffset, "from must be earliest, latest or a non-negative 64-bit integer.")
+            }
+            from = parsed
+        }
+        let topic = try await topicCreatingIfNeeded(name)
+        let partitions = topic.partitions
+        if let requestedCursor, requestedCursor.lastDelivered.count != partitions.count {
+            throw APIError(.invalidLastEventID,
+                           "The cursor has \(requestedCursor.lastDelivered.count) partitions; topic \(name) has \(partitions.count).")
+        }
+
+        var lastDelivered: [Int64] = []
+        var notices: [StreamNotice] = []
+        for (index, partition) in partitions.enumerated() {
+            let start = partition.startOffset.rawValue
+            let end = partition.endOffset.rawValue
+            var next: Int64
+            if let requestedCursor {
+                next = requestedCursor.lastDelivered[index] + 1
+            } else {
+                switch from {
+                case .earliest: next = start
+                case .latest: next = end
+                case .offset(let offset): next = min(offset, end)
+                }
+            }
+            if next < start {
+                notices.append(StreamNotice(kind: .gap, partition: index, requested: next, resumedFrom: start))
+                next = start
+            } else if next > end {
+                notices.append(StreamNotice(kind: .reset, partition: index, requested: next, resumedFrom: end))
+                next = end
+            }
+            lastDelivered.append(next - 1)
+        }
+        return StreamStart(topic: topic, cursor: StreamCursor(lastDelivered: lastDelivered), notices: notices)
+    }
+
+    /// The reconnection delay with up to 100 % jitter, so that refused clients do not return together.
+    func jitteredRetry() -> Int {
+        configuration.retryMilliseconds + Int.random(in: 0...max(1, configuration.retryMilliseconds))
+    }
+
+    private func eventStream(_ request: Request, _ context: Context) async throws -> Response {
+        let start = try await resolveStreamStart(request, context)
+        var headers: HTTPFields = [
+            .contentType: "text/event-stream; charset=utf-8",
+            .cacheControl: "no-cache",
+            HTTPField.Name("X-Accel-Buffering")!: "no",
+        ]
+        let encoder = ServerSentEventEncoder()
+
+        // A condition that can pass (too many streams, stopping) is a 200 the browser retries.
+        guard server.lifecycle.phase != .stopping, server.streamSlots.acquire() else {
+            var bytes: [UInt8] = []
+            encoder.retry(milliseconds: jitteredRetry(), into: &bytes)
+            headers[.connection] = "close"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+
+        let server = self.server
+        let configuration = self.configuration
+        let retry = configuration.retryMilliseconds
+        let tail = TopicTail(
+            partitions: start.topic.partitions, cursor: start.cursor,
+            batchRecords: configuration.streamBatchRecords, batchBytes: configuration.streamBatchBytes
+        )
+        server.metrics.streamOpened(webSocket: false)
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            defer {
+                server.streamSlots.release()
+                server.metrics.streamClosed(webSocket: false)
+            }
+            var tail = tail
+            var bytes: [UInt8] = []
+            encoder.retry(milliseconds: retry, into: &bytes)
+            for notice in start.notices { encoder.notice(notice, into: &bytes) }
+            encoder.checkpoint(start.cursor, into: &bytes)
+            try await writer.write(ByteBuffer(bytes: bytes))
+
+            streaming: while true {
+                let step = try await tail.next(lifecycle: server.lifecycle, idleTimeout: configuration.keepaliveInterval)
+                bytes.removeAll(keepingCapacity: true)
+                switch step {
+                case .stopped:
+                    break streaming
+                case .idle:
+                    encoder.keepalive(into: &bytes)
+                case .records(let records, let notices):
+                    for notice in notices { encoder.notice(notice, into: &bytes) }
+                    for item in records { encoder.record(item.record, cursor: item.cursor, into: &bytes) }
+                    let now = currentTimeMilliseconds()
+                    for item in records { server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now) }
+                }
+                // Awaiting the write is the back-pressure: no read-ahead past one batch.
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+            try await writer.finish(nil)
+        })
+    }
+}

@@ -1,0 +1,63 @@
+import EventLog
+import Hummingbird
+
+extension Routes {
+    /// `PUT`, `GET`, `DELETE /v1/topics/{topic}` and `GET /v1/topics`.
+    func addTopicRoutes(to router: Router<Context>) {
+        router.get("/v1/topics") { _, _ in
+            var out = JSONWriter()
+            out.beginObject()
+            out.key("topics")
+            out.beginArray()
+            for topic in store.topics() { TopicDescription.write(topic, to: &out) }
+            out.endArray()
+            out.endObject()
+            return json(out.bytes)
+        }
+        router.put("/v1/topics/:topic") { request, context in try await putTopic(request, context) }
+        router.get("/v1/topics/:topic") { _, context in
+            let topic = try existingTopic(try topicName(context))
+            var out = JSONWriter()
+            TopicDescription.write(topic, to: &out)
+            return json(out.bytes)
+        }
+        router.delete("/v1/topics/:topic") { _, context in
+            let name = try topicName(context)
+            try await store.deleteTopic(name)
+            server.idempotency.forget(topic: name)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Creates a topic (`201`), or confirms an existing one whose given settings match (`200`),
+    /// else `409 topic_exists`. Only the settings in the body are compared.
+    private func putTopic(_ request: Request, _ context: Context) async throws -> Response {
+        let name = try topicName(context)
+        let body = try await collectBody(request)
+        let settings = try TopicSettings(body: body)
+        if let existing = store.topic(named: name) {
+            return try answerForExisting(existing, settings: settings)
+        }
+        var configuration = configuration.topicDefaults
+        settings.apply(to: &configuration)
+        do {
+            try configuration.validate()
+        } catch {
+            throw APIError(.invalidConfig, error.message)
+        }
+        let (topic, created) = try await store.createTopic(name, configuration: configuration)
+        if !created { return try answerForExisting(topic, settings: settings) }
+        var out = JSONWriter()
+        TopicDescription.write(topic, to: &out)
+        return json(out.bytes, status: .created)
+    }
+
+    private func answerForExisting(_ topic: Topic, settings: TopicSettings) throws -> Response {
+        if let difference = settings.firstDifference(from: topic.configuration) {
+            throw APIError(.topicExists, "Topic \(topic.name) exists with another \(difference).")
+        }
+        var out = JSONWriter()
+        TopicDescription.write(topic, to: &out)
+        return json(out.bytes)
+    }
+}

@@ -1,0 +1,177 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+
+extension Routes where Context: WebSocketRequestContext {
+    /// `GET /v1/topics/{topic}/ws`: the event stream as WebSocket text messages, and produce.
+    ///
+    /// The start is chosen as for SSE, with the cursor in `?cursor=` (or `?last_event_id=`):
+    /// errors (bad cursor, unknown topic with auto-creation off) are answered as HTTP JSON
+    /// errors before the upgrade. See Docs/HTTP-API.md for the message shapes.
+    func addWebSocketRoutes(to router: Router<Context>) {
+        router.ws("/v1/topics/:topic/ws") { request, context in
+            _ = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request))
+            guard server.lifecycle.phase != .stopping else {
+                throw APIError(.unavailable, "The server is stopping.", headers: [.retryAfter: "1"])
+            }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, wsContext in
+            try await webSocketSession(inbound: inbound, outbound: outbound, request: wsContext.request, context: wsContext.requestContext)
+        }
+    }
+
+    private static func cursorParameter(_ request: Request) -> String {
+        request.uri.queryParameters["cursor"] != nil ? "cursor" : "last_event_id"
+    }
+
+    private func webSocketSession(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, context: Context
+    ) async throws {
+        guard server.streamSlots.acquire() else {
+            try await outbound.close(.unknown(1013), reason: "too many streams")
+            return
+        }
+        server.metrics.streamOpened(webSocket: true)
+        defer {
+            server.streamSlots.release()
+            server.metrics.streamClosed(webSocket: true)
+        }
+        let start: StreamStart
+        do {
+            start = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request))
+        } catch {
+            try await outbound.close(.unexpectedServerError, reason: "\(APIError.from(error).code.name)")
+            return
+        }
+        let server = self.server
+        let configuration = self.configuration
+        let routes = self
+        let maxMessage = configuration.maxBodyBytes
+
+        await withTaskGroup(of: Void.self) { group in
+            // Deliver: records, each with its cursor, as text messages.
+            group.addTask {
+                var tail = TopicTail(partitions: start.topic.partitions, cursor: start.cursor,
+                                     batchRecords: configuration.streamBatchRecords, batchBytes: configuration.streamBatchBytes)
+                do {
+                    var first = JSONWriter()
+                    first.beginObject()
+                    first.key("type"); first.string("start")
+                    first.key("cursor"); first.string(start.cursor.description)
+                    first.endObject()
+                    try await outbound.write(.text(String(decoding: first.bytes, as: UTF8.self)))
+                    for notice in start.notices { try await outbound.write(.text(Self.noticeMessage(notice))) }
+                    while true {
+                        switch try await tail.next(lifecycle: server.lifecycle, idleTimeout: configuration.keepaliveInterval) {
+                        case .stopped:
+                            try await outbound.close(.goingAway, reason: "server stopping")
+                            return
+                        case .idle:
+                            try await outbound.write(.text(#"{"type":"keepalive"}"#))
+                        case .records(let records, let notices):
+                            for notice in notices { try await outbound.write(.text(Self.noticeMessage(notice))) }
+                            let now = currentTimeMilliseconds()
+                            for item in records {
+                                try await outbound.write(.text(Self.recordMessage(item.record, partition: item.partition, cursor: item.cursor)))
+                                server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now)
+                            }
+                        }
+                    }
+                } catch {
+                    return
+                }
+            }
+            // Accept: produce messages on the same socket, each answered with its id.
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: maxMessage) {
+                        let answer = await routes.webSocketProduce(message, topic: start.topic)
+                        try await outbound.write(.text(answer))
+                    }
+                } catch {}
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Handles one client message: `{"type": "produce", "id": <any>, "records": [...]}`.
+    private func webSocketProduce(_ message: WebSocketMessage, topic: Topic) async -> String {
+        var id: JSONValue = .null
+        do {
+            let bytes: [UInt8]
+            switch message {
+            case .text(let text): bytes = Array(text.utf8)
+            case .binary(let buffer): bytes = Array(buffer.readableBytesView)
+            }
+            let document: JSONValue
+            do {
+                document = try JSONParser.parse(bytes)
+            } catch {
+                throw APIError(.invalidJSON, "The message is not valid JSON: \(error).")
+            }
+            id = document[member: "id"] ?? .null
+            guard document[member: "type"]?.stringValue == "produce" else {
+                throw APIError(.invalidArgument, "Messages to the server are {\"type\": \"produce\", \"id\", \"records\": [...]}.")
+            }
+            let records = try RecordJSON.parseProduceBody(bytes)
+            let answer = try await append(records, to: topic)
+            // {"offsets": [...]} becomes {"type": "produced", "id": …, "offsets": [...]}.
+            var out = JSONWriter()
+            out.beginObject()
+            out.key("type"); out.string("produced")
+            out.key("id"); out.append(id)
+            out.endObject()
+            var bytesOut = out.bytes
+            bytesOut.removeLast()
+            bytesOut.append(UInt8(ascii: ","))
+            bytesOut.append(contentsOf: answer.dropFirst())
+            return String(decoding: bytesOut, as: UTF8.self)
+        } catch {
+            let apiError = APIError.from(error)
+            server.metrics.recordError(code: apiError.code.name)
+            var out = JSONWriter()
+            out.beginObject()
+            out.key("type"); out.string("error")
+            out.key("id"); out.append(id)
+            out.key("error"); out.string(apiError.code.name)
+            out.key("message"); out.string(apiError.message)
+            out.endObject()
+            return String(decoding: out.bytes, as: UTF8.self)
+        }
+    }
+
+    private static func recordMessage(_ record: StoredRecord, partition: Int, cursor: StreamCursor) -> String {
+        var out = JSONWriter()
+        out.beginObject()
+        out.key("type"); out.string("record")
+        out.key("cursor"); out.string(cursor.description)
+        out.key("partition"); out.int(partition)
+        out.key("offset"); out.int(record.offset.rawValue)
+        out.key("timestamp"); out.int(record.timestamp)
+        out.key("key"); out.optionalString(record.key.map { String(decoding: $0, as: UTF8.self) })
+        RecordJSON.writeValue(record.value, to: &out)
+        out.key("headers")
+        out.beginObject()
+        for header in record.headers {
+            out.key(header.name)
+            out.string(String(decoding: header.value, as: UTF8.self))
+        }
+        out.endObject()
+        out.endObject()
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    private static func noticeMessage(_ notice: StreamNotice) -> String {
+        var out = JSONWriter()
+        out.beginObject()
+        out.key("type"); out.string(notice.kind.rawValue)
+        out.key("partition"); out.int(notice.partition)
+        out.key("requested"); out.int(notice.requested)
+        out.key("resumed_from"); out.int(notice.resumedFrom)
+        out.endObject()
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,98 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The route handlers, one extension per concern (`Routes+Topics.swift`, `Routes+Produce.swift`,
+/// …); a future `Routes+Groups.swift` or `Routes+Maintenance.swift` adds its own
+/// `add…Routes(to:)` and one line in ``LogServer/addRoutes(to:)``.
+struct Routes<Context: RequestContext>: Sendable {
+    let server: LogServer
+
+    var store: LogStore { server.store }
+    var configuration: LogServerConfiguration { server.configuration }
+
+    // MARK: Request helpers
+
+    /// The `{topic}` path parameter, percent-decoded and checked against the naming rule.
+    func topicName(_ context: Context) throws -> String {
+        guard let raw = context.parameters.get("topic"), let name = percentDecoded(raw) else {
+            throw APIError(.invalidTopicName, "The topic name is not valid percent-encoded UTF-8.")
+        }
+        do {
+            try LogStore.validateTopicName(name)
+        } catch {
+            throw APIError(.invalidTopicName, "Topic names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
+        }
+        return name
+    }
+
+    /// The topic, or `404 topic_not_found`.
+    func existingTopic(_ name: String) throws -> Topic {
+        guard let topic = store.topic(named: name) else {
+            throw APIError(.topicNotFound, "Topic \(name) does not exist.")
+        }
+        return topic
+    }
+
+    /// The topic, created with the server's defaults when missing and auto-creation is on.
+    func topicCreatingIfNeeded(_ name: String) async throws -> Topic {
+        if let topic = store.topic(named: name) { return topic }
+        guard configuration.autoCreateTopics else {
+            throw APIError(.topicNotFound, "Topic \(name) does not exist and this server does not create topics on use.")
+        }
+        return try await store.createTopic(name, configuration: configuration.topicDefaults).topic
+    }
+
+    /// The request body, at most ``LogServerConfiguration/maxBodyBytes``, else `413 payload_too_large`.
+    func collectBody(_ request: Request) async throws -> [UInt8] {
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(.payloadTooLarge, "The body has \(length) bytes; this server accepts at most \(limit).")
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.")
+        }
+    }
+
+    /// A `200`-class JSON answer.
+    func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Whether the request says its body is JSON (`application/json`, any parameters).
+    func isJSON(_ request: Request) -> Bool {
+        guard let contentType = request.headers[.contentType] else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces().lowercased() }
+        return mediaType == "application/json"
+    }
+}
+
+/// Decodes `%XX` escapes; `nil` for a malformed escape or bytes that are not UTF-8.
+func percentDecoded(_ text: some StringProtocol) -> String? {
+    guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+    var bytes: [UInt8] = []
+    var iterator = text.utf8.makeIterator()
+    func hexValue(_ byte: UInt8?) -> UInt8? {
+        guard let byte else { return nil }
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+    while let byte = iterator.next() {
+        if byte == UInt8(ascii: "%") {
+            guard let high = hexValue(iterator.next()), let low = hexValue(iterator.next()) else { return nil }
+            bytes.append(high << 4 | low)
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return String(validating: bytes, as: UTF8.self)
+}

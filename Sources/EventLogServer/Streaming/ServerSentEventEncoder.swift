@@ -1,0 +1,108 @@
+public import EventLog
+
+/// Frames records and notices as `text/event-stream` (WHATWG HTML §9.2), lines ending in `\n`.
+///
+/// A record is `id: <cursor>`, then `event: <type>` when it has a `type` header (else
+/// `event: binary` when its value is not UTF-8), then one `data: ` line per line of the value
+/// (split at `\r\n`, `\r` and `\n`, which the parser would split at too), then a blank line.
+/// A non-UTF-8 value is sent as its base64. A tombstone is one `data: null` line, as fetch
+/// reads it, so it still fires an event.
+public struct ServerSentEventEncoder: Sendable {
+    /// Makes an encoder.
+    public init() {}
+
+    /// The stream's first bytes: the reconnection delay a client should wait.
+    public func retry(milliseconds: Int, into buffer: inout [UInt8]) {
+        append("retry: \(milliseconds)\n\n", to: &buffer)
+    }
+
+    /// An event holding only an id: the browser records it as `lastEventId` and fires nothing.
+    public func checkpoint(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
+        append("id: \(cursor)\n\n", to: &buffer)
+    }
+
+    /// A comment line that keeps idle connections (and proxies) alive.
+    public func keepalive(into buffer: inout [UInt8]) {
+        append(": keepalive\n\n", to: &buffer)
+    }
+
+    /// A `gap` or `reset` notice: no id, a JSON object of the partition and offsets.
+    public func notice(_ notice: StreamNotice, into buffer: inout [UInt8]) {
+        append("event: \(notice.kind.rawValue)\ndata: {\"partition\":\(notice.partition),\"requested\":\(notice.requested),\"resumed_from\":\(notice.resumedFrom)}\n\n", to: &buffer)
+    }
+
+    /// One record as one event whose id is `cursor` (the cursor after this record).
+    public func record(_ record: StoredRecord, cursor: StreamCursor, into buffer: inout [UInt8]) {
+        append("id: \(cursor)\n", to: &buffer)
+        let type = record.header("type").map { String(decoding: $0, as: UTF8.self) }.map(Self.singleLine)
+        guard let value = record.value else {
+            if let type { append("event: \(type)\n", to: &buffer) }
+            append("data: null\n\n", to: &buffer)
+            return
+        }
+        if String(validating: value, as: UTF8.self) != nil {
+            if let type { append("event: \(type)\n", to: &buffer) }
+            appendDataLines(value, to: &buffer)
+        } else {
+            append("event: \(type ?? "binary")\n", to: &buffer)
+            buffer.append(contentsOf: "data: ".utf8)
+            Base64.encode(value, into: &buffer)
+            buffer.append(UInt8(ascii: "\n"))
+        }
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// One `data:` line per line of `value`; an empty value is one empty `data:` line.
+    private func appendDataLines(_ value: [UInt8], to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "data: ".utf8)
+        var i = 0
+        while i < value.count {
+            let byte = value[i]
+            if byte == 0x0D || byte == 0x0A {
+                buffer.append(contentsOf: "\ndata: ".utf8)
+                if byte == 0x0D, i + 1 < value.count, value[i + 1] == 0x0A { i += 1 }
+            } else {
+                buffer.append(byte)
+            }
+            i += 1
+        }
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// An event type must stay on its line.
+    private static func singleLine(_ text: String) -> String {
+        String(text.unicodeScalars.filter { $0 != "\n" && $0 != "\r" })
+    }
+
+    private func append(_ text: String, to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: text.utf8)
+    }
+}
+
+/// A note sent before a stream's first record when its cursor could not be honoured exactly.
+public struct StreamNotice: Hashable, Sendable {
+    /// Why the stream did not start where asked.
+    public enum Kind: String, Sendable {
+        /// The records asked for were deleted: the stream starts at the partition's start.
+        case gap
+        /// The cursor is past the partition's end (the topic was made again): it starts at the end.
+        case reset
+    }
+
+    /// Which notice.
+    public var kind: Kind
+    /// The partition it concerns.
+    public var partition: Int
+    /// The first offset the cursor asked for.
+    public var requested: Int64
+    /// Where the stream starts instead.
+    public var resumedFrom: Int64
+
+    /// Makes a notice.
+    public init(kind: Kind, partition: Int, requested: Int64, resumedFrom: Int64) {
+        self.kind = kind
+        self.partition = partition
+        self.requested = requested
+        self.resumedFrom = resumedFrom
+    }
+}

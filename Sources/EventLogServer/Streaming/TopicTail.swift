@@ -1,0 +1,96 @@
+import EventLog
+
+/// Follows every partition of a topic from a cursor, in bounded batches, for one stream.
+///
+/// Each call to ``next(lifecycle:idleTimeout:)`` reads at most ``batchRecords`` records and
+/// about ``batchBytes`` bytes, or waits (woken by an append, no polling) when there are none.
+/// The caller writes the batch and awaits the write before asking again, so a slow client
+/// holds at most one batch in memory. Partitions are merged by timestamp, each kept in order.
+struct TopicTail: Sendable {
+    /// One step of a stream.
+    enum Step {
+        /// Records to deliver, in order, each with the cursor after it; and notices before them.
+        case records([(record: StoredRecord, partition: Int, cursor: StreamCursor)], notices: [StreamNotice])
+        /// Nothing arrived within the idle timeout: time for a keepalive.
+        case idle
+        /// The server is stopping: end the stream.
+        case stopped
+    }
+
+    let partitions: [Partition]
+    private(set) var cursor: StreamCursor
+    let batchRecords: Int
+    let batchBytes: Int
+
+    init(partitions: [Partition], cursor: StreamCursor, batchRecords: Int, batchBytes: Int) {
+        self.partitions = partitions
+        self.cursor = cursor
+        self.batchRecords = max(1, batchRecords)
+        self.batchBytes = max(1024, batchBytes)
+    }
+
+    /// The next batch, or `.idle` after `idleTimeout` without records, or `.stopped`.
+    mutating func next(lifecycle: ServerLifecycle, idleTimeout: Duration) async throws -> Step {
+        while true {
+            if lifecycle.phase == .stopping { return .stopped }
+            let (batch, notices) = try await readAvailable()
+            if !batch.isEmpty || !notices.isEmpty { return .records(batch, notices: notices) }
+            let positions = partitions.enumerated().map { (partition: $0.element, offset: cursor.nextOffset(partition: $0.offset)) }
+            let woke = await lifecycle.unlessStopping {
+                await Partition.waitForRecords(positions, timeout: idleTimeout)
+            }
+            switch woke {
+            case nil: return .stopped
+            case false?: return .idle
+            case true?: continue
+            }
+        }
+    }
+
+    /// Reads what is there now from every partition that has records past the cursor.
+    private mutating func readAvailable() async throws -> ([(record: StoredRecord, partition: Int, cursor: StreamCursor)], [StreamNotice]) {
+        var perPartition: [[StoredRecord]] = Array(repeating: [], count: partitions.count)
+        var notices: [StreamNotice] = []
+        let ready = partitions.indices.filter { partitions[$0].endOffset > cursor.nextOffset(partition: $0) }
+        guard !ready.isEmpty else { return ([], []) }
+        let recordsEach = max(1, batchRecords / ready.count)
+        let bytesEach = max(1024, batchBytes / ready.count)
+        for index in ready {
+            let partition = partitions[index]
+            var from = cursor.nextOffset(partition: index)
+            let start = partition.startOffset
+            if from < start {
+                // Retention deleted records this stream had not delivered yet.
+                notices.append(StreamNotice(kind: .gap, partition: index, requested: from.rawValue, resumedFrom: start.rawValue))
+                cursor.lastDelivered[index] = start.rawValue - 1
+                from = start
+            }
+            do {
+                perPartition[index] = try await partition.read(from: from, maxRecords: recordsEach, maxBytes: bytesEach).records
+            } catch LogError.Code.offsetOutOfRange {
+                continue  // the start moved meanwhile; the next round notices the gap
+            }
+        }
+
+        // Merge: repeatedly take the head with the smallest timestamp (ties by partition).
+        var heads = Array(repeating: 0, count: partitions.count)
+        var merged: [(record: StoredRecord, partition: Int, cursor: StreamCursor)] = []
+        merged.reserveCapacity(perPartition.reduce(0) { $0 + $1.count })
+        while true {
+            var best: Int?
+            for index in ready where heads[index] < perPartition[index].count {
+                if let current = best {
+                    if perPartition[index][heads[index]].timestamp < perPartition[current][heads[current]].timestamp { best = index }
+                } else {
+                    best = index
+                }
+            }
+            guard let chosen = best else { break }
+            let record = perPartition[chosen][heads[chosen]]
+            heads[chosen] += 1
+            cursor.advance(partition: chosen, past: record.offset)
+            merged.append((record, chosen, cursor))
+        }
+        return (merged, notices)
+    }
+}

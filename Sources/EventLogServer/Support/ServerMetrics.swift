@@ -1,0 +1,89 @@
+import Prometheus
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The server's Prometheus metrics, in a registry of its own (no global bootstrap).
+///
+/// `eventlog_appended_records_total{topic}` and `eventlog_appended_bytes_total{topic}`,
+/// `eventlog_delivery_latency_seconds` (record timestamp to the write of its event),
+/// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`, and at scrape time
+/// `eventlog_disk_bytes{topic}` and `process_open_fds`.
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let deliveryLatency: DurationHistogram
+    private let openStreams: Gauge
+    private let openWebSockets: Gauge
+
+    init() {
+        deliveryLatency = registry.makeDurationHistogram(
+            descriptor: .init(metricName: "eventlog_delivery_latency_seconds",
+                              helpText: "Time from a record's append timestamp to the write of its stream event."),
+            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                      .seconds(2.5), .seconds(5)]
+        )
+        openStreams = registry.makeGauge(descriptor: .init(metricName: "eventlog_open_streams", helpText: "Open event streams."), labels: [("kind", "sse")])
+        openWebSockets = registry.makeGauge(descriptor: .init(metricName: "eventlog_open_streams", helpText: "Open event streams."), labels: [("kind", "websocket")])
+    }
+
+    func recordAppend(topic: String, records: Int, bytes: Int) {
+        registry.makeCounter(descriptor: .init(metricName: "eventlog_appended_records_total", helpText: "Records appended."), labels: [("topic", topic)])
+            .increment(by: Int64(records))
+        registry.makeCounter(descriptor: .init(metricName: "eventlog_appended_bytes_total", helpText: "Key and value bytes appended."), labels: [("topic", topic)])
+            .increment(by: Int64(bytes))
+    }
+
+    func recordError(code: String) {
+        registry.makeCounter(descriptor: .init(metricName: "eventlog_errors_total", helpText: "Error answers by code."), labels: [("code", code)])
+            .increment()
+    }
+
+    /// Records the publish-to-deliver latency of a record written to a stream at `nowMilliseconds`.
+    func recordDelivery(timestamp: Int64, nowMilliseconds: Int64) {
+        let latency = nowMilliseconds - timestamp
+        // Replays and client-set timestamps say nothing about live latency.
+        guard latency >= 0, latency < 60_000 else { return }
+        deliveryLatency.record(.milliseconds(latency))
+    }
+
+    func streamOpened(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).increment() }
+    func streamClosed(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).decrement() }
+
+    /// Sets the gauges read at scrape time: disk bytes per topic and open file descriptors.
+    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)]) {
+        for (topic, bytes) in diskBytes {
+            registry.makeGauge(descriptor: .init(metricName: "eventlog_disk_bytes", helpText: "Bytes on disk per topic."), labels: [("topic", topic)])
+                .set(bytes)
+        }
+        if let fds = Self.openFileDescriptors() {
+            registry.makeGauge(descriptor: .init(metricName: "process_open_fds", helpText: "Open file descriptors.")).set(Int64(fds))
+        }
+    }
+
+    /// Counts the entries of `/proc/self/fd` (Linux); `nil` elsewhere.
+    private static func openFileDescriptors() -> Int? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while readdir(directory) != nil { count += 1 }
+        return max(0, count - 3)  // ".", ".." and the directory's own descriptor
+    }
+
+    /// The Prometheus text exposition.
+    func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+/// Milliseconds since the Unix epoch (`clock_gettime(CLOCK_REALTIME)`).
+func currentTimeMilliseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+}
