@@ -82,6 +82,9 @@ public final class LogServer: Service, Sendable {
         lifecycle.beginStopping()
     }
 
+    /// The lifecycle, for tests that run routes without running the service.
+    var lifecycleForTesting: ServerLifecycle { lifecycle }
+
     /// Ends open streams and makes `/healthz` answer `503`, as a graceful shutdown does.
     public func beginStopping() {
         lifecycle.beginStopping()

@@ -55,9 +55,6 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Requests per second per token (or client address); unlimited when absent.")
     var rateLimit: Double?
 
-    @Option(name: .long, help: "Seconds an idle connection is kept open.")
-    var idleTimeoutSeconds = 300
-
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level.") }
@@ -106,16 +103,13 @@ struct Logd: AsyncParsableCommand {
 
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(idleTimeout: .seconds(Int64(idleTimeoutSeconds)))
-            ),
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? port
                 let shownHost = host.contains(":") ? "[\(host)]" : host
-                print("logd listening on http://\(shownHost):\(boundPort)")
-                fflush(stdout)
+                // write(2) on the descriptor: unbuffered, so the line is out before anything else.
+                writeLine("logd listening on http://\(shownHost):\(boundPort)", to: STDOUT_FILENO)
             },
             logger: logger
         )
@@ -147,15 +141,23 @@ struct Logd: AsyncParsableCommand {
 
     /// Prints one sentence on standard error and exits non-zero.
     private static func fail(_ sentence: String) -> Never {
-        var stderr = StandardError()
-        print(sentence, to: &stderr)
-        exit(1)
+        writeLine(sentence, to: STDERR_FILENO)
+        terminate(status: 1)
     }
 }
 
-/// Standard error as a `TextOutputStream`.
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        fputs(string, Glibc.stderr)
+/// Writes one line to a file descriptor with `write(2)`, unbuffered.
+func writeLine(_ line: String, to descriptor: Int32) {
+    var bytes = Array((line + "\n").utf8)
+    var written = 0
+    while written < bytes.count {
+        let result = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
+        if result <= 0 { return }
+        written += result
     }
+}
+
+/// Ends the process with `status`.
+func terminate(status: Int32) -> Never {
+    exit(status)
 }

@@ -66,7 +66,8 @@ extension RecordBatchHeader {
     /// Decodes every record into values.
     public func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
         var out: [StoredRecord] = []
-        out.reserveCapacity(Int(recordCount))
+        // A record takes at least 7 bytes: never trust a count the bytes cannot hold.
+        out.reserveCapacity(min(Int(recordCount), batch.count / 7))
         try forEachRecord(in: batch) { out.append(try $0.stored()) }
         return out
     }

@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 import HTTPTypes
 
 /// Answers `429 rate_limited` with `Retry-After` when a client exceeds its request rate.

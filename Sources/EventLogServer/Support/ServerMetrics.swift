@@ -20,25 +20,25 @@ final class ServerMetrics: Sendable {
 
     init() {
         deliveryLatency = registry.makeDurationHistogram(
-            descriptor: .init(metricName: "eventlog_delivery_latency_seconds",
+            descriptor: .init(namespace: "eventlog", metricName: "delivery_latency", unitName: "seconds",
                               helpText: "Time from a record's append timestamp to the write of its stream event."),
             buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                       .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
                       .seconds(2.5), .seconds(5)]
         )
-        openStreams = registry.makeGauge(descriptor: .init(metricName: "eventlog_open_streams", helpText: "Open event streams."), labels: [("kind", "sse")])
-        openWebSockets = registry.makeGauge(descriptor: .init(metricName: "eventlog_open_streams", helpText: "Open event streams."), labels: [("kind", "websocket")])
+        openStreams = registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "open_streams", unitName: "", helpText: "Open event streams."), labels: [("kind", "sse")])
+        openWebSockets = registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "open_streams", unitName: "", helpText: "Open event streams."), labels: [("kind", "websocket")])
     }
 
     func recordAppend(topic: String, records: Int, bytes: Int) {
-        registry.makeCounter(descriptor: .init(metricName: "eventlog_appended_records_total", helpText: "Records appended."), labels: [("topic", topic)])
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "appended_records", unitName: "total", helpText: "Records appended."), labels: [("topic", topic)])
             .increment(by: Int64(records))
-        registry.makeCounter(descriptor: .init(metricName: "eventlog_appended_bytes_total", helpText: "Key and value bytes appended."), labels: [("topic", topic)])
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "appended_bytes", unitName: "total", helpText: "Key and value bytes appended."), labels: [("topic", topic)])
             .increment(by: Int64(bytes))
     }
 
     func recordError(code: String) {
-        registry.makeCounter(descriptor: .init(metricName: "eventlog_errors_total", helpText: "Error answers by code."), labels: [("code", code)])
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "errors", unitName: "total", helpText: "Error answers by code."), labels: [("code", code)])
             .increment()
     }
 
@@ -56,11 +56,11 @@ final class ServerMetrics: Sendable {
     /// Sets the gauges read at scrape time: disk bytes per topic and open file descriptors.
     func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)]) {
         for (topic, bytes) in diskBytes {
-            registry.makeGauge(descriptor: .init(metricName: "eventlog_disk_bytes", helpText: "Bytes on disk per topic."), labels: [("topic", topic)])
+            registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "disk", unitName: "bytes", helpText: "Bytes on disk per topic."), labels: [("topic", topic)])
                 .set(bytes)
         }
         if let fds = Self.openFileDescriptors() {
-            registry.makeGauge(descriptor: .init(metricName: "process_open_fds", helpText: "Open file descriptors.")).set(Int64(fds))
+            registry.makeGauge(descriptor: .init(namespace: "process", metricName: "open_fds", unitName: "", helpText: "Open file descriptors.")).set(Int64(fds))
         }
     }
 

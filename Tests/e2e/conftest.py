@@ -1,0 +1,50 @@
+"""Fixtures for logd's end-to-end tests: a real `logd` ($LOGD_BIN) on a free port."""
+import os
+import re
+import shlex
+import signal
+import subprocess
+import threading
+
+import pytest
+
+LISTEN_RE = re.compile(r"^logd listening on (http://\S+?)/?$")
+
+
+class Logd:
+    """Runs `$LOGD_BIN --data-dir D --port 0` and waits for its listening line."""
+
+    def __init__(self, data_dir, extra_args=()):
+        cmd = shlex.split(os.environ.get("LOGD_BIN", "logd"))
+        self.argv = cmd + ["--data-dir", str(data_dir), "--port", "0", "--host", "127.0.0.1"] + list(extra_args)
+        self.proc = None
+        self.url = None
+        self._ready = threading.Event()
+
+    def start(self, timeout=60):
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.proc.kill()
+            raise AssertionError("logd did not start within %ss" % timeout)
+        return self
+
+    def _read(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            m = LISTEN_RE.match(raw.decode("utf-8", "replace").strip())
+            if m:
+                self.url = m.group(1)
+                self._ready.set()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(20)
+
+
+@pytest.fixture
+def logd(tmp_path):
+    server = Logd(tmp_path / "data").start()
+    yield server
+    assert server.stop() == 0
