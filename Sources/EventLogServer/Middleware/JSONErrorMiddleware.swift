@@ -24,7 +24,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = Self.apiError(for: error, request: request)
-            if apiError.code.status.kind == .serverError {
+            if apiError.code.status.kind == .serverError, apiError.code.status != .serviceUnavailable {
                 context.logger.error("Request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
             metrics?.recordError(code: apiError.code.name)
