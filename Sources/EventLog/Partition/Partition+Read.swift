@@ -64,7 +64,15 @@ extension Partition {
             var scanner = BatchScanner(file: segment.log, start: from, end: limit, chunkSize: min(max(maxBytes, 64 << 10), 1 << 20))
             while true {
                 let before = scanner.position
-                guard let (_, header) = try peek(&scanner, segment: segment, expected: next) else { break }
+                let peeked: (Int64, RecordBatchHeader)?
+                do {
+                    peeked = try peek(&scanner, segment: segment, expected: next)
+                } catch {
+                    // Serve what was read before the damage; the next read reports it.
+                    if count > 0 { return next }
+                    throw error
+                }
+                guard let (_, header) = peeked else { break }
                 if header.nextOffset <= next { continue }
                 if header.baseOffset >= end { return next }
                 scanner.seek(to: before)
@@ -80,6 +88,7 @@ extension Partition {
                         if count < maxRecords { next = max(next, min(h.nextOffset, end)) }
                     }
                 } catch let error as LogError where error.code == .corruptData {
+                    if count > 0 { return next }
                     throw damaged(segment, at: before, expected: next, segments: segments, error: error)
                 }
                 if count >= maxRecords || bytes >= maxBytes || next >= end { return next }

@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+@testable import EventLog
+
+/// Crash recovery: torn tails, flipped bytes, damaged sealed segments, missing indexes.
+@Suite struct RecoveryTests {
+    /// A store with `batches` batches of three records in one partition, left open (as a crash leaves it).
+    func populated(_ dir: String, batches: Int, codec: CompressionCodec = .none, segmentBytes: Int64 = 1 << 30) async throws -> (LogStore, [String]) {
+        let store = try await openStore(dir)
+        var config = TopicConfiguration(compression: codec, segmentBytes: segmentBytes)
+        config.indexIntervalBytes = 200
+        let p = try await store.createTopic("r", configuration: config).topic.partitions[0]
+        var values: [String] = []
+        for b in 0..<batches {
+            let records = (0..<3).map { Record(key: "k\(b)", value: bytes("batch \(b) record \($0) " + String(repeating: "z", count: b % 40))) }
+            values += records.map { text($0.value)! }
+            try await p.append(records)
+        }
+        return (store, values)
+    }
+
+    func activeLogPath(_ dir: String) throws -> String {
+        let pdir = dir + "/topics/r/0"
+        let logs = try FileManager.default.contentsOfDirectory(atPath: pdir).filter { $0.hasSuffix(".log") }.sorted()
+        return pdir + "/" + logs.last!
+    }
+
+    @Test func cleanReopenScansNothingAndCrashReopenRecoversEverything() async throws {
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 30)
+            let crashed = try crashCopy(of: dir)
+            defer { try? FileManager.default.removeItem(atPath: crashed) }
+            try await store.close()
+            let recovered = try await openStore(crashed)
+            #expect(!recovered.openedAfterCleanShutdown)
+            let p = try recovered.topic(named: "r")!.partition(0)
+            #expect(try await readAll(p).map { text($0.value)! } == values)
+            // Appends continue at the right offset.
+            #expect(try await p.append([Record(value: bytes("after"))]).first == Offset(Int64(values.count)))
+            try await recovered.close()
+        }
+    }
+
+    @Test(arguments: [CompressionCodec.none, .zstd])
+    func truncatingTheLastBatchAtEveryByteKeepsEveryWholeBatch(codec: CompressionCodec) async throws {
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 8, codec: codec)
+            let base = try crashCopy(of: dir)
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            try await store.close()
+            let log = try activeLogPath(base)
+            let full = try Data(contentsOf: URL(fileURLWithPath: log))
+            // Find where the last batch starts.
+            var lastStart = 0
+            var pos = 0
+            while pos < full.count {
+                lastStart = pos
+                let len = full[pos + 8..<pos + 12].reduce(0) { $0 << 8 | Int($1) }
+                pos += len + 12
+            }
+            for cut in lastStart..<full.count {
+                let copy = base + "-cut\(cut)"
+                try FileManager.default.copyItem(atPath: base, toPath: copy)
+                defer { try? FileManager.default.removeItem(atPath: copy) }
+                try full.prefix(cut).write(to: URL(fileURLWithPath: try activeLogPath(copy)))
+                let s = try await openStore(copy)
+                let p = try s.topic(named: "r")!.partition(0)
+                let got = try await readAll(p).map { text($0.value)! }
+                #expect(got == Array(values.dropLast(3)), "cut at \(cut)")
+                #expect(p.endOffset == Offset(Int64(values.count - 3)))
+                #expect(try await p.append([Record(value: bytes("next"))]).first == Offset(Int64(values.count - 3)))
+                try await s.close()
+            }
+        }
+    }
+
+    @Test func flippedBytesInTheTailAreCutNeverServed() async throws {
+        var rng = SeededRandom(seed: 2024)
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 20)
+            let base = try crashCopy(of: dir)
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            try await store.close()
+            let log = try activeLogPath(base)
+            let full = try Data(contentsOf: URL(fileURLWithPath: log))
+            for round in 0..<25 {
+                let copy = base + "-flip\(round)"
+                try FileManager.default.copyItem(atPath: base, toPath: copy)
+                defer { try? FileManager.default.removeItem(atPath: copy) }
+                var damaged = full
+                let at = Int.random(in: 0..<full.count, using: &rng)
+                damaged[at] ^= UInt8.random(in: 1...255, using: &rng)
+                try damaged.write(to: URL(fileURLWithPath: try activeLogPath(copy)))
+                let s = try await openStore(copy)
+                let p = try s.topic(named: "r")!.partition(0)
+                let got = try await readAll(p)
+                // What survives is an exact prefix of what was written; nothing altered is served.
+                #expect(got.count < values.count, "round \(round) flip at \(at)")
+                #expect(got.map { text($0.value)! } == Array(values.prefix(got.count)), "round \(round)")
+                #expect(got.map(\.offset.rawValue) == Array(0..<Int64(got.count)))
+                try await s.close()
+            }
+        }
+    }
+
+    @Test func damageInASealedSegmentIsReportedAndTheRestStaysReadable() async throws {
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 60, segmentBytes: 2048)
+            try await store.close()
+            let pdir = dir + "/topics/r/0"
+            let logs = try FileManager.default.contentsOfDirectory(atPath: pdir).filter { $0.hasSuffix(".log") }.sorted()
+            #expect(logs.count >= 3)
+            // Flip a byte in the middle of the second segment (sealed).
+            let victim = pdir + "/" + logs[1]
+            var data = try Data(contentsOf: URL(fileURLWithPath: victim))
+            data[data.count / 2] ^= 0xFF
+            try data.write(to: URL(fileURLWithPath: victim))
+
+            let s = try await openStore(dir)
+            let p = try s.topic(named: "r")!.partition(0)
+            var next = p.startOffset
+            var got: [StoredRecord] = []
+            var errors: [LogError] = []
+            while next < p.endOffset {
+                do {
+                    let r = try await p.read(from: next, maxRecords: 50)
+                    got += r.records
+                    next = r.nextOffset
+                } catch let e as LogError where e.code == .corruptData {
+                    errors.append(e)
+                    #expect(e.message.contains(logs[1]))
+                    #expect(e.message.contains("at byte"))
+                    let range = try #require(e.range)
+                    #expect(range.first == next)
+                    next = range.end
+                }
+            }
+            #expect(errors.count == 1)
+            let unreadable = errors[0].range!
+            // Everything outside the reported range is served, unchanged.
+            let expected = values.enumerated().filter { !(unreadable.first.rawValue..<unreadable.end.rawValue).contains(Int64($0.offset)) }.map(\.element)
+            #expect(got.map { text($0.value)! } == expected)
+            #expect(unreadable.count < values.count / 3)
+            try await s.close()
+        }
+    }
+
+    @Test func missingOrGarbledIndexesAreRebuilt() async throws {
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 60, segmentBytes: 2048)
+            try await store.close()
+            let pdir = dir + "/topics/r/0"
+            let files = try FileManager.default.contentsOfDirectory(atPath: pdir)
+            for (i, f) in files.enumerated() where f.hasSuffix(".index") || f.hasSuffix(".timeindex") {
+                if i % 2 == 0 {
+                    try FileManager.default.removeItem(atPath: pdir + "/" + f)
+                } else {
+                    try Data([1, 2, 3, 4, 5]).write(to: URL(fileURLWithPath: pdir + "/" + f))
+                }
+            }
+            let s = try await openStore(dir)
+            let p = try s.topic(named: "r")!.partition(0)
+            for o in stride(from: 0, to: values.count, by: 5) {
+                let r = try await p.read(from: Offset(Int64(o)), maxRecords: 1)
+                #expect(text(r.records.first?.value) == values[o])
+            }
+            #expect(try await p.offset(forTimestamp: 0) == 0)
+            try await s.close()
+        }
+    }
+
+    @Test func diskFullFailsTheAppendLeavesNothingVisibleAndRecovers() async throws {
+        try await withTemporaryDirectory { dir in
+            let faults = FaultInjector()
+            let store = try await openStore(dir, faults: faults)
+            let p = try await store.topic("full").partitions[0]
+            try await p.append([Record(value: bytes("before"))])
+            faults.fail(.pwrite, errno: ENOSPC, partialBytes: 30, pathSuffix: ".log")
+            do {
+                try await p.append([Record(value: bytes("lost-1")), Record(value: bytes("lost-2"))])
+                Issue.record("expected disk full")
+            } catch let e as LogError {
+                #expect(e.code == .diskFull)
+                #expect(e.message.contains("disk is full"))
+            }
+            #expect(p.endOffset == 1)
+            #expect(try await readAll(p).map { text($0.value)! } == ["before"])
+            // Space is back: appends work, at the next offset, and the torn bytes are gone.
+            #expect(try await p.append([Record(value: bytes("after"))]).first == 1)
+            #expect(try await readAll(p).map { text($0.value)! } == ["before", "after"])
+            let crashed = try crashCopy(of: dir)
+            defer { try? FileManager.default.removeItem(atPath: crashed) }
+            try await store.close()
+            let r = try await openStore(crashed)
+            #expect(try await readAll(r.topic(named: "full")!.partition(0)).map { text($0.value)! } == ["before", "after"])
+            try await r.close()
+        }
+    }
+
+    @Test func failedSyncIsNotAcknowledgedAndNotVisible() async throws {
+        try await withTemporaryDirectory { dir in
+            let faults = FaultInjector()
+            let store = try await openStore(dir, faults: faults)
+            let p = try await store.topic("sync").partitions[0]
+            try await p.append([Record(value: bytes("one"))])
+            faults.fail(.fdatasync, errno: EIO, pathSuffix: ".log")
+            await #expect(throws: LogError.self) { try await p.append([Record(value: bytes("two"))]) }
+            #expect(p.endOffset == 1)
+            #expect(try await p.append([Record(value: bytes("three"))]).first == 1)
+            #expect(try await readAll(p).map { text($0.value)! } == ["one", "three"])
+            try await store.close()
+        }
+    }
+}
