@@ -184,6 +184,9 @@ extension Partition {
             state.withLock { s in
                 s.nextOffset = end
                 s.dirty = true
+                s.statistics.appendedBatches += Int64(runEnd - i)
+                s.statistics.appendedRecords += ranges[i..<runEnd].reduce(0) { $0 + Int64($1.count) }
+                s.statistics.appendedBytes += Int64(bytes)
             }
             try? segment.flushIndexes()
             i = runEnd
@@ -247,6 +250,8 @@ extension Partition {
             s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: size, nextOffset: next, producers: producers)
             s.dirty = false
             s.lastSyncMs = clock.now()
+            s.statistics.syncs += 1
+            s.statistics.batchesSynced += Int64(written.count)
             return Partition.takeReadyWaiters(&s)
         }
         for (p, r) in written { completions.append(Completion(continuation: p.continuation, result: .success(r))) }

@@ -74,7 +74,25 @@ public final class Partition: Sendable {
         var needsRepair: (segmentBase: Int64, size: Int64)?
         /// A cleaner or retention pass holds the segment list.
         var segmentsGeneration: UInt64 = 0
+        var statistics = Statistics()
     }
+
+    /// Counters of a partition's write path since it was opened.
+    public struct Statistics: Sendable, Hashable {
+        /// Records appended (acknowledged).
+        public var appendedRecords: Int64 = 0
+        /// Bytes of batches appended.
+        public var appendedBytes: Int64 = 0
+        /// Appends (batches) acknowledged.
+        public var appendedBatches: Int64 = 0
+        /// `fdatasync(2)` calls made by the writer for acknowledgements.
+        public var syncs: Int64 = 0
+        /// Batches acknowledged by those syncs: divided by ``syncs``, the average group size.
+        public var batchesSynced: Int64 = 0
+    }
+
+    /// The write path's counters.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
 
     init(topicName: String, index: Int, directory: String, configuration: TopicConfiguration,
          executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock, state: State) {

@@ -1,0 +1,144 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import EventLog
+
+@Suite struct ConcurrencyTests {
+    @Test(arguments: [Durability.fsync, .none])
+    func manyAppendersGetDenseUniqueOffsetsAndTailersSeeEverythingInOrder(durability: Durability) async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.createTopic("c", configuration: TopicConfiguration(durability: durability)).topic.partitions[0]
+            let writers = 16, perWriter = 60
+            let total = writers * perWriter
+            // Tailers start before anything is written and must see every record, in order.
+            let tailers = (0..<4).map { _ in
+                Task { () -> [StoredRecord] in
+                    var seen: [StoredRecord] = []
+                    for try await r in p.records(from: .earliest) {
+                        seen.append(r)
+                        if seen.count == total { break }
+                    }
+                    return seen
+                }
+            }
+            let ranges = try await withThrowingTaskGroup(of: [(Int, OffsetRange)].self) { group in
+                for w in 0..<writers {
+                    group.addTask {
+                        var out: [(Int, OffsetRange)] = []
+                        for i in 0..<perWriter {
+                            let n = w * perWriter + i
+                            let records = (0..<(n % 3 + 1)).map { _ in Record(key: "w\(w)", value: bytes("\(n)")) }
+                            out.append((n, try await p.append(records)))
+                        }
+                        return out
+                    }
+                }
+                var all: [(Int, OffsetRange)] = []
+                for try await part in group { all += part }
+                return all
+            }
+            let records = ranges.reduce(0) { $0 + $1.1.count }
+            let covered = ranges.flatMap { Array($0.1.first.rawValue..<$0.1.end.rawValue) }.sorted()
+            #expect(covered == Array(0..<Int64(records)))
+            let stored = try await readAll(p)
+            for (n, range) in ranges {
+                for o in range.first.rawValue..<range.end.rawValue { #expect(text(stored[Int(o)].value) == "\(n)") }
+            }
+            // Per writer, order is kept.
+            for w in 0..<writers {
+                let mine = ranges.filter { $0.0 / perWriter == w }.sorted { $0.0 < $1.0 }
+                #expect(zip(mine, mine.dropFirst()).allSatisfy { $0.1.first < $1.1.first })
+            }
+            let _ = total
+            try await store.close()
+            for t in tailers { t.cancel() }
+        }
+    }
+
+    @Test func tailWakesOnAppendWithoutPolling() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.topic("wake").partitions[0]
+            let got = Task { () -> [String] in
+                var out: [String] = []
+                for try await r in p.records(from: .latest) {
+                    out.append(text(r.value)!)
+                    if out.count == 3 { break }
+                }
+                return out
+            }
+            // Wait until the tail is parked on the partition's waiter list.
+            while p.waiterCount == 0 { await Task.yield() }
+            for v in ["a", "b", "c"] { try await p.append([Record(value: bytes(v))]) }
+            #expect(try await got.value == ["a", "b", "c"])
+            #expect(p.waiterCount == 0)
+            try await store.close()
+        }
+    }
+
+    @Test func waitTimesOutAndCancellationEndsTheTail() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.topic("idle").partitions[0]
+            let start = ContinuousClock.now
+            #expect(await p.waitForRecords(at: 0, timeout: .milliseconds(150)) == false)
+            #expect(ContinuousClock.now - start >= .milliseconds(140))
+            #expect(p.waiterCount == 0)
+            let tail = Task { () -> Int in
+                var n = 0
+                for try await _ in p.records(from: .earliest) { n += 1 }
+                return n
+            }
+            while p.waiterCount == 0 { await Task.yield() }
+            tail.cancel()
+            #expect(try await tail.value == 0)
+            #expect(p.waiterCount == 0)
+            // Multi-partition wait: woken by whichever partition gets data.
+            let (topic, _) = try await store.createTopic("multi", configuration: TopicConfiguration(partitions: 3))
+            let waiter = Task { await Partition.waitForRecords(topic.partitions.map { ($0, Offset(0)) }, timeout: .seconds(30)) }
+            while topic.partitions.allSatisfy({ $0.waiterCount == 0 }) { await Task.yield() }
+            try await topic.partitions[2].append([Record(value: bytes("x"))])
+            #expect(await waiter.value == true)
+            try await store.close()
+        }
+    }
+
+    @Test func closeFinishesQueuedAppendsAndEndsTails() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.topic("close").partitions[0]
+            let tail = Task { () -> Int in
+                var n = 0
+                for try await _ in p.records(from: .earliest) { n += 1 }
+                return n
+            }
+            let appends = (0..<50).map { i in Task { try await p.append([Record(value: bytes("\(i)"))]) } }
+            var acked = 0
+            for a in appends { if (try? await a.value) != nil { acked += 1 } }
+            try await store.close()
+            #expect(try await tail.value <= acked) // the tail ends at close, having served what it read
+            await #expect(throws: LogError.self) { try await p.append([Record(value: bytes("late"))]) }
+            let again = try await openStore(dir)
+            #expect(again.topic(named: "close")!.partitions[0].endOffset == Offset(Int64(acked)))
+            try await again.close()
+        }
+    }
+
+    @Test func groupCommitSharesSyncs() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.topic("gc").partitions[0]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<64 { group.addTask { for j in 0..<5 { try await p.append([Record(value: bytes("\(i)-\(j)"))]) } } }
+                try await group.waitForAll()
+            }
+            #expect(p.endOffset == 320)
+            let stats = p.statistics
+            #expect(stats.batchesSynced == 320)
+            // 64 concurrent appenders must share syncs: far fewer syncs than appends.
+            #expect(stats.syncs < 160, "syncs: \(stats.syncs)")
+            try await store.close()
+        }
+    }
+}
