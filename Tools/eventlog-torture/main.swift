@@ -1,1 +1,62 @@
-print("x")
+// eventlog-torture: a writer process for the kill -9 tests.
+//
+//   eventlog-torture DIR [--writers N] [--codec none|lz4|zstd] [--partitions N]
+//
+// Appends batches with `fsync` durability from N concurrent tasks, forever, and prints one
+// line per acknowledged append to standard output, flushed at once:
+//   ACK <partition> <first offset> <count> <writer> <sequence>
+// The record values are "w<writer>-s<sequence>-r<i>", so a checker can tell exactly which
+// records each acknowledged offset must hold after the process is killed.
+import EventLog
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let directory = arguments.first else {
+    writeLine("usage: eventlog-torture DIR [--writers N] [--codec none|lz4|zstd] [--partitions N]", to: 2)
+    exit(2)
+}
+/// Writes one line with a single `write(2)`: lines below PIPE_BUF never interleave.
+func writeLine(_ s: String, to fd: Int32 = 1) {
+    var bytes = Array(s.utf8)
+    bytes.append(0x0A)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+}
+
+func option(_ name: String, _ fallback: String) -> String {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
+    return arguments[i + 1]
+}
+let writers = Int(option("--writers", "8")) ?? 8
+let partitions = Int(option("--partitions", "2")) ?? 2
+let codec = CompressionCodec(name: option("--codec", "none")) ?? .none
+
+var logger = Logger(label: "eventlog-torture")
+logger.logLevel = .warning
+
+let store = try await LogStore.open(at: directory, logger: logger)
+let topic = try await store.topic("torture", TopicConfiguration(partitions: partitions, compression: codec, durability: .fsync, segmentBytes: 64 << 10))
+writeLine("READY")
+
+await withThrowingTaskGroup(of: Void.self) { group in
+    for w in 0..<writers {
+        group.addTask {
+            var sequence = 0
+            var rng = SystemRandomNumberGenerator()
+            while true {
+                let count = Int.random(in: 1...5, using: &rng)
+                let records = (0..<count).map { i in
+                    Record(key: Array("w\(w)".utf8), value: Array("w\(w)-s\(sequence)-r\(i)".utf8))
+                }
+                let p = (w + sequence) % partitions
+                let range = try await topic.partitions[p].append(records)
+                writeLine("ACK \(p) \(range.first.rawValue) \(count) \(w) \(sequence)")
+                sequence += 1
+            }
+        }
+    }
+}
+

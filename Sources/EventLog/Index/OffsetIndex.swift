@@ -3,15 +3,15 @@
 ///
 /// Entries are kept in memory as packed `UInt64`s (`relativeOffset << 32 | position`), in
 /// increasing order of both halves, and appended to the file as they are added.
-struct OffsetIndex: Sendable {
-    static let entrySize = 8
-    private(set) var entries: [UInt64] = []
+package struct OffsetIndex: Sendable {
+    package static let entrySize = 8
+    package private(set) var entries: [UInt64] = []
 
-    init() {}
+    package init() {}
 
     /// Parses a whole `.index` file; stops at the first entry that breaks the order
     /// (a torn or stale tail) and reports how many entries were valid.
-    init(parsing bytes: [UInt8], logSize: Int64) {
+    package init(parsing bytes: [UInt8], logSize: Int64) {
         let count = bytes.count / Self.entrySize
         entries.reserveCapacity(count)
         bytes.withUnsafeBytes { raw in
@@ -28,11 +28,11 @@ struct OffsetIndex: Sendable {
         }
     }
 
-    var count: Int { entries.count }
+    package var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
 
     /// The entry at `i` as (relative offset, position).
-    func entry(_ i: Int) -> (relativeOffset: UInt32, position: UInt32) {
+    package func entry(_ i: Int) -> (relativeOffset: UInt32, position: UInt32) {
         let e = entries[i]
         return (UInt32(e >> 32), UInt32(truncatingIfNeeded: e))
     }
@@ -52,7 +52,7 @@ struct OffsetIndex: Sendable {
     }
 
     /// The byte position to start scanning for `relativeOffset`: the last entry at or below it, else 0.
-    func floorPosition(for relativeOffset: UInt32) -> (relativeOffset: UInt32, position: UInt32) {
+    package func floorPosition(for relativeOffset: UInt32) -> (relativeOffset: UInt32, position: UInt32) {
         var lo = 0, hi = entries.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -75,14 +75,14 @@ struct OffsetIndex: Sendable {
 
 /// A segment's sparse time index: the largest timestamp so far → the relative offset of the
 /// batch that brought it (Kafka's `.timeindex`: 12 bytes an entry, `Int64` then `UInt32`).
-struct TimeIndex: Sendable {
-    static let entrySize = 12
-    private(set) var timestamps: [Int64] = []
-    private(set) var relativeOffsets: [UInt32] = []
+package struct TimeIndex: Sendable {
+    package static let entrySize = 12
+    package private(set) var timestamps: [Int64] = []
+    package private(set) var relativeOffsets: [UInt32] = []
 
-    init() {}
+    package init() {}
 
-    init(parsing bytes: [UInt8]) {
+    package init(parsing bytes: [UInt8]) {
         let count = bytes.count / Self.entrySize
         bytes.withUnsafeBytes { raw in
             for i in 0..<count {
@@ -95,7 +95,7 @@ struct TimeIndex: Sendable {
         }
     }
 
-    var count: Int { timestamps.count }
+    package var count: Int { timestamps.count }
     var lastTimestamp: Int64? { timestamps.last }
 
     mutating func append(timestamp: Int64, relativeOffset: UInt32) {
@@ -112,7 +112,7 @@ struct TimeIndex: Sendable {
 
     /// The relative offset to start scanning from for the first record at or after `timestamp`:
     /// that of the last entry whose timestamp is below it (all records before it are older), else 0.
-    func floorRelativeOffset(for timestamp: Int64) -> UInt32 {
+    package func floorRelativeOffset(for timestamp: Int64) -> UInt32 {
         var lo = 0, hi = timestamps.count
         while lo < hi {
             let mid = (lo + hi) / 2

@@ -1,22 +1,27 @@
 import Synchronization
 
 /// The file names of a segment: `<20-digit base offset>.log`, `.index`, `.timeindex`.
-struct SegmentPaths: Sendable {
-    let directory: String
-    let baseOffset: Int64
+package struct SegmentPaths: Sendable {
+    package let directory: String
+    package let baseOffset: Int64
 
-    static func fileStem(_ baseOffset: Int64) -> String {
+    package init(directory: String, baseOffset: Int64) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+    }
+
+    package static func fileStem(_ baseOffset: Int64) -> String {
         let digits = String(baseOffset)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
 
-    var stem: String { directory + "/" + Self.fileStem(baseOffset) }
-    var log: String { stem + ".log" }
-    var index: String { stem + ".index" }
-    var timeIndex: String { stem + ".timeindex" }
+    package var stem: String { directory + "/" + Self.fileStem(baseOffset) }
+    package var log: String { stem + ".log" }
+    package var index: String { stem + ".index" }
+    package var timeIndex: String { stem + ".timeindex" }
 
     /// The base offset named by a `.log` file name, or `nil` for any other name.
-    static func baseOffset(ofLogFile name: String) -> Int64? {
+    package static func baseOffset(ofLogFile name: String) -> Int64? {
         guard name.hasSuffix(".log"), name.utf8.count == 24 else { return nil }
         let digits = name.prefix(20)
         guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }

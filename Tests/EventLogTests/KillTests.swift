@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import EventLog
+
+/// `kill -9` a process appending with `fsync` durability at random moments, then check that
+/// every acknowledged record is there, byte for byte, at its offset.
+@Suite(.serialized) struct KillTests {
+    static var tortureBinary: String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // The test bundle sits next to the package's products (…/debug/EventLogPackageTests.xctest).
+        var candidates = [here.appendingPathComponent("eventlog-torture").path]
+        if let env = ProcessInfo.processInfo.environment["EVENTLOG_TORTURE_BIN"] { candidates.insert(env, at: 0) }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }
+
+    struct Ack {
+        var partition: Int, first: Int64, count: Int, writer: Int, sequence: Int
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func killMinus9WhileAppendingLosesNoAcknowledgedRecord() async throws {
+        let binary = Self.tortureBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build it first: swift build --product eventlog-torture (looked at \(binary))")
+        try await withTemporaryDirectory { dir in
+            var allAcks: [Ack] = []
+            var rng = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+            for round in 0..<24 {
+                let codec = ["none", "lz4", "zstd"][round % 3]
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: binary)
+                process.arguments = [dir, "--writers", "8", "--codec", codec]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let collector = LineCollector(pipe.fileHandleForReading)
+                // Wait for it to be ready, then let it run a random while.
+                let readyBy = Date().addingTimeInterval(30)
+                while !collector.lines.contains("READY") && Date() < readyBy && process.isRunning {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                try #require(collector.lines.contains("READY"), "round \(round): the writer did not start")
+                try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &rng)))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let lines = collector.finish()
+                let acks = lines.compactMap { line -> Ack? in
+                    let f = line.split(separator: " ")
+                    guard f.count == 6, f[0] == "ACK", let p = Int(f[1]), let o = Int64(f[2]), let c = Int(f[3]),
+                          let w = Int(f[4]), let s = Int(f[5]) else { return nil }
+                    return Ack(partition: p, first: o, count: c, writer: w, sequence: s)
+                }
+                #expect(!acks.isEmpty, "round \(round) acknowledged nothing")
+                allAcks += acks
+
+                // Recover and check every acknowledgement so far, from this round and the ones before.
+                let store = try await openStore(dir)
+                let topic = try #require(store.topic(named: "torture"))
+                var stored: [[StoredRecord]] = []
+                for p in topic.partitions { stored.append(try await readAll(p)) }
+                for (p, records) in stored.enumerated() {
+                    #expect(records.map(\.offset.rawValue) == Array(0..<Int64(records.count)), "round \(round): offsets of partition \(p) are not dense")
+                }
+                // A sequence number restarts with each process, so earlier rounds' acks are checked by offset only.
+                for ack in allAcks {
+                    let records = stored[ack.partition]
+                    guard ack.first + Int64(ack.count) <= Int64(records.count) else {
+                        Issue.record("round \(round): acknowledged offsets \(ack.first)..<\(ack.first + Int64(ack.count)) of partition \(ack.partition) are missing (end \(records.count))")
+                        continue
+                    }
+                    for i in 0..<ack.count {
+                        let value = text(records[Int(ack.first) + i].value)
+                        let expected = "w\(ack.writer)-s\(ack.sequence)-r\(i)"
+                        if value != expected {
+                            Issue.record("round \(round): offset \(ack.first + Int64(i)) holds \(value ?? "nil"), expected \(expected)")
+                        }
+                    }
+                }
+                try await store.close()
+                // The next round starts from a clean state or, every other round, from a crash-only state.
+                if round % 2 == 1 { try? FileManager.default.removeItem(atPath: dir + "/.clean-shutdown") }
+            }
+            #expect(allAcks.count > 100)
+        }
+    }
+}
+
+/// Reads lines from a pipe on a background thread.
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = Data()
+    private var done = false
+    private let handle: Foundation.FileHandle
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ handle: Foundation.FileHandle) {
+        self.handle = handle
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.lock(); buffer.append(chunk); lock.unlock()
+            }
+            finished.signal()
+        }
+    }
+
+    /// Complete lines so far.
+    var lines: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return Self.completeLines(buffer)
+    }
+
+    /// Waits for end of file and returns every complete line (a torn last line is dropped).
+    func finish() -> [String] {
+        finished.wait()
+        lock.lock(); defer { lock.unlock() }
+        return Self.completeLines(buffer)
+    }
+
+    static func completeLines(_ data: Data) -> [String] {
+        guard let lastNewline = data.lastIndex(of: 0x0A) else { return [] }
+        return String(decoding: data[..<lastNewline], as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
