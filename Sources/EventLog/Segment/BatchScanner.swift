@@ -29,7 +29,8 @@ package struct BatchScanner {
     /// Opens a scanner over `start ..< end` of a file (tools reading a slice through the index).
     package static func open(path: String, start: Int64, end: Int64? = nil, chunkSize: Int = 1 << 20) throws(LogError) -> BatchScanner {
         let file = try FileHandle.open(path, readOnly: true)
-        return BatchScanner(file: file, start: start, end: try end ?? file.size(), chunkSize: chunkSize)
+        let size = try file.size()
+        return BatchScanner(file: file, start: start, end: end ?? size, chunkSize: chunkSize)
     }
 
     private var bufferEnd: Int64 { bufferStart + Int64(buffer.count) }
