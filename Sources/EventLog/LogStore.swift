@@ -28,6 +28,11 @@ public final class LogStore: Sendable {
         public var ioThreads = 4
         /// How often the background flusher runs (interval durability, recovery checkpoints).
         public var flushTickMilliseconds = 100
+        /// How often the background cleaner applies retention and picks a partition to compact;
+        /// `nil` turns the background cleaner off (on-demand passes still work).
+        public var cleanerIntervalMilliseconds: Int? = 15_000
+        /// The cleaner's memory budget and I/O throttle (`cleanerBytesPerSecond`).
+        public var compaction = CompactionLimits()
         /// Fault injection for tests.
         package var faults: FaultInjector?
         /// The wall clock, replaceable in tests.
@@ -45,6 +50,7 @@ public final class LogStore: Sendable {
     private let lockFD: Int32
     private let state: Mutex<StoreState>
     private let flusher: Mutex<PeriodicThread?> = Mutex(nil)
+    private let cleaner: Mutex<PeriodicThread?> = Mutex(nil)
     /// Whether the last shutdown was clean (no recovery scan was needed).
     public let openedAfterCleanShutdown: Bool
 
@@ -142,6 +148,38 @@ public final class LogStore: Sendable {
             self?.flushTick()
         }
         flusher.withLock { $0 = thread }
+        if let interval = options.cleanerIntervalMilliseconds {
+            let cleanerThread = PeriodicThread(intervalMs: interval) { [weak self] in
+                self?.cleanerTick()
+            }
+            cleaner.withLock { $0 = cleanerThread }
+        }
+    }
+
+    /// Applies retention everywhere, then compacts the partition with the highest dirty
+    /// ratio above its topic's `minCleanableDirtyRatio` (or one whose `maxCompactionLagMs` passed).
+    private func cleanerTick() {
+        let topics = state.withLock { s in s.closed ? [] : Array(s.topics.values) }
+        let now = options.clock.now()
+        var best: (Partition, Double)?
+        for topic in topics {
+            for p in topic.partitions {
+                do {
+                    if topic.configuration.cleanupPolicy.contains(.delete) { _ = try p.applyRetentionBlocking(now: now) }
+                } catch {
+                    logger.error("retention failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+                }
+                guard topic.configuration.cleanupPolicy.contains(.compact) else { continue }
+                let ratio = p.dirtyRatio
+                let due = ratio >= topic.configuration.minCleanableDirtyRatio && ratio > 0 || p.compactionOverdue(now: now)
+                if due && ratio > (best?.1 ?? -1) { best = (p, ratio) }
+            }
+        }
+        if let (p, _) = best {
+            do { _ = try p.compactBlocking(now: now, limits: options.compaction) } catch {
+                logger.error("compaction failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Syncs partitions whose interval came due and writes moved recovery checkpoints.
@@ -255,6 +293,7 @@ public final class LogStore: Sendable {
             return Array(s.topics.values)
         }
         guard !topics.isEmpty || FileSystem.exists(directory) else { return }
+        cleaner.withLock { $0 }?.stop()
         flusher.withLock { $0 }?.stop()
         var firstError: (any Error)?
         for topic in topics {

@@ -2,7 +2,7 @@ internal import CLZ4
 internal import CZstd
 
 /// Whole-batch compression with the system's liblz4 (frame format) and libzstd.
-enum Compression {
+package enum Compression {
     /// The largest decompressed records section a batch may declare: a guard against
     /// corrupt or hostile sizes, far above any batch an append accepts.
     static let maxDecompressedBytes = 256 << 20
@@ -46,7 +46,7 @@ enum Compression {
     }
 
     /// Decompresses a whole compressed records section.
-    static func decompress(_ input: UnsafeRawBufferPointer, codec: CompressionCodec) throws(LogError) -> [UInt8] {
+    package static func decompress(_ input: UnsafeRawBufferPointer, codec: CompressionCodec) throws(LogError) -> [UInt8] {
         switch codec {
         case .none:
             return Array(input)

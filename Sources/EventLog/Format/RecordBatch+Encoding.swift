@@ -66,6 +66,51 @@ public struct EncodedBatch: Sendable {
         self.producer = producer
     }
 
+    /// Re-encodes the records a compaction keeps from one batch, preserving its base offset,
+    /// last offset delta, producer fields and each record's offset delta, so that offsets and
+    /// producer state survive cleaning (as Kafka's cleaner does).
+    init(retaining records: [StoredRecord], from source: RecordBatchHeader, codec: CompressionCodec) throws(LogError) {
+        precondition(!records.isEmpty, "a cleaned batch keeps at least one record")
+        let baseTimestamp = records[0].timestamp
+        var maxTimestamp = baseTimestamp
+        var body = ByteWriter(capacity: 64 * records.count)
+        for r in records {
+            maxTimestamp = max(maxTimestamp, r.timestamp)
+            Self.encodeRecord(Record(key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp),
+                              offsetDelta: r.offset.rawValue - source.baseOffset,
+                              timestampDelta: r.timestamp - baseTimestamp, into: &body)
+        }
+        var w = ByteWriter(capacity: RecordBatchHeader.size + body.count)
+        w.write(bigEndian: source.baseOffset)
+        w.write(bigEndian: Int32(0))
+        w.write(bigEndian: source.partitionLeaderEpoch)
+        w.write(UInt8(bitPattern: RecordBatchHeader.magic))
+        w.write(bigEndian: UInt32(0))
+        w.write(bigEndian: Int16(codec.rawValue) | (source.attributes & ~0x7))
+        w.write(bigEndian: source.lastOffsetDelta)
+        w.write(bigEndian: baseTimestamp)
+        w.write(bigEndian: maxTimestamp)
+        w.write(bigEndian: source.producerID)
+        w.write(bigEndian: source.producerEpoch)
+        w.write(bigEndian: source.baseSequence)
+        w.write(bigEndian: Int32(records.count))
+        if codec == .none {
+            w.write(body.bytes)
+        } else {
+            var out = w.bytes
+            try withBytes(body.bytes) { raw throws(LogError) in try Compression.compress(raw, codec: codec, into: &out) }
+            w.bytes = out
+        }
+        w.set(bigEndian: Int32(w.count - RecordBatchHeader.logOverhead), at: 8)
+        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[RecordBatchHeader.crcStart...])) }
+        w.set(bigEndian: crc, at: RecordBatchHeader.crcOffset)
+        self.bytes = w.bytes
+        self.recordCount = records.count
+        self.baseTimestamp = baseTimestamp
+        self.maxTimestamp = maxTimestamp
+        self.producer = nil
+    }
+
     static func estimatedBodySize(_ records: [Record]) -> Int {
         var n = 0
         for r in records {

@@ -12,6 +12,9 @@ extension Partition {
                      executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock,
                      cleanShutdown: Bool) throws(LogError) -> Partition {
         try FileSystem.createDirectory(directory)
+        do { try recoverInterruptedSwaps(directory: directory, logger: logger) } catch let e as LogError { throw e } catch {
+            throw LogError(.ioError, "\(directory): could not finish an interrupted compaction: \(error)")
+        }
         var bases: [Int64] = []
         for name in try FileSystem.list(directory) {
             if name.hasSuffix(".tmp") {
@@ -160,6 +163,8 @@ extension Partition {
         state.lastSyncMs = clock.now()
         let partition = Partition(topicName: topicName, index: index, directory: directory, configuration: configuration,
                                   executor: executor, logger: logger, faults: faults, clock: clock, state: state)
+        let firstDirty = readCleanerCheckpoint(directory: directory)
+        partition.maintenance.withLock { $0.firstDirtyOffset = firstDirty }
         try partition.writeCheckpointIfChanged()
         return partition
     }

@@ -21,6 +21,8 @@ public final class Partition: Sendable {
     let clock: Clock
     let state: Mutex<State>
     let scratch = WriterScratch()
+    /// Held for the whole of a retention or compaction pass: one at a time per partition.
+    let maintenance = Mutex<CleanerState>(CleanerState())
 
     /// A source of wall-clock milliseconds (replaced in retention tests).
     struct Clock: Sendable {

@@ -191,6 +191,14 @@ final class Segment: Sendable {
         }
     }
 
+    /// Marks the in-memory indexes as already written to their files.
+    func markIndexesOnDisk() {
+        state.withLock { s in
+            s.offsetEntriesOnDisk = s.offsetIndex?.count ?? 0
+            s.timeEntriesOnDisk = s.timeIndex?.count ?? 0
+        }
+    }
+
     /// Sets the facts a recovery or an open established.
     func setFacts(nextOffset: Int64, maxTimestamp: Int64) {
         state.withLock { s in

@@ -1,0 +1,58 @@
+extension Partition {
+    /// Deletes whole closed segments past the topic's `retentionMs` or `retentionBytes`,
+    /// oldest first, and moves the start offset forward. The active segment is never deleted.
+    ///
+    /// Readers inside a deleted segment finish it: its file stays open until they let go.
+    /// Does nothing for topics without `delete` in their cleanup policy.
+    public func applyRetention() async throws -> RetentionReport {
+        try await executor.run { try self.applyRetentionBlocking(now: self.clock.now()) }
+    }
+
+    /// The cleaner's state: last runs, bytes read and written, the dirty boundary.
+    public var cleanerState: CleanerState { maintenance.withLock { $0 } }
+
+    func applyRetentionBlocking(now: Int64) throws -> RetentionReport {
+        try maintenance.withLock { cleaner throws -> RetentionReport in
+            let report = try deleteExpiredSegments(now: now)
+            cleaner.lastRetention = report
+            cleaner.lastRetentionAt = now
+            return report
+        }
+    }
+
+    private func deleteExpiredSegments(now: Int64) throws -> RetentionReport {
+        let segments = state.withLock { $0.segments }
+        let start = Offset(segments[0].baseOffset)
+        guard configuration.cleanupPolicy.contains(.delete),
+              configuration.retentionMs >= 0 || configuration.retentionBytes >= 0 else {
+            return RetentionReport(segmentsDeleted: 0, bytesDeleted: 0, startOffset: state.withLock { Offset($0.startOffset) })
+        }
+        var total = segments.reduce(Int64(0)) { $0 + $1.size }
+        var doomed: [Segment] = []
+        for segment in segments.dropLast() {
+            let byTime = try configuration.retentionMs >= 0 && segment.loadedMaxTimestamp() < now - configuration.retentionMs
+            let bySize = configuration.retentionBytes >= 0 && total - segment.size >= configuration.retentionBytes
+            guard byTime || bySize else { break }
+            doomed.append(segment)
+            total -= segment.size
+        }
+        guard !doomed.isEmpty else {
+            return RetentionReport(segmentsDeleted: 0, bytesDeleted: 0, startOffset: start)
+        }
+        let newStart = state.withLock { s -> Int64 in
+            s.segments.removeFirst(doomed.count)
+            s.segmentsGeneration += 1
+            s.startOffset = max(s.startOffset, s.segments[0].baseOffset)
+            return s.startOffset
+        }
+        for segment in doomed {
+            try FileSystem.remove(segment.paths.log)
+            try FileSystem.remove(segment.paths.index)
+            try FileSystem.remove(segment.paths.timeIndex)
+        }
+        try FileSystem.syncDirectory(directory)
+        let bytes = doomed.reduce(Int64(0)) { $0 + $1.size }
+        logger.info("retention deleted segments", metadata: ["segments": "\(doomed.count)", "bytes": "\(bytes)", "start_offset": "\(newStart)"])
+        return RetentionReport(segmentsDeleted: doomed.count, bytesDeleted: bytes, startOffset: Offset(newStart))
+    }
+}
