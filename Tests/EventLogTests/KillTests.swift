@@ -123,3 +123,70 @@ final class LineCollector: @unchecked Sendable {
         return String(decoding: data[..<lastNewline], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }
+
+/// `kill -9` during compaction, at random moments and at the swap's named crash points.
+@Suite(.serialized) struct CompactionKillTests {
+    @Test(.timeLimit(.minutes(5)))
+    func killDuringCompactionLeavesOldOrNewSetNeverAMix() async throws {
+        let binary = KillTests.tortureBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build it first: swift build --product eventlog-torture")
+        try await withTemporaryDirectory { dir in
+            var rng = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+            var ackedEnd: Int64 = 0
+            var compactions = 0
+            var crashPointExits = 0
+            for round in 0..<24 {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: binary)
+                process.arguments = ["compact", dir]
+                var env = ProcessInfo.processInfo.environment
+                switch round % 3 {
+                case 0: env["EVENTLOG_CRASH_AT"] = "compaction.committed:\(Int.random(in: 1...6, using: &rng))"
+                case 1: env["EVENTLOG_CRASH_AT"] = "compaction.old-deleted:\(Int.random(in: 1...6, using: &rng))"
+                default: env["EVENTLOG_CRASH_AT"] = nil
+                }
+                process.environment = env
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let collector = LineCollector(pipe.fileHandleForReading)
+                let deadline = Date().addingTimeInterval(Double.random(in: 0.3...1.2, using: &rng))
+                while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                if process.terminationReason == .exit && process.terminationStatus == 137 { crashPointExits += 1 }
+                let lines = collector.finish()
+                compactions += lines.filter { $0 == "COMPACTED" }.count
+                for line in lines where line.hasPrefix("ACK ") { ackedEnd = max(ackedEnd, Int64(line.dropFirst(4)) ?? 0) }
+
+                let store = try await openStore(dir) { $0.cleanerIntervalMilliseconds = nil }
+                let p = try #require(store.topic(named: "kv")?.partitions[0])
+                let records = try await readAll(p)
+                let offsets = records.map(\.offset.rawValue)
+                #expect(offsets == offsets.sorted() && Set(offsets).count == offsets.count, "round \(round): offsets out of order or repeated")
+                var latestPresent: [String: Int64] = [:]
+                for r in records {
+                    let o = r.offset.rawValue
+                    if text(r.key) != "k\(o % 97)" || text(r.value) != "v\(o)" {
+                        Issue.record("round \(round): offset \(o) holds \(text(r.key) ?? "nil")=\(text(r.value) ?? "nil")")
+                    }
+                    latestPresent[text(r.key)!] = o
+                }
+                #expect(p.endOffset.rawValue >= ackedEnd, "round \(round): acknowledged records are missing")
+                // The latest acknowledged record of every key is there (or a later one of the same key).
+                for k in 0..<97 where Int64(k) < ackedEnd {
+                    let latestAcked = Int64(k) + ((ackedEnd - 1 - Int64(k)) / 97) * 97
+                    #expect((latestPresent["k\(k)"] ?? -1) >= latestAcked, "round \(round): key k\(k) lost its latest value (offset \(latestAcked))")
+                }
+                // No swap leftovers after recovery.
+                let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/topics/kv/0")
+                #expect(!files.contains { $0.hasSuffix(".swap") || $0.hasSuffix(".cleaned") || $0.hasSuffix(".swap-manifest") }, "round \(round): \(files)")
+                try await store.close()
+            }
+            #expect(compactions > 0)
+            #expect(crashPointExits >= 4, "the named crash points fired \(crashPointExits) times")
+            #expect(ackedEnd > 1000)
+        }
+    }
+}

@@ -1,6 +1,12 @@
 // eventlog-torture: a writer process for the kill -9 tests.
 //
 //   eventlog-torture DIR [--writers N] [--codec none|lz4|zstd] [--partitions N]
+//   eventlog-torture compact DIR
+//
+// The second form appends keyed records to a compacted topic and compacts it over and over
+// (offset o holds key "k<o % 97>" and value "v<o>"), printing "ACK <end offset>" after each
+// durable append; the kill tests kill it mid-compaction, also at named crash points
+// (EVENTLOG_CRASH_AT=compaction.committed:N).
 //
 // Appends batches with `fsync` durability from N concurrent tasks, forever, and prints one
 // line per acknowledged append to standard output, flushed at once:
@@ -15,6 +21,10 @@ import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "compact", arguments.count >= 2 {
+    try await compactTorture(directory: arguments[1])
+    exit(0)
+}
 guard let directory = arguments.first else {
     writeLine("usage: eventlog-torture DIR [--writers N] [--codec none|lz4|zstd] [--partitions N]", to: 2)
     exit(2)
@@ -60,3 +70,30 @@ await withThrowingTaskGroup(of: Void.self) { group in
     }
 }
 
+
+func compactTorture(directory: String) async throws {
+    var logger = Logger(label: "eventlog-torture")
+    logger.logLevel = .warning
+    var options = LogStore.Options()
+    options.cleanerIntervalMilliseconds = nil
+    let store = try await LogStore.open(at: directory, options: options, logger: logger)
+    var config = TopicConfiguration(durability: .fsync, cleanupPolicy: .compact, segmentBytes: 4096)
+    config.indexIntervalBytes = 512
+    let partition = try await store.topic("kv", config).partitions[0]
+    writeLine("READY")
+    var round = 0
+    while true {
+        let start = partition.endOffset.rawValue
+        let records = (0..<50).map { i -> Record in
+            let o = start + Int64(i)
+            return Record(key: Array("k\(o % 97)".utf8), value: Array("v\(o)".utf8))
+        }
+        let range = try await partition.append(records)
+        writeLine("ACK \(range.end.rawValue)")
+        round += 1
+        if round % 4 == 0 {
+            _ = try await partition.compact(limits: CompactionLimits(offsetMapBytes: 64 << 10, bytesPerSecond: nil))
+            writeLine("COMPACTED")
+        }
+    }
+}
