@@ -31,6 +31,7 @@ public final class LogServer: Service, Sendable {
     let idempotency: IdempotencyCache
     let streamSlots: StreamSlots
     let rateLimiter: RateLimiter?
+    let groups: GroupCoordinatorLoader  // consumer groups (Routes+Groups.swift)
 
     /// Makes a server for `store`.
     public init(store: LogStore, configuration: LogServerConfiguration = .init(), logger: Logger) {
@@ -40,6 +41,7 @@ public final class LogServer: Service, Sendable {
         self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, capacity: configuration.idempotencyKeysPerTopic)
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
         self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }
+        self.groups = GroupCoordinatorLoader(store: store, logger: logger)
     }
 
     /// Adds the middleware every answer needs, outermost first: CORS (when origins are set),
@@ -67,6 +69,8 @@ public final class LogServer: Service, Sendable {
         routes.addProduceRoutes(to: router)
         routes.addFetchRoutes(to: router)
         routes.addStreamRoutes(to: router)
+        routes.addGroupRoutes(to: router)
+        routes.addMaintenanceRoutes(to: router)
     }
 
     /// Adds `GET /v1/topics/{topic}/ws`: the event stream and produce over one WebSocket.
@@ -80,6 +84,7 @@ public final class LogServer: Service, Sendable {
         try? await gracefulShutdown()
         logger.info("Ending open streams")
         lifecycle.beginStopping()
+        await groups.close()
     }
 
     /// The lifecycle, for tests that run routes without running the service.

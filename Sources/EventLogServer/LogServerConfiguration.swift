@@ -11,6 +11,8 @@ public struct LogServerConfiguration: Sendable {
     /// The settings of topics made by `PUT` (for settings not given) and by auto-creation;
     /// keep it equal to the store's `Options.defaultTopicConfiguration`.
     public var topicDefaults = TopicConfiguration()
+    /// The memory budget and I/O throttle of compactions asked for over HTTP.
+    public var compactionLimits = CompactionLimits()
     /// Whether producing to, or streaming from, an unknown topic creates it with the defaults.
     public var autoCreateTopics: Bool = true
     /// How often an idle stream sends a `: keepalive` comment.

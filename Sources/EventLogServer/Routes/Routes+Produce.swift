@@ -69,6 +69,8 @@ extension Routes {
     /// the request's keyless records. Every partition is checked before anything is appended.
     /// Returns the `{"offsets": [...]}` answer, in the request's order.
     func append(_ records: [ProduceRecord], to topic: Topic) async throws -> [UInt8] {
+        // Internal topics (consumer group commits) are written by the server only.
+        guard !topic.configuration.isInternal else { throw APIError(.forbidden, "Topic \(topic.name) is internal: clients cannot write to it.") }
         let partitionCount = topic.partitions.count
         var roundRobin: Int?
         var assignment: [Int] = []

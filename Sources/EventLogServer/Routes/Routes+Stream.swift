@@ -45,6 +45,8 @@ extension Routes {
                            "The cursor has \(requestedCursor.lastDelivered.count) partitions; topic \(name) has \(partitions.count).")
         }
 
+        // Consumer groups: `?group=G` starts at the group's commits (Routes+Groups.swift).
+        let groupPositions = requestedCursor == nil ? try await groupStreamPositions(request, topic: topic) : nil
         var lastDelivered: [Int64] = []
         var notices: [StreamNotice] = []
         for (index, partition) in partitions.enumerated() {
@@ -53,6 +55,8 @@ extension Routes {
             var next: Int64
             if let requestedCursor {
                 next = requestedCursor.lastDelivered[index] + 1
+            } else if let committed = groupPositions?[index] {
+                next = committed.rawValue  // consumer groups
             } else {
                 switch from {
                 case .earliest: next = start
@@ -79,6 +83,7 @@ extension Routes {
 
     private func eventStream(_ request: Request, _ context: Context) async throws -> Response {
         let start = try await resolveStreamStart(request, context)
+        let groupCommits = try await groupCommitsForStream(request, start: start)  // consumer groups: `?group=G`
         var headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8",
             .cacheControl: "no-cache",
@@ -115,7 +120,8 @@ extension Routes {
             try await writer.write(ByteBuffer(bytes: bytes))
 
             streaming: while true {
-                let step = try await tail.next(lifecycle: server.lifecycle, idleTimeout: configuration.keepaliveInterval)
+                let idleTimeout = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
+                let step = try await tail.next(lifecycle: server.lifecycle, idleTimeout: idleTimeout)
                 bytes.removeAll(keepingCapacity: true)
                 switch step {
                 case .stopped:
@@ -129,8 +135,11 @@ extension Routes {
                     for item in records { server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now) }
                 }
                 // Awaiting the write is the back-pressure: no read-ahead past one batch.
-                try await writer.write(ByteBuffer(bytes: bytes))
+                // Consumer groups: commit the delivered cursor, also when the client went away.
+                do { try await writer.write(ByteBuffer(bytes: bytes)) } catch { await groupCommits?.finish(); throw error }
+                await groupCommits?.delivered(tail.cursor)
             }
+            await groupCommits?.finish()  // consumer groups
             try await writer.finish(nil)
         })
     }

@@ -23,6 +23,8 @@ extension Routes {
         }
         router.delete("/v1/topics/:topic") { _, context in
             let name = try topicName(context)
+            // Internal topics (consumer group commits) cannot be deleted by clients.
+            if store.topic(named: name)?.configuration.isInternal == true { throw APIError(.forbidden, "Topic \(name) is internal.") }
             try await store.deleteTopic(name)
             server.idempotency.forget(topic: name)
             return Response(status: .noContent)

@@ -1,0 +1,188 @@
+public import Logging
+
+/// Consumer groups over a ``LogStore``: durable committed positions, members, partition
+/// assignment with generations (fencing), session expiry, group reads and lag.
+///
+/// ```swift
+/// let groups = try await GroupCoordinator.open(store: store, logger: logger)
+/// let me = try await groups.join("billing", topics: ["orders"], sessionTimeout: .seconds(10))
+/// let batch = try await groups.fetch("billing", member: me.memberID, maxRecords: 100)
+/// // … process batch.records …
+/// try await groups.commit(batch.positions, for: "billing",
+///                         by: GroupMemberGeneration(memberID: me.memberID, generation: me.generation))
+/// ```
+///
+/// Commits are records of the internal, compacted topic ``offsetsTopicName`` (key = group,
+/// topic and partition; value = offset and metadata; a tombstone deletes), appended with
+/// `fsync` durability: a commit returns once it is on stable storage, and the log's own
+/// recovery and compaction keep it. ``open(store:options:logger:)`` replays that topic.
+///
+/// Membership is in memory: after a restart members join again. Group coordination is
+/// low-rate, so this is an actor. Sessions expire without polling: one timer task sleeps until
+/// the earliest deadline, and every group operation also checks deadlines first.
+public actor GroupCoordinator {
+    /// The name of the internal topic that holds commits (Kafka's `__consumer_offsets`).
+    public static let offsetsTopicName = "__consumer_offsets"
+
+    /// How a coordinator runs.
+    public struct Options: Sendable {
+        /// The strategy of groups whose first member names none.
+        public var defaultStrategy: AssignmentStrategy = .sticky
+        /// The shortest session timeout a member may ask for.
+        public var minSessionTimeout: Duration = .milliseconds(10)
+        /// The longest session timeout a member may ask for.
+        public var maxSessionTimeout: Duration = .seconds(3600)
+        /// Segment size of the offsets topic: small, so that compaction finds closed segments.
+        public var offsetsSegmentBytes: Int64 = 16 << 20
+
+        /// The defaults: sticky assignment, session timeouts from 10 ms to one hour.
+        public init() {}
+    }
+
+    /// The store whose topics the groups consume.
+    public nonisolated let store: LogStore
+    /// The internal topic holding the commits.
+    public nonisolated let offsetsTopic: Topic
+    let options: Options
+    let logger: Logger
+    let clock = ContinuousClock()
+
+    /// The commit table: group → partition → position, with the log offset that wrote it.
+    var commits: [String: [TopicPartition: StoredCommit]] = [:]
+    var groups: [String: GroupState] = [:]
+    var timer: (task: Task<Void, Never>, deadline: ContinuousClock.Instant)?
+    var memberSequence: UInt64 = 0
+    var closed = false
+
+    struct StoredCommit: Sendable {
+        var committed: CommittedOffset
+        /// The offset of the record in the offsets topic; a later one wins.
+        var logOffset: Offset
+    }
+
+    struct Member: Sendable {
+        var topics: Set<String>
+        var sessionTimeout: Duration
+        var deadline: ContinuousClock.Instant
+        /// The generation last told to the member (join or heartbeat).
+        var knownGeneration: Int
+        /// The generation the member acknowledged by heartbeating again after learning it.
+        var syncedGeneration: Int
+        var resetPolicy: OffsetResetPolicy
+        /// Group-read positions; cleared when the member learns a new generation.
+        var positions: [TopicPartition: Offset] = [:]
+        /// Where the next group read starts among the member's partitions (fairness).
+        var nextPartitionTurn = 0
+    }
+
+    struct GroupState: Sendable {
+        var generation = 0
+        var strategy: AssignmentStrategy
+        var members: [MemberID: Member] = [:]
+        var assignment: [MemberID: [TopicPartition]] = [:]
+        var partitions: [TopicPartition] = []
+
+        var rebalancing: Bool { members.values.contains { $0.syncedGeneration < generation } }
+    }
+
+    private init(store: LogStore, offsetsTopic: Topic, options: Options, logger: Logger) {
+        self.store = store
+        self.offsetsTopic = offsetsTopic
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Opens the coordinator of `store`: creates the offsets topic when missing and replays it
+    /// to rebuild the commit table.
+    ///
+    /// - Throws: an I/O or ``LogError/Code/corruptData`` error of the offsets topic.
+    public static func open(store: LogStore, options: Options = Options(), logger: Logger) async throws -> GroupCoordinator {
+        let topic: Topic
+        if let existing = store.topic(named: offsetsTopicName) {
+            topic = existing
+            if !existing.configuration.isInternal || !existing.configuration.cleanupPolicy.contains(.compact) {
+                logger.warning("the offsets topic is not internal and compacted", metadata: ["topic": "\(offsetsTopicName)"])
+            }
+        } else {
+            var configuration = TopicConfiguration(
+                partitions: 1, durability: .fsync, cleanupPolicy: .compact, segmentBytes: options.offsetsSegmentBytes)
+            configuration.isInternal = true
+            topic = try await store.createTopic(offsetsTopicName, configuration: configuration).topic
+        }
+        let coordinator = GroupCoordinator(store: store, offsetsTopic: topic, options: options, logger: logger)
+        try await coordinator.replay()
+        return coordinator
+    }
+
+    /// Reads the offsets topic from its start: the latest record per key wins; a tombstone deletes.
+    private func replay() async throws {
+        var records = 0
+        for partition in offsetsTopic.partitions {
+            let end = partition.endOffset
+            var next = partition.startOffset
+            while next < end {
+                let read = try await partition.read(from: next, maxRecords: 10_000)
+                for stored in read.records {
+                    records += 1
+                    guard let commit = OffsetCommitRecord(stored) else {
+                        logger.warning("skipping an offsets record this version cannot read", metadata: ["offset": "\(stored.offset)"])
+                        continue
+                    }
+                    apply(commit, at: stored.offset)
+                }
+                if read.nextOffset <= next { break }
+                next = read.nextOffset
+            }
+        }
+        logger.info("replayed consumer group commits", metadata: [
+            "records": "\(records)", "groups": "\(commits.count)",
+        ])
+    }
+
+    /// Applies one commit record written at `logOffset`, unless a later one is already applied.
+    func apply(_ commit: OffsetCommitRecord, at logOffset: Offset) {
+        if let current = commits[commit.group]?[commit.topicPartition], current.logOffset > logOffset { return }
+        if let committed = commit.committed {
+            commits[commit.group, default: [:]][commit.topicPartition] = StoredCommit(committed: committed, logOffset: logOffset)
+        } else {
+            commits[commit.group]?[commit.topicPartition] = nil
+            if commits[commit.group]?.isEmpty == true { commits[commit.group] = nil }
+        }
+    }
+
+    /// Stops the session timer. Commits are already durable; membership is not kept.
+    public func close() {
+        closed = true
+        timer?.task.cancel()
+        timer = nil
+        groups.removeAll()
+    }
+
+    // MARK: Names
+
+    /// Checks a group name: 1 to 249 characters of `[A-Za-z0-9._-]`, not `.` or `..` (the
+    /// topic naming rule).
+    ///
+    /// - Throws: ``LogError/Code/invalidGroupName``.
+    public static func validateGroupName(_ name: String) throws(LogError) {
+        do {
+            try LogStore.validateTopicName(name)
+        } catch {
+            throw LogError(.invalidGroupName, "a group name must be 1 to 249 characters of A-Z, a-z, 0-9, '.', '_' and '-', and not '.' or '..'.")
+        }
+    }
+
+    func checkOpen() throws(LogError) {
+        if closed { throw LogError(.closed, "the group coordinator is closed.") }
+    }
+
+    /// Whether the group has commits or members.
+    public func exists(_ group: String) -> Bool {
+        commits[group] != nil || groups[group]?.members.isEmpty == false
+    }
+
+    /// The names of every group with commits or members, sorted.
+    public func groupNames() -> [String] {
+        Set(commits.keys).union(groups.filter { !$0.value.members.isEmpty }.keys).sorted()
+    }
+}

@@ -1,0 +1,313 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+
+extension Routes {
+    /// Consumer groups: `/v1/groups/{group}/commits`, `/lag`, `/members`, `/members/{member}/heartbeat`,
+    /// `/members/{member}` and `/records` (see Docs/CONSUMER-GROUPS.md).
+    func addGroupRoutes(to router: Router<Context>) {
+        router.post("/v1/groups/:group/commits") { request, context in try await postCommits(request, context) }
+        router.get("/v1/groups/:group/commits") { _, context in try await getCommits(context) }
+        router.get("/v1/groups/:group/lag") { _, context in try await getLag(context) }
+        router.post("/v1/groups/:group/members") { request, context in try await join(request, context) }
+        router.post("/v1/groups/:group/members/:member/heartbeat") { _, context in
+            let (group, member) = (try groupName(context), try memberID(context))
+            let membership = try await server.groups.coordinator().heartbeat(group, member: member)
+            return json(Self.membershipJSON(membership))
+        }
+        router.delete("/v1/groups/:group/members/:member") { _, context in
+            let (group, member) = (try groupName(context), try memberID(context))
+            try await server.groups.coordinator().leave(group, member: member)
+            return Response(status: .noContent)
+        }
+        router.get("/v1/groups/:group/records") { request, context in try await groupRecords(request, context) }
+    }
+
+    // MARK: Parameters
+
+    /// The `{group}` path parameter, percent-decoded and checked against the naming rule.
+    func groupName(_ context: Context) throws -> String {
+        guard let raw = context.parameters.get("group"), let name = percentDecoded(raw),
+              (try? GroupCoordinator.validateGroupName(name)) != nil
+        else {
+            throw APIError(.invalidGroupName, "Group names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
+        }
+        return name
+    }
+
+    private func memberID(_ context: Context) throws -> MemberID {
+        guard let raw = context.parameters.get("member"), let id = percentDecoded(raw) else {
+            throw APIError(.unknownMember, "The member id is not valid percent-encoded UTF-8.")
+        }
+        return MemberID(id)
+    }
+
+    private func parseObject(_ body: [UInt8]) throws -> JSONValue {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            throw APIError(.invalidJSON, "The body is not valid JSON: \(error).")
+        }
+        guard case .object = document else { throw APIError(.invalidJSON, "The body must be a JSON object.") }
+        return document
+    }
+
+    // MARK: Commits and lag
+
+    /// `POST /v1/groups/{group}/commits` `{"offsets": [{"topic", "partition", "offset", "metadata"?}], "member_id"?, "generation"?}`.
+    private func postCommits(_ request: Request, _ context: Context) async throws -> Response {
+        let group = try groupName(context)
+        let document = try parseObject(try await collectBody(request))
+        guard case .array(let items)? = document[member: "offsets"] else {
+            throw APIError(.invalidArgument, "The body must have an \"offsets\" array.")
+        }
+        var offsets: [TopicPartition: CommittedOffset] = [:]
+        for item in items {
+            guard let topic = item[member: "topic"]?.stringValue else {
+                throw APIError(.invalidArgument, "Each offset needs a \"topic\" string.")
+            }
+            guard let partition = item[member: "partition"]?.int64Value, (0...Int64(Int32.max)).contains(partition) else {
+                throw APIError(.invalidPartition, "Each offset needs a non-negative integer \"partition\".")
+            }
+            guard let offset = item[member: "offset"]?.int64Value, offset >= 0 else {
+                throw APIError(.invalidOffset, "Each offset needs an \"offset\": a non-negative 64-bit integer (the next offset to read).")
+            }
+            var metadata: String?
+            switch item[member: "metadata"] {
+            case nil, .null?: break
+            case .string(let text)?: metadata = text
+            default: throw APIError(.invalidArgument, "\"metadata\" must be a string.")
+            }
+            offsets[TopicPartition(topic, Int(partition))] = CommittedOffset(Offset(offset), metadata: metadata)
+        }
+        for tp in offsets.keys { _ = try existingTopic(tp.topic) }
+        var member: GroupMemberGeneration?
+        switch document[member: "member_id"] {
+        case nil, .null?: break
+        case .string(let id)?:
+            var generation: Int?
+            switch document[member: "generation"] {
+            case nil, .null?: break
+            case .number?:
+                guard let value = document[member: "generation"]?.int64Value else {
+                    throw APIError(.invalidArgument, "\"generation\" must be an integer.")
+                }
+                generation = Int(value)
+            default: throw APIError(.invalidArgument, "\"generation\" must be an integer.")
+            }
+            member = GroupMemberGeneration(memberID: MemberID(id), generation: generation)
+        default: throw APIError(.invalidArgument, "\"member_id\" must be a string.")
+        }
+        try await server.groups.coordinator().commit(offsets, for: group, by: member)
+        return Response(status: .noContent)
+    }
+
+    /// `GET /v1/groups/{group}/commits`: `{"offsets": [{"topic", "partition", "offset", "metadata"}]}`.
+    private func getCommits(_ context: Context) async throws -> Response {
+        let group = try groupName(context)
+        let table = try await server.groups.coordinator().committedOffsets(for: group)
+        var out = JSONWriter()
+        out.beginObject()
+        out.key("offsets")
+        out.beginArray()
+        for (tp, committed) in table.sorted(by: { $0.key < $1.key }) {
+            out.beginObject()
+            out.key("topic"); out.string(tp.topic)
+            out.key("partition"); out.int(tp.partition)
+            out.key("offset"); out.int(committed.offset.rawValue)
+            out.key("metadata"); out.optionalString(committed.metadata)
+            out.endObject()
+        }
+        out.endArray()
+        out.endObject()
+        return json(out.bytes)
+    }
+
+    /// `GET /v1/groups/{group}/lag`: per committed partition, `committed`, `end_offset`, `lag`
+    /// and `oldest_unconsumed_age_ms` (null when nothing is behind).
+    private func getLag(_ context: Context) async throws -> Response {
+        let group = try groupName(context)
+        let lag = try await server.groups.coordinator().lag(for: group)
+        var out = JSONWriter()
+        out.beginObject()
+        out.key("partitions")
+        out.beginArray()
+        for p in lag {
+            out.beginObject()
+            out.key("topic"); out.string(p.topicPartition.topic)
+            out.key("partition"); out.int(p.topicPartition.partition)
+            out.key("committed"); out.int(p.committed.rawValue)
+            out.key("end_offset"); out.int(p.endOffset.rawValue)
+            out.key("lag"); out.int(p.lag)
+            out.key("oldest_unconsumed_age_ms")
+            if let age = p.oldestUnconsumedAgeMilliseconds { out.int(age) } else { out.null() }
+            out.endObject()
+        }
+        out.endArray()
+        out.endObject()
+        return json(out.bytes)
+    }
+
+    // MARK: Members
+
+    /// `POST /v1/groups/{group}/members` `{"topics": [...], "session_timeout_ms": 10000, "strategy"?, "reset"?}`.
+    private func join(_ request: Request, _ context: Context) async throws -> Response {
+        let group = try groupName(context)
+        let document = try parseObject(try await collectBody(request))
+        guard case .array(let items)? = document[member: "topics"], !items.isEmpty else {
+            throw APIError(.invalidArgument, "The body must have a non-empty \"topics\" array of topic names.")
+        }
+        var topics: [String] = []
+        for item in items {
+            guard let name = item.stringValue, (try? LogStore.validateTopicName(name)) != nil else {
+                throw APIError(.invalidTopicName, "Topic names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
+            }
+            topics.append(name)
+        }
+        var timeoutMs: Int64 = 10_000
+        if let value = document[member: "session_timeout_ms"] {
+            guard let ms = value.int64Value, (10...3_600_000).contains(ms) else {
+                throw APIError(.invalidArgument, "session_timeout_ms must be an integer from 10 to 3600000.")
+            }
+            timeoutMs = ms
+        }
+        var strategy: AssignmentStrategy?
+        if let value = document[member: "strategy"] {
+            guard let name = value.stringValue, let parsed = AssignmentStrategy(name: name) else {
+                throw APIError(.invalidArgument, "strategy must be sticky, range or roundrobin.")
+            }
+            strategy = parsed
+        }
+        var reset = OffsetResetPolicy.earliest
+        switch document[member: "reset"]?.stringValue {
+        case nil, "earliest": break
+        case "latest": reset = .latest
+        default: throw APIError(.invalidReset, "reset must be earliest or latest.")
+        }
+        let membership = try await server.groups.coordinator().join(
+            group, topics: topics, sessionTimeout: .milliseconds(timeoutMs), strategy: strategy, resetPolicy: reset)
+        return json(Self.membershipJSON(membership))
+    }
+
+    /// `{"member_id", "generation", "assignment": [{"topic", "partition"}], "rebalancing"}`.
+    private static func membershipJSON(_ membership: GroupMembership) -> [UInt8] {
+        var out = JSONWriter()
+        out.beginObject()
+        out.key("member_id"); out.string(membership.memberID.rawValue)
+        out.key("generation"); out.int(membership.generation)
+        out.key("assignment")
+        out.beginArray()
+        for tp in membership.assignment {
+            out.beginObject()
+            out.key("topic"); out.string(tp.topic)
+            out.key("partition"); out.int(tp.partition)
+            out.endObject()
+        }
+        out.endArray()
+        out.key("rebalancing"); out.bool(membership.rebalancing)
+        out.endObject()
+        return out.bytes
+    }
+
+    // MARK: Group reads
+
+    /// `GET /v1/groups/{group}/records?member_id=M&limit=100&wait_ms=0`.
+    private func groupRecords(_ request: Request, _ context: Context) async throws -> Response {
+        let group = try groupName(context)
+        let query = request.uri.queryParameters
+        guard let rawMember = query["member_id"], let id = percentDecoded(rawMember) else {
+            throw APIError(.unknownMember, "member_id is required: join the group first.")
+        }
+        guard let limit = Self.integerParameter(query["limit"], default: 100, in: 1...RecordJSON.maxRecordsPerRequest) else {
+            throw APIError(.invalidLimit, "limit must be an integer from 1 to \(RecordJSON.maxRecordsPerRequest).")
+        }
+        guard let waitMs = Self.integerParameter(query["wait_ms"], default: 0, in: 0...300_000) else {
+            throw APIError(.invalidWait, "wait_ms must be an integer from 0 to 300000.")
+        }
+        let coordinator = try await server.groups.coordinator()
+        let member = MemberID(id)
+        var fetched = try await coordinator.fetch(group, member: member, maxRecords: limit)
+        if fetched.records.isEmpty, waitMs > 0, !fetched.positions.isEmpty {
+            let waitOn = fetched.positions.compactMap { p -> (partition: Partition, offset: Offset)? in
+                guard let partition = try? store.topic(named: p.topicPartition.topic)?.partition(p.topicPartition.partition) else { return nil }
+                return (partition, p.nextOffset)
+            }
+            let woke = await server.lifecycle.unlessStopping {
+                await Partition.waitForRecords(waitOn, timeout: .milliseconds(waitMs))
+            }
+            if woke == true { fetched = try await coordinator.fetch(group, member: member, maxRecords: limit) }
+        }
+
+        var out = JSONWriter(reservingCapacity: 128 * fetched.records.count + 64)
+        out.beginObject()
+        out.key("records")
+        out.beginArray()
+        for item in fetched.records {
+            let record = item.record
+            out.beginObject()
+            out.key("topic"); out.string(item.topicPartition.topic)
+            out.key("partition"); out.int(item.topicPartition.partition)
+            out.key("offset"); out.int(record.offset.rawValue)
+            out.key("timestamp"); out.int(record.timestamp)
+            out.key("key"); out.optionalString(record.key.map { String(decoding: $0, as: UTF8.self) })
+            RecordJSON.writeValue(record.value, to: &out)
+            out.key("headers")
+            out.beginObject()
+            for header in record.headers {
+                out.key(header.name)
+                out.string(String(decoding: header.value, as: UTF8.self))
+            }
+            out.endObject()
+            out.endObject()
+        }
+        out.endArray()
+        out.key("positions")
+        out.beginArray()
+        for p in fetched.positions {
+            out.beginObject()
+            out.key("topic"); out.string(p.topicPartition.topic)
+            out.key("partition"); out.int(p.topicPartition.partition)
+            out.key("next_offset"); out.int(p.nextOffset.rawValue)
+            out.endObject()
+        }
+        out.endArray()
+        out.endObject()
+        return json(out.bytes)
+    }
+
+    // MARK: Event streams with ?group=
+
+    /// For `?group=G` on an event stream: the group's committed position per partition of the
+    /// topic, or `nil` without `group` or when the group has no commit for the topic.
+    ///
+    /// - Throws: `400 invalid_group_name`.
+    func groupStreamPositions(_ request: Request, topic: Topic) async throws -> [Int: Offset]? {
+        guard let group = try streamGroup(request) else { return nil }
+        let coordinator = try await server.groups.coordinator()
+        var positions: [Int: Offset] = [:]
+        for index in topic.partitions.indices {
+            if let committed = await coordinator.committedOffset(for: group, TopicPartition(topic.name, index)) {
+                positions[index] = committed.offset
+            }
+        }
+        return positions.isEmpty ? nil : positions
+    }
+
+    /// The committer of a stream with `?group=G`, or `nil` without one.
+    func groupCommitsForStream(_ request: Request, start: StreamStart) async throws -> StreamGroupCommits? {
+        guard let group = try streamGroup(request) else { return nil }
+        return StreamGroupCommits(
+            coordinator: try await server.groups.coordinator(), group: group, topic: start.topic.name,
+            start: start.cursor, logger: server.logger)
+    }
+
+    private func streamGroup(_ request: Request) throws -> String? {
+        guard let raw = request.uri.queryParameters["group"] else { return nil }
+        let name = String(raw)
+        guard (try? GroupCoordinator.validateGroupName(name)) != nil else {
+            throw APIError(.invalidGroupName, "Group names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
+        }
+        return name
+    }
+}

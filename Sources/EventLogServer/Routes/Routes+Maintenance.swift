@@ -1,0 +1,52 @@
+import EventLog
+import Hummingbird
+
+extension Routes {
+    /// `POST /v1/topics/{topic}/compact` and `POST /v1/topics/{topic}/retention`: run a cleaner
+    /// pass on every partition now and answer with what it did. Neither creates a topic.
+    func addMaintenanceRoutes(to router: Router<Context>) {
+        router.post("/v1/topics/:topic/compact") { _, context in
+            let topic = try existingTopic(try topicName(context))
+            guard topic.configuration.cleanupPolicy.contains(.compact) else {
+                throw APIError(.notCompacted, "Topic \(topic.name) has cleanup policy \(topic.configuration.cleanupPolicy), not compact.")
+            }
+            var out = JSONWriter()
+            out.beginObject()
+            out.key("partitions")
+            out.beginArray()
+            for partition in topic.partitions {
+                let report = try await partition.compact(limits: server.configuration.compactionLimits)
+                out.beginObject()
+                out.key("partition"); out.int(partition.index)
+                out.key("bytes_before"); out.int(Int(report.bytesBefore))
+                out.key("bytes_after"); out.int(Int(report.bytesAfter))
+                out.key("records_removed"); out.int(Int(report.recordsRemoved))
+                out.key("passes"); out.int(report.passes)
+                out.key("duration_ms"); out.int(Int(report.durationMilliseconds))
+                out.endObject()
+            }
+            out.endArray()
+            out.endObject()
+            return json(out.bytes)
+        }
+        router.post("/v1/topics/:topic/retention") { _, context in
+            let topic = try existingTopic(try topicName(context))
+            var out = JSONWriter()
+            out.beginObject()
+            out.key("partitions")
+            out.beginArray()
+            for partition in topic.partitions {
+                let report = try await partition.applyRetention()
+                out.beginObject()
+                out.key("partition"); out.int(partition.index)
+                out.key("start_offset"); out.int(Int(report.startOffset.rawValue))
+                out.key("segments_deleted"); out.int(report.segmentsDeleted)
+                out.key("bytes_deleted"); out.int(Int(report.bytesDeleted))
+                out.endObject()
+            }
+            out.endArray()
+            out.endObject()
+            return json(out.bytes)
+        }
+    }
+}
