@@ -190,7 +190,7 @@ public final class LogStore: Sendable {
             for p in topic.partitions {
                 do {
                     if p.syncDue(now: now) { try p.syncNow() }
-                    try p.writeCheckpointIfChanged()
+                    try p.writeCheckpointIfChanged(force: false, now: now)
                 } catch {
                     logger.error("background sync failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
                 }

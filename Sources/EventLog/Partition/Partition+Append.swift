@@ -316,12 +316,18 @@ extension Partition {
         }
     }
 
-    /// Writes the recovery checkpoint if the durable point moved since the last one.
-    func writeCheckpointIfChanged() throws(LogError) {
-        let (durable, last) = state.withLock { ($0.durable, $0.lastCheckpoint) }
+    /// Writes the recovery checkpoint if the durable point moved since the last one and
+    /// (unless `force`) the last write is at least `checkpointIntervalMs` old, so the extra
+    /// sync of the checkpoint file costs the append path at most one per second.
+    func writeCheckpointIfChanged(force: Bool = true, now: Int64 = 0) throws(LogError) {
+        let (durable, last, lastWrite) = state.withLock { ($0.durable, $0.lastCheckpoint, $0.lastCheckpointWriteMs) }
         guard durable != last else { return }
+        if !force && now - lastWrite < Self.checkpointIntervalMs { return }
         try FileSystem.writeAtomically(directory + "/" + RecoveryCheckpoint.fileName, durable.encoded(), directory: directory, faults: faults)
-        state.withLock { $0.lastCheckpoint = durable }
+        state.withLock {
+            $0.lastCheckpoint = durable
+            $0.lastCheckpointWriteMs = now
+        }
     }
 
     /// Whether the periodic flusher should sync this partition now.

@@ -24,6 +24,9 @@ public final class Partition: Sendable {
     /// Held for the whole of a retention or compaction pass: one at a time per partition.
     let maintenance = Mutex<CleanerState>(CleanerState())
 
+    /// The least time between two background writes of the recovery checkpoint.
+    static let checkpointIntervalMs: Int64 = 1000
+
     /// A source of wall-clock milliseconds (replaced in retention tests).
     struct Clock: Sendable {
         var now: @Sendable () -> Int64 = { FileSystem.nowMilliseconds() }
@@ -66,8 +69,9 @@ public final class Partition: Sendable {
         var nextWaiterID: UInt64 = 0
         /// What is known to be on stable storage.
         var durable: RecoveryCheckpoint
-        /// The checkpoint last written to disk.
+        /// The checkpoint last written to disk, and when.
         var lastCheckpoint: RecoveryCheckpoint?
+        var lastCheckpointWriteMs: Int64 = 0
         /// Bytes written since the last sync (interval and none durability).
         var dirty = false
         var lastSyncMs: Int64 = 0

@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import Testing
+@testable import EventLog
+
+/// The README's embedding example, compiled and run here; a test keeps the two identical.
+func readmeExample(directory: String) async throws {
+    // README-BEGIN
+    let store = try await LogStore.open(at: directory, logger: Logger(label: "app"))
+    let orders = try await store.topic("orders", TopicConfiguration(partitions: 3, compression: .zstd))
+    let partition = orders.partitions[orders.partitionIndex(forKey: Array("order-17".utf8))]
+    let placed = try await partition.append([Record(key: "order-17", value: Array("placed".utf8), headers: ["type": "order.placed"])])
+    print("stored at offset \(placed.first)")           // durable: fdatasync'd, shared with concurrent appends
+    for try await record in partition.records(from: .earliest) {   // replays, then tails live
+        print(record.offset, String(decoding: record.value ?? [], as: UTF8.self))
+        if record.offset == placed.last { break }
+    }
+    try await store.close()
+    // README-END
+}
+
+@Suite struct ReadmeExampleTests {
+    @Test func theReadmeExampleRunsAndMatchesTheReadme() async throws {
+        try await withTemporaryDirectory { dir in
+            try await readmeExample(directory: dir)
+            let store = try await openStore(dir)
+            let topic = try #require(store.topic(named: "orders"))
+            #expect(topic.configuration.partitions == 3 && topic.configuration.compression == .zstd)
+            var values: [String] = []
+            for p in topic.partitions { values += try await readAll(p).map { text($0.value)! } }
+            #expect(values == ["placed"])
+            try await store.close()
+        }
+        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+        let start = source.range(of: "// README-BEGIN\n")!.upperBound
+        let end = source.range(of: "    // README-END")!.lowerBound
+        let example = source[start..<end].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+        let readmePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").path
+        let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+        #expect(readme.contains(example), "README.md's example differs from ReadmeExampleTests.swift")
+    }
+}
