@@ -55,11 +55,88 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Requests per second per token (or client address); unlimited when absent.")
     var rateLimit: Double?
 
+    @Option(name: .long, help: "A configuration file: one `flag-name = value` per line (# comments); command-line flags win.")
+    var config: String?
+
+    @Option(name: .long, help: "Partitions of topics created without settings (auto-creation).")
+    var defaultPartitions = 1
+
+    @Option(name: .long, help: "Durability of topics created without settings: fsync, none or interval:MS.")
+    var defaultDurability = "fsync"
+
+    @Option(name: .long, help: "Compression of topics created without settings: none, lz4 or zstd.")
+    var defaultCompression = "none"
+
+    @Option(name: .long, help: "Segment size of topics created without settings, in bytes.")
+    var defaultSegmentBytes: Int64 = 1 << 30
+
+    @Option(name: .long, help: "Milliseconds between background cleaner runs (retention, compaction); 0 turns it off.")
+    var cleanerIntervalMs = 15_000
+
+    @Option(name: .long, help: "The cleaner's I/O budget in bytes per second (read plus write); 0 for unlimited.")
+    var cleanerBytesPerSecond = 128 << 20
+
+    @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads).")
+    var ioThreads = 4
+
+    /// Reads `--config FILE` before parsing: its lines become flags placed before the
+    /// command line's own, so that a flag given on the command line wins.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let i = arguments.firstIndex(of: "--config"), i + 1 < arguments.count {
+            do {
+                arguments = try configurationArguments(path: arguments[i + 1]) + arguments
+            } catch {
+                fail("logd: \(error)")
+            }
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// `key = value` lines as `--key value` arguments.
+    static func configurationArguments(path: String) throws -> [String] {
+        guard let file = fopen(path, "r") else {
+            throw ValidationError("cannot read the configuration file \(path): \(String(cString: strerror(errno))).")
+        }
+        defer { fclose(file) }
+        var out: [String] = []
+        var lineNumber = 0
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while fgets(&buffer, Int32(buffer.count), file) != nil {
+            lineNumber += 1
+            let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                .trimmingCharacters(in: [" ", "\t", "\n", "\r"])
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: [" ", "\t"]) }
+            guard let key = parts.first, !key.isEmpty, key != "config" else {
+                throw ValidationError("\(path):\(lineNumber): expected `flag-name = value`.")
+            }
+            if parts.count == 1 || parts[1] == "true" {
+                out.append("--\(key)")
+            } else if parts[1] != "false" {
+                out += ["--\(key)", parts[1]]
+            }
+        }
+        return out
+    }
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level.") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive.") }
         guard keepaliveSeconds > 0 else { throw ValidationError("--keepalive-seconds must be positive.") }
+        _ = try topicDefaults()
+        guard ioThreads > 0 && ioThreads <= 256 else { throw ValidationError("--io-threads must be between 1 and 256.") }
+        guard cleanerIntervalMs >= 0, cleanerBytesPerSecond >= 0 else { throw ValidationError("cleaner settings must not be negative.") }
         if let rateLimit, rateLimit <= 0 { throw ValidationError("--rate-limit must be positive.") }
     }
 
@@ -72,9 +149,15 @@ struct Logd: AsyncParsableCommand {
         }
         let logger = Logger(label: "logd")
 
+        let defaults = try topicDefaults()
+        var options = LogStore.Options()
+        options.defaultTopicConfiguration = defaults
+        options.ioThreads = ioThreads
+        options.cleanerIntervalMilliseconds = cleanerIntervalMs > 0 ? cleanerIntervalMs : nil
+        options.compaction.bytesPerSecond = cleanerBytesPerSecond > 0 ? cleanerBytesPerSecond : nil
         let store: LogStore
         do {
-            store = try await LogStore.open(at: dataDir, logger: logger)
+            store = try await LogStore.open(at: dataDir, options: options, logger: logger)
         } catch LogError.Code.locked {
             Self.fail("logd: the data directory \(dataDir) is locked by another logd process.")
         } catch {
@@ -90,6 +173,8 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.retryMilliseconds = retryMs
         serverConfiguration.maxStreams = maxStreams
         serverConfiguration.requestsPerSecond = rateLimit
+        serverConfiguration.topicDefaults = defaults
+        serverConfiguration.compactionLimits = options.compaction
         let server = LogServer(store: store, configuration: serverConfiguration, logger: logger)
 
         let router = Router(context: LogRequestContext.self)
@@ -132,6 +217,28 @@ struct Logd: AsyncParsableCommand {
             try? await store.close()
             Self.fail("logd: cannot serve on \(host):\(port): \(Self.describe(error))")
         }
+    }
+
+    /// The settings of topics created without any, from the `--default-*` flags.
+    func topicDefaults() throws -> TopicConfiguration {
+        var c = TopicConfiguration()
+        c.partitions = defaultPartitions
+        guard let codec = CompressionCodec(name: defaultCompression) else {
+            throw ValidationError("--default-compression must be none, lz4 or zstd.")
+        }
+        c.compression = codec
+        switch defaultDurability {
+        case "fsync": c.durability = .fsync
+        case "none": c.durability = .none
+        case let d where d.hasPrefix("interval:"):
+            guard let ms = Int(d.dropFirst("interval:".count)), ms > 0 else { throw ValidationError("--default-durability interval:MS needs a positive MS.") }
+            c.durability = .interval(milliseconds: ms)
+        case "interval": c.durability = .interval(milliseconds: 1000)
+        default: throw ValidationError("--default-durability must be fsync, none or interval:MS.")
+        }
+        c.segmentBytes = defaultSegmentBytes
+        do { try c.validate() } catch { throw ValidationError(error.message) }
+        return c
     }
 
     /// The error as one sentence, unwrapping the service group's wrapper.
