@@ -33,6 +33,7 @@ extension GroupCoordinator {
             try checkGeneration(member, in: group)
         }
         guard !offsets.isEmpty else { return }
+        logger.trace("commit", metadata: ["group": "\(group)", "member": "\(member?.memberID.rawValue ?? "-")", "offsets": "\(offsets.count)"])
         try await write(offsets.sorted { $0.key < $1.key }.map {
             OffsetCommitRecord(group: group, topicPartition: $0.key, committed: $0.value)
         })

@@ -29,7 +29,10 @@ extension GroupCoordinator {
             }
         }
         // Hand out only if nothing changed meanwhile.
-        guard let state = groups[group], state.generation == generation, state.members[id] != nil else {
+        guard groups[group]?.members[id] != nil else {
+            throw LogError(.unknownMember, "member \(id) left group \(group) or its session expired during the read: join again.")
+        }
+        guard let state = groups[group], state.generation == generation else {
             throw LogError(.rebalanceInProgress, "group \(group) rebalanced during the read; heartbeat to learn the new assignment.")
         }
         touch(id, in: group)

@@ -77,6 +77,7 @@ extension GroupCoordinator {
             m.syncedGeneration = generation
         }
         groups[group]!.members[id] = m
+        logger.trace("heartbeat", metadata: ["group": "\(group)", "member": "\(id)", "generation": "\(generation)"])
         return membership(of: id, in: group)
     }
 

@@ -146,6 +146,7 @@ extension Partition {
                 return
             }
             let startSize = segment.size
+            let now = clock.now()
             var runEnd = i
             var bytes = 0
             scratch.buffer.removeAll(keepingCapacity: true)
@@ -176,7 +177,7 @@ extension Partition {
                 let p = accepted[k], r = ranges[k]
                 segment.noteBatchWritten(baseOffset: r.first.rawValue, nextOffset: r.end.rawValue, position: position,
                                          size: p.batch.bytes.count, maxTimestamp: p.batch.maxTimestamp,
-                                         firstTimestamp: p.batch.baseTimestamp, indexInterval: configuration.indexIntervalBytes)
+                                         firstTimestamp: p.batch.baseTimestamp, indexInterval: configuration.indexIntervalBytes, now: now)
                 position += Int64(p.batch.bytes.count)
                 written.append((p, r))
             }
@@ -203,7 +204,7 @@ extension Partition {
     private func activeSegment(forNextBatchOf size: Int) throws(LogError) -> Segment {
         let (active, next) = state.withLock { ($0.segments.last!, $0.nextOffset) }
         let tooBig = active.size > 0 && active.size + Int64(size) > configuration.segmentBytes
-        let tooOld = active.size > 0 && (active.firstTimestamp.map { clock.now() - $0 >= configuration.segmentMs } ?? false)
+        let tooOld = active.size > 0 && (active.firstAppendAt.map { clock.now() - $0 >= configuration.segmentMs } ?? false)
         guard tooBig || tooOld else { return active }
         return try roll(from: active, nextOffset: next)
     }

@@ -60,8 +60,16 @@ extension Partition {
             let segment = segments[first]
             let isLast = first == segments.count - 1
             let limit = isLast ? segment.visibleSize : segment.size
-            let from = next > segment.baseOffset ? try segment.position(forOffset: next) : 0
-            var scanner = BatchScanner(file: segment.log, start: from, end: limit, chunkSize: min(max(maxBytes, 64 << 10), 1 << 20))
+            let entry: (baseOffset: Int64, position: Int64) = next > segment.baseOffset ? try segment.floorEntry(forOffset: next) : (segment.baseOffset, 0)
+            // Read what the request needs, not a fixed megabyte: a one-record read costs one
+            // index interval plus one batch.
+            let want = min(maxBytes, maxRecords.multipliedReportingOverflow(by: 512).overflow ? maxBytes : maxRecords * 512)
+            let chunk = min(max(want + configuration.indexIntervalBytes, 16 << 10), 1 << 20)
+            var scanner = BatchScanner(file: segment.log, start: entry.position, end: limit, chunkSize: chunk)
+            // Base offsets are outside the CRC: check that batches follow each other (densely,
+            // unless compaction may have left gaps), so a damaged base offset is never served.
+            var expectedBase = entry.baseOffset
+            let dense = !configuration.cleanupPolicy.contains(.compact)
             while true {
                 let before = scanner.position
                 let peeked: (Int64, RecordBatchHeader)?
@@ -73,6 +81,12 @@ extension Partition {
                     throw error
                 }
                 guard let (_, header) = peeked else { break }
+                if dense ? header.baseOffset != expectedBase : header.baseOffset < expectedBase {
+                    let error = LogError(.corruptData, "\(segment.paths.log) at byte \(before): a batch claims base offset \(header.baseOffset) where \(expectedBase) was expected.")
+                    if count > 0 { return next }
+                    throw damaged(segment, at: before, expected: next, segments: segments, error: error)
+                }
+                expectedBase = header.nextOffset
                 if header.nextOffset <= next { continue }
                 if header.baseOffset >= end { return next }
                 scanner.seek(to: before)

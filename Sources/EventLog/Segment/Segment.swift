@@ -51,8 +51,11 @@ final class Segment: Sendable {
         var visibleNextOffset: Int64
         /// The largest timestamp written, or `Int64.min` for an empty segment.
         var maxTimestamp: Int64
-        /// The first record's timestamp (for rolling by age), or `nil` for an empty segment.
+        /// The first record's timestamp (for the compaction lag), or `nil` for an empty segment.
         var firstTimestamp: Int64?
+        /// Wall-clock time of the first append this process made to the segment: its age for
+        /// rolling by `segmentMs` (record timestamps are the producer's and may be far off).
+        var firstAppendAt: Int64?
         var offsetIndex: OffsetIndex?
         var timeIndex: TimeIndex?
         var offsetEntriesOnDisk = 0
@@ -98,6 +101,7 @@ final class Segment: Sendable {
     var visibleNextOffset: Int64 { state.withLock { $0.visibleNextOffset } }
     var maxTimestamp: Int64 { state.withLock { $0.maxTimestamp } }
     var firstTimestamp: Int64? { state.withLock { $0.firstTimestamp } }
+    var firstAppendAt: Int64? { state.withLock { $0.firstAppendAt } }
 
     /// Makes everything written so far visible to readers.
     func publish() {
@@ -111,8 +115,9 @@ final class Segment: Sendable {
 
     /// Records that a batch was written at `position`, adding index entries as the interval requires.
     func noteBatchWritten(baseOffset batchBase: Int64, nextOffset batchNext: Int64, position: Int64, size: Int,
-                          maxTimestamp ts: Int64, firstTimestamp: Int64, indexInterval: Int) {
+                          maxTimestamp ts: Int64, firstTimestamp: Int64, indexInterval: Int, now: Int64) {
         state.withLock { s in
+            if s.firstAppendAt == nil { s.firstAppendAt = now }
             s.size = position + Int64(size)
             s.nextOffset = batchNext
             if s.firstTimestamp == nil { s.firstTimestamp = firstTimestamp }
@@ -257,7 +262,8 @@ final class Segment: Sendable {
         var sinceEntry = 0
         var maxTs = Int64.min
         var scanner = BatchScanner(file: log, start: 0, end: size)
-        while let (position, header) = try scanner.nextHeader() {
+        // Damage ends the index there: reads that reach it report it with its position.
+        while let (position, header) = (try? scanner.nextHeader()) ?? nil {
             let rel = UInt32(header.baseOffset - paths.baseOffset)
             sinceEntry += header.totalSize
             if sinceEntry >= interval || offsetIndex.isEmpty && position > 0 {
@@ -274,9 +280,16 @@ final class Segment: Sendable {
 
     /// The byte position from which to scan for `offset`.
     func position(forOffset offset: Int64) throws(LogError) -> Int64 {
+        try floorEntry(forOffset: offset).position
+    }
+
+    /// The index entry to scan from for `offset`: the byte position of a batch and that
+    /// batch's base offset (the segment's base offset for position 0).
+    func floorEntry(forOffset offset: Int64) throws(LogError) -> (baseOffset: Int64, position: Int64) {
         try ensureIndexesLoaded()
         let rel = UInt32(clamping: max(0, offset - paths.baseOffset))
-        return state.withLock { Int64($0.offsetIndex!.floorPosition(for: rel).position) }
+        let e = state.withLock { $0.offsetIndex!.floorPosition(for: rel) }
+        return (paths.baseOffset + Int64(e.relativeOffset), Int64(e.position))
     }
 
     /// The byte position from which to scan for the first record at or after `timestamp`.
