@@ -68,8 +68,10 @@ conformance: release deps-pip
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(SHARED)/conformance $(CONFORMANCE_SKIP); \
 	else echo "no $(SHARED)/conformance here: conformance suite skipped"; fi
 
+# Extra flags for eventlog-bench, e.g. make bench BENCH_ARGS="--only compaction,groups --quick".
+BENCH_ARGS ?=
 bench: deps
-	cd Tools/Benchmarks && $(SWIFT) run -c release eventlog-bench
+	cd Tools/Benchmarks && $(SWIFT) run -c release eventlog-bench $(BENCH_ARGS)
 
 docs:
 	$(SWIFT) package generate-documentation --target EventLog

@@ -33,7 +33,7 @@ import Testing
             let report = try await p.compact(limits: CompactionLimits(bytesPerSecond: nil))
             #expect(report.recordsRemoved > 0 && report.bytesAfter < report.bytesBefore)
             #expect(p.endOffset == end)
-            #expect(p.segmentCount <= before)
+            #expect(p.segmentCount < before, "cleaned segments merge: \(before) -> \(p.segmentCount)")
             let all = try await readAll(p)
             let offsets = all.map(\.offset.rawValue)
             #expect(offsets == offsets.sorted() && Set(offsets).count == offsets.count)
@@ -203,7 +203,8 @@ import Testing
             let p = try await compactedTopic(store)
             for round in 0..<40 { try await p.append((0..<5).map { Record(key: "k\($0)", value: bytes("r\(round)-\($0)")) }) }
             let deadline = ContinuousClock.now + .seconds(20)
-            while p.cleanerState.lastCompaction == nil && ContinuousClock.now < deadline {
+            // The cleaner may first run while appends still come in; it runs again while the ratio is high.
+            while (p.cleanerState.lastCompaction == nil || p.dirtyRatio >= 0.5) && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(p.cleanerState.lastCompaction != nil)

@@ -1,16 +1,17 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 @testable import EventLog
 
 /// Opens a store and its group coordinator in a fresh directory, closes both afterwards.
 private func withGroups<T>(
-    options: GroupCoordinator.Options = .init(),
+    options: GroupCoordinator.Options = .init(), logger: Logger = testLogger,
     _ body: (LogStore, GroupCoordinator) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { dir in
         let store = try await openStore(dir)
-        let groups = try await GroupCoordinator.open(store: store, options: options, logger: testLogger)
+        let groups = try await GroupCoordinator.open(store: store, options: options, logger: logger)
         do {
             let result = try await body(store, groups)
             await groups.close()
@@ -119,37 +120,41 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
             options.sessionTimeout = .milliseconds(300)
             options.maxRecordsPerBatch = 10
             let seenByA = Mutex<[TopicPartition: [Offset]]>([:])
+            let seenByB = Mutex<[TopicPartition: [Offset]]>([:])
+            @Sendable func everything() -> Bool {
+                var all: Set<String> = []
+                for seen in [seenByA.withLock { $0 }, seenByB.withLock { $0 }] {
+                    for (tp, offsets) in seen { for o in offsets { all.insert("\(tp)@\(o)") } }
+                }
+                return all.count == 600
+            }
             let a = try await GroupConsumer.join("g", topics: ["t"], coordinator: groups, options: options)
             let consumerA = Task {
                 for try await batch in a.batches() {
-                    let done = seenByA.withLock { seen -> Bool in
-                        seen[batch.topicPartition, default: []] += batch.records.map(\.offset)
-                        return Set(seen.flatMap { tp, offsets in offsets.map { "\(tp)@\($0)" } }).count == 600
-                    }
-                    if done { break }
+                    seenByA.withLock { $0[batch.topicPartition, default: []] += batch.records.map(\.offset) }
+                    if everything() { break }
                 }
             }
             // b takes three batches, then goes silent without leaving.
             let b = try await GroupConsumer.join("g", topics: ["t"], coordinator: groups, options: options)
             var iterator = b.batches().makeAsyncIterator()
-            var seenByB: [TopicPartition: [Offset]] = [:]
             var lastOfB: GroupConsumer.Batch?
             for _ in 0..<3 {
                 let batch = try #require(try await iterator.next())
-                seenByB[batch.topicPartition, default: []] += batch.records.map(\.offset)
+                seenByB.withLock { $0[batch.topicPartition, default: []] += batch.records.map(\.offset) }
                 lastOfB = batch
             }
             try await consumerA.value
             let last = try #require(lastOfB)
             // Nothing skipped: every record was seen by a or b.
-            let a_ = seenByA.withLock { $0 }
+            let a_ = seenByA.withLock { $0 }, b_ = seenByB.withLock { $0 }
             for p in 0..<6 {
                 let tp = TopicPartition("t", p)
-                #expect(Set((a_[tp] ?? []) + (seenByB[tp] ?? [])) == Set((0..<100).map { Offset(Int64($0)) }))
+                #expect(Set((a_[tp] ?? []) + (b_[tp] ?? [])) == Set((0..<100).map { Offset(Int64($0)) }))
             }
             // The only duplicates are b's last batch, which it never committed.
             var duplicates: Set<String> = []
-            for (tp, offsets) in seenByB {
+            for (tp, offsets) in b_ {
                 for o in offsets where a_[tp]?.contains(o) == true { duplicates.insert("\(tp)@\(o)") }
             }
             #expect(duplicates.isSubset(of: Set(last.records.map { "\(last.topicPartition)@\($0.offset)" })))
@@ -163,7 +168,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
             var options = GroupCoordinator.Options()
             options.offsetsSegmentBytes = 1024
             let expected: [TopicPartition: CommittedOffset] = [
-                TopicPartition("t", 0): CommittedOffset(199, metadata: "host-a"),
+                TopicPartition("t", 0): CommittedOffset(198, metadata: "host-a"),
                 TopicPartition("t", 2): CommittedOffset(197),
             ]
             do {

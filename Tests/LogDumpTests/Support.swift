@@ -86,11 +86,13 @@ struct SampleLog {
         let store = try await LogStore.open(at: directory, logger: testLogger)
         var configuration = TopicConfiguration(partitions: 1, compression: codec, durability: .fsync, segmentBytes: segmentBytes)
         configuration.indexIntervalBytes = 256
+        // The records carry 2023 timestamps: without this every batch would roll a segment by age.
+        configuration.segmentMs = 1 << 50
         let topic = try await store.createTopic("orders", configuration: configuration).topic
         var all: [Record] = []
         for b in 0..<batches {
             let records = (0..<(b % 5 + 1)).map { i in
-                Record(key: "k\(b)", value: bytes("batch \(b) record \(i) " + String(repeating: "x", count: b % 40)),
+                Record(key: "k\(b)", value: bytes("batch \(b) record \(i) " + String(repeating: "abcd", count: 20 + b % 10)),
                        headers: ["type": "t\(i)"], timestamp: 1_700_000_000_000 + Int64(all.count + i))
             }
             try await topic.partitions[0].append(records)

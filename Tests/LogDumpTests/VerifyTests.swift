@@ -37,7 +37,10 @@ import Testing
         try await withTemporaryDirectory { dir in
             let (sample, _) = try await SampleLog.write(in: dir)
             let log = try sample.segmentLogs()[0]
-            let batch = try sample.batches(of: log)[2]
+            let batches = try sample.batches(of: log)
+            let dump = try runDump([log]).stdout
+            try #require(batches.count >= 3, "\(batches) \(dump)")
+            let batch = batches[2]
             let at = batch.position + Int64(batch.size) - 3
             try patch(log, at: at, with: [try readBytes(log)[Int(at)] ^ 0x40])
             try expectProblem(dir, kind: "checksum-mismatch", file: log, position: batch.position)
@@ -77,7 +80,8 @@ import Testing
             let log = try sample.segmentLogs()[0]
             let index = String(log.dropLast(4)) + ".index"
             let entries = try readBytes(index)
-            try #require(entries.count >= 16)
+            let dump = try runDump([dir]).stdout
+            try #require(entries.count >= 16, "\(dump)")
             // Entry 1's position, plus 1: inside the batch it named.
             let position = entries[12..<16].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } + 1
             try patch(index, at: 12, with: withUnsafeBytes(of: position.bigEndian, Array.init))

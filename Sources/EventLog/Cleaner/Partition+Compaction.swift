@@ -150,6 +150,26 @@ extension Partition {
         for group in groups {
             try cleanGroup(group, map: map, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon, report: &report, throttle: &throttle)
         }
+        // Cleaned segments are usually much smaller than before: merge neighbours whose sizes
+        // now fit one segment, so a compacted log does not become thousands of tiny files.
+        let cleaned = state.withLock { $0.segments }.dropLast().filter { $0.baseOffset < mapEnd }
+        var merge: [Segment] = []
+        var mergeSize: Int64 = 0
+        let keepAll = OffsetMap(budgetBytes: 0)
+        for s in cleaned {
+            if !merge.isEmpty && mergeSize + s.size > configuration.segmentBytes {
+                if merge.count > 1 {
+                    try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon, report: &report, throttle: &throttle)
+                }
+                merge = []
+                mergeSize = 0
+            }
+            merge.append(s)
+            mergeSize += s.size
+        }
+        if merge.count > 1 {
+            try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon, report: &report, throttle: &throttle)
+        }
         cleaner.firstDirtyOffset = mapEnd
         try writeCleanerCheckpoint(mapEnd)
         return mapEnd >= cleanableEnd

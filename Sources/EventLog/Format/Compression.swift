@@ -1,5 +1,38 @@
 internal import CLZ4
 internal import CZstd
+import Synchronization
+
+/// Reusable codec contexts: creating an LZ4 or Zstd context per batch costs more than
+/// compressing a small batch, so contexts are borrowed from a pool and returned.
+final class CodecContextPool: Sendable {
+    private let free = Mutex<[UInt]>([])
+    private let make: @Sendable () -> UInt?
+    private let destroy: @Sendable (OpaquePointer) -> Void
+    private let limit: Int
+
+    init(limit: Int = 64, make: @escaping @Sendable () -> UInt?, destroy: @escaping @Sendable (OpaquePointer) -> Void) {
+        self.make = make
+        self.destroy = destroy
+        self.limit = limit
+    }
+
+    /// Runs `body` with a context, creating one when none is free.
+    func with<R>(_ body: (OpaquePointer) throws(LogError) -> R) throws(LogError) -> R {
+        let reused = free.withLock { $0.popLast() }
+        guard let raw = reused ?? make(), let ctx = OpaquePointer(bitPattern: raw) else {
+            throw LogError(.ioError, "out of memory for a compression context.")
+        }
+        defer {
+            let kept = free.withLock { list -> Bool in
+                guard list.count < limit else { return false }
+                list.append(raw)
+                return true
+            }
+            if !kept { destroy(ctx) }
+        }
+        return try body(ctx)
+    }
+}
 
 /// Whole-batch compression with the system's liblz4 (frame format) and libzstd.
 package enum Compression {
@@ -9,6 +42,23 @@ package enum Compression {
 
     /// The Zstandard level used for new batches (1: fast, as the append path wants).
     static let zstdLevel: Int32 = 1
+
+    static let lz4Compressors = CodecContextPool(make: {
+        var ctx: OpaquePointer?
+        guard LZ4F_isError(LZ4F_createCompressionContext(&ctx, UInt32(LZ4F_VERSION))) == 0, let ctx else { return nil }
+        return UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(ctx)))
+    }, destroy: { _ = LZ4F_freeCompressionContext($0) })
+    static let lz4Decompressors = CodecContextPool(make: {
+        var ctx: OpaquePointer?
+        guard LZ4F_isError(LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))) == 0, let ctx else { return nil }
+        return UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(ctx)))
+    }, destroy: { _ = LZ4F_freeDecompressionContext($0) })
+    static let zstdCompressors = CodecContextPool(make: {
+        ZSTD_createCCtx().map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }
+    }, destroy: { _ = ZSTD_freeCCtx($0) })
+    static let zstdDecompressors = CodecContextPool(make: {
+        ZSTD_createDCtx().map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) }
+    }, destroy: { _ = ZSTD_freeDCtx($0) })
 
     /// Compresses `input` with `codec`, appending the result to `output`.
     static func compress(_ input: UnsafeRawBufferPointer, codec: CompressionCodec, into output: inout [UInt8]) throws(LogError) {
@@ -22,8 +72,19 @@ package enum Compression {
             let bound = LZ4F_compressFrameBound(input.count, &prefs)
             let start = output.count
             output.append(contentsOf: repeatElement(0, count: bound))
-            let written = output.withUnsafeMutableBytes { out in
-                LZ4F_compressFrame(out.baseAddress! + start, bound, input.baseAddress, input.count, &prefs)
+            // Begin, update, end on a pooled context: the same frame as LZ4F_compressFrame
+            // without allocating and initialising a context per batch.
+            let written = try lz4Compressors.with { ctx throws(LogError) in
+                output.withUnsafeMutableBytes { out -> Int in
+                    let dst = out.baseAddress! + start
+                    let head = LZ4F_compressBegin(ctx, dst, bound, &prefs)
+                    if LZ4F_isError(head) != 0 { return head }
+                    let body = LZ4F_compressUpdate(ctx, dst + head, bound - head, input.baseAddress, input.count, nil)
+                    if LZ4F_isError(body) != 0 { return body }
+                    let tail = LZ4F_compressEnd(ctx, dst + head + body, bound - head - body, nil)
+                    if LZ4F_isError(tail) != 0 { return tail }
+                    return head + body + tail
+                }
             }
             if LZ4F_isError(written) != 0 {
                 output.removeLast(bound)
@@ -34,8 +95,10 @@ package enum Compression {
             let bound = ZSTD_compressBound(input.count)
             let start = output.count
             output.append(contentsOf: repeatElement(0, count: bound))
-            let written = output.withUnsafeMutableBytes { out in
-                ZSTD_compress(out.baseAddress! + start, bound, input.baseAddress, input.count, zstdLevel)
+            let written = try zstdCompressors.with { ctx throws(LogError) in
+                output.withUnsafeMutableBytes { out in
+                    ZSTD_compressCCtx(ctx, out.baseAddress! + start, bound, input.baseAddress, input.count, zstdLevel)
+                }
             }
             if ZSTD_isError(written) != 0 {
                 output.removeLast(bound)
@@ -68,7 +131,9 @@ package enum Compression {
                 throw LogError(.corruptData, "a batch declares \(size) decompressed bytes, over the \(maxDecompressedBytes) limit.")
             }
             var out = [UInt8](repeating: 0, count: Int(size))
-            let n = out.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, Int(size), base, input.count) }
+            let n = try zstdDecompressors.with { ctx throws(LogError) in
+                out.withUnsafeMutableBytes { ZSTD_decompressDCtx(ctx, $0.baseAddress, Int(size), base, input.count) }
+            }
             guard ZSTD_isError(n) == 0, n == Int(size) else {
                 throw LogError(.corruptData, "a batch's Zstd data does not decompress: \(String(cString: ZSTD_getErrorName(n))).")
             }
@@ -101,10 +166,13 @@ package enum Compression {
     }
 
     private static func decompressLZ4(_ input: UnsafeRawBufferPointer) throws(LogError) -> [UInt8] {
-        var ctx: OpaquePointer?
-        let created = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))
-        guard LZ4F_isError(created) == 0, let ctx else { throw LogError(.ioError, "out of memory for an LZ4 context.") }
-        defer { LZ4F_freeDecompressionContext(ctx) }
+        try lz4Decompressors.with { ctx throws(LogError) in
+            defer { LZ4F_resetDecompressionContext(ctx) }
+            return try decompressLZ4(input, ctx)
+        }
+    }
+
+    private static func decompressLZ4(_ input: UnsafeRawBufferPointer, _ ctx: OpaquePointer) throws(LogError) -> [UInt8] {
         var out: [UInt8] = []
         var info = LZ4F_frameInfo_t()
         var consumed = input.count

@@ -27,43 +27,124 @@ public struct EncodedBatch: Sendable {
         guard records.count < Int(Int32.max) else { throw LogError(.invalidArgument, "a batch holds at most \(Int32.max) records.") }
         let baseTimestamp = records[0].timestamp ?? now
         var maxTimestamp = baseTimestamp
-        var body = ByteWriter(capacity: Self.estimatedBodySize(records))
+        // Pass 1: exact sizes, so the records are written once, with no reallocation.
+        var bodySize = 0
         for (i, record) in records.enumerated() {
             let ts = record.timestamp ?? now
             if ts > maxTimestamp { maxTimestamp = ts }
-            Self.encodeRecord(record, offsetDelta: Int64(i), timestampDelta: ts - baseTimestamp, into: &body)
+            let length = Self.recordLength(record, offsetDelta: Int64(i), timestampDelta: ts - baseTimestamp)
+            bodySize += varintSize(Int64(length)) + length
         }
-
-        var w = ByteWriter(capacity: RecordBatchHeader.size + body.count)
-        w.write(bigEndian: Int64(0))              // baseOffset, stamped by the writer
-        w.write(bigEndian: Int32(0))              // batchLength, set below
-        w.write(bigEndian: Int32(0))              // partitionLeaderEpoch
-        w.write(UInt8(bitPattern: RecordBatchHeader.magic))
-        w.write(bigEndian: UInt32(0))             // crc, set below
-        w.write(bigEndian: Int16(codec.rawValue)) // attributes: codec, CreateTime, not transactional
-        w.write(bigEndian: Int32(records.count - 1))
-        w.write(bigEndian: baseTimestamp)
-        w.write(bigEndian: maxTimestamp)
-        w.write(bigEndian: producer?.producerID ?? -1)
-        w.write(bigEndian: producer?.epoch ?? -1)
-        w.write(bigEndian: producer?.baseSequence ?? -1)
-        w.write(bigEndian: Int32(records.count))
+        let headerSize = RecordBatchHeader.size
+        var bytes: [UInt8]
         if codec == .none {
-            w.write(body.bytes)
+            // Uncompressed: the records go straight after the header, in the batch's own buffer.
+            bytes = [UInt8](unsafeUninitializedCapacity: headerSize + bodySize) { buffer, initialized in
+                var cursor = UnsafeMutableRawPointer(buffer.baseAddress!) + headerSize
+                Self.writeRecords(records, baseTimestamp: baseTimestamp, now: now, to: &cursor)
+                initialized = headerSize + bodySize
+            }
         } else {
-            var out = w.bytes
-            try withBytes(body.bytes) { raw throws(LogError) in try Compression.compress(raw, codec: codec, into: &out) }
-            w.bytes = out
+            let body = [UInt8](unsafeUninitializedCapacity: bodySize) { buffer, initialized in
+                var cursor = UnsafeMutableRawPointer(buffer.baseAddress!)
+                Self.writeRecords(records, baseTimestamp: baseTimestamp, now: now, to: &cursor)
+                initialized = bodySize
+            }
+            var out = [UInt8](repeating: 0, count: headerSize)
+            out.reserveCapacity(headerSize + bodySize / 2 + 64)
+            try withBytes(body) { raw throws(LogError) in try Compression.compress(raw, codec: codec, into: &out) }
+            bytes = out
         }
-        w.set(bigEndian: Int32(w.count - RecordBatchHeader.logOverhead), at: 8)
-        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[RecordBatchHeader.crcStart...])) }
-        w.set(bigEndian: crc, at: RecordBatchHeader.crcOffset)
-
-        self.bytes = w.bytes
+        bytes.withUnsafeMutableBytes { raw in
+            let p = raw.baseAddress!
+            func put<T: FixedWidthInteger>(_ v: T, _ at: Int) { p.storeBytes(of: v.bigEndian, toByteOffset: at, as: T.self) }
+            put(Int64(0), 0)                                  // baseOffset, stamped by the writer
+            put(Int32(raw.count - RecordBatchHeader.logOverhead), 8)
+            put(Int32(0), 12)                                 // partitionLeaderEpoch
+            put(UInt8(bitPattern: RecordBatchHeader.magic), 16)
+            put(Int16(codec.rawValue), 21)                    // attributes: codec, CreateTime
+            put(Int32(records.count - 1), 23)
+            put(baseTimestamp, 27)
+            put(maxTimestamp, 35)
+            put(producer?.producerID ?? -1, 43)
+            put(producer?.epoch ?? -1, 51)
+            put(producer?.baseSequence ?? -1, 53)
+            put(Int32(records.count), 57)
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[RecordBatchHeader.crcStart...]))
+            put(crc, RecordBatchHeader.crcOffset)
+        }
+        self.bytes = bytes
         self.recordCount = records.count
         self.baseTimestamp = baseTimestamp
         self.maxTimestamp = maxTimestamp
         self.producer = producer
+    }
+
+    /// The bytes of one record after its length varint.
+    static func recordLength(_ record: Record, offsetDelta: Int64, timestampDelta: Int64) -> Int {
+        var length = 1 + varintSize(timestampDelta) + varintSize(offsetDelta)
+        if let key = record.key { length += varintSize(Int64(key.count)) + key.count } else { length += 1 }
+        if let value = record.value { length += varintSize(Int64(value.count)) + value.count } else { length += 1 }
+        length += varintSize(Int64(record.headers.count))
+        for h in record.headers {
+            let n = h.name.utf8.count
+            length += varintSize(Int64(n)) + n + varintSize(Int64(h.value.count)) + h.value.count
+        }
+        return length
+    }
+
+    /// Writes records (length-prefixed, Kafka's layout) at `cursor`, which must have room.
+    static func writeRecords(_ records: [Record], baseTimestamp: Int64, now: Int64, to cursor: inout UnsafeMutableRawPointer) {
+        for (i, record) in records.enumerated() {
+            let ts = record.timestamp ?? now
+            let offsetDelta = Int64(i), timestampDelta = ts - baseTimestamp
+            putVarint(Int64(recordLength(record, offsetDelta: offsetDelta, timestampDelta: timestampDelta)), &cursor)
+            cursor.storeBytes(of: 0, as: UInt8.self)
+            cursor += 1
+            putVarint(timestampDelta, &cursor)
+            putVarint(offsetDelta, &cursor)
+            putField(record.key, &cursor)
+            putField(record.value, &cursor)
+            putVarint(Int64(record.headers.count), &cursor)
+            for h in record.headers {
+                var name = h.name
+                name.withUTF8 { utf8 in
+                    putVarint(Int64(utf8.count), &cursor)
+                    if let base = utf8.baseAddress, utf8.count > 0 {
+                        cursor.copyMemory(from: base, byteCount: utf8.count)
+                        cursor += utf8.count
+                    }
+                }
+                putField(h.value, &cursor)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func putVarint(_ value: Int64, _ cursor: inout UnsafeMutableRawPointer) {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        while v >= 0x80 {
+            cursor.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, as: UInt8.self)
+            cursor += 1
+            v >>= 7
+        }
+        cursor.storeBytes(of: UInt8(v), as: UInt8.self)
+        cursor += 1
+    }
+
+    @inline(__always)
+    static func putField(_ bytes: [UInt8]?, _ cursor: inout UnsafeMutableRawPointer) {
+        guard let bytes else {
+            putVarint(-1, &cursor)
+            return
+        }
+        putVarint(Int64(bytes.count), &cursor)
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, raw.count > 0 {
+                cursor.copyMemory(from: base, byteCount: raw.count)
+            }
+        }
+        cursor += bytes.count
     }
 
     /// Re-encodes the records a compaction keeps from one batch, preserving its base offset,

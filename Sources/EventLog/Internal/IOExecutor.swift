@@ -59,20 +59,27 @@ final class IOExecutor: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Queues `job` to run on one of the pool's threads.
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    /// Queues `job` to run on one of the pool's threads; returns false (and drops it) once
+    /// the pool is shutting down.
+    @discardableResult
+    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if stopping { return false }
         jobs.append(job)
         pthread_cond_signal(condition)
-        pthread_mutex_unlock(mutex)
+        return true
     }
 
     /// Runs `body` on the pool and returns its result to the awaiting task.
+    ///
+    /// - Throws: ``LogError/Code/closed`` once the store closed its pool, or what `body` throws.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            submit {
+            let queued = submit {
                 do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
             }
+            if !queued { continuation.resume(throwing: LogError(.closed, "the store is closed.")) }
         }
     }
 

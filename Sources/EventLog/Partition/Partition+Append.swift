@@ -41,8 +41,9 @@ extension Partition {
             }
             if rejected {
                 continuation.resume(throwing: LogError(.closed, "partition \(topicName)/\(index) is closed."))
-            } else if schedule {
-                executor.submit { self.drain() }
+            } else if schedule, !executor.submit({ self.drain() }) {
+                // The pool is gone (the store closed meanwhile): write on this thread instead.
+                drain()
             }
         }
     }

@@ -10,6 +10,8 @@ actor GroupCoordinatorLoader {
     private let store: LogStore
     private let logger: Logger
     private var opening: Task<GroupCoordinator, any Error>?
+    /// The coordinator once its open finished.
+    private(set) var opened: GroupCoordinator?
 
     init(store: LogStore, logger: Logger) {
         self.store = store
@@ -23,7 +25,9 @@ actor GroupCoordinatorLoader {
         let task = Task { try await GroupCoordinator.open(store: store, logger: logger) }
         opening = task
         do {
-            return try await task.value
+            let coordinator = try await task.value
+            opened = coordinator
+            return coordinator
         } catch {
             opening = nil
             throw error

@@ -103,7 +103,8 @@ extension Routes {
         return Response(status: .noContent)
     }
 
-    /// `GET /v1/groups/{group}/commits`: `{"offsets": [{"topic", "partition", "offset", "metadata"}]}`.
+    /// `GET /v1/groups/{group}/commits`: `{"offsets": [{"topic", "partition", "offset", "metadata"?}]}`
+    /// (`metadata` only when the commit has some).
     private func getCommits(_ context: Context) async throws -> Response {
         let group = try groupName(context)
         let table = try await server.groups.coordinator().committedOffsets(for: group)
@@ -116,7 +117,7 @@ extension Routes {
             out.key("topic"); out.string(tp.topic)
             out.key("partition"); out.int(tp.partition)
             out.key("offset"); out.int(committed.offset.rawValue)
-            out.key("metadata"); out.optionalString(committed.metadata)
+            if let metadata = committed.metadata { out.key("metadata"); out.string(metadata) }
             out.endObject()
         }
         out.endArray()
@@ -274,6 +275,24 @@ extension Routes {
         out.endArray()
         out.endObject()
         return json(out.bytes)
+    }
+
+    // MARK: Metrics
+
+    /// Sets `eventlog_consumer_lag{group, topic, partition}` (records behind the group's commit)
+    /// for every group, when groups are in use (a scrape does not open the coordinator).
+    func updateConsumerLagGauges() async {
+        guard let coordinator = await server.groups.opened else { return }
+        for group in await coordinator.groupNames() {
+            guard let lag = try? await coordinator.lag(for: group) else { continue }
+            for p in lag {
+                server.metrics.registry.makeGauge(
+                    descriptor: .init(namespace: "eventlog", metricName: "consumer_lag", unitName: "",
+                                      helpText: "Records between a consumer group's committed position and the partition's end."),
+                    labels: [("group", group), ("topic", p.topicPartition.topic), ("partition", String(p.topicPartition.partition))]
+                ).set(p.lag)
+            }
+        }
     }
 
     // MARK: Event streams with ?group=

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import EventLog
+
+/// Scenario 6: reading a whole partition from the earliest offset (warm cache).
+enum SequentialReadScenario {
+    static func run(_ context: BenchmarkContext) async throws {
+        let fixture = try await ReadFixture.shared(context)
+        let partition = fixture.large
+        let records = fixture.largeRecords
+        let files = fixture.files(of: partition).filter { $0.hasSuffix(".log") }
+        PageCache.warm(files)
+
+        // Baseline: plain 1 MiB preads of the same segment files, as records per second.
+        let plainWatch = Stopwatch()
+        let bytes = readWhole(files)
+        let plainSeconds = plainWatch.elapsedSeconds
+        let plainRate = Double(records) / plainSeconds
+        print("  plain pread of \(Units.bytes(bytes)) of .log files: \(Units.megabytesPerSecond(Double(bytes) / plainSeconds)) = \(Units.rate(plainRate))")
+
+        // readBlocking from earliest, 100,000 records (up to 16 MiB) per call.
+        var best = 0.0
+        for _ in 0..<2 {
+            let watch = Stopwatch()
+            var next = partition.startOffset
+            var count = 0
+            var valueBytes = 0
+            while count < records {
+                let r = try partition.readBlocking(from: next, maxRecords: 100_000, maxBytes: 16 << 20)
+                count += r.records.count
+                for rec in r.records { valueBytes &+= rec.value?.count ?? 0 }
+                next = r.nextOffset
+                if r.records.isEmpty { break }
+            }
+            let seconds = watch.elapsedSeconds
+            guard count == records, next.rawValue == Int64(records), valueBytes == records * context.workload100.valueSize else {
+                throw BenchmarkError("sequential read returned \(count) records ending at \(next)")
+            }
+            best = max(best, Double(records) / seconds)
+        }
+        context.results.add(.sequentialRead, "readBlocking(maxRecords: 100000, maxBytes: 16 MiB) from earliest, \(RandomReadScenario.millions(records)) records, best of 2",
+                            figure: Units.rate(best), baseline: "plain pread of the files " + Units.rate(plainRate), ratio: best / plainRate,
+                            target: "≥ 4 M rec/s", verdict: best >= 4_000_000 ? .met : .missed)
+
+        // The AsyncSequence, over the small partition.
+        let small = fixture.small
+        let watch = Stopwatch()
+        var seen = 0
+        for try await record in small.records(from: .earliest) {
+            seen += 1
+            if record.offset.rawValue == Int64(fixture.smallRecords - 1) { break }
+        }
+        let seconds = watch.elapsedSeconds
+        guard seen == fixture.smallRecords else { throw BenchmarkError("records(from: .earliest) yielded \(seen) records") }
+        context.results.add(.sequentialRead, "records(from: .earliest) AsyncSequence, \(RandomReadScenario.millions(seen)) records",
+                            figure: Units.rate(Double(seen) / seconds), baseline: "readBlocking " + Units.rate(best),
+                            ratio: Double(seen) / seconds / best)
+    }
+
+    /// Reads `files` with 1 MiB `pread`s; the bytes read.
+    static func readWhole(_ files: [String]) -> Int64 {
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        for f in files {
+            let fd = open(f, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var at: off_t = 0
+            while true {
+                let n = pread(fd, buffer, chunk, at)
+                if n <= 0 { break }
+                at += off_t(n)
+            }
+            total += Int64(at)
+            close(fd)
+        }
+        return total
+    }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Control and inspection of the kernel's page cache for the files a scenario reads.
+enum PageCache {
+    /// Evicts the clean cached pages of `files` with `posix_fadvise(POSIX_FADV_DONTNEED)`.
+    static func evict(_ files: [String]) {
+        for f in files {
+            let fd = open(f, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+            close(fd)
+        }
+    }
+
+    /// Reads `files` once from start to end so that they are cached (a warm cache).
+    static func warm(_ files: [String]) {
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        for f in files {
+            let fd = open(f, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var at: off_t = 0
+            while true {
+                let n = pread(fd, buffer, chunk, at)
+                if n <= 0 { break }
+                at += off_t(n)
+            }
+            close(fd)
+        }
+    }
+
+    /// The fraction of the pages of `files` that are in the page cache (`mincore(2)`).
+    static func residentFraction(_ files: [String]) -> Double {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var resident = 0, total = 0
+        for f in files {
+            let fd = open(f, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_size > 0 else { continue }
+            let size = Int(st.st_size)
+            guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { continue }
+            defer { munmap(map, size) }
+            let pages = (size + page - 1) / page
+            var vec = [UInt8](repeating: 0, count: pages)
+            guard mincore(map, size, &vec) == 0 else { continue }
+            total += pages
+            resident += vec.reduce(0) { $0 + Int($1 & 1) }
+        }
+        return total == 0 ? 0 : Double(resident) / Double(total)
+    }
+
+    /// Writes `3` to `/proc/sys/vm/drop_caches` after `sync(2)`; false when not permitted.
+    static func dropAll() -> Bool {
+        sync()
+        let fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let ok: Bool = "3\n".utf8CString.withUnsafeBufferPointer { p in write(fd, p.baseAddress, 2) == 2 }
+        return ok
+    }
+}
