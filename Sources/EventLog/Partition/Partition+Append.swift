@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Partition {
     /// Appends records as one batch, atomically: all get consecutive offsets, or none is written.
     ///
@@ -50,6 +54,9 @@ extension Partition {
 
     // MARK: The writer
 
+    /// The longest the writer waits for released appenders to come back before a sync.
+    static let maxLingerNanoseconds: UInt64 = 150_000
+
     private struct Completion {
         var continuation: CheckedContinuation<OffsetRange, any Error>
         var result: Result<OffsetRange, any Error>
@@ -77,16 +84,28 @@ extension Partition {
             write(group, completions: &completions, written: &written)
 
             if configuration.durability == .fsync && !written.isEmpty {
-                // Group commit: appends that arrived while we wrote join this sync.
-                for _ in 0..<4 {
+                // Group commit: appends that arrived while we wrote join this sync. When the
+                // appenders the last sync released have not all come back yet (the group is well
+                // below the recent average), linger a bounded moment for them: without it, groups
+                // alternate between the few that were quick and the many that were not.
+                let target = scratch.recentGroupSize * 3 / 4
+                let lingerUntil = FileSystem.monotonicNanoseconds() + Self.maxLingerNanoseconds
+                var rounds = 0
+                while rounds < 64 {
                     let more = state.withLock { s -> [PendingAppend] in
                         let g = s.pending
                         s.pending.removeAll(keepingCapacity: true)
                         return g
                     }
-                    if more.isEmpty { break }
-                    write(more, completions: &completions, written: &written)
+                    if !more.isEmpty {
+                        write(more, completions: &completions, written: &written)
+                        rounds += 1
+                        continue
+                    }
+                    if Double(written.count) >= target || FileSystem.monotonicNanoseconds() >= lingerUntil { break }
+                    sched_yield()
                 }
+                scratch.recentGroupSize = scratch.recentGroupSize * 0.75 + Double(written.count) * 0.25
                 syncAndPublish(written, completions: &completions)
             } else {
                 publish(written, completions: &completions)

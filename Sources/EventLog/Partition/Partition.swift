@@ -172,4 +172,6 @@ public final class Partition: Sendable {
 /// The writer's reusable buffer. Only the partition's single writer job touches it.
 final class WriterScratch: @unchecked Sendable {
     var buffer: [UInt8] = []
+    /// A moving average of batches per sync (group commit's linger target).
+    var recentGroupSize: Double = 1
 }
