@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "CCRC32C"),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The storage engine: no Foundation, no NIO.
         .target(
@@ -47,7 +48,7 @@ let package = Package(
         .target(
             name: "EventLogServer",
             dependencies: [
-                "EventLog",
+                "EventLog", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,6 +2,7 @@ public import EventLog
 public import Hummingbird
 public import HummingbirdWebSocket
 public import Logging
+public import NIOCore
 public import ServiceLifecycle
 
 /// The HTTP face of a ``EventLog/LogStore``: topics, produce, fetch, event streams, WebSockets.
@@ -30,6 +31,8 @@ public final class LogServer: Service, Sendable {
     let metrics = ServerMetrics()
     let idempotency: IdempotencyCache
     let streamSlots: StreamSlots
+    let connections = ConnectionCounter()
+    let streamReadCache: StreamReadCache
     let rateLimiter: RateLimiter?
     let groups: GroupCoordinatorLoader  // consumer groups (Routes+Groups.swift)
 
@@ -40,12 +43,13 @@ public final class LogServer: Service, Sendable {
         self.logger = logger
         self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, capacity: configuration.idempotencyKeysPerTopic)
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
+        self.streamReadCache = StreamReadCache(capacityBytes: configuration.streamReadCacheBytes)
         self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }
         self.groups = GroupCoordinatorLoader(store: store, logger: logger)
     }
 
     /// Adds the middleware every answer needs, outermost first: CORS (when origins are set),
-    /// JSON errors, authentication (when tokens are set), rate limiting (when a rate is set).
+    /// JSON errors, the open-connection limit (when set), authentication (when tokens are set), rate limiting (when a rate is set).
     ///
     /// Add it before any route, so that it also wraps the router's "not found" answer.
     public func addMiddleware<Context: RequestContext>(to router: Router<Context>) {
@@ -53,12 +57,28 @@ public final class LogServer: Service, Sendable {
             router.add(middleware: AllowedOriginsMiddleware<Context>(origins: configuration.corsOrigins))
         }
         router.add(middleware: JSONErrorMiddleware<Context>(metrics: metrics))
+        if let maxConnections = configuration.maxConnections {
+            router.add(middleware: ConnectionLimitMiddleware<Context>(
+                counter: connections, limit: maxConnections, retryMilliseconds: configuration.retryMilliseconds, metrics: metrics))
+        }
         if !configuration.authTokens.isEmpty {
             router.add(middleware: TokenAuthMiddleware<Context>(tokens: configuration.authTokens))
         }
         if let rateLimiter {
             router.add(middleware: RateLimitMiddleware<Context>(limiter: rateLimiter))
         }
+    }
+
+    /// The channel handlers that count open connections for
+    /// ``LogServerConfiguration/maxConnections``: pass them as the HTTP server's
+    /// `additionalChannelHandlers`, which makes new ones for each connection.
+    ///
+    /// ```swift
+    /// server: .http1WebSocketUpgrade(webSocketRouter: router,
+    ///                                configuration: .init(http1: .init(additionalChannelHandlers: server.connectionHandlers())))
+    /// ```
+    public func connectionHandlers() -> [any RemovableChannelHandler] {
+        [connections.makeHandler()]
     }
 
     /// Adds the HTTP routes: topics, records, event streams, `/healthz` and `/metrics`.

@@ -21,10 +21,21 @@ public struct LogServerConfiguration: Sendable {
     public var retryMilliseconds: Int = 2_000
     /// Open streams (SSE and WebSocket) at most; more are answered `200` with `retry:` and ended.
     public var maxStreams: Int = 10_000
+    /// Open connections at most, counted by the handlers of ``LogServer/connectionHandlers()``;
+    /// requests on connections beyond it are answered `503 unavailable` with `Retry-After`
+    /// (streams: `200` with `retry:`) and the connection is closed. `nil`: no limit.
+    public var maxConnections: Int? = nil
+    /// How long a stream's write may make no progress (its client reads nothing) before the
+    /// connection is closed; the client resumes by its `Last-Event-ID`. `nil`: wait forever.
+    public var stuckStreamTimeout: Duration? = .seconds(60)
     /// How many records a stream reads ahead of its client at most (one batch, written and awaited).
     public var streamBatchRecords: Int = 500
     /// How many bytes of records a stream reads ahead of its client at most.
     public var streamBatchBytes: Int = 256 << 10
+    /// The memory shared by caught-up event streams: a partition's newest records read once
+    /// and encoded once for all the streams an append wakes (least recently used first out).
+    /// `0` turns sharing off. Default 4 MiB.
+    public var streamReadCacheBytes: Int = 4 << 20
     /// Requests per second allowed per token (or per client address without one); `nil`: no limit.
     public var requestsPerSecond: Double? = nil
     /// How long an `Idempotency-Key` is remembered. At least 10 minutes, as the contract promises.

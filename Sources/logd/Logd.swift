@@ -52,6 +52,12 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Open streams (SSE and WebSocket) at most.")
     var maxStreams = 10_000
 
+    @Option(name: .long, help: "Open connections at most; beyond it, 503 with Retry-After (streams: 200 with retry:). Unlimited when absent.")
+    var maxConnections: Int?
+
+    @Option(name: .long, help: "Seconds a stream may make no write progress (its client reads nothing) before it is closed; 0 turns it off.")
+    var stuckStreamTimeoutSeconds = 60
+
     @Option(name: .long, help: "Requests per second per token (or client address); unlimited when absent.")
     var rateLimit: Double?
 
@@ -137,6 +143,8 @@ struct Logd: AsyncParsableCommand {
         _ = try topicDefaults()
         guard ioThreads > 0 && ioThreads <= 256 else { throw ValidationError("--io-threads must be between 1 and 256.") }
         guard cleanerIntervalMs >= 0, cleanerBytesPerSecond >= 0 else { throw ValidationError("cleaner settings must not be negative.") }
+        if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive.") }
+        guard stuckStreamTimeoutSeconds >= 0 else { throw ValidationError("--stuck-stream-timeout-seconds must not be negative.") }
         if let rateLimit, rateLimit <= 0 { throw ValidationError("--rate-limit must be positive.") }
     }
 
@@ -173,6 +181,8 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.retryMilliseconds = retryMs
         serverConfiguration.maxStreams = maxStreams
         serverConfiguration.requestsPerSecond = rateLimit
+        serverConfiguration.maxConnections = maxConnections
+        serverConfiguration.stuckStreamTimeout = stuckStreamTimeoutSeconds > 0 ? .seconds(stuckStreamTimeoutSeconds) : nil
         serverConfiguration.topicDefaults = defaults
         serverConfiguration.compactionLimits = options.compaction
         let server = LogServer(store: store, configuration: serverConfiguration, logger: logger)
@@ -188,7 +198,10 @@ struct Logd: AsyncParsableCommand {
 
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(http1: .init(additionalChannelHandlers: server.connectionHandlers()))
+            ),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? port

@@ -88,23 +88,26 @@ extension Routes {
             .contentType: "text/event-stream; charset=utf-8",
             .cacheControl: "no-cache",
             HTTPField.Name("X-Accel-Buffering")!: "no",
+            .vary: "Accept-Encoding",
         ]
         let encoder = ServerSentEventEncoder()
 
         // A condition that can pass (too many streams, stopping) is a 200 the browser retries.
         guard server.lifecycle.phase != .stopping, server.streamSlots.acquire() else {
-            var bytes: [UInt8] = []
-            encoder.retry(milliseconds: jitteredRetry(), into: &bytes)
-            headers[.connection] = "close"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Self.refusedStream(retryMilliseconds: jitteredRetry(), headers: headers)
         }
 
+        let compressed = acceptsGzip(request.headers[.acceptEncoding])
+        if compressed { headers[.contentEncoding] = "gzip" }
         let server = self.server
         let configuration = self.configuration
         let retry = configuration.retryMilliseconds
+        let deadline = StreamWriteDeadline(channel: (context as? any ChannelRequestContext)?.channel,
+                                           timeout: configuration.stuckStreamTimeout, server: server)
         let tail = TopicTail(
             partitions: start.topic.partitions, cursor: start.cursor,
-            batchRecords: configuration.streamBatchRecords, batchBytes: configuration.streamBatchBytes
+            batchRecords: configuration.streamBatchRecords, batchBytes: configuration.streamBatchBytes,
+            cache: server.streamReadCache
         )
         server.metrics.streamOpened(webSocket: false)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -113,34 +116,57 @@ extension Routes {
                 server.metrics.streamClosed(webSocket: false)
             }
             var tail = tail
-            var bytes: [UInt8] = []
-            encoder.retry(milliseconds: retry, into: &bytes)
-            for notice in start.notices { encoder.notice(notice, into: &bytes) }
-            encoder.checkpoint(start.cursor, into: &bytes)
-            try await writer.write(ByteBuffer(bytes: bytes))
+            var output = EventStreamOutput(compressed: compressed)
+            output.event { encoder.retry(milliseconds: retry, into: &$0) }
+            for notice in start.notices { output.event { encoder.notice(notice, into: &$0) } }
+            output.event { encoder.checkpoint(start.cursor, into: &$0) }
+            try await deadline.write(output.take(), to: &writer)
 
             streaming: while true {
                 let idleTimeout = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
                 let step = try await tail.next(lifecycle: server.lifecycle, idleTimeout: idleTimeout)
-                bytes.removeAll(keepingCapacity: true)
                 switch step {
                 case .stopped:
                     break streaming
                 case .idle:
-                    encoder.keepalive(into: &bytes)
+                    output.event { encoder.keepalive(into: &$0) }
                 case .records(let records, let notices):
-                    for notice in notices { encoder.notice(notice, into: &bytes) }
-                    for item in records { encoder.record(item.record, cursor: item.cursor, into: &bytes) }
+                    for notice in notices { output.event { encoder.notice(notice, into: &$0) } }
+                    for item in records {
+                        output.event { frame in
+                            if let body = item.body {
+                                // Shared with every stream on the partition; only the id is this stream's.
+                                encoder.id(item.cursor, into: &frame)
+                                frame.append(contentsOf: body)
+                            } else {
+                                encoder.record(item.record, cursor: item.cursor, into: &frame)
+                            }
+                        }
+                    }
                     let now = currentTimeMilliseconds()
                     for item in records { server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now) }
                 }
-                // Awaiting the write is the back-pressure: no read-ahead past one batch.
+                // Awaiting the write is the back-pressure: no read-ahead past one batch. A write
+                // that makes no progress within the stuck-stream timeout closes the connection.
                 // Consumer groups: commit the delivered cursor, also when the client went away.
-                do { try await writer.write(ByteBuffer(bytes: bytes)) } catch { await groupCommits?.finish(); throw error }
+                do { try await deadline.write(output.take(), to: &writer) } catch { await groupCommits?.finish(); throw error }
                 await groupCommits?.delivered(tail.cursor)
             }
             await groupCommits?.finish()  // consumer groups
+            output.finish()
+            try await deadline.write(output.take(), to: &writer)
             try await writer.finish(nil)
         })
+    }
+
+    /// The answer to a stream that cannot be served now: `200`, a jittered `retry:` and the end,
+    /// so that a browser's `EventSource` comes back by itself.
+    static func refusedStream(retryMilliseconds: Int, headers: HTTPFields) -> Response {
+        var headers = headers
+        var bytes: [UInt8] = []
+        ServerSentEventEncoder().retry(milliseconds: retryMilliseconds, into: &bytes)
+        headers[.connection] = "close"
+        headers[.contentEncoding] = nil
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -31,9 +31,20 @@ public struct ServerSentEventEncoder: Sendable {
         append("event: \(notice.kind.rawValue)\ndata: {\"partition\":\(notice.partition),\"requested\":\(notice.requested),\"resumed_from\":\(notice.resumedFrom)}\n\n", to: &buffer)
     }
 
+    /// An event's `id:` line, to put before a ``recordBody(_:into:)``.
+    public func id(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
+        append("id: \(cursor)\n", to: &buffer)
+    }
+
     /// One record as one event whose id is `cursor` (the cursor after this record).
     public func record(_ record: StoredRecord, cursor: StreamCursor, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n", to: &buffer)
+        recordBody(record, into: &buffer)
+    }
+
+    /// One record's event after its `id:` line: the same for every stream, so it can be
+    /// encoded once and shared (the id is each stream's own cursor).
+    public func recordBody(_ record: StoredRecord, into buffer: inout [UInt8]) {
         let type = record.header("type").map { String(decoding: $0, as: UTF8.self) }.map(Self.singleLine)
         guard let value = record.value else {
             if let type { append("event: \(type)\n", to: &buffer) }

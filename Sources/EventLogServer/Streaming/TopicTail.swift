@@ -10,23 +10,32 @@ struct TopicTail: Sendable {
     /// One step of a stream.
     enum Step {
         /// Records to deliver, in order, each with the cursor after it; and notices before them.
-        case records([(record: StoredRecord, partition: Int, cursor: StreamCursor)], notices: [StreamNotice])
+        /// With a ``StreamReadCache``, each record also comes with its encoded event after the `id:` line.
+        case records([Item], notices: [StreamNotice])
         /// Nothing arrived within the idle timeout: time for a keepalive.
         case idle
         /// The server is stopping: end the stream.
         case stopped
     }
 
+    /// A record to deliver, with the cursor after it and, when read through a cache, its
+    /// encoded event without the `id:` line.
+    typealias Item = (record: StoredRecord, partition: Int, cursor: StreamCursor, body: [UInt8]?)
+
     let partitions: [Partition]
     private(set) var cursor: StreamCursor
     let batchRecords: Int
     let batchBytes: Int
+    /// Shares reads and event encoding with the other streams (SSE); `nil`: reads alone.
+    let cache: StreamReadCache?
+    private let encoder = ServerSentEventEncoder()
 
-    init(partitions: [Partition], cursor: StreamCursor, batchRecords: Int, batchBytes: Int) {
+    init(partitions: [Partition], cursor: StreamCursor, batchRecords: Int, batchBytes: Int, cache: StreamReadCache? = nil) {
         self.partitions = partitions
         self.cursor = cursor
         self.batchRecords = max(1, batchRecords)
         self.batchBytes = max(1024, batchBytes)
+        self.cache = cache
     }
 
     /// The next batch, or `.idle` after `idleTimeout` without records, or `.stopped`.
@@ -48,8 +57,9 @@ struct TopicTail: Sendable {
     }
 
     /// Reads what is there now from every partition that has records past the cursor.
-    private mutating func readAvailable() async throws -> ([(record: StoredRecord, partition: Int, cursor: StreamCursor)], [StreamNotice]) {
+    private mutating func readAvailable() async throws -> ([Item], [StreamNotice]) {
         var perPartition: [[StoredRecord]] = Array(repeating: [], count: partitions.count)
+        var perPartitionBodies: [[[UInt8]]] = Array(repeating: [], count: partitions.count)
         var notices: [StreamNotice] = []
         let ready = partitions.indices.filter { partitions[$0].endOffset > cursor.nextOffset(partition: $0) }
         guard !ready.isEmpty else { return ([], []) }
@@ -66,7 +76,13 @@ struct TopicTail: Sendable {
                 from = start
             }
             do {
-                perPartition[index] = try await partition.read(from: from, maxRecords: recordsEach, maxBytes: bytesEach).records
+                if let cache {
+                    let chunk = try await cache.read(partition, from: from, maxRecords: recordsEach, maxBytes: bytesEach, encoder: encoder)
+                    perPartition[index] = chunk.records
+                    perPartitionBodies[index] = chunk.bodies
+                } else {
+                    perPartition[index] = try await partition.read(from: from, maxRecords: recordsEach, maxBytes: bytesEach).records
+                }
             } catch LogError.Code.offsetOutOfRange {
                 continue  // the start moved meanwhile; the next round notices the gap
             }
@@ -74,7 +90,7 @@ struct TopicTail: Sendable {
 
         // Merge: repeatedly take the head with the smallest timestamp (ties by partition).
         var heads = Array(repeating: 0, count: partitions.count)
-        var merged: [(record: StoredRecord, partition: Int, cursor: StreamCursor)] = []
+        var merged: [Item] = []
         merged.reserveCapacity(perPartition.reduce(0) { $0 + $1.count })
         while true {
             var best: Int?
@@ -87,9 +103,10 @@ struct TopicTail: Sendable {
             }
             guard let chosen = best else { break }
             let record = perPartition[chosen][heads[chosen]]
+            let body = cache == nil ? nil : perPartitionBodies[chosen][heads[chosen]]
             heads[chosen] += 1
             cursor.advance(partition: chosen, past: record.offset)
-            merged.append((record, chosen, cursor))
+            merged.append((record, chosen, cursor, body))
         }
         return (merged, notices)
     }

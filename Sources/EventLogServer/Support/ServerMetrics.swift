@@ -10,7 +10,8 @@ import Darwin
 ///
 /// `eventlog_appended_records_total{topic}` and `eventlog_appended_bytes_total{topic}`,
 /// `eventlog_delivery_latency_seconds` (record timestamp to the write of its event),
-/// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`, and at scrape time
+/// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`,
+/// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`, and at scrape time
 /// `eventlog_disk_bytes{topic}` and `process_open_fds`.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
@@ -48,6 +49,18 @@ final class ServerMetrics: Sendable {
         // Replays and client-set timestamps say nothing about live latency.
         guard latency >= 0, latency < 60_000 else { return }
         deliveryLatency.record(.milliseconds(latency))
+    }
+
+    /// Counts a stream closed because its client read nothing past the stuck-stream timeout.
+    func stuckStreamClosed() {
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "stuck_streams_closed", unitName: "total", helpText: "Streams closed because their client stopped reading."))
+            .increment()
+    }
+
+    /// Counts a request refused because the server has too many open connections.
+    func connectionRefused() {
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "connections_refused", unitName: "total", helpText: "Requests refused over the open-connection limit."))
+            .increment()
     }
 
     func streamOpened(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).increment() }

@@ -1,0 +1,31 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Writes a stream's bytes, closing the connection when one write makes no progress within
+/// ``LogServerConfiguration/stuckStreamTimeout``.
+///
+/// A write suspends while the connection's outbound buffer is above its high-water mark, that
+/// is, while the client reads nothing. The deadline is a task scheduled on the connection's
+/// event loop for each write and cancelled when the write returns; when it fires, the channel
+/// is closed, the pending write fails and the stream ends. The client resumes by its
+/// `Last-Event-ID`. Without a channel (test contexts) or a timeout, writes just wait.
+struct StreamWriteDeadline: Sendable {
+    let channel: (any Channel)?
+    let timeout: Duration?
+    let server: LogServer
+
+    /// Writes `bytes` (nothing when empty) within the deadline.
+    func write(_ bytes: [UInt8], to writer: inout any ResponseBodyWriter) async throws {
+        guard !bytes.isEmpty else { return }
+        guard let channel, let timeout else { return try await writer.write(ByteBuffer(bytes: bytes)) }
+        let server = self.server
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            server.metrics.stuckStreamClosed()
+            server.logger.notice("Closing a stream whose client read nothing for \(timeout)")
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        try await writer.write(ByteBuffer(bytes: bytes))
+    }
+}

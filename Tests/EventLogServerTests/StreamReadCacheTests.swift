@@ -1,0 +1,87 @@
+import EventLog
+@testable import EventLogServer
+import Logging
+import Testing
+
+/// Caught-up streams on one partition share one read and one encoding per appended chunk.
+@Suite struct StreamReadCacheTests {
+    @Test func caughtUpStreamsReadAndEncodeOncePerChunk() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
+            let topic = try await store.topic("shared")
+            let partition = topic.partitions[0]
+            let cache = StreamReadCache(capacityBytes: 4 << 20)
+            let lifecycle = ServerLifecycle()
+            lifecycle.markRunning()
+            let streams = 8
+            var tails = (0..<streams).map { _ in
+                TopicTail(partitions: topic.partitions, cursor: StreamCursor(lastDelivered: [-1]),
+                          batchRecords: 500, batchBytes: 256 << 10, cache: cache)
+            }
+            let encoder = ServerSentEventEncoder()
+            for chunk in 0..<3 {
+                let values = (0..<5).map { Array("{\"chunk\":\(chunk),\"n\":\($0)}".utf8) }
+                _ = try await partition.append(values.map { Record(key: nil as [UInt8]?, value: $0) })
+                for index in tails.indices {
+                    guard case .records(let items, _) = try await tails[index].next(lifecycle: lifecycle, idleTimeout: .seconds(5)) else {
+                        Issue.record("expected records")
+                        return
+                    }
+                    // Exactly the chunk, with this stream's cursors, and the same bytes as unshared encoding.
+                    #expect(items.map(\.record.offset.rawValue) == (0..<5).map { Int64(chunk * 5 + $0) })
+                    for item in items {
+                        #expect(item.cursor == StreamCursor(lastDelivered: [item.record.offset.rawValue]))
+                        var shared: [UInt8] = []
+                        encoder.id(item.cursor, into: &shared)
+                        shared += item.body ?? []
+                        var alone: [UInt8] = []
+                        encoder.record(item.record, cursor: item.cursor, into: &alone)
+                        #expect(shared == alone)
+                    }
+                }
+                let counts = cache.counts
+                #expect(counts.misses == chunk + 1, "one read and encoding per appended chunk")
+                #expect(counts.hits == (chunk + 1) * (streams - 1))
+            }
+            try await store.close()
+        }
+    }
+
+    @Test func concurrentWakeupsShareOneRead() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
+            let topic = try await store.topic("wake")
+            let cache = StreamReadCache(capacityBytes: 4 << 20)
+            let lifecycle = ServerLifecycle()
+            lifecycle.markRunning()
+            let streams = 16
+            let partitions = topic.partitions
+            let received = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for _ in 0..<streams {
+                    group.addTask {
+                        var tail = TopicTail(partitions: partitions, cursor: StreamCursor(lastDelivered: [-1]),
+                                             batchRecords: 500, batchBytes: 256 << 10, cache: cache)
+                        var offsets: [Int64] = []
+                        while offsets.count < 10 {
+                            if case .records(let items, _) = try await tail.next(lifecycle: lifecycle, idleTimeout: .seconds(10)) {
+                                offsets += items.map(\.record.offset.rawValue)
+                            }
+                        }
+                        return offsets
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))  // let every stream wait, caught up
+                _ = try await partitions[0].append((0..<10).map { Record(key: nil as [UInt8]?, value: Array("\($0)".utf8)) })
+                var all: [[Int64]] = []
+                for try await offsets in group { all.append(offsets) }
+                return all
+            }
+            #expect(received.count == streams)
+            for offsets in received { #expect(offsets == Array(0..<10)) }
+            let counts = cache.counts
+            #expect(counts.misses + counts.hits >= streams)
+            #expect(counts.misses <= 2, "the woken streams share the read (\(counts))")
+            try await store.close()
+        }
+    }
+}
