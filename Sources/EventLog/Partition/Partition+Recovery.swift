@@ -89,7 +89,7 @@ extension Partition {
                 if k > firstIndex { nextOffset = max(nextOffset, segment.baseOffset) }
                 var (oi, ti) = scanFrom == 0
                     ? (OffsetIndex(), TimeIndex())
-                    : try loadOrRebuildIndexes(segment, interval: configuration.indexIntervalBytes, size: scanFrom)
+                    : try loadIndexesForRecovery(segment, interval: configuration.indexIntervalBytes, size: scanFrom)
                 oi.truncate(positionAtLeast: UInt32(clamping: scanFrom))
                 ti.truncate(relativeOffsetAtLeast: UInt32(clamping: max(0, nextOffset - segment.baseOffset)))
                 var sinceEntry = bytesSinceLastEntry(oi, size: scanFrom)
@@ -172,6 +172,16 @@ extension Partition {
     static func bytesSinceLastEntry(_ index: OffsetIndex, size: Int64) -> Int {
         guard index.count > 0 else { return Int(size) }
         return Int(size - Int64(index.entry(index.count - 1).position))
+    }
+
+    /// The index entries below the recovery point, as the files hold them: entries past it
+    /// (written after the last checkpoint) are dropped and rebuilt by the recovery scan. Only
+    /// missing files are rebuilt by scanning, so a crash costs time in the tail, not the log.
+    static func loadIndexesForRecovery(_ segment: Segment, interval: Int, size: Int64) throws(LogError) -> (OffsetIndex, TimeIndex) {
+        let ob = (try? FileSystem.readFile(segment.paths.index)) ?? nil
+        let tb = (try? FileSystem.readFile(segment.paths.timeIndex)) ?? nil
+        guard let ob, let tb else { return try segment.rebuildIndexes(interval: interval, upTo: size) }
+        return (OffsetIndex(parsing: ob, logSize: size), TimeIndex(parsing: tb))
     }
 
     /// Reads a segment's index files, rebuilding them by a scan when missing or inconsistent.

@@ -174,4 +174,7 @@ final class WriterScratch: @unchecked Sendable {
     var buffer: [UInt8] = []
     /// A moving average of batches per sync (group commit's linger target).
     var recentGroupSize: Double = 1
+    /// The writer's idle spin: how much it is worth spinning, and a drain counter.
+    var spinCredit = 8
+    var drains = 0
 }
