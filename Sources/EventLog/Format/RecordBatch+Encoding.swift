@@ -192,26 +192,9 @@ public struct EncodedBatch: Sendable {
         self.producer = nil
     }
 
-    static func estimatedBodySize(_ records: [Record]) -> Int {
-        var n = 0
-        for r in records {
-            n += 24 + (r.key?.count ?? 0) + (r.value?.count ?? 0)
-            for h in r.headers { n += 10 + h.name.utf8.count + h.value.count }
-        }
-        return n
-    }
-
     static func encodeRecord(_ record: Record, offsetDelta: Int64, timestampDelta: Int64, into w: inout ByteWriter) {
         // length is a varint of everything after it; compute it first to write it once.
-        var length = 1 + varintSize(timestampDelta) + varintSize(offsetDelta)
-        if let key = record.key { length += varintSize(Int64(key.count)) + key.count } else { length += 1 }
-        if let value = record.value { length += varintSize(Int64(value.count)) + value.count } else { length += 1 }
-        length += varintSize(Int64(record.headers.count))
-        for h in record.headers {
-            let n = h.name.utf8.count
-            length += varintSize(Int64(n)) + n + varintSize(Int64(h.value.count)) + h.value.count
-        }
-        w.writeVarint(Int64(length))
+        w.writeVarint(Int64(recordLength(record, offsetDelta: offsetDelta, timestampDelta: timestampDelta)))
         w.write(UInt8(0)) // record attributes: unused
         w.writeVarint(timestampDelta)
         w.writeVarint(offsetDelta)
