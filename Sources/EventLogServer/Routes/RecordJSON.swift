@@ -95,6 +95,13 @@ enum RecordJSON {
     /// `"value_b64"`; a tombstone as `"value": null`.
     static func write(_ record: StoredRecord, partition: Int, to json: inout JSONWriter) {
         json.beginObject()
+        writeMembers(record, partition: partition, to: &json)
+        json.endObject()
+    }
+
+    /// Writes a stored record's members into an object the caller opened (and closes), so
+    /// group fetches and WebSocket messages can add their own members around them.
+    static func writeMembers(_ record: StoredRecord, partition: Int, to json: inout JSONWriter) {
         json.key("partition"); json.int(partition)
         json.key("offset"); json.int(record.offset.rawValue)
         json.key("timestamp"); json.int(record.timestamp)
@@ -106,7 +113,6 @@ enum RecordJSON {
             json.key(header.name)
             json.string(String(decoding: header.value, as: UTF8.self))
         }
-        json.endObject()
         json.endObject()
     }
 

@@ -248,18 +248,7 @@ extension Routes {
             let record = item.record
             out.beginObject()
             out.key("topic"); out.string(item.topicPartition.topic)
-            out.key("partition"); out.int(item.topicPartition.partition)
-            out.key("offset"); out.int(record.offset.rawValue)
-            out.key("timestamp"); out.int(record.timestamp)
-            out.key("key"); out.optionalString(record.key.map { String(decoding: $0, as: UTF8.self) })
-            RecordJSON.writeValue(record.value, to: &out)
-            out.key("headers")
-            out.beginObject()
-            for header in record.headers {
-                out.key(header.name)
-                out.string(String(decoding: header.value, as: UTF8.self))
-            }
-            out.endObject()
+            RecordJSON.writeMembers(record, partition: item.topicPartition.partition, to: &out)
             out.endObject()
         }
         out.endArray()

@@ -148,18 +148,7 @@ extension Routes where Context: WebSocketRequestContext {
         out.beginObject()
         out.key("type"); out.string("record")
         out.key("cursor"); out.string(cursor.description)
-        out.key("partition"); out.int(partition)
-        out.key("offset"); out.int(record.offset.rawValue)
-        out.key("timestamp"); out.int(record.timestamp)
-        out.key("key"); out.optionalString(record.key.map { String(decoding: $0, as: UTF8.self) })
-        RecordJSON.writeValue(record.value, to: &out)
-        out.key("headers")
-        out.beginObject()
-        for header in record.headers {
-            out.key(header.name)
-            out.string(String(decoding: header.value, as: UTF8.self))
-        }
-        out.endObject()
+        RecordJSON.writeMembers(record, partition: partition, to: &out)
         out.endObject()
         return String(decoding: out.bytes, as: UTF8.self)
     }
