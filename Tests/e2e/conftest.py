@@ -5,8 +5,19 @@ import shlex
 import signal
 import subprocess
 import threading
+import json
+import urllib.request
 
 import pytest
+
+
+def produce(url, topic, records):
+    req = urllib.request.Request(
+        "%s/v1/topics/%s/records" % (url, topic),
+        data=json.dumps({"records": records}).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 200
 
 LISTEN_RE = re.compile(r"^logd listening on (http://\S+?)/?$")
 

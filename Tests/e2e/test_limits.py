@@ -8,16 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from conftest import Logd
-
-
-def produce(url, topic, records):
-    req = urllib.request.Request(
-        "%s/v1/topics/%s/records" % (url, topic),
-        data=json.dumps({"records": records}).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 200
+from conftest import Logd, produce
 
 
 def raw_get(url, path, rcvbuf=None):

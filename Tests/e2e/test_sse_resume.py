@@ -7,17 +7,10 @@ import time
 import urllib.parse
 import urllib.request
 
+from conftest import produce
+
 TOTAL = 10_000
 CUTS = 5
-
-
-def produce(url, topic, records):
-    req = urllib.request.Request(
-        "%s/v1/topics/%s/records" % (url, topic),
-        data=json.dumps({"records": records}).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 200
 
 
 class EventSourceConnection:

@@ -299,7 +299,6 @@ extension Partition {
                 preconditionFailure("a segment being compacted left the partition")
             }
             s.segments.replaceSubrange(first..<(first + group.count), with: [fresh])
-            s.segmentsGeneration += 1
         }
     }
 

@@ -41,7 +41,6 @@ extension Partition {
         }
         let newStart = state.withLock { s -> Int64 in
             s.segments.removeFirst(doomed.count)
-            s.segmentsGeneration += 1
             s.startOffset = max(s.startOffset, s.segments[0].baseOffset)
             return s.startOffset
         }

@@ -264,7 +264,6 @@ extension Partition {
         try FileSystem.syncDirectory(directory)
         let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
             s.segments.append(fresh)
-            s.segmentsGeneration += 1
             // Everything in the sealed segment is durable now.
             s.durable = RecoveryCheckpoint(segmentBase: fresh.baseOffset, position: 0, nextOffset: nextOffset, producers: s.producers)
             s.visibleEnd = max(s.visibleEnd, active.nextOffset)

@@ -54,7 +54,6 @@ extension Partition {
         let activeSize = active.size
 
         var producers = ProducerStateTable()
-        var damaged: [DamagedRange] = []
         var nextOffset: Int64
         let cleanCheckpoint = checkpoint.flatMap { cp in
             cleanShutdown && cp.segmentBase == active.baseOffset && cp.position == activeSize ? cp : nil
@@ -141,9 +140,7 @@ extension Partition {
                         try segment.log.sync()
                     } else {
                         let end = segments[k + 1].baseOffset
-                        let range = DamagedRange(segmentBase: segment.baseOffset, position: scanner.position,
-                                                 offsets: nextOffset..<end, message: failure.message)
-                        damaged.append(range)
+                        // Not cut: reads that reach it report it with its range (Partition+Read).
                         logger.error("a sealed segment is damaged; its tail is unreadable", metadata: [
                             "file": "\(segment.paths.log)", "position": "\(scanner.position)",
                             "offsets": "\(nextOffset)..<\(end)", "reason": "\(failure.message)",
@@ -159,7 +156,6 @@ extension Partition {
         let durable = RecoveryCheckpoint(segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset, producers: producers)
         var state = State(segments: segments, startOffset: segments[0].baseOffset, nextOffset: nextOffset, visibleEnd: nextOffset, durable: durable)
         state.producers = producers
-        state.damaged = damaged
         state.lastSyncMs = clock.now()
         let partition = Partition(topicName: topicName, index: index, directory: directory, configuration: configuration,
                                   executor: executor, logger: logger, faults: faults, clock: clock, state: state)

@@ -42,14 +42,6 @@ public final class Partition: Sendable {
         var continuation: CheckedContinuation<Bool, Never>
     }
 
-    /// A range of offsets that a damaged sealed segment makes unreadable.
-    struct DamagedRange: Sendable {
-        var segmentBase: Int64
-        var position: Int64
-        var offsets: Range<Int64>
-        var message: String
-    }
-
     struct State: Sendable {
         /// Segments in base-offset order; the last is the active one.
         var segments: [Segment]
@@ -75,11 +67,8 @@ public final class Partition: Sendable {
         /// Bytes written since the last sync (interval and none durability).
         var dirty = false
         var lastSyncMs: Int64 = 0
-        var damaged: [DamagedRange] = []
         /// A failed write could not be cut back: the next drain retries before writing.
         var needsRepair: (segmentBase: Int64, size: Int64)?
-        /// A cleaner or retention pass holds the segment list.
-        var segmentsGeneration: UInt64 = 0
         var statistics = Statistics()
     }
 

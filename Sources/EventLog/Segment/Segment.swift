@@ -304,12 +304,4 @@ final class Segment: Sendable {
         try ensureIndexesLoaded()
         return state.withLock { ($0.offsetIndex!, $0.timeIndex!) }
     }
-
-    /// Drops the in-memory indexes of a sealed segment (they reload on demand).
-    func unloadIndexes() {
-        state.withLock { s in
-            s.offsetIndex = nil
-            s.timeIndex = nil
-        }
-    }
 }
