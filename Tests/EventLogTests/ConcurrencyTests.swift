@@ -104,10 +104,53 @@ import Testing
         }
     }
 
-    @Test func closeFinishesQueuedAppendsAndEndsTails() async throws {
+    /// With `none` durability appenders write inline when the writer is idle and queue when
+    /// it is busy; rolls go to the I/O threads. Offsets stay dense and every record survives
+    /// a reopen, across many small segments.
+    @Test func inlineAndQueuedAppendsInterleaveAcrossRolls() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("close").partitions[0]
+            let config = TopicConfiguration(durability: .none, segmentBytes: 4096)
+            let p = try await store.createTopic("inline", configuration: config).topic.partitions[0]
+            let writers = 8, perWriter = 150
+            let ranges = try await withThrowingTaskGroup(of: [(Int, OffsetRange)].self) { group in
+                for w in 0..<writers {
+                    group.addTask {
+                        var out: [(Int, OffsetRange)] = []
+                        for i in 0..<perWriter {
+                            let n = w * perWriter + i
+                            let records = (0..<(n % 4 + 1)).map { _ in Record(value: bytes("\(n)")) }
+                            out.append((n, try await p.append(records)))
+                        }
+                        return out
+                    }
+                }
+                var all: [(Int, OffsetRange)] = []
+                for try await part in group { all += part }
+                return all
+            }
+            let total = ranges.reduce(0) { $0 + $1.1.count }
+            let covered = ranges.flatMap { Array($0.1.first.rawValue..<$0.1.end.rawValue) }.sorted()
+            #expect(covered == Array(0..<Int64(total)))
+            #expect(p.segmentCount > 10)
+            try await store.close()
+
+            let again = try await openStore(dir)
+            let reopened = again.topic(named: "inline")!.partitions[0]
+            let stored = try await readAll(reopened)
+            #expect(stored.count == total)
+            for (n, range) in ranges {
+                for o in range.first.rawValue..<range.end.rawValue { #expect(text(stored[Int(o)].value) == "\(n)") }
+            }
+            try await again.close()
+        }
+    }
+
+    @Test(arguments: [Durability.fsync, .none])
+    func closeFinishesQueuedAppendsAndEndsTails(durability: Durability) async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.createTopic("close", configuration: TopicConfiguration(durability: durability)).topic.partitions[0]
             let tail = Task { () -> Int in
                 var n = 0
                 for try await _ in p.records(from: .earliest) { n += 1 }

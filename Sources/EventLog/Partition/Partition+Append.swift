@@ -31,9 +31,16 @@ extension Partition {
     }
 
     /// Appends a batch encoded beforehand (by ``EncodedBatch/init(records:codec:producer:now:)``).
+    ///
+    /// With `none` or `interval` durability and no writer running, the calling task writes the
+    /// batch itself (a `pwrite(2)` into the page cache, as Kafka's request threads do) and
+    /// returns without a thread hop; otherwise the batch joins the queue of the running writer.
     public func append(encoded batch: EncodedBatch) async throws -> OffsetRange {
         guard batch.bytes.count <= configuration.maxBatchBytes else {
             throw LogError(.recordTooLarge, "a batch of \(batch.bytes.count) bytes exceeds the topic's limit of \(configuration.maxBatchBytes) bytes.")
+        }
+        if configuration.durability != .fsync, let result = try appendInline(batch) {
+            return result
         }
         return try await withCheckedThrowingContinuation { continuation in
             let (schedule, rejected) = state.withLock { s -> (Bool, Bool) in
@@ -58,8 +65,74 @@ extension Partition {
     static let maxLingerNanoseconds: UInt64 = 250_000
 
     private struct Completion {
-        var continuation: CheckedContinuation<OffsetRange, any Error>
+        /// `nil` for the batch of an inline writer, which takes its result itself.
+        var continuation: CheckedContinuation<OffsetRange, any Error>?
         var result: Result<OffsetRange, any Error>
+    }
+
+    /// The most queued groups an inline writer writes for others before it hands the queue
+    /// to the I/O threads, so that its own append returns in bounded time.
+    static let maxInlineRounds = 8
+
+    /// Writes `batch` on the calling thread when the writer is idle and the batch fits in the
+    /// active segment (a roll syncs, which is the I/O threads' work); `nil` when it cannot.
+    ///
+    /// The caller holds the writer role while it writes: appends arriving meanwhile queue
+    /// as usual, and the caller writes them too (a bounded number of groups) before it
+    /// lets the role go or hands it to the I/O threads.
+    private func appendInline(_ batch: EncodedBatch) throws -> OffsetRange? {
+        let active = state.withLock { s -> Segment? in
+            guard !s.closed, !s.writerScheduled, s.needsRepair == nil else { return nil }
+            s.writerScheduled = true
+            return s.segments.last!
+        }
+        guard let active else { return nil }
+        if mustRoll(active, forNextBatchOf: batch.bytes.count) {
+            releaseWriter()
+            return nil
+        }
+        var own: Result<OffsetRange, any Error>?
+        var group = [PendingAppend(batch: batch, continuation: nil)]
+        for _ in 0..<Self.maxInlineRounds {
+            for c in writeAndPublish(group) {
+                if let continuation = c.continuation { continuation.resume(with: c.result) } else { own = c.result }
+            }
+            group = state.withLock { s in
+                let g = s.pending
+                s.pending.removeAll(keepingCapacity: true)
+                return g
+            }
+            if group.isEmpty { break }
+        }
+        if !group.isEmpty {
+            // Still busy: the I/O threads take over, starting with what was just taken.
+            state.withLock { $0.pending.insert(contentsOf: group, at: 0) }
+        }
+        releaseWriter()
+        return try own!.get()
+    }
+
+    /// Gives up the writer role: to the I/O threads when appends are queued, else to nobody
+    /// (resuming a waiting close).
+    private func releaseWriter() {
+        let (schedule, idle) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+            if !s.pending.isEmpty { return (true, []) }
+            s.writerScheduled = false
+            defer { s.drainWaiters.removeAll() }
+            return (false, s.drainWaiters)
+        }
+        for c in idle { c.resume() }
+        if schedule, !executor.submit({ self.drain() }) { drain() }
+    }
+
+    /// Writes a group and publishes it without syncing (`none` and `interval` durability).
+    private func writeAndPublish(_ group: [PendingAppend]) -> [Completion] {
+        var completions: [Completion] = []
+        completions.reserveCapacity(group.count)
+        var written: [(PendingAppend, OffsetRange)] = []
+        write(group, completions: &completions, written: &written)
+        publish(written, completions: &completions)
+        return completions
     }
 
     /// The writer job: writes every pending append, syncs once per group, publishes, repeats
@@ -111,7 +184,7 @@ extension Partition {
             } else {
                 publish(written, completions: &completions)
             }
-            for c in completions { c.continuation.resume(with: c.result) }
+            for c in completions { c.continuation?.resume(with: c.result) }
         }
     }
 
@@ -249,16 +322,22 @@ extension Partition {
     /// The segment the next batch goes to, rolling a new one when it would not fit or is too old.
     private func activeSegment(forNextBatchOf size: Int) throws(LogError) -> Segment {
         let (active, next) = state.withLock { ($0.segments.last!, $0.nextOffset) }
-        let tooBig = active.size > 0 && active.size + Int64(size) > configuration.segmentBytes
-        let tooOld = active.size > 0 && (active.firstAppendAt.map { clock.now() - $0 >= configuration.segmentMs } ?? false)
-        guard tooBig || tooOld else { return active }
+        guard mustRoll(active, forNextBatchOf: size) else { return active }
         return try roll(from: active, nextOffset: next)
+    }
+
+    /// Whether a batch of `size` bytes must go to a new segment: the active one is full or too old.
+    private func mustRoll(_ active: Segment, forNextBatchOf size: Int) -> Bool {
+        guard active.size > 0 else { return false }
+        if active.size + Int64(size) > configuration.segmentBytes { return true }
+        return active.firstAppendAt.map { clock.now() - $0 >= configuration.segmentMs } ?? false
     }
 
     /// Seals the active segment (synced, indexes written) and starts a new one at `nextOffset`.
     func roll(from active: Segment, nextOffset: Int64) throws(LogError) -> Segment {
         try active.log.sync()
         try active.writeIndexesCompletely(sync: true)
+        active.closeIndexFiles()
         active.publish()
         let fresh = try Segment.create(directory: directory, baseOffset: nextOffset, faults: faults)
         try FileSystem.syncDirectory(directory)

@@ -34,7 +34,8 @@ public final class Partition: Sendable {
 
     struct PendingAppend: Sendable {
         var batch: EncodedBatch
-        var continuation: CheckedContinuation<OffsetRange, any Error>
+        /// `nil` for the batch an inline writer is writing itself.
+        var continuation: CheckedContinuation<OffsetRange, any Error>?
     }
 
     struct Waiter: Sendable {

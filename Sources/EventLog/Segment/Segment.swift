@@ -39,6 +39,9 @@ final class Segment: Sendable {
     let log: FileHandle
     let faults: FaultInjector?
     private let state: Mutex<State>
+    /// The index files, opened by the writer's first flush and kept open until the segment
+    /// is sealed, so that a flush is one `pwrite(2)` per file, not an `open(2)` as well.
+    private let indexFiles = Mutex<(offsets: FileHandle, times: FileHandle)?>(nil)
 
     struct State: Sendable {
         /// Bytes written to the file (the writer's view).
@@ -152,14 +155,23 @@ final class Segment: Sendable {
             s.timeEntriesOnDisk = s.timeIndex?.count ?? s.timeEntriesOnDisk
             return result
         }
-        if !offsetBytes.isEmpty {
-            let f = try FileHandle.open(paths.index, create: true, faults: faults)
-            try f.write(offsetBytes, at: Int64(offsetAt * OffsetIndex.entrySize))
-        }
-        if !timeBytes.isEmpty {
-            let f = try FileHandle.open(paths.timeIndex, create: true, faults: faults)
-            try f.write(timeBytes, at: Int64(timeAt * TimeIndex.entrySize))
-        }
+        if offsetBytes.isEmpty && timeBytes.isEmpty { return }
+        let files = try openIndexFiles()
+        if !offsetBytes.isEmpty { try files.offsets.write(offsetBytes, at: Int64(offsetAt * OffsetIndex.entrySize)) }
+        if !timeBytes.isEmpty { try files.times.write(timeBytes, at: Int64(timeAt * TimeIndex.entrySize)) }
+    }
+
+    private func openIndexFiles() throws(LogError) -> (offsets: FileHandle, times: FileHandle) {
+        if let files = indexFiles.withLock({ $0 }) { return files }
+        let files = (offsets: try FileHandle.open(paths.index, create: true, faults: faults),
+                     times: try FileHandle.open(paths.timeIndex, create: true, faults: faults))
+        indexFiles.withLock { $0 = files }
+        return files
+    }
+
+    /// Closes the index files the writer kept open (the segment was sealed).
+    func closeIndexFiles() {
+        indexFiles.withLock { $0 = nil }
     }
 
     /// Rewrites both index files from memory and syncs them (at roll, close and after recovery).
