@@ -83,7 +83,7 @@ struct Scale {
             readSmallRecords = 1_000_000
             randomSamples = 200_000
             coldSamples = 300
-            dropCacheSamples = 20
+            dropCacheSamples = 30
             openLogBytes = 5_000_000_000
             crashTails = [8 << 20, 64 << 20, 256 << 20]
             logBytes = 1_000_000_000
