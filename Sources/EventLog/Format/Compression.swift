@@ -69,6 +69,9 @@ package enum Compression {
             var prefs = LZ4F_preferences_t()
             prefs.frameInfo.contentSize = UInt64(input.count)
             prefs.frameInfo.blockSizeID = LZ4F_max64KB
+            // Independent blocks, as Kafka's own LZ4 writer sets them: each block compresses
+            // without the previous one as a dictionary (the faster path in liblz4).
+            prefs.frameInfo.blockMode = LZ4F_blockIndependent
             let bound = LZ4F_compressFrameBound(input.count, &prefs)
             let start = output.count
             output.append(contentsOf: repeatElement(0, count: bound))

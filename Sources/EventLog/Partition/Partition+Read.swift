@@ -33,6 +33,7 @@ extension Partition {
     /// For callers on threads of their own (tools, benchmarks); never call it from an event loop.
     public func readBlocking(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult {
         var records: [StoredRecord] = []
+        records.reserveCapacity(min(maxRecords, 1024))
         let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes) { view in
             records.append(try view.stored())
         }

@@ -3,8 +3,9 @@ import Synchronization
 
 /// One partition of a topic: an ordered, durable sequence of records, stored as segments.
 ///
-/// Appends from any number of tasks are queued and written by one writer at a time on the
-/// store's I/O threads; with `fsync` durability every append waiting when a sync starts is
+/// Appends from any number of tasks are written by one writer at a time: on the store's I/O
+/// threads, or, with `none` or `interval` durability and an idle writer, by the appending task
+/// itself. With `fsync` durability every append waiting when a sync starts is
 /// acknowledged by that one `fdatasync(2)` (group commit). Readers never block the writer:
 /// they read with `pread(2)` up to the last published byte.
 public final class Partition: Sendable {
@@ -52,6 +53,7 @@ public final class Partition: Sendable {
         /// The offset after the last record readers may see.
         var visibleEnd: Int64
         var pending: [PendingAppend] = []
+        /// Someone holds the writer role: a job on the I/O threads, or an inline appender.
         var writerScheduled = false
         /// Resumed when the writer goes idle (close).
         var drainWaiters: [CheckedContinuation<Void, Never>] = []

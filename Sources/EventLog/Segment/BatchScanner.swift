@@ -9,7 +9,9 @@ package struct BatchScanner {
     package private(set) var position: Int64
     /// Where scanning stops (exclusive).
     package let end: Int64
+    /// Reused for every chunk: bytes `0 ..< filled` hold the file from `bufferStart`.
     private var buffer: [UInt8] = []
+    private var filled = 0
     private var bufferStart: Int64 = 0
     private let chunkSize: Int
 
@@ -33,16 +35,29 @@ package struct BatchScanner {
         return BatchScanner(file: file, start: start, end: end ?? size, chunkSize: chunkSize)
     }
 
-    private var bufferEnd: Int64 { bufferStart + Int64(buffer.count) }
+    private var bufferEnd: Int64 { bufferStart + Int64(filled) }
 
     /// Makes `count` bytes from `position` available in the buffer; false when the file ends first.
     private mutating func ensure(_ count: Int) throws(LogError) -> Bool {
         if position >= bufferStart && position + Int64(count) <= bufferEnd { return true }
         let want = Int(min(Int64(max(count, chunkSize)), end - position))
         guard want >= count else { return false }
-        buffer = try file.read(count: want, at: position)
+        if buffer.count < want {
+            // Grown, never shrunk: one allocation per scanner, not one per chunk.
+            buffer = [UInt8](repeating: 0, count: want)
+        }
+        filled = 0
+        let at = position
+        let read = buffer.withUnsafeMutableBytes { raw -> Result<Int, LogError> in
+            do throws(LogError) {
+                return .success(try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: at))
+            } catch {
+                return .failure(error)
+            }
+        }
+        filled = try read.get()
         bufferStart = position
-        return buffer.count >= count
+        return filled >= count
     }
 
     private func damage(_ what: String) -> LogError {
