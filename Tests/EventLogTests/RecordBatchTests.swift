@@ -1,6 +1,7 @@
 import Testing
 @testable import EventLog
 import CCRC32C
+import CLZ4
 
 @Suite struct RecordBatchTests {
     @Test func crc32cKnownVectors() {
@@ -97,6 +98,27 @@ import CCRC32C
         let plain = try EncodedBatch(records: records, codec: .none, now: 1).bytes.count
         let packed = try EncodedBatch(records: records, codec: codec, now: 1).bytes.count
         #expect(packed * 2 < plain)
+    }
+
+    /// Frames written by other producers, or by EventLog before independent blocks: linked
+    /// blocks, several of them, no content size, a content checksum.
+    @Test func lz4FramesWithLinkedBlocksAndNoContentSizeDecode() throws {
+        var rng = SystemRandomNumberGenerator()
+        let words = ["order", "placed", "shipped", "user-", "{\"id\":", "},"]
+        var input: [UInt8] = []
+        while input.count < 300_000 { input += Array(words[Int(rng.next() % UInt64(words.count))].utf8) }
+        var prefs = LZ4F_preferences_t()
+        prefs.frameInfo.blockMode = LZ4F_blockLinked
+        prefs.frameInfo.blockSizeID = LZ4F_max64KB
+        prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        var frame = [UInt8](repeating: 0, count: LZ4F_compressFrameBound(input.count, &prefs))
+        let written = frame.withUnsafeMutableBytes { out in
+            input.withUnsafeBytes { LZ4F_compressFrame(out.baseAddress, out.count, $0.baseAddress, $0.count, &prefs) }
+        }
+        #expect(LZ4F_isError(written) == 0)
+        frame.removeLast(frame.count - written)
+        let decoded = try frame.withUnsafeBytes { try Compression.decompress($0, codec: .lz4) }
+        #expect(decoded == input)
     }
 
     @Test func truncatedAndGarbageInputThrowsInsteadOfCrashing() throws {
