@@ -10,12 +10,21 @@ import CLZ4
         #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
     }
 
-    @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 65, 1000, 4096, 100_003])
+    /// Lengths around the three-stream blocks (3 × 256 and 3 × 4096 bytes) as well as small ones.
+    @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 65, 767, 768, 769, 775, 1000, 1536, 4096, 12_287, 12_288, 12_295, 13_056, 100_003])
     func crc32cHardwareMatchesPortable(length: Int) {
         var rng = SeededRandom(seed: UInt64(length))
         let data = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let portable = data.withUnsafeBytes { eventlog_crc32c_extend_portable(0, $0.baseAddress, $0.count) }
         #expect(CRC32C.checksum(data) == portable)
+        // From every start alignment (the head is done a byte at a time up to 8-byte alignment).
+        for skip in (0..<min(9, length)).dropFirst() {
+            let (hardware, expected) = data.withUnsafeBytes { raw in
+                let tail = UnsafeRawBufferPointer(rebasing: raw[skip...])
+                return (CRC32C.checksum(tail), eventlog_crc32c_extend_portable(0, tail.baseAddress, tail.count))
+            }
+            #expect(hardware == expected)
+        }
         // Chaining equals one pass.
         let half = length / 2
         let chained = data.withUnsafeBytes { raw in

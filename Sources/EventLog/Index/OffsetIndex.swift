@@ -53,12 +53,19 @@ package struct OffsetIndex: Sendable {
 
     /// The byte position to start scanning for `relativeOffset`: the last entry at or below it, else 0.
     package func floorPosition(for relativeOffset: UInt32) -> (relativeOffset: UInt32, position: UInt32) {
+        floorAndNextPosition(for: relativeOffset).floor
+    }
+
+    /// The floor entry, and the position of the entry after it (`nil` past the last entry):
+    /// the record at `relativeOffset` lies in the bytes between the two.
+    func floorAndNextPosition(for relativeOffset: UInt32) -> (floor: (relativeOffset: UInt32, position: UInt32), next: UInt32?) {
         var lo = 0, hi = entries.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if UInt32(entries[mid] >> 32) <= relativeOffset { lo = mid + 1 } else { hi = mid }
         }
-        return lo == 0 ? (0, 0) : entry(lo - 1)
+        let next = lo < entries.count ? entry(lo).position : nil
+        return (lo == 0 ? (0, 0) : entry(lo - 1), next)
     }
 
     /// The file bytes of entries `from ..< count`.

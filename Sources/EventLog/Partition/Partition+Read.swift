@@ -61,11 +61,17 @@ extension Partition {
             let segment = segments[first]
             let isLast = first == segments.count - 1
             let limit = isLast ? segment.visibleSize : segment.size
-            let entry: (baseOffset: Int64, position: Int64) = next > segment.baseOffset ? try segment.floorEntry(forOffset: next) : (segment.baseOffset, 0)
+            let entry: (baseOffset: Int64, position: Int64, nextPosition: Int64?) =
+                next > segment.baseOffset ? try segment.indexRange(forOffset: next) : (segment.baseOffset, 0, nil)
             // Read what the request needs, not a fixed megabyte: a one-record read costs one
-            // index interval plus one batch.
+            // index interval plus one batch, and when the next index entry bounds the batch
+            // holding the offset, exactly the bytes up to it.
             let want = min(maxBytes, maxRecords.multipliedReportingOverflow(by: 512).overflow ? maxBytes : maxRecords * 512)
-            let chunk = min(max(want + configuration.indexIntervalBytes, 16 << 10), 1 << 20)
+            var chunk = min(max(want + configuration.indexIntervalBytes, 16 << 10), 1 << 20)
+            if let bound = entry.nextPosition, want + configuration.indexIntervalBytes <= 16 << 10,
+               bound - entry.position >= Int64(want), bound <= limit {
+                chunk = Int(bound - entry.position)
+            }
             var scanner = BatchScanner(file: segment.log, start: entry.position, end: limit, chunkSize: chunk)
             // Base offsets are outside the CRC: check that batches follow each other (densely,
             // unless compaction may have left gaps), so a damaged base offset is never served.

@@ -298,10 +298,17 @@ final class Segment: Sendable {
     /// The index entry to scan from for `offset`: the byte position of a batch and that
     /// batch's base offset (the segment's base offset for position 0).
     func floorEntry(forOffset offset: Int64) throws(LogError) -> (baseOffset: Int64, position: Int64) {
+        let e = try indexRange(forOffset: offset)
+        return (e.baseOffset, e.position)
+    }
+
+    /// The floor entry for `offset` and the position of the next index entry, if any: the
+    /// batch holding `offset` starts at or after `position` and ends at or before `nextPosition`.
+    func indexRange(forOffset offset: Int64) throws(LogError) -> (baseOffset: Int64, position: Int64, nextPosition: Int64?) {
         try ensureIndexesLoaded()
         let rel = UInt32(clamping: max(0, offset - paths.baseOffset))
-        let e = state.withLock { $0.offsetIndex!.floorPosition(for: rel) }
-        return (paths.baseOffset + Int64(e.relativeOffset), Int64(e.position))
+        let (floor, next) = state.withLock { $0.offsetIndex!.floorAndNextPosition(for: rel) }
+        return (paths.baseOffset + Int64(floor.relativeOffset), Int64(floor.position), next.map { Int64($0) })
     }
 
     /// The byte position from which to scan for the first record at or after `timestamp`.
