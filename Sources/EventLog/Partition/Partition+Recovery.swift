@@ -170,14 +170,18 @@ extension Partition {
         return Int(size - Int64(index.entry(index.count - 1).position))
     }
 
-    /// The index entries below the recovery point, as the files hold them: entries past it
-    /// (written after the last checkpoint) are dropped and rebuilt by the recovery scan. Only
-    /// missing files are rebuilt by scanning, so a crash costs time in the tail, not the log.
+    /// The index entries below the recovery point: those the files hold (entries past it,
+    /// written after the last checkpoint, are dropped and rebuilt by the recovery scan), then
+    /// any the files lost before it (after a power loss) from a scan of batch headers from
+    /// their last entry. Missing files are rebuilt whole. Either way a crash costs time in the
+    /// tail and in what the index files lost, not in the log's size.
     static func loadIndexesForRecovery(_ segment: Segment, interval: Int, size: Int64) throws(LogError) -> (OffsetIndex, TimeIndex) {
         let ob = (try? FileSystem.readFile(segment.paths.index)) ?? nil
         let tb = (try? FileSystem.readFile(segment.paths.timeIndex)) ?? nil
         guard let ob, let tb else { return try segment.rebuildIndexes(interval: interval, upTo: size) }
-        return (OffsetIndex(parsing: ob, logSize: size), TimeIndex(parsing: tb))
+        var (oi, ti) = (OffsetIndex(parsing: ob, logSize: size), TimeIndex(parsing: tb))
+        segment.completeIndexes(&oi, &ti, interval: interval, upTo: size)
+        return (oi, ti)
     }
 
     /// Reads a segment's index files, rebuilding them by a scan when missing or inconsistent.

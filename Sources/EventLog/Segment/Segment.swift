@@ -290,6 +290,38 @@ final class Segment: Sendable {
         return (offsetIndex, timeIndex)
     }
 
+    /// Extends indexes read from their files up to `size` by scanning batch headers from the
+    /// last offset-index entry on. Normally that is a batch or two; but index entries are not
+    /// synced with the data, so after a power loss the files can end well before the recovery
+    /// checkpoint, and without this the gap would stay unindexed (reads in it scanning far more
+    /// than one interval). Damage ends the scan, as in ``rebuildIndexes(interval:upTo:)``.
+    func completeIndexes(_ offsetIndex: inout OffsetIndex, _ timeIndex: inout TimeIndex, interval: Int, upTo size: Int64) {
+        let start = offsetIndex.isEmpty ? 0 : Int64(offsetIndex.entry(offsetIndex.count - 1).position)
+        var sinceEntry = 0
+        var maxTs = timeIndex.lastTimestamp ?? .min
+        let lastTimeRel = timeIndex.relativeOffsets.last
+        var scanner = BatchScanner(file: log, start: start, end: size)
+        var first = true
+        while let (position, header) = (try? scanner.nextHeader()) ?? nil {
+            let rel = UInt32(header.baseOffset - paths.baseOffset)
+            // The batch at the last entry is indexed already; counting restarts after it.
+            if !(first && !offsetIndex.isEmpty) {
+                sinceEntry += header.totalSize
+                if sinceEntry >= interval || offsetIndex.isEmpty && position > 0 {
+                    offsetIndex.append(relativeOffset: rel, position: UInt32(position))
+                    sinceEntry = 0
+                }
+            }
+            first = false
+            if header.maxTimestamp > maxTs {
+                maxTs = header.maxTimestamp
+                if lastTimeRel.map({ rel > $0 }) ?? true {
+                    timeIndex.append(timestamp: maxTs, relativeOffset: rel)
+                }
+            }
+        }
+    }
+
     /// The byte position from which to scan for `offset`.
     func position(forOffset offset: Int64) throws(LogError) -> Int64 {
         try floorEntry(forOffset: offset).position
