@@ -216,11 +216,14 @@ import Testing
         }
     }
 
-    @Test func diskFullFailsTheAppendLeavesNothingVisibleAndRecovers() async throws {
+    /// Under `fsync` the write fails on the I/O threads; under `none` on the appending task
+    /// (the inline writer): the same outcome either way.
+    @Test(arguments: [Durability.fsync, .none])
+    func diskFullFailsTheAppendLeavesNothingVisibleAndRecovers(durability: Durability) async throws {
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.topic("full").partitions[0]
+            let p = try await store.createTopic("full", configuration: TopicConfiguration(durability: durability)).topic.partitions[0]
             try await p.append([Record(value: bytes("before"))])
             faults.fail(.pwrite, errno: ENOSPC, partialBytes: 30, pathSuffix: ".log")
             do {
