@@ -4,6 +4,27 @@ import Testing
 @testable import EventLog
 
 @Suite struct ConcurrencyTests {
+    /// `writers` tasks append `perWriter` batches each, at once; batch `n` (writer `n / perWriter`)
+    /// is `batch(n)`. Returns every batch's number and offsets.
+    func appendConcurrently(to p: Partition, writers: Int, perWriter: Int,
+                            batch: @escaping @Sendable (Int) -> [Record]) async throws -> [(Int, OffsetRange)] {
+        try await withThrowingTaskGroup(of: [(Int, OffsetRange)].self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    var out: [(Int, OffsetRange)] = []
+                    for i in 0..<perWriter {
+                        let n = w * perWriter + i
+                        out.append((n, try await p.append(batch(n))))
+                    }
+                    return out
+                }
+            }
+            var all: [(Int, OffsetRange)] = []
+            for try await part in group { all += part }
+            return all
+        }
+    }
+
     @Test(arguments: [Durability.fsync, .none])
     func manyAppendersGetDenseUniqueOffsetsAndTailersSeeEverythingInOrder(durability: Durability) async throws {
         try await withTemporaryDirectory { dir in
@@ -22,21 +43,8 @@ import Testing
                     return seen
                 }
             }
-            let ranges = try await withThrowingTaskGroup(of: [(Int, OffsetRange)].self) { group in
-                for w in 0..<writers {
-                    group.addTask {
-                        var out: [(Int, OffsetRange)] = []
-                        for i in 0..<perWriter {
-                            let n = w * perWriter + i
-                            let records = (0..<(n % 3 + 1)).map { _ in Record(key: "w\(w)", value: bytes("\(n)")) }
-                            out.append((n, try await p.append(records)))
-                        }
-                        return out
-                    }
-                }
-                var all: [(Int, OffsetRange)] = []
-                for try await part in group { all += part }
-                return all
+            let ranges = try await appendConcurrently(to: p, writers: writers, perWriter: perWriter) { n in
+                (0..<(n % 3 + 1)).map { _ in Record(key: "w\(n / perWriter)", value: bytes("\(n)")) }
             }
             let records = ranges.reduce(0) { $0 + $1.1.count }
             let covered = ranges.flatMap { Array($0.1.first.rawValue..<$0.1.end.rawValue) }.sorted()
@@ -113,21 +121,8 @@ import Testing
             let config = TopicConfiguration(durability: .none, segmentBytes: 4096)
             let p = try await store.createTopic("inline", configuration: config).topic.partitions[0]
             let writers = 8, perWriter = 150
-            let ranges = try await withThrowingTaskGroup(of: [(Int, OffsetRange)].self) { group in
-                for w in 0..<writers {
-                    group.addTask {
-                        var out: [(Int, OffsetRange)] = []
-                        for i in 0..<perWriter {
-                            let n = w * perWriter + i
-                            let records = (0..<(n % 4 + 1)).map { _ in Record(value: bytes("\(n)")) }
-                            out.append((n, try await p.append(records)))
-                        }
-                        return out
-                    }
-                }
-                var all: [(Int, OffsetRange)] = []
-                for try await part in group { all += part }
-                return all
+            let ranges = try await appendConcurrently(to: p, writers: writers, perWriter: perWriter) { n in
+                (0..<(n % 4 + 1)).map { _ in Record(value: bytes("\(n)")) }
             }
             let total = ranges.reduce(0) { $0 + $1.1.count }
             let covered = ranges.flatMap { Array($0.1.first.rawValue..<$0.1.end.rawValue) }.sorted()
