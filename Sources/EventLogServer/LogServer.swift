@@ -35,6 +35,8 @@ public final class LogServer: Service, Sendable {
     let streamReadCache: StreamReadCache
     let rateLimiter: RateLimiter?
     let groups: GroupCoordinatorLoader  // consumer groups (Routes+Groups.swift)
+    /// `nil` when authentication is off.
+    let authenticator: Authenticator?
 
     /// Makes a server for `store`.
     public init(store: LogStore, configuration: LogServerConfiguration = .init(), logger: Logger) {
@@ -46,10 +48,11 @@ public final class LogServer: Service, Sendable {
         self.streamReadCache = StreamReadCache(capacityBytes: configuration.streamReadCacheBytes)
         self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }
         self.groups = GroupCoordinatorLoader(store: store, logger: logger)
+        self.authenticator = Authenticator(staticTokens: configuration.authTokens, jwtKeys: configuration.jwtKeys)
     }
 
     /// Adds the middleware every answer needs, outermost first: CORS (when origins are set),
-    /// JSON errors, the open-connection limit (when set), authentication (when tokens are set), rate limiting (when a rate is set).
+    /// JSON errors, the open-connection limit (when set), authentication (when tokens or JWT keys are set), rate limiting (when a rate is set).
     ///
     /// Add it before any route, so that it also wraps the router's "not found" answer.
     public func addMiddleware<Context: RequestContext>(to router: Router<Context>) {
@@ -61,8 +64,8 @@ public final class LogServer: Service, Sendable {
             router.add(middleware: ConnectionLimitMiddleware<Context>(
                 counter: connections, limit: maxConnections, retryMilliseconds: configuration.retryMilliseconds, metrics: metrics))
         }
-        if !configuration.authTokens.isEmpty {
-            router.add(middleware: TokenAuthMiddleware<Context>(tokens: configuration.authTokens))
+        if let authenticator {
+            router.add(middleware: AuthMiddleware<Context>(authenticator: authenticator))
         }
         if let rateLimiter {
             router.add(middleware: RateLimitMiddleware<Context>(limiter: rateLimiter))

@@ -4,8 +4,12 @@ public import EventLog
 public struct LogServerConfiguration: Sendable {
     /// The largest request body accepted; larger ones get `413 payload_too_large`. Default 8 MiB.
     public var maxBodyBytes: Int = 8 << 20
-    /// Static bearer tokens; empty turns authentication off.
+    /// Static bearer tokens, each granting everything. With no tokens and no ``jwtKeys``
+    /// authentication is off.
     public var authTokens: [String] = []
+    /// Keys whose signed JWTs are accepted, each granting what its `logd` claim names
+    /// (``AccessScope``).
+    public var jwtKeys: [JWTVerificationKey] = []
     /// Origins allowed to call from a browser (exact `scheme://host[:port]` matches); empty: no CORS headers.
     public var corsOrigins: [String] = []
     /// The settings of topics made by `PUT` (for settings not given) and by auto-creation;

@@ -22,7 +22,7 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "The data directory; created when missing.")
     var dataDir = "./logd-data"
 
-    @Option(name: .long, help: "The address to listen on. Without --auth-token, keep it on loopback.")
+    @Option(name: .long, help: "The address to listen on. Without --auth-token or a JWT key, keep it on loopback.")
     var host = "127.0.0.1"
 
     @Option(name: .long, help: "The port to listen on; 0 picks a free one.")
@@ -31,8 +31,17 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    @Option(name: .long, parsing: .singleValue, help: "A bearer token that grants access (repeatable). Without any, authentication is off.")
+    @Option(name: .long, parsing: .singleValue, help: "A bearer token that grants all access (repeatable). Without any, and without a JWT key, authentication is off.")
     var authToken: [String] = []
+
+    @Option(name: .long, help: "Accept JWTs signed with this HS256 secret (32 bytes or more). --jwt-secret-file or the LOGD_JWT_SECRET variable keep it out of the process list.")
+    var jwtSecret: String?
+
+    @Option(name: .long, help: "A file whose content (trailing newline ignored) is the HS256 secret of accepted JWTs.")
+    var jwtSecretFile: String?
+
+    @Option(name: .long, help: "Accept JWTs signed with ES256 by the holder of this P-256 public key (a PEM file).")
+    var jwtPublicKey: String?
 
     @Option(name: .long, parsing: .singleValue, help: "An origin allowed to call from a browser, e.g. https://app.example.com (repeatable).")
     var corsOrigin: [String] = []
@@ -146,6 +155,38 @@ struct Logd: AsyncParsableCommand {
         if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive.") }
         guard stuckStreamTimeoutSeconds >= 0 else { throw ValidationError("--stuck-stream-timeout-seconds must not be negative.") }
         if let rateLimit, rateLimit <= 0 { throw ValidationError("--rate-limit must be positive.") }
+        _ = try jwtKeys()
+    }
+
+    /// The JWT keys the flags (and `LOGD_JWT_SECRET`) name, each checked.
+    func jwtKeys() throws -> [JWTVerificationKey] {
+        var keys: [JWTVerificationKey] = []
+        let secrets = [jwtSecret, try jwtSecretFile.map { try Self.readText($0) }, getenv("LOGD_JWT_SECRET").map { String(cString: $0) }]
+        if let secret = secrets.compactMap({ $0 }).first(where: { !$0.isEmpty }) {
+            keys.append(.hmacSHA256(secret: secret))
+        }
+        if let jwtPublicKey { keys.append(.ecdsaP256(publicKeyPEM: try Self.readText(jwtPublicKey))) }
+        for key in keys {
+            do { try key.validate() } catch { throw ValidationError(error.description) }
+        }
+        return keys
+    }
+
+    /// A small text file, without its trailing newline.
+    static func readText(_ path: String) throws -> String {
+        guard let file = fopen(path, "r") else {
+            throw ValidationError("cannot read \(path): \(String(cString: strerror(errno))).")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= 1 << 20 {
+            let n = fread(&chunk, 1, chunk.count, file)
+            if n <= 0 { break }
+            bytes += chunk[..<n]
+        }
+        while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func run() async throws {
@@ -174,6 +215,7 @@ struct Logd: AsyncParsableCommand {
 
         var serverConfiguration = LogServerConfiguration()
         serverConfiguration.authTokens = authToken
+        serverConfiguration.jwtKeys = try jwtKeys()
         serverConfiguration.corsOrigins = corsOrigin
         serverConfiguration.maxBodyBytes = maxBodyBytes
         serverConfiguration.autoCreateTopics = !noAutoCreate
@@ -192,7 +234,7 @@ struct Logd: AsyncParsableCommand {
         server.addRoutes(to: router)
         server.addWebSocketRoutes(to: router)
 
-        if authToken.isEmpty, !["127.0.0.1", "::1", "localhost"].contains(host) {
+        if authToken.isEmpty, serverConfiguration.jwtKeys.isEmpty, !["127.0.0.1", "::1", "localhost"].contains(host) {
             logger.warning("Authentication is off and logd listens on \(host): anyone who can reach it can read and write.")
         }
 

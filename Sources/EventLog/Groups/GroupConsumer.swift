@@ -169,8 +169,18 @@ public final class GroupConsumer: Sendable {
         }
     }
 
-    /// Heartbeats when due (or when `force`d) and handles a new generation.
+    /// Heartbeats when due (or when `force`d) and handles a new generation. A session that
+    /// expires in the middle (a slow machine, a long pause) is joined again, as Kafka's
+    /// consumer does on an unknown member id: what was not committed is delivered again.
     func heartbeat(force: Bool) async throws {
+        do {
+            try await heartbeatOnce(force: force)
+        } catch LogError.Code.unknownMember {
+            try await heartbeatOnce(force: true)
+        }
+    }
+
+    private func heartbeatOnce(force: Bool) async throws {
         let (id, due) = state.withLock { s in (s.membership.memberID, force || ContinuousClock.now - s.lastHeartbeat >= options.interval) }
         guard due else { return }
         guard let answer = try await heartbeatOrNilWhenExpired(id) else {

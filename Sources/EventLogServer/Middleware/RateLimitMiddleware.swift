@@ -10,7 +10,7 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1") else { return try await next(request, context) }
         let client: String
-        if let token = TokenAuthMiddleware<Context>.presentedToken(in: request) {
+        if let token = Authenticator.presentedToken(in: request) {
             client = "token:" + token
         } else if let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress {
             client = "address:" + address

@@ -34,7 +34,7 @@ extension Routes {
     }
 
     private func fetch(_ request: Request, _ context: Context) async throws -> Response {
-        let name = try topicName(context)
+        let name = try await topicName(request, context, for: .read)
         let query = request.uri.queryParameters
         guard let partitionIndex = Self.integerParameter(query["partition"], default: 0, in: 0...Int(Int32.max)) else {
             throw APIError(.invalidPartition, "partition must be a non-negative integer.")

@@ -7,16 +7,16 @@ extension Routes {
     /// `/members/{member}` and `/records` (see Docs/CONSUMER-GROUPS.md).
     func addGroupRoutes(to router: Router<Context>) {
         router.post("/v1/groups/:group/commits") { request, context in try await postCommits(request, context) }
-        router.get("/v1/groups/:group/commits") { _, context in try await getCommits(context) }
-        router.get("/v1/groups/:group/lag") { _, context in try await getLag(context) }
+        router.get("/v1/groups/:group/commits") { request, context in try await getCommits(request, context) }
+        router.get("/v1/groups/:group/lag") { request, context in try await getLag(request, context) }
         router.post("/v1/groups/:group/members") { request, context in try await join(request, context) }
-        router.post("/v1/groups/:group/members/:member/heartbeat") { _, context in
-            let (group, member) = (try groupName(context), try memberID(context))
+        router.post("/v1/groups/:group/members/:member/heartbeat") { request, context in
+            let (group, member) = (try await groupName(request, context), try memberID(context))
             let membership = try await server.groups.coordinator().heartbeat(group, member: member)
             return json(Self.membershipJSON(membership))
         }
-        router.delete("/v1/groups/:group/members/:member") { _, context in
-            let (group, member) = (try groupName(context), try memberID(context))
+        router.delete("/v1/groups/:group/members/:member") { request, context in
+            let (group, member) = (try await groupName(request, context), try memberID(context))
             try await server.groups.coordinator().leave(group, member: member)
             return Response(status: .noContent)
         }
@@ -25,13 +25,15 @@ extension Routes {
 
     // MARK: Parameters
 
-    /// The `{group}` path parameter, percent-decoded and checked against the naming rule.
-    func groupName(_ context: Context) throws -> String {
+    /// The `{group}` path parameter, percent-decoded and checked against the naming rule, once
+    /// the request's token may use the group (else `403 forbidden`).
+    func groupName(_ request: Request, _ context: Context) async throws -> String {
         guard let raw = context.parameters.get("group"), let name = percentDecoded(raw),
               (try? GroupCoordinator.validateGroupName(name)) != nil
         else {
             throw APIError(.invalidGroupName, "Group names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
         }
+        try await access(request).requireGroup(name)
         return name
     }
 
@@ -57,7 +59,8 @@ extension Routes {
 
     /// `POST /v1/groups/{group}/commits` `{"offsets": [{"topic", "partition", "offset", "metadata"?}], "member_id"?, "generation"?}`.
     private func postCommits(_ request: Request, _ context: Context) async throws -> Response {
-        let group = try groupName(context)
+        let group = try await groupName(request, context)
+        let access = try await access(request)
         let document = try parseObject(try await collectBody(request))
         guard case .array(let items)? = document[member: "offsets"] else {
             throw APIError(.invalidArgument, "The body must have an \"offsets\" array.")
@@ -67,6 +70,7 @@ extension Routes {
             guard let topic = item[member: "topic"]?.stringValue else {
                 throw APIError(.invalidArgument, "Each offset needs a \"topic\" string.")
             }
+            try access.require(.read, topic: topic)
             guard let partition = item[member: "partition"]?.int64Value, (0...Int64(Int32.max)).contains(partition) else {
                 throw APIError(.invalidPartition, "Each offset needs a non-negative integer \"partition\".")
             }
@@ -105,8 +109,8 @@ extension Routes {
 
     /// `GET /v1/groups/{group}/commits`: `{"offsets": [{"topic", "partition", "offset", "metadata"?}]}`
     /// (`metadata` only when the commit has some).
-    private func getCommits(_ context: Context) async throws -> Response {
-        let group = try groupName(context)
+    private func getCommits(_ request: Request, _ context: Context) async throws -> Response {
+        let group = try await groupName(request, context)
         let table = try await server.groups.coordinator().committedOffsets(for: group)
         var out = JSONWriter()
         out.beginObject()
@@ -127,8 +131,8 @@ extension Routes {
 
     /// `GET /v1/groups/{group}/lag`: per committed partition, `committed`, `end_offset`, `lag`
     /// and `oldest_unconsumed_age_ms` (null when nothing is behind).
-    private func getLag(_ context: Context) async throws -> Response {
-        let group = try groupName(context)
+    private func getLag(_ request: Request, _ context: Context) async throws -> Response {
+        let group = try await groupName(request, context)
         let lag = try await server.groups.coordinator().lag(for: group)
         var out = JSONWriter()
         out.beginObject()
@@ -154,7 +158,8 @@ extension Routes {
 
     /// `POST /v1/groups/{group}/members` `{"topics": [...], "session_timeout_ms": 10000, "strategy"?, "reset"?}`.
     private func join(_ request: Request, _ context: Context) async throws -> Response {
-        let group = try groupName(context)
+        let group = try await groupName(request, context)
+        let access = try await access(request)
         let document = try parseObject(try await collectBody(request))
         guard case .array(let items)? = document[member: "topics"], !items.isEmpty else {
             throw APIError(.invalidArgument, "The body must have a non-empty \"topics\" array of topic names.")
@@ -164,6 +169,7 @@ extension Routes {
             guard let name = item.stringValue, (try? LogStore.validateTopicName(name)) != nil else {
                 throw APIError(.invalidTopicName, "Topic names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
             }
+            try access.require(.read, topic: name)
             topics.append(name)
         }
         var timeoutMs: Int64 = 10_000
@@ -215,7 +221,7 @@ extension Routes {
 
     /// `GET /v1/groups/{group}/records?member_id=M&limit=100&wait_ms=0`.
     private func groupRecords(_ request: Request, _ context: Context) async throws -> Response {
-        let group = try groupName(context)
+        let group = try await groupName(request, context)
         let query = request.uri.queryParameters
         guard let rawMember = query["member_id"], let id = percentDecoded(rawMember) else {
             throw APIError(.unknownMember, "member_id is required: join the group first.")
@@ -291,7 +297,7 @@ extension Routes {
     ///
     /// - Throws: `400 invalid_group_name`.
     func groupStreamPositions(_ request: Request, topic: Topic) async throws -> [Int: Offset]? {
-        guard let group = try streamGroup(request) else { return nil }
+        guard let group = try await streamGroup(request) else { return nil }
         let coordinator = try await server.groups.coordinator()
         var positions: [Int: Offset] = [:]
         for index in topic.partitions.indices {
@@ -304,18 +310,19 @@ extension Routes {
 
     /// The committer of a stream with `?group=G`, or `nil` without one.
     func groupCommitsForStream(_ request: Request, start: StreamStart) async throws -> StreamGroupCommits? {
-        guard let group = try streamGroup(request) else { return nil }
+        guard let group = try await streamGroup(request) else { return nil }
         return StreamGroupCommits(
             coordinator: try await server.groups.coordinator(), group: group, topic: start.topic.name,
             start: start.cursor, logger: server.logger)
     }
 
-    private func streamGroup(_ request: Request) throws -> String? {
+    private func streamGroup(_ request: Request) async throws -> String? {
         guard let raw = request.uri.queryParameters["group"] else { return nil }
         let name = String(raw)
         guard (try? GroupCoordinator.validateGroupName(name)) != nil else {
             throw APIError(.invalidGroupName, "Group names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")
         }
+        try await access(request).requireGroup(name)
         return name
     }
 }

@@ -5,8 +5,8 @@ extension Routes {
     /// `POST /v1/topics/{topic}/compact` and `POST /v1/topics/{topic}/retention`: run a cleaner
     /// pass on every partition now and answer with what it did. Neither creates a topic.
     func addMaintenanceRoutes(to router: Router<Context>) {
-        router.post("/v1/topics/:topic/compact") { _, context in
-            let topic = try existingTopic(try topicName(context))
+        router.post("/v1/topics/:topic/compact") { request, context in
+            let topic = try existingTopic(try await topicName(request, context, for: .manage))
             guard topic.configuration.cleanupPolicy.contains(.compact) else {
                 throw APIError(.notCompacted, "Topic \(topic.name) has cleanup policy \(topic.configuration.cleanupPolicy), not compact.")
             }
@@ -29,8 +29,8 @@ extension Routes {
             out.endObject()
             return json(out.bytes)
         }
-        router.post("/v1/topics/:topic/retention") { _, context in
-            let topic = try existingTopic(try topicName(context))
+        router.post("/v1/topics/:topic/retention") { request, context in
+            let topic = try existingTopic(try await topicName(request, context, for: .manage))
             var out = JSONWriter()
             out.beginObject()
             out.key("partitions")

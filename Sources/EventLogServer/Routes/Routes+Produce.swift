@@ -9,7 +9,7 @@ extension Routes {
     }
 
     private func produce(_ request: Request, _ context: Context) async throws -> Response {
-        let name = try topicName(context)
+        let name = try await topicName(request, context, for: .write)
         let idempotencyKey = try Self.idempotencyKey(request)
         let body = try await collectBody(request)
         let records: [ProduceRecord]

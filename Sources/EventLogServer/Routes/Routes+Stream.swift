@@ -22,7 +22,7 @@ extension Routes {
     /// A malformed cursor, or one with another number of partitions than the topic, is
     /// `400 invalid_last_event_id`. Creates the topic when it is missing and auto-creation is on.
     func resolveStreamStart(_ request: Request, _ context: Context, cursorParameter: String = "last_event_id") async throws -> StreamStart {
-        let name = try topicName(context)
+        let name = try await topicName(request, context, for: .read)
         let query = request.uri.queryParameters
         var requestedCursor: StreamCursor?
         if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query[Substring(cursorParameter)].map(String.init) {

@@ -4,25 +4,27 @@ import Hummingbird
 extension Routes {
     /// `PUT`, `GET`, `DELETE /v1/topics/{topic}` and `GET /v1/topics`.
     func addTopicRoutes(to router: Router<Context>) {
-        router.get("/v1/topics") { _, _ in
+        router.get("/v1/topics") { request, _ in
+            // Only the topics the token may read are listed.
+            let access = try await access(request)
             var out = JSONWriter()
             out.beginObject()
             out.key("topics")
             out.beginArray()
-            for topic in store.topics() { TopicDescription.write(topic, to: &out) }
+            for topic in store.topics() where access.allows(.read, topic: topic.name) { TopicDescription.write(topic, to: &out) }
             out.endArray()
             out.endObject()
             return json(out.bytes)
         }
         router.put("/v1/topics/:topic") { request, context in try await putTopic(request, context) }
-        router.get("/v1/topics/:topic") { _, context in
-            let topic = try existingTopic(try topicName(context))
+        router.get("/v1/topics/:topic") { request, context in
+            let topic = try existingTopic(try await topicName(request, context, for: .read))
             var out = JSONWriter()
             TopicDescription.write(topic, to: &out)
             return json(out.bytes)
         }
-        router.delete("/v1/topics/:topic") { _, context in
-            let name = try topicName(context)
+        router.delete("/v1/topics/:topic") { request, context in
+            let name = try await topicName(request, context, for: .manage)
             // Internal topics (consumer group commits) cannot be deleted by clients.
             if store.topic(named: name)?.configuration.isInternal == true { throw APIError(.forbidden, "Topic \(name) is internal.") }
             try await store.deleteTopic(name)
@@ -34,7 +36,7 @@ extension Routes {
     /// Creates a topic (`201`), or confirms an existing one whose given settings match (`200`),
     /// else `409 topic_exists`. Only the settings in the body are compared.
     private func putTopic(_ request: Request, _ context: Context) async throws -> Response {
-        let name = try topicName(context)
+        let name = try await topicName(request, context, for: .manage)
         let body = try await collectBody(request)
         let settings = try TopicSettings(body: body)
         if let existing = store.topic(named: name) {

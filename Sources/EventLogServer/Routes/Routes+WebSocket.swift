@@ -7,9 +7,10 @@ import NIOCore
 extension Routes where Context: WebSocketRequestContext {
     /// `GET /v1/topics/{topic}/ws`: the event stream as WebSocket text messages, and produce.
     ///
-    /// The start is chosen as for SSE, with the cursor in `?cursor=` (or `?last_event_id=`):
-    /// errors (bad cursor, unknown topic with auto-creation off) are answered as HTTP JSON
-    /// errors before the upgrade. See Docs/HTTP-API.md for the message shapes.
+    /// The start is chosen as for SSE, with the cursor in `?cursor=` (or `?last_event_id=`).
+    /// Errors before the upgrade (bad cursor, unknown topic with auto-creation off, no read
+    /// access) refuse it: the WebSocket library answers those `400`. Produce messages need
+    /// write access. See Docs/HTTP-API.md for the message shapes.
     func addWebSocketRoutes(to router: Router<Context>) {
         router.ws("/v1/topics/:topic/ws") { request, context in
             _ = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request))
@@ -49,6 +50,8 @@ extension Routes where Context: WebSocketRequestContext {
         let configuration = self.configuration
         let routes = self
         let maxMessage = configuration.maxBodyBytes
+        // Produce messages need write access to the topic (the upgrade checked read access).
+        let mayWrite = (try? await access(request))?.allows(.write, topic: start.topic.name) ?? false
 
         await withTaskGroup(of: Void.self) { group in
             // Deliver: records, each with its cursor, as text messages.
@@ -87,7 +90,7 @@ extension Routes where Context: WebSocketRequestContext {
             group.addTask {
                 do {
                     for try await message in inbound.messages(maxSize: maxMessage) {
-                        let answer = await routes.webSocketProduce(message, topic: start.topic)
+                        let answer = await routes.webSocketProduce(message, topic: start.topic, mayWrite: mayWrite)
                         try await outbound.write(.text(answer))
                     }
                 } catch {}
@@ -98,7 +101,7 @@ extension Routes where Context: WebSocketRequestContext {
     }
 
     /// Handles one client message: `{"type": "produce", "id": <any>, "records": [...]}`.
-    private func webSocketProduce(_ message: WebSocketMessage, topic: Topic) async -> String {
+    private func webSocketProduce(_ message: WebSocketMessage, topic: Topic, mayWrite: Bool) async -> String {
         var id: JSONValue = .null
         do {
             let bytes: [UInt8]
@@ -116,6 +119,7 @@ extension Routes where Context: WebSocketRequestContext {
             guard document[member: "type"]?.stringValue == "produce" else {
                 throw APIError(.invalidArgument, "Messages to the server are {\"type\": \"produce\", \"id\", \"records\": [...]}.")
             }
+            guard mayWrite else { throw APIError(.forbidden, "This token may not write topic \(topic.name).") }
             let records = try RecordJSON.parseProduceBody(bytes)
             let answer = try await append(records, to: topic)
             // {"offsets": [...]} becomes {"type": "produced", "id": …, "offsets": [...]}.

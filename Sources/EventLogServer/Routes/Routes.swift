@@ -27,6 +27,18 @@ struct Routes<Context: RequestContext>: Sendable {
         return name
     }
 
+    /// What the request's token may do: everything when authentication is off.
+    func access(_ request: Request) async throws -> AccessScope {
+        try await server.authenticator?.scope(for: request) ?? .unrestricted
+    }
+
+    /// The `{topic}` path parameter, once the request's token may `action` it (else `403 forbidden`).
+    func topicName(_ request: Request, _ context: Context, for action: AccessScope.TopicAction) async throws -> String {
+        let name = try topicName(context)
+        try await access(request).require(action, topic: name)
+        return name
+    }
+
     /// The topic, or `404 topic_not_found`.
     func existingTopic(_ name: String) throws -> Topic {
         guard let topic = store.topic(named: name) else {

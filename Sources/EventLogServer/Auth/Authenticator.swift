@@ -1,0 +1,169 @@
+import Hummingbird
+import HTTPTypes
+import JWTKit
+import Synchronization
+
+/// A key that signs the JWTs `logd` accepts.
+public enum JWTVerificationKey: Sendable, Hashable {
+    /// HS256: the shared secret (at least 32 bytes).
+    case hmacSHA256(secret: String)
+    /// ES256: a P-256 public key, PEM (`-----BEGIN PUBLIC KEY-----`).
+    case ecdsaP256(publicKeyPEM: String)
+
+    /// Checks the key: a short secret or a PEM that does not parse is refused at start-up.
+    public func validate() throws(InvalidJWTKey) {
+        switch self {
+        case .hmacSHA256(let secret):
+            guard secret.utf8.count >= 32 else {
+                throw InvalidJWTKey(description: "A JWT secret must have at least 32 bytes (HS256 keys shorter than the hash are weak).")
+            }
+        case .ecdsaP256(let pem):
+            guard (try? ES256PublicKey(pem: pem)) != nil else {
+                throw InvalidJWTKey(description: "The JWT public key is not a P-256 public key in PEM form.")
+            }
+        }
+    }
+}
+
+/// A JWT key that cannot be used, with the reason.
+public struct InvalidJWTKey: Error, CustomStringConvertible {
+    /// One sentence saying what is wrong.
+    public let description: String
+}
+
+/// Authenticates `/v1` requests: a static token grants everything, a JWT signed by one of
+/// the configured keys grants its `logd` claim (``AccessScope``), anything else is `401`.
+///
+/// Verified JWTs are remembered (at most ``cacheCapacity``, never past their `exp`), so the
+/// middleware and a route asking again cost one verification.
+final class Authenticator: Sendable {
+    private let staticTokens: [[UInt8]]
+    private let keys: Task<JWTKeyCollection, Never>?
+    private let cache = Mutex<[String: CachedScope]>([:])
+    static let cacheCapacity = 4096
+
+    private struct CachedScope: Sendable {
+        var scope: AccessScope
+        var expiresAtSeconds: Double?
+        var notBeforeSeconds: Double?
+    }
+
+    /// `nil` when authentication is off (no tokens, no keys).
+    init?(staticTokens: [String], jwtKeys: [JWTVerificationKey]) {
+        guard !staticTokens.isEmpty || !jwtKeys.isEmpty else { return nil }
+        self.staticTokens = staticTokens.map { Array($0.utf8) }
+        if jwtKeys.isEmpty {
+            keys = nil
+        } else {
+            keys = Task {
+                let collection = JWTKeyCollection()
+                for key in jwtKeys {
+                    switch key {
+                    case .hmacSHA256(let secret):
+                        await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+                    case .ecdsaP256(let pem):
+                        // Checked by validate() at start-up; a key that fails here verifies nothing.
+                        if let key = try? ES256PublicKey(pem: pem) { await collection.add(ecdsa: key) }
+                    }
+                }
+                return collection
+            }
+        }
+    }
+
+    /// The scope of the token `request` presents; `401 unauthorized` without a valid one.
+    func scope(for request: Request) async throws -> AccessScope {
+        guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
+        let candidate = Array(presented.utf8)
+        var matched = false
+        for token in staticTokens where Self.constantTimeEquals(token, candidate) { matched = true }
+        if matched { return .unrestricted }
+        guard let keys, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+            throw Self.unauthorized("The token is not valid")
+        }
+        let now = Double(currentTimeMilliseconds()) / 1000
+        if let cached = cache.withLock({ $0[presented] }) {
+            if let exp = cached.expiresAtSeconds, now >= exp { throw Self.unauthorized("The token has expired") }
+            if let nbf = cached.notBeforeSeconds, now < nbf { throw Self.unauthorized("The token is not valid yet") }
+            return cached.scope
+        }
+        let claims: LogdClaims
+        do {
+            claims = try await keys.value.verify(presented, as: LogdClaims.self)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            throw Self.unauthorized("The token has expired or is not valid yet")
+        } catch {
+            throw Self.unauthorized("The token is not valid")
+        }
+        let scope = claims.scope
+        cache.withLock { cache in
+            if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+            cache[presented] = CachedScope(scope: scope, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
+                                           notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
+        }
+        return scope
+    }
+
+    private static func unauthorized(_ reason: String) -> APIError {
+        APIError(.unauthorized, "\(reason): send a static token or a signed JWT as Authorization: Bearer, ?access_token= or the logd_token cookie.",
+                 headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    /// The token a request presents, in the order header, query, cookie.
+    static func presentedToken(in request: Request) -> String? {
+        if let authorization = request.headers[.authorization] {
+            let prefix = "Bearer "
+            if authorization.count > prefix.count, authorization.prefix(prefix.count).lowercased() == prefix.lowercased() {
+                return String(authorization.dropFirst(prefix.count)).trimmingSpaces()
+            }
+        }
+        if let token = request.uri.queryParameters["access_token"] {
+            return String(token)
+        }
+        if let cookie = request.cookies["logd_token"] {
+            return cookie.value
+        }
+        return nil
+    }
+
+    private static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}
+
+/// The claims `logd` reads: `exp` and `nbf` (checked when present) and `logd`, the grants.
+struct LogdClaims: JWTPayload {
+    struct Grants: Codable, Sendable {
+        var read: [String]?
+        var write: [String]?
+        var manage: [String]?
+        var groups: [String]?
+    }
+
+    var exp: ExpirationClaim?
+    var nbf: NotBeforeClaim?
+    var sub: SubjectClaim?
+    var logd: Grants?
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp?.verifyNotExpired()
+        try nbf?.verifyNotBefore()
+    }
+
+    var scope: AccessScope {
+        AccessScope(read: .init(logd?.read ?? []), write: .init(logd?.write ?? []),
+                    manage: .init(logd?.manage ?? []), groups: .init(logd?.groups ?? []))
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var slice = Substring(self)
+        while slice.first == " " { slice.removeFirst() }
+        while slice.last == " " { slice.removeLast() }
+        return String(slice)
+    }
+}
