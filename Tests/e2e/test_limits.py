@@ -151,3 +151,41 @@ def test_stuck_stream_is_closed(tmp_path):
         sock.close()
     finally:
         assert server.stop() == 0
+
+
+def test_stuck_websocket_is_closed(tmp_path):
+    """The same for a WebSocket whose client reads nothing: closed after the timeout."""
+    server = Logd(tmp_path / "data", ["--stuck-stream-timeout-seconds", "2"]).start()
+    try:
+        value = "w" * (512 << 10)
+        for _ in range(8):
+            produce(server.url, "bigws", [{"value": value}] * 4)
+        u = urllib.parse.urlsplit(server.url)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect((u.hostname, u.port))
+        sock.sendall(("GET /v1/topics/bigws/ws?from=earliest HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                      % (u.netloc, "dGhlIHNhbXBsZSBub25jZQ==")).encode())
+        head, _ = read_head(sock)
+        assert head.startswith("HTTP/1.1 101"), head
+        deadline = time.time() + 20
+        closed = False
+        metrics = b""
+        while time.time() < deadline and not closed:
+            time.sleep(0.5)
+            with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
+                metrics = r.read()
+            closed = b"eventlog_stuck_streams_closed_total 1" in metrics
+        assert closed, metrics.decode()
+        received = 0
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            received += len(chunk)
+        assert received < 16 << 20
+        sock.close()
+    finally:
+        assert server.stop() == 0

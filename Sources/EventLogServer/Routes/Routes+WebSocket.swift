@@ -52,6 +52,12 @@ extension Routes where Context: WebSocketRequestContext {
         let maxMessage = configuration.maxBodyBytes
         // Produce messages need write access to the topic (the upgrade checked read access).
         let mayWrite = (try? await access(request))?.allows(.write, topic: start.topic.name) ?? false
+        // A client that reads nothing: its connection is closed after the stuck-stream timeout, as for SSE.
+        let deadline = StreamWriteDeadline(channel: (context as? any ChannelRequestContext)?.channel,
+                                           timeout: configuration.stuckStreamTimeout, server: server)
+        @Sendable func send(_ text: String) async throws {
+            try await deadline.within { try await outbound.write(.text(text)) }
+        }
 
         await withTaskGroup(of: Void.self) { group in
             // Deliver: records, each with its cursor, as text messages.
@@ -64,20 +70,20 @@ extension Routes where Context: WebSocketRequestContext {
                     first.key("type"); first.string("start")
                     first.key("cursor"); first.string(start.cursor.description)
                     first.endObject()
-                    try await outbound.write(.text(String(decoding: first.bytes, as: UTF8.self)))
-                    for notice in start.notices { try await outbound.write(.text(Self.noticeMessage(notice))) }
+                    try await send(String(decoding: first.bytes, as: UTF8.self))
+                    for notice in start.notices { try await send(Self.noticeMessage(notice)) }
                     while true {
                         switch try await tail.next(lifecycle: server.lifecycle, idleTimeout: configuration.keepaliveInterval) {
                         case .stopped:
                             try await outbound.close(.goingAway, reason: "server stopping")
                             return
                         case .idle:
-                            try await outbound.write(.text(#"{"type":"keepalive"}"#))
+                            try await send(#"{"type":"keepalive"}"#)
                         case .records(let records, let notices):
-                            for notice in notices { try await outbound.write(.text(Self.noticeMessage(notice))) }
+                            for notice in notices { try await send(Self.noticeMessage(notice)) }
                             let now = currentTimeMilliseconds()
                             for item in records {
-                                try await outbound.write(.text(Self.recordMessage(item.record, partition: item.partition, cursor: item.cursor)))
+                                try await send(Self.recordMessage(item.record, partition: item.partition, cursor: item.cursor))
                                 server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now)
                             }
                         }
@@ -91,7 +97,7 @@ extension Routes where Context: WebSocketRequestContext {
                 do {
                     for try await message in inbound.messages(maxSize: maxMessage) {
                         let answer = await routes.webSocketProduce(message, topic: start.topic, mayWrite: mayWrite)
-                        try await outbound.write(.text(answer))
+                        try await send(answer)
                     }
                 } catch {}
             }

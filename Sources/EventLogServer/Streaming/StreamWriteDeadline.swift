@@ -2,8 +2,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Writes a stream's bytes, closing the connection when one write makes no progress within
-/// ``LogServerConfiguration/stuckStreamTimeout``.
+/// Writes a stream's bytes (SSE) or frames (WebSocket), closing the connection when one write
+/// makes no progress within ``LogServerConfiguration/stuckStreamTimeout``.
 ///
 /// A write suspends while the connection's outbound buffer is above its high-water mark, that
 /// is, while the client reads nothing. The deadline is a task scheduled on the connection's
@@ -18,14 +18,26 @@ struct StreamWriteDeadline: Sendable {
     /// Writes `bytes` (nothing when empty) within the deadline.
     func write(_ bytes: [UInt8], to writer: inout any ResponseBodyWriter) async throws {
         guard !bytes.isEmpty else { return }
-        guard let channel, let timeout else { return try await writer.write(ByteBuffer(bytes: bytes)) }
+        guard channel != nil, timeout != nil else { return try await writer.write(ByteBuffer(bytes: bytes)) }
+        let deadline = schedule()
+        defer { deadline?.cancel() }
+        try await writer.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// Runs one write of another kind (a WebSocket frame) within the deadline.
+    func within<T>(_ write: () async throws -> T) async throws -> T {
+        let deadline = schedule()
+        defer { deadline?.cancel() }
+        return try await write()
+    }
+
+    private func schedule() -> Scheduled<Void>? {
+        guard let channel, let timeout else { return nil }
         let server = self.server
-        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+        return channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             server.metrics.stuckStreamClosed()
             server.logger.notice("Closing a stream whose client read nothing for \(timeout)")
             channel.close(promise: nil)
         }
-        defer { deadline.cancel() }
-        try await writer.write(ByteBuffer(bytes: bytes))
     }
 }
