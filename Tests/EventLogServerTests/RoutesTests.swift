@@ -237,6 +237,8 @@ struct RoutesTests {
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/metrics", method: .get) {
                 #expect($0.text.contains(#"eventlog_appended_records_total{topic="m"} 1"#))
+                #expect($0.text.contains("eventlog_stream_read_cache_hits 0"))
+                #expect($0.text.contains("eventlog_stream_read_cache_misses 0"))
             }
             server.beginStopping()
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .serviceUnavailable) }

@@ -19,7 +19,7 @@ extension Routes {
             let topics = store.topics(includeInternal: true)
             server.metrics.updateScrapeGauges(diskBytes: topics.map { topic in
                 (topic.name, topic.partitions.reduce(Int64(0)) { $0 + $1.sizeInBytes })
-            })
+            }, streamCache: server.streamReadCache.counts)
             await updateConsumerLagGauges()  // consumer groups (Routes+Groups.swift)
             return Response(
                 status: .ok,

@@ -66,8 +66,15 @@ final class ServerMetrics: Sendable {
     func streamOpened(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).increment() }
     func streamClosed(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).decrement() }
 
-    /// Sets the gauges read at scrape time: disk bytes per topic and open file descriptors.
-    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)]) {
+    /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, and
+    /// the shared stream read cache's hits and misses since the start.
+    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int)) {
+        registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "stream_read_cache_hits", unitName: "",
+                                             helpText: "Stream reads served by another stream's read (since start)."))
+            .set(Int64(streamCache.hits))
+        registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "stream_read_cache_misses", unitName: "",
+                                             helpText: "Stream reads that read the log (since start)."))
+            .set(Int64(streamCache.misses))
         for (topic, bytes) in diskBytes {
             registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "disk", unitName: "bytes", helpText: "Bytes on disk per topic."), labels: [("topic", topic)])
                 .set(bytes)
