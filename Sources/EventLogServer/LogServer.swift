@@ -52,13 +52,14 @@ public final class LogServer: Service, Sendable {
     }
 
     /// Adds the middleware every answer needs, outermost first: CORS (when origins are set),
-    /// JSON errors, the open-connection limit (when set), authentication (when tokens or JWT keys are set), rate limiting (when a rate is set).
+    /// gzip for JSON answers of 1 KiB or more (when accepted), JSON errors, the open-connection limit (when set), authentication (when tokens or JWT keys are set), rate limiting (when a rate is set).
     ///
     /// Add it before any route, so that it also wraps the router's "not found" answer.
     public func addMiddleware<Context: RequestContext>(to router: Router<Context>) {
         if !configuration.corsOrigins.isEmpty {
             router.add(middleware: AllowedOriginsMiddleware<Context>(origins: configuration.corsOrigins))
         }
+        router.add(middleware: GzipJSONMiddleware<Context>())
         router.add(middleware: JSONErrorMiddleware<Context>(metrics: metrics))
         if let maxConnections = configuration.maxConnections {
             router.add(middleware: ConnectionLimitMiddleware<Context>(

@@ -89,3 +89,31 @@ def test_plain_stream_without_gzip(logd):
             assert events.next_record() == ("0", {"n": 0})
         finally:
             conn.close()
+
+
+def test_json_answers_are_gzipped_when_accepted(logd):
+    """Fetch answers of 1 KiB or more come gzipped to clients that accept it, plain otherwise;
+    small answers stay plain."""
+    from conftest import produce as produce_many
+    produce_many(logd.url, "jz", [{"value": {"event": "page_view", "n": i}} for i in range(200)])
+    u = urllib.parse.urlsplit(logd.url)
+
+    def fetch(encoding, limit):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        headers = {"Accept-Encoding": encoding} if encoding else {}
+        conn.request("GET", "/v1/topics/jz/records?partition=0&offset=0&limit=%d" % limit, headers=headers)
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        return resp, body
+
+    zipped, raw = fetch("gzip, deflate", 200)
+    assert zipped.status == 200 and zipped.getheader("Content-Encoding") == "gzip"
+    assert "Accept-Encoding" in (zipped.getheader("Vary") or "")
+    plain_resp, plain = fetch(None, 200)
+    assert plain_resp.getheader("Content-Encoding") is None
+    assert zlib.decompress(raw, 16 + zlib.MAX_WBITS) == plain
+    assert len(raw) * 3 < len(plain)
+    assert [r["value"]["n"] for r in json.loads(plain)["records"]] == list(range(200))
+    small_resp, small = fetch("gzip", 1)
+    assert small_resp.getheader("Content-Encoding") is None and json.loads(small)["records"]

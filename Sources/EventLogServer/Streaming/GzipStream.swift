@@ -20,11 +20,11 @@ final class GzipStream {
     private let stream: UnsafeMutablePointer<z_stream>
     private var finished = false
 
-    /// Starts a gzip member (zlib's `windowBits + 16`), level 6.
-    init() {
+    /// Starts a gzip member (zlib's `windowBits + 16`) at `level` (1 fastest … 9 smallest).
+    init(level: Int32 = 6) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let status = deflateInit2_(stream, 6, Z_DEFLATED, Self.windowBits + 16, Self.memoryLevel, Z_DEFAULT_STRATEGY,
+        let status = deflateInit2_(stream, level, Z_DEFLATED, Self.windowBits + 16, Self.memoryLevel, Z_DEFAULT_STRATEGY,
                                    zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "deflateInit2 failed: \(status)")
     }
