@@ -97,15 +97,17 @@ extension Partition {
             for c in writeAndPublish(group) {
                 if let continuation = c.continuation { continuation.resume(with: c.result) } else { own = c.result }
             }
-            group = state.withLock { s in
+            let (taken, segment) = state.withLock { s in
                 let g = s.pending
                 s.pending.removeAll(keepingCapacity: true)
-                return g
+                return (g, s.segments.last!)
             }
-            if group.isEmpty { break }
+            group = taken
+            // A group that would roll the segment is left to the I/O threads, like a batch.
+            if group.isEmpty || mustRoll(segment, forNextBatchOf: group.reduce(0) { $0 + $1.batch.bytes.count }) { break }
         }
         if !group.isEmpty {
-            // Still busy: the I/O threads take over, starting with what was just taken.
+            // Still busy, or a roll is due: the I/O threads take over, starting with what was just taken.
             state.withLock { $0.pending.insert(contentsOf: group, at: 0) }
         }
         releaseWriter()
