@@ -31,6 +31,7 @@ let package = Package(
     targets: [
         // C: CRC32C (SSE4.2 with a slicing-by-8 fallback) and the system compression libraries.
         .target(name: "CCRC32C"),
+        .target(name: "CSysShims"),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -39,7 +40,7 @@ let package = Package(
         .target(
             name: "EventLog",
             dependencies: [
-                "CCRC32C", "CLZ4", "CZstd",
+                "CCRC32C", "CLZ4", "CZstd", "CSysShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift

@@ -1,3 +1,4 @@
+internal import CSysShims
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -72,6 +73,12 @@ final class FileHandle: Sendable {
             if n == 0 { throw ioError("pwrite", ENOSPC, path: path) }
             done += n
         }
+    }
+
+    /// Starts writing `length` bytes at `offset` back to the disk without waiting (Linux
+    /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`); best effort, a no-op where unsupported.
+    func startWriteback(from offset: Int64, length: Int64) {
+        _ = eventlog_start_writeback(fd, offset, length)
     }
 
     /// Writes an array at `offset`.

@@ -286,6 +286,7 @@ extension Partition {
                 s.statistics.appendedBytes += Int64(bytes)
             }
             try? segment.flushIndexes()
+            if configuration.durability != .fsync { segment.startWritebackIfDue(every: Self.writebackBytes) }
             i = runEnd
         }
     }
@@ -311,6 +312,10 @@ extension Partition {
         }
         scratch.spinCredit -= 4
     }
+
+    /// Under `none` and `interval` durability, writeback of the active segment is started
+    /// after every this many bytes (``Segment/startWritebackIfDue(every:)``).
+    static let writebackBytes: Int64 = 8 << 20
 
     /// How long the writer looks for the next append before it lets its thread go.
     static let idleSpinNanoseconds: UInt64 = 30_000

@@ -64,6 +64,8 @@ final class Segment: Sendable {
         var offsetEntriesOnDisk = 0
         var timeEntriesOnDisk = 0
         var bytesSinceIndexEntry = 0
+        /// Where the writeback the writer started last ended (``startWritebackIfDue(every:)``).
+        var writebackFrom: Int64 = 0
     }
 
     var baseOffset: Int64 { paths.baseOffset }
@@ -75,7 +77,7 @@ final class Segment: Sendable {
         self.log = log
         self.faults = faults
         self.state = Mutex(State(size: size, visibleSize: size, nextOffset: nextOffset, visibleNextOffset: nextOffset,
-                                 maxTimestamp: maxTimestamp, firstTimestamp: firstTimestamp))
+                                 maxTimestamp: maxTimestamp, firstTimestamp: firstTimestamp, writebackFrom: size))
     }
 
     /// Creates a new, empty segment file.
@@ -174,6 +176,19 @@ final class Segment: Sendable {
         indexFiles.withLock { $0 = nil }
     }
 
+    /// Starts writeback of what was written since the last call once that reaches `every`
+    /// bytes. Without it nothing reaches the disk until a sync or the kernel's dirty limits,
+    /// and the sync at close or roll then writes everything at once; with it the disk works
+    /// while appenders copy into the page cache (RocksDB's `bytes_per_sync`).
+    func startWritebackIfDue(every: Int64) {
+        let range = state.withLock { s -> (from: Int64, length: Int64)? in
+            guard s.size - s.writebackFrom >= every else { return nil }
+            defer { s.writebackFrom = s.size }
+            return (s.writebackFrom, s.size - s.writebackFrom)
+        }
+        if let range { log.startWriteback(from: range.from, length: range.length) }
+    }
+
     /// Rewrites both index files from memory and syncs them (at roll, close and after recovery).
     func writeIndexesCompletely(sync: Bool) throws(LogError) {
         let (ob, tb) = state.withLock { s -> ([UInt8], [UInt8]) in
@@ -195,6 +210,7 @@ final class Segment: Sendable {
         try log.truncate(to: size)
         state.withLock { s in
             s.size = size
+            s.writebackFrom = min(s.writebackFrom, size)
             s.visibleSize = min(s.visibleSize, size)
             s.nextOffset = nextOffset
             s.visibleNextOffset = min(s.visibleNextOffset, nextOffset)
