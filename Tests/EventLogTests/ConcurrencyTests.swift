@@ -141,6 +141,30 @@ import Testing
         }
     }
 
+    /// Past `Partition.writebackBytes` under `none` the writer starts writeback as it goes;
+    /// everything stays readable, and a crash copy (no sync at all) recovers it whole.
+    @Test func writebackAsTheWriterGoesLosesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.createTopic("wb", configuration: TopicConfiguration(durability: .none)).topic.partitions[0]
+            let value = [UInt8](repeating: 0x5a, count: 64 << 10)
+            let batches = Int(3 * Partition.writebackBytes) / (16 * value.count) + 1
+            for b in 0..<batches {
+                try await p.append((0..<16).map { i in Record(key: "\(b)-\(i)", value: value) })
+            }
+            #expect(p.sizeInBytes > 3 * Partition.writebackBytes)
+            let crashed = try crashCopy(of: dir)
+            defer { try? FileManager.default.removeItem(atPath: crashed) }
+            try await store.close()
+            let again = try await openStore(crashed)
+            let q = again.topic(named: "wb")!.partitions[0]
+            #expect(q.endOffset == Offset(Int64(batches * 16)))
+            let last = try await q.read(from: Offset(Int64(batches * 16 - 1)), maxRecords: 1)
+            #expect(last.records.first?.key == Array("\(batches - 1)-15".utf8))
+            try await again.close()
+        }
+    }
+
     @Test(arguments: [Durability.fsync, .none])
     func closeFinishesQueuedAppendsAndEndsTails(durability: Durability) async throws {
         try await withTemporaryDirectory { dir in
