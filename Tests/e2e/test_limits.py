@@ -118,6 +118,30 @@ def rss_kib(pid):
     return 0
 
 
+def wait_for_stuck_close(server):
+    """Polls /metrics until the server reports one stuck stream closed (at most 20 s)."""
+    deadline = time.time() + 20
+    metrics = b""
+    while time.time() < deadline:
+        time.sleep(0.5)
+        with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
+            metrics = r.read()
+        if b"eventlog_stuck_streams_closed_total 1" in metrics:
+            return
+    raise AssertionError(metrics.decode())
+
+
+def bytes_until_closed(sock):
+    """Reads what the server sent until it closed the connection; returns the count."""
+    sock.settimeout(10)
+    received = 0
+    while True:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            return received
+        received += len(chunk)
+
+
 def test_stuck_stream_is_closed(tmp_path):
     server = Logd(tmp_path / "data", ["--stuck-stream-timeout-seconds", "2"]).start()
     try:
@@ -128,26 +152,11 @@ def test_stuck_stream_is_closed(tmp_path):
         sock = raw_get(server.url, "/v1/topics/big/events?from=earliest", rcvbuf=4096)
         time.sleep(0.5)
         # The client reads nothing: the server must close the stream after about 2 s.
-        deadline = time.time() + 20
-        closed = False
-        metrics = b""
-        while time.time() < deadline and not closed:
-            time.sleep(0.5)
-            with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
-                metrics = r.read()
-            closed = b"eventlog_stuck_streams_closed_total 1" in metrics
-        assert closed, metrics.decode()
+        wait_for_stuck_close(server)
         # Memory stayed bounded: far below the 16 MiB the stream would have buffered.
         assert rss_kib(server.proc.pid) - before < 12 << 10
         # The client sees the end of the connection once it reads what was sent.
-        sock.settimeout(10)
-        received = 0
-        while True:
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                break
-            received += len(chunk)
-        assert received < 16 << 20
+        assert bytes_until_closed(sock) < 16 << 20
         sock.close()
     finally:
         assert server.stop() == 0
@@ -170,22 +179,8 @@ def test_stuck_websocket_is_closed(tmp_path):
                       % (u.netloc, "dGhlIHNhbXBsZSBub25jZQ==")).encode())
         head, _ = read_head(sock)
         assert head.startswith("HTTP/1.1 101"), head
-        deadline = time.time() + 20
-        closed = False
-        metrics = b""
-        while time.time() < deadline and not closed:
-            time.sleep(0.5)
-            with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
-                metrics = r.read()
-            closed = b"eventlog_stuck_streams_closed_total 1" in metrics
-        assert closed, metrics.decode()
-        received = 0
-        while True:
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                break
-            received += len(chunk)
-        assert received < 16 << 20
+        wait_for_stuck_close(server)
+        assert bytes_until_closed(sock) < 16 << 20
         sock.close()
     finally:
         assert server.stop() == 0
