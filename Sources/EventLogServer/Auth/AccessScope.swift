@@ -63,7 +63,12 @@ public struct AccessScope: Sendable, Hashable {
 
     /// What is done to a topic.
     public enum TopicAction: String, Sendable {
-        case read, write, manage
+        /// Metadata, fetch, event streams, WebSocket subscriptions.
+        case read
+        /// Produce.
+        case write
+        /// Create, change, delete, compact, apply retention.
+        case manage
     }
 
     /// Whether `action` on topic `name` is allowed.
