@@ -5,7 +5,7 @@ public import Logging
 public import NIOCore
 public import ServiceLifecycle
 
-/// The HTTP face of a ``EventLog/LogStore``: topics, produce, fetch, event streams, WebSockets.
+/// The HTTP face of a `EventLog.LogStore`: topics, produce, fetch, event streams, WebSockets.
 ///
 /// Mount it in any Hummingbird router:
 ///
@@ -120,7 +120,7 @@ public final class LogServer: Service, Sendable {
     }
 }
 
-/// A `Service` that closes a ``EventLog/LogStore`` on graceful shutdown: syncs every
+/// A `Service` that closes a `EventLog.LogStore` on graceful shutdown: syncs every
 /// partition, writes the clean-shutdown marker and releases the directory lock.
 ///
 /// Put it *first* in the `ServiceGroup` so that it is shut down last, after the HTTP server

@@ -113,8 +113,13 @@ public final class GroupConsumer: Sendable {
 
     /// Joins `group` for `topics`.
     ///
-    /// - Parameter onRebalance: called when the assignment changes, before reading with the
-    ///   new one; commit there whatever you track yourself for the revoked partitions.
+    /// - Parameters:
+    ///   - group: the consumer group's name.
+    ///   - topics: the topics whose partitions the group shares out.
+    ///   - coordinator: the store's group coordinator.
+    ///   - options: session timeout, assignment strategy, reset policy, delivery, batch size.
+    ///   - onRebalance: called when the assignment changes, before reading with the
+    ///     new one; commit there whatever you track yourself for the revoked partitions.
     /// - Throws: the errors of ``GroupCoordinator/join(_:topics:sessionTimeout:strategy:resetPolicy:)``.
     public static func join(
         _ group: String, topics: [String], coordinator: GroupCoordinator, options: Options = Options(),

@@ -9,6 +9,8 @@ extension GroupCoordinator {
     /// moves to the start. The read also keeps the member's session alive.
     ///
     /// - Parameters:
+    ///   - group: the consumer group.
+    ///   - id: the member reading, as ``join(_:topics:sessionTimeout:strategy:resetPolicy:)`` named it.
     ///   - maxRecords: at most this many records over all partitions (at least 1).
     ///   - wait: when nothing is there to read, wait up to this long for an append.
     /// - Throws: ``LogError/Code/unknownMember``; ``LogError/Code/rebalanceInProgress`` while

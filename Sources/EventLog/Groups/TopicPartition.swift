@@ -19,7 +19,7 @@ public struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConver
     public var description: String { "\(topic)/\(partition)" }
 }
 
-/// A consumer group member's id, handed out by ``GroupCoordinator/join(_:topics:sessionTimeout:strategy:)``.
+/// A consumer group member's id, handed out by ``GroupCoordinator/join(_:topics:sessionTimeout:strategy:resetPolicy:)``.
 public struct MemberID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The id as text (safe in a URL path segment).
     public var rawValue: String

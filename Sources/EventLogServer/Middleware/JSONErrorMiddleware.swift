@@ -4,7 +4,7 @@ import NIOCore
 
 /// Turns every error thrown below it into a JSON answer `{"error", "message"}` and counts it.
 ///
-/// ``APIError`` keeps its status; ``LogError`` goes through the one mapping table;
+/// ``APIError`` keeps its status; `LogError` goes through the one mapping table;
 /// Hummingbird's own `HTTPError`s (unknown route, body too large) get a code; anything else is
 /// a `500 internal_error` that never shows its details to the client.
 public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
