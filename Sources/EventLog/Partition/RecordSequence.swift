@@ -12,7 +12,7 @@ public struct RecordSequence: AsyncSequence, Sendable {
     /// The most bytes of log one read brings into memory.
     public var readAheadBytes: Int = 256 << 10
     /// The most records one read brings into memory.
-    public var readAheadRecords: Int = 1000
+    public var readAheadRecords: Int = 4096
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(partition: partition, start: start, maxBytes: readAheadBytes, maxRecords: readAheadRecords)
