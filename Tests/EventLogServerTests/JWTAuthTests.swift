@@ -115,6 +115,28 @@ import Testing
         }
     }
 
+    /// An HS256 secret and an ES256 public key together: tokens signed either way are accepted,
+    /// one signed with another P-256 key is not.
+    @Test func secretAndPublicKeyTogether() async throws {
+        let signingKey = ES256PrivateKey()
+        let stranger = ES256PrivateKey()
+        func es256(_ key: ES256PrivateKey) async throws -> String {
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: key)
+            return try await keys.sign(ClientClaims(exp: ExpirationClaim(value: Date(timeIntervalSinceNow: 600)), nbf: nil, sub: "es",
+                                                    logd: ["read": ["*"]]))
+        }
+        let (signed, foreign, hs) = (try await es256(signingKey), try await es256(stranger), try await Self.token(["read": ["*"]]))
+        let pem = signingKey.publicKey.pemRepresentation
+        try await withTestServer(configure: {
+            $0.jwtKeys = [.hmacSHA256(secret: Self.secret), .ecdsaP256(publicKeyPEM: pem)]
+        }) { client, _ in
+            for (token, status) in [(signed, HTTPResponse.Status.ok), (hs, .ok), (foreign, .unauthorized)] {
+                try await client.execute(uri: "/v1/topics", method: .get, headers: Self.bearer(token)) { #expect($0.status == status) }
+            }
+        }
+    }
+
     @Test func patternsMatchNamesPrefixesAndEverything() {
         let p = AccessScope.Patterns(["orders", "audit.*"])
         #expect(p.matches("orders") && p.matches("audit.eu") && p.matches("audit."))

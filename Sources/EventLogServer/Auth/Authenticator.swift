@@ -57,13 +57,16 @@ final class Authenticator: Sendable {
         } else {
             keys = Task {
                 let collection = JWTKeyCollection()
-                for key in jwtKeys {
+                // Each key under its own id (keys without one replace each other); a token is
+                // tried against every key (``scope(for:)`` verifies with `iteratingKeys`).
+                for (n, key) in jwtKeys.enumerated() {
+                    let kid = JWKIdentifier(string: "logd-key-\(n)")
                     switch key {
                     case .hmacSHA256(let secret):
-                        await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+                        await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: kid)
                     case .ecdsaP256(let pem):
                         // Checked by validate() at start-up; a key that fails here verifies nothing.
-                        if let key = try? ES256PublicKey(pem: pem) { await collection.add(ecdsa: key) }
+                        if let key = try? ES256PublicKey(pem: pem) { await collection.add(ecdsa: key, kid: kid) }
                     }
                 }
                 return collection
@@ -89,7 +92,7 @@ final class Authenticator: Sendable {
         }
         let claims: LogdClaims
         do {
-            claims = try await keys.value.verify(presented, as: LogdClaims.self)
+            claims = try await keys.value.verify(presented, as: LogdClaims.self, iteratingKeys: true)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             throw Self.unauthorized("The token has expired or is not valid yet")
         } catch {
