@@ -1,3 +1,4 @@
+import EventLog
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -33,19 +34,15 @@ struct FileEntry: Sendable {
 
     /// The entries of a directory, sorted by name, without `.` and `..`, each from `lstat(2)`.
     static func list(_ directory: String) throws(DumpError) -> [FileEntry] {
-        guard let dir = opendir(directory) else {
-            throw DumpError("cannot read the directory \(directory): \(ReadOnlyFile.errorText(errno)).")
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
+        let names: [String]
+        do {
+            names = try FileSystem.list(directory)
+        } catch {
+            let code = (error.cause as? Errno)?.rawValue ?? EIO
+            throw DumpError("cannot read the directory \(directory): \(ReadOnlyFile.errorText(code)).")
         }
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        return names.sorted().compactMap { name in
+        return names.compactMap { name in
             try? status(of: prefix + name, followSymlink: false).get()
         }
     }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Directory and file operations outside the hot path, without Foundation.
-enum FileSystem {
+package enum FileSystem {
     static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
@@ -31,8 +31,8 @@ enum FileSystem {
         }
     }
 
-    /// The names in a directory, without `.` and `..`.
-    static func list(_ path: String) throws(LogError) -> [String] {
+    /// The names in a directory, sorted, without `.` and `..`.
+    package static func list(_ path: String) throws(LogError) -> [String] {
         guard let dir = opendir(path) else { throw ioError("opendir", errno, path: path) }
         defer { closedir(dir) }
         var names: [String] = []

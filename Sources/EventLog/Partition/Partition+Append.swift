@@ -97,11 +97,7 @@ extension Partition {
             for c in writeAndPublish(group) {
                 if let continuation = c.continuation { continuation.resume(with: c.result) } else { own = c.result }
             }
-            let (taken, segment) = state.withLock { s in
-                let g = s.pending
-                s.pending.removeAll(keepingCapacity: true)
-                return (g, s.segments.last!)
-            }
+            let (taken, segment) = state.withLock { s in (s.takePending(), s.segments.last!) }
             group = taken
             // A group that would roll the segment is left to the I/O threads, like a batch.
             if group.isEmpty || mustRoll(segment, forNextBatchOf: group.reduce(0) { $0 + $1.batch.bytes.count }) { break }
@@ -118,10 +114,7 @@ extension Partition {
     /// (resuming a waiting close).
     private func releaseWriter() {
         let (schedule, idle) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
-            if !s.pending.isEmpty { return (true, []) }
-            s.writerScheduled = false
-            defer { s.drainWaiters.removeAll() }
-            return (false, s.drainWaiters)
+            s.pending.isEmpty ? (false, s.releaseWriterRole()) : (true, [])
         }
         for c in idle { c.resume() }
         if schedule, !executor.submit({ self.drain() }) { drain() }
@@ -142,12 +135,8 @@ extension Partition {
     func drain() {
         while true {
             let (group, idle) = state.withLock { s -> ([PendingAppend], [CheckedContinuation<Void, Never>]) in
-                let g = s.pending
-                s.pending.removeAll(keepingCapacity: true)
-                guard g.isEmpty else { return (g, []) }
-                s.writerScheduled = false
-                defer { s.drainWaiters.removeAll() }
-                return (g, s.drainWaiters)
+                let g = s.takePending()
+                return g.isEmpty ? (g, s.releaseWriterRole()) : (g, [])
             }
             if group.isEmpty {
                 for c in idle { c.resume() }
@@ -168,11 +157,7 @@ extension Partition {
                 let lingerUntil = FileSystem.monotonicNanoseconds() + Self.maxLingerNanoseconds
                 var rounds = 0
                 while rounds < 64 {
-                    let more = state.withLock { s -> [PendingAppend] in
-                        let g = s.pending
-                        s.pending.removeAll(keepingCapacity: true)
-                        return g
-                    }
+                    let more = state.withLock { $0.takePending() }
                     if !more.isEmpty {
                         write(more, completions: &completions, written: &written)
                         rounds += 1

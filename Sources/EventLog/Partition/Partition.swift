@@ -73,6 +73,19 @@ public final class Partition: Sendable {
         /// A failed write could not be cut back: the next drain retries before writing.
         var needsRepair: (segmentBase: Int64, size: Int64)?
         var statistics = Statistics()
+
+        /// Takes every queued append (for the writer).
+        mutating func takePending() -> [PendingAppend] {
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+
+        /// Lets the writer role go; returns the closes waiting for that, to resume outside the lock.
+        mutating func releaseWriterRole() -> [CheckedContinuation<Void, Never>] {
+            writerScheduled = false
+            defer { drainWaiters.removeAll() }
+            return drainWaiters
+        }
     }
 
     /// Counters of a partition's write path since it was opened.

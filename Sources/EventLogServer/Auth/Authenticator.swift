@@ -137,7 +137,8 @@ final class Authenticator: Sendable {
     }
 }
 
-/// The claims `logd` reads: `exp` and `nbf` (checked when present) and `logd`, the grants.
+/// The claims `logd` reads: `exp` and `nbf` (checked when present) and `logd`, the grants;
+/// others (`sub`, `iat`, …) are ignored.
 struct LogdClaims: JWTPayload {
     struct Grants: Codable, Sendable {
         var read: [String]?
@@ -148,7 +149,6 @@ struct LogdClaims: JWTPayload {
 
     var exp: ExpirationClaim?
     var nbf: NotBeforeClaim?
-    var sub: SubjectClaim?
     var logd: Grants?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {

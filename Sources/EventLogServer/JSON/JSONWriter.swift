@@ -25,6 +25,17 @@ struct JSONWriter {
     mutating func beginArray() { beginValue(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
     mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
+    /// Writes `{"<key>": [...]}`, the answer shape of most list routes; `elements` writes the
+    /// array's values.
+    mutating func objectWithArray(_ key: String, _ elements: (inout JSONWriter) throws -> Void) rethrows {
+        beginObject()
+        self.key(key)
+        beginArray()
+        try elements(&self)
+        endArray()
+        endObject()
+    }
+
     /// Writes a member name; the next value written is its value.
     mutating func key(_ name: String) {
         if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }

@@ -113,19 +113,16 @@ extension Routes {
         let group = try await groupName(request, context)
         let table = try await server.groups.coordinator().committedOffsets(for: group)
         var out = JSONWriter()
-        out.beginObject()
-        out.key("offsets")
-        out.beginArray()
-        for (tp, committed) in table.sorted(by: { $0.key < $1.key }) {
-            out.beginObject()
-            out.key("topic"); out.string(tp.topic)
-            out.key("partition"); out.int(tp.partition)
-            out.key("offset"); out.int(committed.offset.rawValue)
-            if let metadata = committed.metadata { out.key("metadata"); out.string(metadata) }
-            out.endObject()
+        out.objectWithArray("offsets") { out in
+            for (tp, committed) in table.sorted(by: { $0.key < $1.key }) {
+                out.beginObject()
+                out.key("topic"); out.string(tp.topic)
+                out.key("partition"); out.int(tp.partition)
+                out.key("offset"); out.int(committed.offset.rawValue)
+                if let metadata = committed.metadata { out.key("metadata"); out.string(metadata) }
+                out.endObject()
+            }
         }
-        out.endArray()
-        out.endObject()
         return json(out.bytes)
     }
 
@@ -135,22 +132,19 @@ extension Routes {
         let group = try await groupName(request, context)
         let lag = try await server.groups.coordinator().lag(for: group)
         var out = JSONWriter()
-        out.beginObject()
-        out.key("partitions")
-        out.beginArray()
-        for p in lag {
-            out.beginObject()
-            out.key("topic"); out.string(p.topicPartition.topic)
-            out.key("partition"); out.int(p.topicPartition.partition)
-            out.key("committed"); out.int(p.committed.rawValue)
-            out.key("end_offset"); out.int(p.endOffset.rawValue)
-            out.key("lag"); out.int(p.lag)
-            out.key("oldest_unconsumed_age_ms")
-            if let age = p.oldestUnconsumedAgeMilliseconds { out.int(age) } else { out.null() }
-            out.endObject()
+        out.objectWithArray("partitions") { out in
+            for p in lag {
+                out.beginObject()
+                out.key("topic"); out.string(p.topicPartition.topic)
+                out.key("partition"); out.int(p.topicPartition.partition)
+                out.key("committed"); out.int(p.committed.rawValue)
+                out.key("end_offset"); out.int(p.endOffset.rawValue)
+                out.key("lag"); out.int(p.lag)
+                out.key("oldest_unconsumed_age_ms")
+                if let age = p.oldestUnconsumedAgeMilliseconds { out.int(age) } else { out.null() }
+                out.endObject()
+            }
         }
-        out.endArray()
-        out.endObject()
         return json(out.bytes)
     }
 

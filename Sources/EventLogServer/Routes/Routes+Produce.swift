@@ -111,19 +111,16 @@ extension Routes {
 
         var nextInPartition: [Int: Int64] = appended.mapValues { $0.first.rawValue }
         var out = JSONWriter()
-        out.beginObject()
-        out.key("offsets")
-        out.beginArray()
-        for index in assignment {
-            let offset = nextInPartition[index]!
-            nextInPartition[index] = offset + 1
-            out.beginObject()
-            out.key("partition"); out.int(index)
-            out.key("offset"); out.int(offset)
-            out.endObject()
+        out.objectWithArray("offsets") { out in
+            for index in assignment {
+                let offset = nextInPartition[index]!
+                nextInPartition[index] = offset + 1
+                out.beginObject()
+                out.key("partition"); out.int(index)
+                out.key("offset"); out.int(offset)
+                out.endObject()
+            }
         }
-        out.endArray()
-        out.endObject()
         return out.bytes
     }
 }

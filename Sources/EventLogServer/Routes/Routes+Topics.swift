@@ -8,12 +8,9 @@ extension Routes {
             // Only the topics the token may read are listed.
             let access = try await access(request)
             var out = JSONWriter()
-            out.beginObject()
-            out.key("topics")
-            out.beginArray()
-            for topic in store.topics() where access.allows(.read, topic: topic.name) { TopicDescription.write(topic, to: &out) }
-            out.endArray()
-            out.endObject()
+            out.objectWithArray("topics") { out in
+                for topic in store.topics() where access.allows(.read, topic: topic.name) { TopicDescription.write(topic, to: &out) }
+            }
             return json(out.bytes)
         }
         router.put("/v1/topics/:topic") { request, context in try await putTopic(request, context) }

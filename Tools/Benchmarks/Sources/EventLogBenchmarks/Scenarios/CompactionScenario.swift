@@ -36,7 +36,7 @@ enum CompactionScenario {
         let readSeconds = try readAll(partition, records: records)
         let readRate = Double(logBytes) / readSeconds
         let preadWatch = Stopwatch()
-        let preadBytes = SequentialReadScenario.readWhole(logFiles)
+        let preadBytes = PageCache.readWhole(logFiles)
         let preadRate = Double(preadBytes) / preadWatch.elapsedSeconds
         print("  readBlocking of the log: \(Units.megabytesPerSecond(readRate)) (\(Units.rate(Double(records) / readSeconds))); "
             + "plain pread of the .log files: \(Units.megabytesPerSecond(preadRate))")

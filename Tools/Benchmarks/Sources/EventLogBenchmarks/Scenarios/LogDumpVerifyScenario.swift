@@ -45,7 +45,7 @@ enum LogDumpVerifyScenario {
             catRates.append(Double(bytes) / catRun.seconds)
 
             let preadWatch = Stopwatch()
-            let read = SequentialReadScenario.readWhole(files)
+            let read = PageCache.readWhole(files)
             preadRates.append(Double(read) / preadWatch.elapsedSeconds)
 
             let verify = try Subprocess.run(binary.path, ["--verify", "--no-progress", partitionDir], captureOutput: true)

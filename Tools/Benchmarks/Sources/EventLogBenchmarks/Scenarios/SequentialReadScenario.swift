@@ -16,7 +16,7 @@ enum SequentialReadScenario {
 
         // Baseline: plain 1 MiB preads of the same segment files, as records per second.
         let plainWatch = Stopwatch()
-        let bytes = readWhole(files)
+        let bytes = PageCache.readWhole(files)
         let plainSeconds = plainWatch.elapsedSeconds
         let plainRate = Double(records) / plainSeconds
         print("  plain pread of \(Units.bytes(bytes)) of .log files: \(Units.megabytesPerSecond(Double(bytes) / plainSeconds)) = \(Units.rate(plainRate))")
@@ -58,26 +58,5 @@ enum SequentialReadScenario {
         context.results.add(.sequentialRead, "records(from: .earliest) AsyncSequence, \(RandomReadScenario.millions(seen)) records",
                             figure: Units.rate(Double(seen) / seconds), baseline: "readBlocking " + Units.rate(best),
                             ratio: Double(seen) / seconds / best)
-    }
-
-    /// Reads `files` with 1 MiB `pread`s; the bytes read.
-    static func readWhole(_ files: [String]) -> Int64 {
-        let chunk = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
-        defer { buffer.deallocate() }
-        var total: Int64 = 0
-        for f in files {
-            let fd = open(f, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            var at: off_t = 0
-            while true {
-                let n = pread(fd, buffer, chunk, at)
-                if n <= 0 { break }
-                at += off_t(n)
-            }
-            total += Int64(at)
-            close(fd)
-        }
-        return total
     }
 }
