@@ -12,7 +12,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case offsetOutOfRange, corruptData, diskFull, ioError, locked, closed
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
-            case rebalanceInProgress, notCompacted, invalidGroupName
+            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -37,6 +37,10 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var diskFull: Self { .init(.diskFull) }
         /// Any other failed system call.
         public static var ioError: Self { .init(.ioError) }
+        /// The partition refuses writes since a sync of its files failed (or a failed write
+        /// could not be cut back); reads still work. Reopen the store to write again
+        /// (see `Partition.writeFailure`).
+        public static var readOnly: Self { .init(.readOnly) }
         /// Another process holds the data directory's lock.
         public static var locked: Self { .init(.locked) }
         /// The store or partition was closed.

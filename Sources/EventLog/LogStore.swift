@@ -47,7 +47,8 @@ public final class LogStore: Sendable {
     let options: Options
     let logger: Logger
     let executor: IOExecutor
-    private let lockFD: Int32
+    /// `<dir>/.lock`, held with `flock(2)` while the store is open.
+    private let lockFile: FileHandle
     private let state: Mutex<StoreState>
     private let flusher: Mutex<PeriodicThread?> = Mutex(nil)
     private let cleaner: Mutex<PeriodicThread?> = Mutex(nil)
@@ -63,11 +64,11 @@ public final class LogStore: Sendable {
     static let cleanMarker = ".clean-shutdown"
     var topicsDirectory: String { directory + "/topics" }
 
-    private init(directory: String, options: Options, logger: Logger, lockFD: Int32, clean: Bool) {
+    private init(directory: String, options: Options, logger: Logger, lockFile: FileHandle, clean: Bool) {
         self.directory = directory
         self.options = options
         self.logger = logger
-        self.lockFD = lockFD
+        self.lockFile = lockFile
         self.openedAfterCleanShutdown = clean
         self.executor = IOExecutor(threadCount: options.ioThreads)
         self.state = Mutex(StoreState())
@@ -80,35 +81,35 @@ public final class LogStore: Sendable {
     /// after a crash each partition recovers from its checkpoint (see ``Partition``).
     public static func open(at directory: String, options: Options = Options(), logger: Logger) async throws -> LogStore {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        try FileSystem.createDirectory(directory + "/topics")
+        let faults = options.faults
+        try FileSystem.createDirectory(directory + "/topics", faults: faults)
         let lockPath = directory + "/.lock"
-        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("open", errno, path: lockPath) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            Glibc.close(fd)
-            if code == EWOULDBLOCK {
-                throw LogError(.locked, "the data directory \(directory) is locked by another process (\(lockPath)); only one may open it.")
-            }
-            throw ioError("flock", code, path: lockPath)
+        let lockFile = try FileHandle.open(lockPath, create: true, faults: faults)
+        guard try lockFile.tryLockExclusively() else {
+            throw LogError(.locked, "the data directory \(directory) is locked by another process (\(lockPath)); only one may open it.")
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        // The holder's pid, for operators; the lock itself is what counts, so a failure to
+        // write it is only worth a warning.
+        do {
+            try lockFile.truncate(to: 0)
+            try lockFile.write(Array("\(getpid())\n".utf8), at: 0)
+        } catch {
+            logger.warning("could not write the pid into the lock file", metadata: ["error": "\(error)"])
+        }
 
         let markerPath = directory + "/" + cleanMarker
         let clean = FileSystem.exists(markerPath)
-        let store = LogStore(directory: directory, options: options, logger: logger, lockFD: fd, clean: clean)
+        let store = LogStore(directory: directory, options: options, logger: logger, lockFile: lockFile, clean: clean)
         do {
             try await store.executor.run {
                 try store.loadTopics(cleanShutdown: clean)
                 // From here on a crash is unclean again.
                 try FileSystem.remove(markerPath)
-                try FileSystem.syncDirectory(directory)
+                try FileSystem.syncDirectory(directory, faults: faults)
             }
         } catch {
             store.executor.shutdown()
-            Glibc.close(fd)
+            lockFile.unlock()
             throw error
         }
         store.startFlusher()
@@ -249,9 +250,8 @@ public final class LogStore: Sendable {
         defer { _ = state.withLock { $0.creating.remove(name) } }
         let topic = try await executor.run { () throws -> Topic in
             let dir = self.topicsDirectory + "/" + name
-            try FileSystem.createDirectory(dir)
+            try FileSystem.createDirectory(dir, faults: self.options.faults)
             try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir, faults: self.options.faults)
-            try FileSystem.syncDirectory(self.topicsDirectory)
             return try self.openTopic(name: name, configuration: configuration, cleanShutdown: false)
         }
         state.withLock { $0.topics[name] = topic }
@@ -310,8 +310,7 @@ public final class LogStore: Sendable {
             }
         }
         executor.shutdown()
-        _ = flock(lockFD, LOCK_UN)
-        Glibc.close(lockFD)
+        lockFile.unlock()
         logger.info("closed data directory", metadata: ["directory": "\(directory)", "clean": "\(firstError == nil)"])
         if let firstError { throw firstError }
     }

@@ -247,6 +247,9 @@ import Testing
         }
     }
 
+    /// A failed `fdatasync` acknowledges nothing and shows nothing; the partition then refuses
+    /// writes (a later sync could not prove the failed one's bytes reached the disk) until
+    /// the store is reopened, which recovers from the last successful sync.
     @Test func failedSyncIsNotAcknowledgedAndNotVisible() async throws {
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
@@ -256,9 +259,15 @@ import Testing
             faults.fail(.fdatasync, errno: EIO, pathSuffix: ".log")
             await #expect(throws: LogError.self) { try await p.append([Record(value: bytes("two"))]) }
             #expect(p.endOffset == 1)
-            #expect(try await p.append([Record(value: bytes("three"))]).first == 1)
-            #expect(try await readAll(p).map { text($0.value)! } == ["one", "three"])
-            try await store.close()
+            #expect(p.writeFailure?.code == .readOnly)
+            await #expect(throws: LogError.self) { try await p.append([Record(value: bytes("three"))]) }
+            #expect(try await readAll(p).map { text($0.value)! } == ["one"])
+            await #expect(throws: LogError.self) { try await store.close() }
+            let reopened = try await openStore(dir)
+            let q = reopened.topic(named: "sync")!.partitions[0]
+            #expect(try await q.append([Record(value: bytes("three"))]).first == 1)
+            #expect(try await readAll(q).map { text($0.value)! } == ["one", "three"])
+            try await reopened.close()
         }
     }
 }

@@ -8,7 +8,11 @@ import Synchronization
 package final class FaultInjector: Sendable {
     /// The system calls that can be made to fail.
     package enum Call: Hashable, Sendable {
-        case pwrite, fdatasync, ftruncate, open
+        case pwrite, fdatasync, ftruncate, open, flock
+        /// `mkdir(2)` of a directory.
+        case mkdir
+        /// `fsync(2)` of a directory (making creations and renames in it durable).
+        case fsyncDirectory
     }
 
     package struct Rule: Sendable {
@@ -25,6 +29,7 @@ package final class FaultInjector: Sendable {
     }
 
     private let rules = Mutex<[Call: Rule]>([:])
+    private let trace = Mutex<[(call: Call, path: String)]?>(nil)
 
     package init() {}
 
@@ -38,9 +43,20 @@ package final class FaultInjector: Sendable {
         rules.withLock { $0.removeAll() }
     }
 
+    /// Starts recording every call the seam sees, in order (for tests of call ordering).
+    package func startRecording() {
+        trace.withLock { $0 = [] }
+    }
+
+    /// The calls seen since ``startRecording()``.
+    package var recordedCalls: [(call: Call, path: String)] {
+        trace.withLock { $0 ?? [] }
+    }
+
     /// Whether `call` on `path` must fail now; returns the errno and, for writes, the bytes to write first.
     func check(_ call: Call, path: String) -> (errno: Int32, partialBytes: Int)? {
-        rules.withLock { rules in
+        trace.withLock { $0?.append((call, path)) }
+        return rules.withLock { rules in
             guard var rule = rules[call] else { return nil }
             if let suffix = rule.pathSuffix, !path.hasSuffix(suffix) { return nil }
             if rule.after > 1 {

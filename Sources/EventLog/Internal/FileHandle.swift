@@ -117,6 +117,21 @@ final class FileHandle: Sendable {
         return bytes
     }
 
+    /// Takes an exclusive `flock(2)` on the file without waiting; `false` when another open
+    /// file description holds it (in this process or another).
+    func tryLockExclusively() throws(LogError) -> Bool {
+        if let fault = faults?.check(.flock, path: path) { throw ioError("flock", fault.errno, path: path) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+        let code = errno
+        if code == EWOULDBLOCK { return false }
+        throw ioError("flock", code, path: path)
+    }
+
+    /// Releases a lock taken by ``tryLockExclusively()``.
+    func unlock() {
+        _ = flock(fd, LOCK_UN)
+    }
+
     /// Flushes the file's data to stable storage with `fdatasync(2)`.
     func sync() throws(LogError) {
         if let fault = faults?.check(.fdatasync, path: path) { throw ioError("fdatasync", fault.errno, path: path) }

@@ -16,17 +16,23 @@ package enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// Makes `path` and any missing parents.
-    static func createDirectory(_ path: String) throws(LogError) {
+    /// Makes `path` and any missing parents, syncing the parent of each directory it makes
+    /// so that the new entry survives a power loss.
+    static func createDirectory(_ path: String, faults: FaultInjector? = nil) throws(LogError) {
         if isDirectory(path) { return }
+        var parent = path.hasPrefix("/") ? "/" : "."
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component
             if !isDirectory(prefix) {
-                if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                    throw ioError("mkdir", errno, path: prefix)
+                if let fault = faults?.check(.mkdir, path: prefix) { throw ioError("mkdir", fault.errno, path: prefix) }
+                if mkdir(prefix, 0o755) != 0 {
+                    if errno != EEXIST { throw ioError("mkdir", errno, path: prefix) }
+                } else {
+                    try syncDirectory(parent, faults: faults)
                 }
             }
+            parent = prefix
             prefix += "/"
         }
     }
@@ -66,7 +72,8 @@ package enum FileSystem {
     }
 
     /// Syncs a directory so that creations, renames and removals in it are durable.
-    static func syncDirectory(_ path: String) throws(LogError) {
+    static func syncDirectory(_ path: String, faults: FaultInjector? = nil) throws(LogError) {
+        if let fault = faults?.check(.fsyncDirectory, path: path) { throw ioError("fsync", fault.errno, path: path) }
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ioError("open", errno, path: path) }
         defer { close(fd) }
@@ -81,7 +88,7 @@ package enum FileSystem {
         try file.write(bytes, at: 0)
         try file.sync()
         try rename(tmp, path)
-        try syncDirectory(directory)
+        try syncDirectory(directory, faults: faults)
     }
 
     /// Reads a whole small file, or `nil` when it does not exist.

@@ -22,10 +22,19 @@ extension Partition {
     }
 
     /// Syncs everything and records the end of the log (no writer may run).
+    ///
+    /// A partition that refuses writes throws its ``writeFailure`` instead: its checkpoint
+    /// keeps the last successful sync, and the store is not marked clean, so the next open
+    /// recovers from there.
     func flushForClose() throws(LogError) {
-        let (segment, next, producers) = state.withLock { ($0.segments.last!, $0.nextOffset, $0.producers) }
-        try segment.log.sync()
-        try segment.writeIndexesCompletely(sync: true)
+        let (segment, next, producers, failure) = state.withLock { ($0.segments.last!, $0.nextOffset, $0.producers, $0.writeFailure) }
+        if let failure { throw failure }
+        do {
+            try segment.log.sync()
+            try segment.writeIndexesCompletely(sync: true)
+        } catch {
+            throw refuseWrites(after: error)
+        }
         state.withLock { s in
             s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: segment.size, nextOffset: next, producers: producers)
             s.dirty = false

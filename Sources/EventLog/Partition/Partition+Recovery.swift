@@ -11,7 +11,7 @@ extension Partition {
     static func open(topicName: String, index: Int, directory: String, configuration: TopicConfiguration,
                      executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock,
                      cleanShutdown: Bool) throws(LogError) -> Partition {
-        try FileSystem.createDirectory(directory)
+        try FileSystem.createDirectory(directory, faults: faults)
         do { try recoverInterruptedSwaps(directory: directory, logger: logger) } catch let e as LogError { throw e } catch {
             throw LogError(.ioError, "\(directory): could not finish an interrupted compaction: \(error)")
         }
@@ -30,9 +30,9 @@ extension Partition {
         if bases.isEmpty {
             let base = checkpoint?.nextOffset ?? 0
             let segment = try Segment.create(directory: directory, baseOffset: base, faults: faults)
-            try FileSystem.syncDirectory(directory)
+            try FileSystem.syncDirectory(directory, faults: faults)
             let durable = RecoveryCheckpoint(segmentBase: base, position: 0, nextOffset: base, producers: checkpoint?.producers ?? .init())
-            let state = State(segments: [segment], startOffset: base, nextOffset: base, visibleEnd: base, durable: durable)
+            let state = State(segments: [segment], startOffset: base, nextOffset: base, writtenPosition: 0, visibleEnd: base, durable: durable)
             let p = Partition(topicName: topicName, index: index, directory: directory, configuration: configuration,
                               executor: executor, logger: logger, faults: faults, clock: clock, state: state)
             try p.writeCheckpointIfChanged()
@@ -60,7 +60,7 @@ extension Partition {
         }
         if let cp = cleanCheckpoint {
             nextOffset = cp.nextOffset
-            producers = cp.producers
+            producers = cp.producers.truncated(atOffset: cp.nextOffset)
             let (oi, ti) = try loadOrRebuildIndexes(active, interval: configuration.indexIntervalBytes, size: activeSize)
             active.installIndexes(oi, ti, bytesSinceIndexEntry: bytesSinceLastEntry(oi, size: activeSize))
             active.setFacts(nextOffset: nextOffset, maxTimestamp: ti.lastTimestamp ?? .min)
@@ -74,7 +74,9 @@ extension Partition {
                 firstIndex = k
                 position = cp.position
                 expected = cp.nextOffset
-                producers = cp.producers
+                // Only what the checkpoint covers: batches after it are re-read from the log
+                // below (a checkpoint written by an older version may name unwritten ones).
+                producers = cp.producers.truncated(atOffset: cp.nextOffset)
             }
             logger.info("recovering after an unclean shutdown", metadata: [
                 "from_segment": "\(segments[firstIndex].baseOffset)", "from_position": "\(position)",
@@ -137,7 +139,6 @@ extension Partition {
                             "bytes_removed": "\(segment.size - scanner.position)", "reason": "\(failure.message)",
                         ])
                         try segment.truncate(toSize: scanner.position, nextOffset: nextOffset, maxTimestamp: maxTs)
-                        try segment.log.sync()
                     } else {
                         let end = segments[k + 1].baseOffset
                         // Not cut: reads that reach it report it with its range (Partition+Read).
@@ -147,6 +148,10 @@ extension Partition {
                         ])
                     }
                 }
+                // What was scanned may never have been synced (the process died before its
+                // writer or flusher synced it): sync it before anyone can read it, so that no
+                // reader sees a record that a power loss could still take back.
+                try segment.log.sync()
                 segment.installIndexes(oi, ti, bytesSinceIndexEntry: sinceEntry)
                 segment.setFacts(nextOffset: isLast ? nextOffset : segments[k + 1].baseOffset, maxTimestamp: maxTs)
                 try segment.writeIndexesCompletely(sync: true)
@@ -154,7 +159,8 @@ extension Partition {
         }
 
         let durable = RecoveryCheckpoint(segmentBase: active.baseOffset, position: active.size, nextOffset: nextOffset, producers: producers)
-        var state = State(segments: segments, startOffset: segments[0].baseOffset, nextOffset: nextOffset, visibleEnd: nextOffset, durable: durable)
+        var state = State(segments: segments, startOffset: segments[0].baseOffset, nextOffset: nextOffset,
+                          writtenPosition: active.size, visibleEnd: nextOffset, durable: durable)
         state.producers = producers
         state.lastSyncMs = clock.now()
         let partition = Partition(topicName: topicName, index: index, directory: directory, configuration: configuration,

@@ -48,8 +48,11 @@ public final class Partition: Sendable {
         /// Segments in base-offset order; the last is the active one.
         var segments: [Segment]
         var startOffset: Int64
-        /// The offset the next appended record gets.
+        /// The offset the next appended record gets: one past the last batch written.
         var nextOffset: Int64
+        /// The active segment's bytes up to `nextOffset`: set together with it, so that a
+        /// sync outside the writer records a durable point whose position and offset agree.
+        var writtenPosition: Int64
         /// The offset after the last record readers may see.
         var visibleEnd: Int64
         var pending: [PendingAppend] = []
@@ -70,8 +73,9 @@ public final class Partition: Sendable {
         /// Bytes written since the last sync (interval and none durability).
         var dirty = false
         var lastSyncMs: Int64 = 0
-        /// A failed write could not be cut back: the next drain retries before writing.
-        var needsRepair: (segmentBase: Int64, size: Int64)?
+        /// Set once a sync failed or a failed write could not be cut back: appends are
+        /// refused until the store is reopened (``Partition/writeFailure``).
+        var writeFailure: LogError?
         var statistics = Statistics()
 
         /// Takes every queued append (for the writer).

@@ -101,9 +101,16 @@ struct ProducerStateTable: Sendable, Equatable {
         return table
     }
 
+    /// The table as of `offset`: without the batches at or after it.
+    func truncated(atOffset offset: Int64) -> ProducerStateTable {
+        var copy = self
+        copy.truncate(atOffset: offset)
+        return copy
+    }
+
     /// Forgets batches at or after `offset` (the log was truncated there).
     mutating func truncate(atOffset offset: Int64) {
-        for (id, var entry) in entries {
+        for (id, var entry) in entries where entry.batches.contains(where: { $0.lastOffset >= offset }) {
             entry.batches.removeAll { $0.lastOffset >= offset }
             entries[id] = entry.batches.isEmpty ? nil : entry
         }

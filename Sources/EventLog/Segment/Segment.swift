@@ -148,19 +148,23 @@ final class Segment: Sendable {
     }
 
     /// Appends index entries not yet in the index files (not synced: indexes are rebuilt after a crash).
+    ///
+    /// When a write fails, the entries it was to write count as not written, so the next
+    /// flush writes them again (the writer's only; readers never flush).
     func flushIndexes() throws(LogError) {
         let (offsetBytes, offsetAt, timeBytes, timeAt) = state.withLock { s -> ([UInt8], Int, [UInt8], Int) in
             let ob = s.offsetIndex.map { $0.encoded(from: s.offsetEntriesOnDisk) } ?? []
             let tb = s.timeIndex.map { $0.encoded(from: s.timeEntriesOnDisk) } ?? []
-            let result = (ob, s.offsetEntriesOnDisk, tb, s.timeEntriesOnDisk)
-            s.offsetEntriesOnDisk = s.offsetIndex?.count ?? s.offsetEntriesOnDisk
-            s.timeEntriesOnDisk = s.timeIndex?.count ?? s.timeEntriesOnDisk
-            return result
+            return (ob, s.offsetEntriesOnDisk, tb, s.timeEntriesOnDisk)
         }
         if offsetBytes.isEmpty && timeBytes.isEmpty { return }
         let files = try openIndexFiles()
         if !offsetBytes.isEmpty { try files.offsets.write(offsetBytes, at: Int64(offsetAt * OffsetIndex.entrySize)) }
         if !timeBytes.isEmpty { try files.times.write(timeBytes, at: Int64(timeAt * TimeIndex.entrySize)) }
+        state.withLock { s in
+            s.offsetEntriesOnDisk = offsetAt + offsetBytes.count / OffsetIndex.entrySize
+            s.timeEntriesOnDisk = timeAt + timeBytes.count / TimeIndex.entrySize
+        }
     }
 
     private func openIndexFiles() throws(LogError) -> (offsets: FileHandle, times: FileHandle) {
@@ -205,8 +209,9 @@ final class Segment: Sendable {
         }
     }
 
-    /// Cuts the segment back to `size` bytes (a failed write, or a torn tail found by recovery).
-    func truncate(toSize size: Int64, nextOffset: Int64, maxTimestamp: Int64) throws(LogError) {
+    /// Cuts the segment back to `size` bytes (a torn tail found by recovery, a group whose
+    /// sync failed); `maxTimestamp` `nil` keeps the known one (an upper bound, still true).
+    func truncate(toSize size: Int64, nextOffset: Int64, maxTimestamp: Int64?) throws(LogError) {
         try log.truncate(to: size)
         state.withLock { s in
             s.size = size
@@ -214,14 +219,21 @@ final class Segment: Sendable {
             s.visibleSize = min(s.visibleSize, size)
             s.nextOffset = nextOffset
             s.visibleNextOffset = min(s.visibleNextOffset, nextOffset)
-            s.maxTimestamp = maxTimestamp
-            if size == 0 { s.firstTimestamp = nil }
+            if let maxTimestamp { s.maxTimestamp = maxTimestamp }
+            if size == 0 { s.firstTimestamp = nil; s.maxTimestamp = .min }
             let rel = UInt32(clamping: max(0, nextOffset - paths.baseOffset))
             s.offsetIndex?.truncate(relativeOffsetAtLeast: rel, positionAtLeast: UInt32(clamping: size))
             s.timeIndex?.truncate(relativeOffsetAtLeast: rel)
             s.offsetEntriesOnDisk = min(s.offsetEntriesOnDisk, s.offsetIndex?.count ?? 0)
             s.timeEntriesOnDisk = min(s.timeEntriesOnDisk, s.timeIndex?.count ?? 0)
         }
+    }
+
+    /// Cuts off what was written but never published (a group whose sync failed): the file,
+    /// the writer's view and the in-memory index entries go back to what readers can see.
+    func discardUnpublished() throws(LogError) {
+        let (visibleSize, visibleNext) = state.withLock { ($0.visibleSize, $0.visibleNextOffset) }
+        try truncate(toSize: visibleSize, nextOffset: visibleNext, maxTimestamp: nil)
     }
 
     /// Marks the in-memory indexes as already written to their files.
