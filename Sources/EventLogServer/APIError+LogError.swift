@@ -16,6 +16,7 @@ extension APIError {
         case .offsetOutOfRange: code = .offsetOutOfRange
         case .corruptData: code = .corruptData
         case .diskFull: code = .insufficientStorage
+        case .readOnly: code = .readOnly
         case .ioError: code = .ioError
         case .locked, .closed:
             code = .unavailable

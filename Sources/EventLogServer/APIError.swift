@@ -56,6 +56,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let corruptData = Code("corrupt_data", .internalServerError)
         public static let ioError = Code("io_error", .internalServerError)
         public static let unavailable = Code("unavailable", .serviceUnavailable)
+        /// The partition refuses writes after a failed sync of its files, until `logd` restarts.
+        public static let readOnly = Code("read_only", .serviceUnavailable)
         public static let insufficientStorage = Code("insufficient_storage", .init(code: 507, reasonPhrase: "Insufficient Storage"))
     }
 
