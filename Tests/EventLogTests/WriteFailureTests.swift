@@ -9,7 +9,14 @@ import Testing
     /// one group with `drain()`, as a writer busy with a sync would.
     func appendAsOneGroup(_ p: Partition, _ batches: [(records: [Record], stamp: ProducerStamp?)]) async throws
         -> [Result<OffsetRange, any Error>] {
-        p.state.withLock { $0.writerScheduled = true }
+        // Take the writer role once the last writer let it go (it lingers after a group).
+        try await waitUntil {
+            p.state.withLock { s in
+                guard !s.writerScheduled else { return false }
+                s.writerScheduled = true
+                return true
+            }
+        }
         var tasks: [Task<OffsetRange, any Error>] = []
         for (i, batch) in batches.enumerated() {
             tasks.append(Task { try await p.append(batch.records, producer: batch.stamp) })
