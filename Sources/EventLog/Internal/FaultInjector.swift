@@ -28,8 +28,28 @@ package final class FaultInjector: Sendable {
         var pathSuffix: String?
     }
 
+    /// A change to the file system, as the power-cut tests replay them (``startJournal()``).
+    ///
+    /// Writes, truncations, creations, renames and removals are journaled once they are done;
+    /// syncs before they start. So a sync covers exactly the writes journaled before it that
+    /// the kernel had finished when the sync began.
+    package enum DiskOperation: Sendable {
+        /// `open(2)` with `O_CREAT` (a new, empty file unless the path exists).
+        case create(path: String)
+        case write(path: String, offset: Int64, bytes: [UInt8])
+        case truncate(path: String, size: Int64)
+        /// `fdatasync(2)` of a file: its data and size are on stable storage.
+        case sync(path: String)
+        case mkdir(path: String)
+        /// `fsync(2)` of a directory: its entries (creations, renames, removals) are durable.
+        case syncDirectory(path: String)
+        case rename(from: String, to: String)
+        case unlink(path: String)
+    }
+
     private let rules = Mutex<[Call: Rule]>([:])
     private let trace = Mutex<[(call: Call, path: String)]?>(nil)
+    private let journal = Mutex<[DiskOperation]?>(nil)
 
     package init() {}
 
@@ -51,6 +71,26 @@ package final class FaultInjector: Sendable {
     /// The calls seen since ``startRecording()``.
     package var recordedCalls: [(call: Call, path: String)] {
         trace.withLock { $0 ?? [] }
+    }
+
+    /// Starts journaling every change to the file system, with the bytes written.
+    package func startJournal() {
+        journal.withLock { $0 = [] }
+    }
+
+    /// How many operations are journaled so far: a point in time that acknowledgements can be
+    /// compared with (an operation journaled before it finished before it was read).
+    package var journalCount: Int {
+        journal.withLock { $0?.count ?? 0 }
+    }
+
+    /// The operations journaled since ``startJournal()``.
+    package var journaledOperations: [DiskOperation] {
+        journal.withLock { $0 ?? [] }
+    }
+
+    func note(_ operation: @autoclosure () -> DiskOperation) {
+        journal.withLock { if $0 != nil { $0!.append(operation()) } }
     }
 
     /// Whether `call` on `path` must fail now; returns the errno and, for writes, the bytes to write first.

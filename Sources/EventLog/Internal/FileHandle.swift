@@ -45,6 +45,7 @@ final class FileHandle: Sendable {
         if create { flags |= O_CREAT }
         let fd = Glibc.open(path, flags, 0o644)
         guard fd >= 0 else { throw ioError("open", errno, path: path) }
+        if create { faults?.note(.create(path: path)) }
         return FileHandle(fd: fd, path: path, faults: faults)
     }
 
@@ -73,6 +74,7 @@ final class FileHandle: Sendable {
             if n == 0 { throw ioError("pwrite", ENOSPC, path: path) }
             done += n
         }
+        faults?.note(.write(path: path, offset: offset, bytes: Array(bytes)))
     }
 
     /// Starts writing `length` bytes at `offset` back to the disk without waiting (Linux
@@ -135,6 +137,7 @@ final class FileHandle: Sendable {
     /// Flushes the file's data to stable storage with `fdatasync(2)`.
     func sync() throws(LogError) {
         if let fault = faults?.check(.fdatasync, path: path) { throw ioError("fdatasync", fault.errno, path: path) }
+        faults?.note(.sync(path: path))
         guard fdatasync(fd) == 0 else { throw ioError("fdatasync", errno, path: path) }
     }
 
@@ -142,5 +145,6 @@ final class FileHandle: Sendable {
     func truncate(to size: Int64) throws(LogError) {
         if let fault = faults?.check(.ftruncate, path: path) { throw ioError("ftruncate", fault.errno, path: path) }
         guard ftruncate(fd, off_t(size)) == 0 else { throw ioError("ftruncate", errno, path: path) }
+        faults?.note(.truncate(path: path, size: size))
     }
 }

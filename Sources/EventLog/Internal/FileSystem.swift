@@ -29,6 +29,7 @@ package enum FileSystem {
                 if mkdir(prefix, 0o755) != 0 {
                     if errno != EEXIST { throw ioError("mkdir", errno, path: prefix) }
                 } else {
+                    faults?.note(.mkdir(path: prefix))
                     try syncDirectory(parent, faults: faults)
                 }
             }
@@ -51,8 +52,12 @@ package enum FileSystem {
         return names.sorted()
     }
 
-    static func remove(_ path: String) throws(LogError) {
-        if unlink(path) != 0 && errno != ENOENT { throw ioError("unlink", errno, path: path) }
+    static func remove(_ path: String, faults: FaultInjector? = nil) throws(LogError) {
+        if unlink(path) != 0 {
+            if errno != ENOENT { throw ioError("unlink", errno, path: path) }
+        } else {
+            faults?.note(.unlink(path: path))
+        }
     }
 
     /// Removes a directory tree (no symlinks followed).
@@ -67,13 +72,15 @@ package enum FileSystem {
         }
     }
 
-    static func rename(_ from: String, _ to: String) throws(LogError) {
+    static func rename(_ from: String, _ to: String, faults: FaultInjector? = nil) throws(LogError) {
         if Glibc.rename(from, to) != 0 { throw ioError("rename", errno, path: from) }
+        faults?.note(.rename(from: from, to: to))
     }
 
     /// Syncs a directory so that creations, renames and removals in it are durable.
     static func syncDirectory(_ path: String, faults: FaultInjector? = nil) throws(LogError) {
         if let fault = faults?.check(.fsyncDirectory, path: path) { throw ioError("fsync", fault.errno, path: path) }
+        faults?.note(.syncDirectory(path: path))
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ioError("open", errno, path: path) }
         defer { close(fd) }
@@ -87,7 +94,7 @@ package enum FileSystem {
         try file.truncate(to: 0)
         try file.write(bytes, at: 0)
         try file.sync()
-        try rename(tmp, path)
+        try rename(tmp, path, faults: faults)
         try syncDirectory(directory, faults: faults)
     }
 
