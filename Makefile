@@ -9,7 +9,7 @@ PIP_DEPS     := pytest openapi-spec-validator sseclient-py
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean
+.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
 
 all: build
 
@@ -75,6 +75,26 @@ conformance: build deps-pip
 BENCH_ARGS ?=
 bench: deps
 	cd Tools/Benchmarks && $(SWIFT) run -c release eventlog-bench $(BENCH_ARGS)
+
+# Fuzzing (Tools/fuzz/README.md): every target for FUZZ_SECONDS under libFuzzer and
+# AddressSanitizer, in its own build path; a crash, a hang over 1 s, a leak or 2 GiB of memory
+# is a finding, written to .build-fuzz/findings/. Found inputs go to Tools/fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := .build-fuzz
+FUZZ_TARGETS ?=
+fuzz: deps-debian
+	$(SWIFT) build --build-path $(FUZZ_BUILD) --product eventlog-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
+	@mkdir -p $(FUZZ_BUILD)/findings; status=0; \
+	targets="$(FUZZ_TARGETS)"; [ -n "$$targets" ] || targets=$$($(FUZZ_BUILD)/debug/eventlog-fuzz list); \
+	for t in $$targets; do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t; cp -n Tools/fuzz/corpus/$$t/* Tools/fuzz/regressions/$$t/* $(FUZZ_BUILD)/corpus/$$t/ 2>/dev/null; \
+		if FUZZ_TARGET=$$t ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/debug/eventlog-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=1 \
+			-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/findings/$$t- -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$t \
+			> $(FUZZ_BUILD)/$$t.log 2>&1; then \
+			echo "$$t: $$(grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$t.log | awk '{print $$2}') inputs in $(FUZZ_SECONDS) s, no finding"; \
+		else echo "$$t: FINDING (see $(FUZZ_BUILD)/$$t.log and $(FUZZ_BUILD)/findings/)"; status=1; fi; \
+	done; exit $$status
 
 docs:
 	$(SWIFT) package generate-documentation --target EventLog

@@ -94,6 +94,25 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        // Fuzzing (Tools/fuzz/README.md): the targets as a library, so the tests replay every
+        // input the fuzzer found; the driver links libFuzzer only when built with -DFUZZING.
+        .target(
+            name: "EventLogFuzzTargets",
+            dependencies: [
+                "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/fuzz/Targets",
+            swiftSettings: strictSwift
+        ),
+        .target(name: "CFuzzer", path: "Tools/fuzz/CFuzzer"),
+        .executableTarget(
+            name: "eventlog-fuzz",
+            dependencies: ["EventLogFuzzTargets", "CFuzzer"],
+            path: "Tools/fuzz/Driver",
+            swiftSettings: strictSwift
+        ),
+
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "CCRC32C"],
@@ -106,6 +125,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: ["EventLogFuzzTargets"],
             swiftSettings: strictSwift
         ),
         .testTarget(

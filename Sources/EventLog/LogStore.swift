@@ -58,6 +58,8 @@ public final class LogStore: Sendable {
     struct StoreState: Sendable {
         var topics: [String: Topic] = [:]
         var closed = false
+        /// The close in progress or done: every `close()` awaits this one.
+        var closing: Task<Void, any Error>?
         var creating: Set<String> = []
     }
 
@@ -286,13 +288,22 @@ public final class LogStore: Sendable {
 
     /// Closes the store: finishes queued appends, syncs every partition, writes the
     /// clean-shutdown marker (so the next open scans nothing) and releases the lock.
+    ///
+    /// Every call waits for the one close: a second call (concurrent or later) returns, or
+    /// throws, when the first has finished, never before.
     public func close() async throws {
-        let topics = state.withLock { s -> [Topic] in
-            if s.closed { return [] }
+        let closing = state.withLock { s -> Task<Void, any Error> in
+            if let task = s.closing { return task }
             s.closed = true
-            return Array(s.topics.values)
+            let topics = Array(s.topics.values)
+            let task = Task { try await self.closeOnce(topics) }
+            s.closing = task
+            return task
         }
-        guard !topics.isEmpty || FileSystem.exists(directory) else { return }
+        try await closing.value
+    }
+
+    private func closeOnce(_ topics: [Topic]) async throws {
         cleaner.withLock { $0 }?.stop()
         flusher.withLock { $0 }?.stop()
         var firstError: (any Error)?

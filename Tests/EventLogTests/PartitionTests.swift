@@ -113,6 +113,22 @@ import Testing
         }
     }
 
+    /// Found by fuzzing: a second close joined the flusher's thread again (undefined behaviour;
+    /// AddressSanitizer aborts). Closing twice, even concurrently, is harmless.
+    @Test func closingTwiceIsHarmless() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            try await store.topic("twice").partitions[0].append([Record(value: bytes("x"))])
+            async let first: Void = store.close()
+            async let second: Void = store.close()
+            _ = try await (first, second)
+            try await store.close()
+            let again = try await openStore(dir)
+            #expect(again.openedAfterCleanShutdown)
+            try await again.close()
+        }
+    }
+
     @Test func secondOpenerIsRefused() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)

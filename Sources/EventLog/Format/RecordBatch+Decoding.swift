@@ -89,6 +89,10 @@ extension RecordBatchHeader {
                 throw LogError(.corruptData, "a record's offset delta \(offsetDelta) is out of order or past the batch's last delta \(lastOffsetDelta).")
             }
             previousDelta = offsetDelta
+            let (timestamp, overflow) = baseTimestamp.addingReportingOverflow(timestampDelta)
+            guard !overflow else {
+                throw LogError(.corruptData, "a record's timestamp delta \(timestampDelta) overflows the batch's base timestamp \(baseTimestamp).")
+            }
             let key = try rr.readBytesRange()
             let value = try rr.readBytesRange()
             let headerCount = try rr.readVarint()
@@ -106,7 +110,7 @@ extension RecordBatchHeader {
             }
             let view = RecordView(
                 offset: baseOffset + offsetDelta,
-                timestamp: baseTimestamp + timestampDelta,
+                timestamp: timestamp,
                 key: key.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) },
                 value: value.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) },
                 headerBytes: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<end]),

@@ -91,6 +91,10 @@ public struct RecordBatchHeader: Hashable, Sendable {
         guard lastOffsetDelta >= 0, recordCount >= 0 else {
             throw LogError(.corruptData, "a batch declares a negative record count or offset delta.")
         }
+        // Offsets are never negative, and the batch's last offset plus one must still be one.
+        guard baseOffset >= 0, baseOffset < Int64.max - Int64(lastOffsetDelta) else {
+            throw LogError(.corruptData, "a batch declares base offset \(baseOffset) with last delta \(lastOffsetDelta), outside the offsets a log can hold.")
+        }
     }
 
     /// Whether the stored CRC matches the batch's bytes (`batch` is the whole batch).

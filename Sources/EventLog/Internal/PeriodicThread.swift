@@ -63,11 +63,13 @@ final class PeriodicThread: @unchecked Sendable {
     }
 
     /// Stops the thread and waits for it to end (a running job finishes first).
+    /// Stops the thread and waits for it; later calls return at once (a thread is joined once).
     func stop() {
         pthread_mutex_lock(mutex)
+        let first = !stopping
         stopping = true
         pthread_cond_signal(condition)
         pthread_mutex_unlock(mutex)
-        pthread_join(thread, nil)
+        if first { pthread_join(thread, nil) }
     }
 }

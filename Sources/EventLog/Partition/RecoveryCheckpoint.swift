@@ -4,7 +4,7 @@
 /// File `recovery-checkpoint` in the partition directory (see Docs/FORMAT.md):
 /// `"ELRC"`, version `UInt16` 1, segment base `Int64`, byte position `Int64`, next offset
 /// `Int64`, the producer table, then CRC32C of everything before it. Replaced atomically.
-struct RecoveryCheckpoint: Sendable, Equatable {
+package struct RecoveryCheckpoint: Sendable, Equatable {
     static let fileName = "recovery-checkpoint"
     static let magic: [UInt8] = Array("ELRC".utf8)
     static let version: UInt16 = 1
@@ -32,7 +32,7 @@ struct RecoveryCheckpoint: Sendable, Equatable {
     }
 
     /// Parses a checkpoint; `nil` for a damaged or unknown one (recovery then scans everything).
-    static func decode(_ bytes: [UInt8]) -> RecoveryCheckpoint? {
+    package static func decode(_ bytes: [UInt8]) -> RecoveryCheckpoint? {
         guard bytes.count >= 4 + 2 + 24 + 4 + 4, Array(bytes[0..<4]) == magic else { return nil }
         let stored = bytes.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)) }
         guard CRC32C.checksum(Array(bytes[..<(bytes.count - 4)])) == stored else { return nil }

@@ -1,6 +1,6 @@
 extension TopicConfiguration {
     /// The `topic.conf` text: one `key=value` line per setting (see Docs/FORMAT.md).
-    func encodedFile() -> [UInt8] {
+    package func encodedFile() -> [UInt8] {
         var lines = ["format=1"]
         lines.append("partitions=\(partitions)")
         lines.append("compression=\(compression)")
@@ -24,8 +24,9 @@ extension TopicConfiguration {
         return Array((lines.joined(separator: "\n") + "\n").utf8)
     }
 
-    /// Parses a `topic.conf` file; unknown keys are ignored, bad values are errors.
-    init(file bytes: [UInt8], path: String) throws(LogError) {
+    /// Parses a `topic.conf` file; unknown keys are ignored, bad values are errors, and the
+    /// settings must pass ``validate()`` (a damaged file must not make, say, zero partitions).
+    package init(file bytes: [UInt8], path: String) throws(LogError) {
         self.init()
         func bad(_ line: Substring) -> LogError {
             LogError(.corruptData, "\(path): cannot read the setting \"\(line)\".")
@@ -55,6 +56,11 @@ extension TopicConfiguration {
             case "internal": isInternal = value == "true"
             default: continue
             }
+        }
+        do {
+            try validate()
+        } catch {
+            throw LogError(.corruptData, "\(path): \(error.message)")
         }
     }
 }

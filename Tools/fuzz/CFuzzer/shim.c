@@ -1,0 +1,1 @@
+// The header's declaration is all this target provides; libFuzzer supplies the definition.
