@@ -287,7 +287,7 @@ extension Partition {
         try FileSystem.rename(paths.timeIndex + ".cleaned", paths.timeIndex + ".swap")
         try FileSystem.rename(paths.log + ".cleaned", paths.log + ".swap")
         try FileSystem.syncDirectory(directory)
-        try CrashPoints.hit("compaction.committed")
+        CrashPoints.hit("compaction.committed")
         try Self.finishSwap(directory: directory, paths: paths, replaced: group.map(\.baseOffset))
 
         let fresh = Segment(paths: paths, log: out, size: size, nextOffset: nextOffset, maxTimestamp: maxTimestamp,
@@ -311,7 +311,7 @@ extension Partition {
             try FileSystem.remove(old.timeIndex)
         }
         try FileSystem.syncDirectory(directory)
-        try CrashPoints.hit("compaction.old-deleted")
+        CrashPoints.hit("compaction.old-deleted")
         for (from, to) in [(paths.index + ".swap", paths.index), (paths.timeIndex + ".swap", paths.timeIndex), (paths.log + ".swap", paths.log)]
         where FileSystem.exists(from) {
             try FileSystem.rename(from, to)

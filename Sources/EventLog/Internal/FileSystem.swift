@@ -95,6 +95,7 @@ package enum FileSystem {
         try file.write(bytes, at: 0)
         try file.sync()
         try rename(tmp, path, faults: faults)
+        CrashPoints.hit("atomic-write.renamed")
         try syncDirectory(directory, faults: faults)
     }
 

@@ -27,6 +27,7 @@ extension Partition {
             abandonUnpublished(&run, failure)
             return
         }
+        CrashPoints.hit("append.synced")
         let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
             s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: size, nextOffset: next, producers: producers)
             if s.nextOffset == next { s.dirty = false }
@@ -118,7 +119,9 @@ extension Partition {
         }
         active.closeIndexFiles()
         active.publish()
+        CrashPoints.hit("roll.sealed")
         let fresh = try Segment.create(directory: directory, baseOffset: nextOffset, faults: faults)
+        CrashPoints.hit("roll.created")
         do {
             try FileSystem.syncDirectory(directory, faults: faults)
         } catch {

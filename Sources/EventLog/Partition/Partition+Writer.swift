@@ -143,6 +143,7 @@ extension Partition {
                 forget(accepted[i...], of: &run, from: first.range.first.rawValue, error)
                 return
             }
+            CrashPoints.hit("append.written")
             var position = startSize
             for k in i..<runEnd {
                 let entry = run.entries[accepted[k]]

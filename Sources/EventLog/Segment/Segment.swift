@@ -160,6 +160,7 @@ final class Segment: Sendable {
         if offsetBytes.isEmpty && timeBytes.isEmpty { return }
         let files = try openIndexFiles()
         if !offsetBytes.isEmpty { try files.offsets.write(offsetBytes, at: Int64(offsetAt * OffsetIndex.entrySize)) }
+        CrashPoints.hit("index.flushed")
         if !timeBytes.isEmpty { try files.times.write(timeBytes, at: Int64(timeAt * TimeIndex.entrySize)) }
         state.withLock { s in
             s.offsetEntriesOnDisk = offsetAt + offsetBytes.count / OffsetIndex.entrySize
