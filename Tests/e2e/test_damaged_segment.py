@@ -164,6 +164,6 @@ def test_damaged_sealed_segment_is_skipped_with_a_gap(tmp_path):
     finally:
         assert server.stop() == 0
     log = log_path.read_text()
-    damage_lines = [line for line in log.splitlines() if "unreadable" in line]
+    damage_lines = [line for line in log.splitlines() if "stored data is damaged" in line]
     assert len(damage_lines) == 1, damage_lines
     assert "error" in damage_lines[0].lower()
