@@ -73,4 +73,70 @@ struct IdempotencyTests {
             #expect(try topic.partition(1).endOffset == 1)
         }
     }
+
+    // MARK: The memory of answers
+
+    static func key(_ name: String, topic: String = "t") -> IdempotencyCache.Key {
+        IdempotencyCache.Key(topic: topic, caller: .anonymous, key: name)
+    }
+
+    @Test func anotherFingerprintIsAConflictAndAFailureIsForgotten() async {
+        let cache = IdempotencyCache(window: .seconds(600), maxKeys: 10, maxBytes: 1 << 20)
+        guard case .claimed = await cache.claim(Self.key("a"), fingerprint: [1]) else { Issue.record("not claimed"); return }
+        // While in flight: another body conflicts at once.
+        guard case .conflict = await cache.claim(Self.key("a"), fingerprint: [2]) else { Issue.record("no conflict"); return }
+        cache.abandon(Self.key("a"))
+        #expect(cache.usage.keys == 0 && cache.usage.order == 0)
+        // Abandoned: free for any body; then answered for that body only.
+        guard case .claimed = await cache.claim(Self.key("a"), fingerprint: [2]) else { Issue.record("not claimed"); return }
+        cache.complete(Self.key("a"), answer: [7])
+        guard case .answered([7]) = await cache.claim(Self.key("a"), fingerprint: [2]) else { Issue.record("not answered"); return }
+        guard case .conflict = await cache.claim(Self.key("a"), fingerprint: [1]) else { Issue.record("no conflict"); return }
+    }
+
+    @Test func boundedInKeysBytesAndTime() async {
+        let cache = IdempotencyCache(window: .milliseconds(50), maxKeys: 100, maxBytes: 64 << 10)
+        // Keys: the oldest go first.
+        for n in 0..<250 {
+            guard case .claimed = await cache.claim(Self.key("k\(n)"), fingerprint: [1]) else { Issue.record("k\(n)"); return }
+            cache.complete(Self.key("k\(n)"), answer: [UInt8](repeating: 0, count: 10))
+        }
+        #expect(cache.usage.keys == 100)
+        #expect(cache.usage.order == 100)
+        guard case .claimed = await cache.claim(Self.key("k0"), fingerprint: [9]) else { Issue.record("k0 kept"); return }
+        cache.abandon(Self.key("k0"))
+        // Bytes: large answers push the others out.
+        for n in 0..<20 {
+            guard case .claimed = await cache.claim(Self.key("big\(n)"), fingerprint: [1]) else { Issue.record("big\(n)"); return }
+            cache.complete(Self.key("big\(n)"), answer: [UInt8](repeating: 0, count: 10_000))
+        }
+        #expect(cache.usage.bytes <= 64 << 10)
+        #expect(cache.usage.keys <= 7)
+        // Time: after the window, nothing is kept.
+        try? await Task.sleep(for: .milliseconds(80))
+        guard case .claimed = await cache.claim(Self.key("later"), fingerprint: [1]) else { Issue.record("later"); return }
+        #expect(cache.usage.keys == 0 && cache.usage.order == 0)
+        cache.abandon(Self.key("later"))
+    }
+
+    @Test func claimAndAbandonLeavesNothingBehind() async {
+        let cache = IdempotencyCache(window: .seconds(600), maxKeys: 10, maxBytes: 1 << 20)
+        for n in 0..<5_000 {
+            guard case .claimed = await cache.claim(Self.key("k\(n)"), fingerprint: [1]) else { Issue.record("k\(n)"); return }
+            cache.abandon(Self.key("k\(n)"))
+        }
+        #expect(cache.usage.keys == 0 && cache.usage.order == 0 && cache.usage.bytes == 0)
+    }
+
+    @Test func forgettingATopicForgetsItsKeysOnly() async {
+        let cache = IdempotencyCache(window: .seconds(600), maxKeys: 10, maxBytes: 1 << 20)
+        for topic in ["a", "b"] {
+            _ = await cache.claim(Self.key("k", topic: topic), fingerprint: [1])
+            cache.complete(Self.key("k", topic: topic), answer: [1])
+        }
+        cache.forget(topic: "a")
+        #expect(cache.usage.keys == 1 && cache.usage.order == 1)
+        guard case .claimed = await cache.claim(Self.key("k", topic: "a"), fingerprint: [2]) else { Issue.record("a kept"); return }
+        guard case .answered = await cache.claim(Self.key("k", topic: "b"), fingerprint: [1]) else { Issue.record("b lost"); return }
+    }
 }
