@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 from conftest import Logd
+from test_websocket import WebSocket
 
 TOPIC = "damaged"
 BATCHES = 60
@@ -135,6 +136,17 @@ def test_damaged_sealed_segment_is_skipped_with_a_gap(tmp_path):
         assert delivered == [o for o in range(BATCHES) if o not in lost]
         position = events.index(notices[0])
         assert all(int(e[1]) < lost[0] for e in events[:position])
+
+        # WebSocket: the same gap message between the same records.
+        ws = WebSocket(server.url, "/v1/topics/%s/ws?from=earliest" % TOPIC)
+        assert ws.status == 101
+        messages = []
+        while not messages or messages[-1].get("offset") != BATCHES - 1:
+            messages.append(ws.recv())
+        ws.close()
+        assert [m for m in messages if m["type"] == "gap"] == [
+            {"type": "gap", "partition": 0, "requested": lost[0], "resumed_from": lost[-1] + 1, "reason": "damaged"}]
+        assert [m["offset"] for m in messages if m["type"] == "record"] == [o for o in range(BATCHES) if o not in lost]
 
         # A consumer group reads past the damage; its routes keep working.
         status, raw = call(server.url, "POST", "/v1/groups/g/members", {"topics": [TOPIC], "session_timeout_ms": 30000})
