@@ -3,8 +3,14 @@ import HTTPTypes
 
 extension APIError {
     /// Maps a storage error to its HTTP answer: the one table of `LogError` codes to statuses.
+    ///
+    /// Errors of the storage itself (damaged data, failed system calls, a full disk, a closed
+    /// or locked store) name files of the server in their message: those get a sentence of
+    /// their own here, so that no answer reveals a server path; the full error goes to the
+    /// server's log (``JSONErrorMiddleware`` logs every 5xx).
     public init(_ error: LogError) {
         let code: Code
+        var message = error.message
         var headers: HTTPFields = [:]
         switch error.code {
         case .invalidArgument: code = .invalidArgument
@@ -14,12 +20,25 @@ extension APIError {
         case .topicExists, .configurationMismatch: code = .topicExists
         case .partitionNotFound: code = .partitionNotFound
         case .offsetOutOfRange: code = .offsetOutOfRange
-        case .corruptData: code = .corruptData
-        case .diskFull: code = .insufficientStorage
-        case .readOnly: code = .readOnly
-        case .ioError: code = .ioError
+        case .corruptData:
+            code = .corruptData
+            if let range = error.range {
+                message = "Stored data is damaged: offsets \(range.first) to \(range.end.rawValue - 1) cannot be read."
+            } else {
+                message = "Stored data is damaged; the server's log names what and where."
+            }
+        case .diskFull:
+            code = .insufficientStorage
+            message = "The server's disk is full; nothing was written."
+        case .readOnly:
+            // The engine's sentence names the topic and partition and the failed call, no path.
+            code = .readOnly
+        case .ioError:
+            code = .ioError
+            message = "The server could not read or write its storage; its log has the details."
         case .locked, .closed:
             code = .unavailable
+            message = "The log store is not available (closed or stopping); retry shortly."
             headers[.retryAfter] = "1"
         case .unsupportedCodec: code = .unsupportedCodec
         case .recordTooLarge: code = .recordTooLarge
@@ -30,9 +49,11 @@ extension APIError {
         case .rebalanceInProgress: code = .rebalancing
         case .notCompacted: code = .notCompacted
         case .staleProducerEpoch, .outOfOrderSequence: code = .producerFenced
-        default: code = .internalError
+        default:
+            code = .internalError
+            message = "The server failed to answer the request."
         }
-        self.init(code, error.message, headers: headers)
+        self.init(code, message, headers: headers)
     }
 
     /// Any error as an HTTP answer: ``APIError`` as is, ``LogError`` through the table, the rest `500`.

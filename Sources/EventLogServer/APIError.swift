@@ -48,6 +48,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let rebalancing = Code("rebalancing", .conflict)
         public static let notCompacted = Code("not_compacted", .conflict)
         public static let producerFenced = Code("producer_fenced", .conflict)
+        public static let idempotencyKeyReused = Code("idempotency_key_reused", .conflict)
         public static let payloadTooLarge = Code("payload_too_large", .contentTooLarge)
         public static let recordTooLarge = Code("record_too_large", .contentTooLarge)
         public static let offsetOutOfRange = Code("offset_out_of_range", .rangeNotSatisfiable)

@@ -43,7 +43,8 @@ public final class LogServer: Service, Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
-        self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, capacity: configuration.idempotencyKeysPerTopic)
+        self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, maxKeys: configuration.idempotencyMaxKeys,
+                                            maxBytes: configuration.idempotencyMaxBytes)
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
         self.streamReadCache = StreamReadCache(capacityBytes: configuration.streamReadCacheBytes)
         self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }

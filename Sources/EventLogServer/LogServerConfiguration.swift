@@ -42,10 +42,15 @@ public struct LogServerConfiguration: Sendable {
     public var streamReadCacheBytes: Int = 4 << 20
     /// Requests per second allowed per token (or per client address without one); `nil`: no limit.
     public var requestsPerSecond: Double? = nil
-    /// How long an `Idempotency-Key` is remembered. At least 10 minutes, as the contract promises.
+    /// How long the answer to an `Idempotency-Key` is kept in memory. At least 10 minutes, as
+    /// the contract promises. (Deduplication itself is the engine's producer state, which
+    /// outlives this window and restarts: see Docs/HTTP-API.md.)
     public var idempotencyWindow: Duration = .seconds(600)
-    /// How many `Idempotency-Key`s are remembered per topic; the oldest is forgotten first.
-    public var idempotencyKeysPerTopic: Int = 10_000
+    /// How many answers to `Idempotency-Key`s are kept in memory, over all topics and callers;
+    /// the oldest is forgotten first.
+    public var idempotencyMaxKeys: Int = 100_000
+    /// How many bytes those answers may take in memory; the oldest is forgotten first.
+    public var idempotencyMaxBytes: Int = 64 << 20
 
     /// The defaults.
     public init() {}

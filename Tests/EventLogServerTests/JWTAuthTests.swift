@@ -25,11 +25,11 @@ import Testing
     }
 
     static func token(_ grants: [String: [String]], expiresIn: TimeInterval = 3600, notBefore: Date? = nil,
-                      secret: String = JWTAuthTests.secret) async throws -> String {
+                      secret: String = JWTAuthTests.secret, subject: String = "test") async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         let claims = ClientClaims(exp: ExpirationClaim(value: Date(timeIntervalSinceNow: expiresIn)),
-                                  nbf: notBefore.map { NotBeforeClaim(value: $0) }, sub: "test", logd: grants)
+                                  nbf: notBefore.map { NotBeforeClaim(value: $0) }, sub: SubjectClaim(value: subject), logd: grants)
         return try await keys.sign(claims)
     }
 
@@ -39,6 +39,27 @@ import Testing
     }
 
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer " + token, .contentType: "application/json"] }
+
+    /// An `Idempotency-Key` belongs to the token's subject: a renewed token of the same
+    /// subject repeats its requests, another subject's same key is its own.
+    @Test func idempotencyKeysBelongToTheSubject() async throws {
+        let first = try await Self.token(["write": ["orders"]], expiresIn: 3600)
+        let renewed = try await Self.token(["write": ["orders"]], expiresIn: 7200)
+        let other = try await Self.token(["write": ["orders"]], subject: "someone-else")
+        #expect(first != renewed)
+        try await withTestServer(configure: Self.configure) { client, _ in
+            func post(_ token: String) async throws -> String {
+                var headers = Self.bearer(token)
+                headers[HTTPField.Name("Idempotency-Key")!] = "k"
+                return try await client.execute(uri: "/v1/topics/orders/records", method: .post, headers: headers,
+                                                body: jsonBody(#"{"records": [{"value": 1}]}"#)) { $0.text }
+            }
+            let answer = try await post(first)
+            #expect(answer == #"{"offsets":[{"partition":0,"offset":0}]}"#)
+            #expect(try await post(renewed) == answer)
+            #expect(try await post(other) == #"{"offsets":[{"partition":0,"offset":1}]}"#)
+        }
+    }
 
     @Test func scopesDecideWhatATokenMayDo() async throws {
         let reader = try await Self.token(["read": ["orders"]])

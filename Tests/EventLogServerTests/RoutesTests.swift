@@ -35,14 +35,18 @@ private func removeTree(_ path: String) {
     }
 }
 
-/// Runs `body` against the routes of a server over a new store, in-process (no sockets).
+/// Runs `body` against the routes of a server over a new store, in-process (no sockets);
+/// `faults` makes the store's system calls fail on purpose.
 func withTestServer(
+    faults: FaultInjector? = nil,
     configure: (inout LogServerConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, LogServer) async throws -> Void
 ) async throws {
     try await withTemporaryDirectory { directory in
         let logger = Logger(label: "test")
-        let store = try await LogStore.open(at: directory, logger: logger)
+        var options = LogStore.Options()
+        options.faults = faults
+        let store = try await LogStore.open(at: directory, options: options, logger: logger)
         var configuration = LogServerConfiguration()
         configure(&configuration)
         let server = LogServer(store: store, configuration: configuration, logger: logger)

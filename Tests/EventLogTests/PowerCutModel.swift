@@ -94,7 +94,7 @@ struct PowerCutModel {
                 for (offset, data) in inode.unsynced.prefix(extraWrites) {
                     if data.isEmpty { Self.resize(&bytes, to: offset) } else { Self.write(data, at: offset, into: &bytes) }
                 }
-                FileManager.default.createFile(atPath: target, contents: Data(bytes))
+                _ = FileManager.default.createFile(atPath: target, contents: Data(bytes))
             }
         }
     }

@@ -25,16 +25,20 @@ LISTEN_RE = re.compile(r"^logd listening on (http://\S+?)/?$")
 class Logd:
     """Runs `$LOGD_BIN --data-dir D --port 0` and waits for its listening line."""
 
-    def __init__(self, data_dir, extra_args=()):
+    def __init__(self, data_dir, extra_args=(), stderr_path=None):
         cmd = shlex.split(os.environ.get("LOGD_BIN", "logd"))
         self.argv = cmd + ["--data-dir", str(data_dir), "--port", "0", "--host", "127.0.0.1"] + list(extra_args)
+        # The server's log goes here when given (tests that check what an operator sees).
+        self.stderr_path = stderr_path
         self.proc = None
         self.url = None
         self._ready = threading.Event()
 
     def start(self, timeout=60):
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
+        stderr = open(self.stderr_path, "ab") if self.stderr_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
+        if self.stderr_path:
+            stderr.close()
         threading.Thread(target=self._read, daemon=True).start()
         if not self._ready.wait(timeout):
             self.proc.kill()

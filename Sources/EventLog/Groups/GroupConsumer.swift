@@ -274,6 +274,10 @@ public final class GroupConsumer: Sendable {
                     read = try await partition.read(from: from, maxRecords: options.maxRecordsPerBatch)
                 } catch LogError.Code.offsetOutOfRange {
                     continue
+                } catch let error as LogError where error.code == .corruptData && error.range != nil {
+                    // Damaged stored data (logged by the partition, listed in its damagedRanges): skip it.
+                    state.withLock { $0.positions[tp] = error.range!.end }
+                    continue
                 }
                 state.withLock { $0.positions[tp] = read.nextOffset }
                 guard !read.records.isEmpty else { continue }

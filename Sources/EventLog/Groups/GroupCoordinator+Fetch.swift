@@ -6,7 +6,8 @@ extension GroupCoordinator {
     /// records are handed out; nothing is committed (commit the returned
     /// ``GroupFetch/positions`` after processing). After a rebalance, positions restart from
     /// the commits. A position below the partition's start (records deleted by retention)
-    /// moves to the start. The read also keeps the member's session alive.
+    /// moves to the start; damaged stored data is skipped and reported in
+    /// ``GroupFetch/damaged``. The read also keeps the member's session alive.
     ///
     /// - Parameters:
     ///   - group: the consumer group.
@@ -41,7 +42,7 @@ extension GroupCoordinator {
         for (tp, offset) in read.next { groups[group]!.members[id]!.positions[tp] = offset }
         groups[group]!.members[id]!.nextPartitionTurn += 1
         let out = read.next.sorted { $0.key < $1.key }.map { PartitionPosition(topicPartition: $0.key, nextOffset: $0.value) }
-        return GroupFetch(records: read.records, positions: out)
+        return GroupFetch(records: read.records, positions: out, damaged: read.damaged)
     }
 
     /// The member's current positions, resolved against commits and the reset policy.
@@ -73,28 +74,35 @@ extension GroupCoordinator {
     }
 
     /// Reads up to `maxRecords` over the partitions, starting at a rotating one for fairness.
+    /// Damaged ranges are skipped (a few per partition and read) and reported.
     private nonisolated func readRecords(
         _ positions: [TopicPartition: Offset], maxRecords: Int, startTurn: Int
-    ) async throws -> (records: [GroupRecord], next: [TopicPartition: Offset]) {
+    ) async throws -> (records: [GroupRecord], next: [TopicPartition: Offset], damaged: [DamagedRange]) {
         let order = positions.keys.sorted()
         var next = positions
         var records: [GroupRecord] = []
-        guard !order.isEmpty else { return (records, next) }
+        var damaged: [DamagedRange] = []
+        guard !order.isEmpty else { return (records, next, damaged) }
         for k in 0..<order.count where records.count < maxRecords {
             let tp = order[(startTurn + k) % order.count]
             guard let partition = try? store.topic(named: tp.topic)?.partition(tp.partition) else { continue }
             var from = positions[tp]!
-            let result: Partition.ReadResult
-            do {
-                result = try await partition.read(from: from, maxRecords: maxRecords - records.count)
-            } catch LogError.Code.offsetOutOfRange {
-                from = min(max(from, partition.startOffset), partition.endOffset)
-                next[tp] = from
-                continue
+            var result: Partition.ReadResult?
+            for _ in 0..<4 where result == nil {
+                do {
+                    result = try await partition.read(from: from, maxRecords: maxRecords - records.count)
+                } catch LogError.Code.offsetOutOfRange {
+                    from = min(max(from, partition.startOffset), partition.endOffset)
+                    break
+                } catch let error as LogError where error.code == .corruptData && error.range != nil {
+                    // The partition logged it; the member learns the range and reads on after it.
+                    damaged.append(DamagedRange(topicPartition: tp, range: error.range!))
+                    from = error.range!.end
+                }
             }
-            for r in result.records { records.append(GroupRecord(topicPartition: tp, record: r)) }
-            next[tp] = result.nextOffset
+            next[tp] = result?.nextOffset ?? from
+            for r in result?.records ?? [] { records.append(GroupRecord(topicPartition: tp, record: r)) }
         }
-        return (records, next)
+        return (records, next, damaged)
     }
 }

@@ -93,9 +93,10 @@ public actor GroupCoordinator {
     }
 
     /// Opens the coordinator of `store`: creates the offsets topic when missing and replays it
-    /// to rebuild the commit table.
+    /// to rebuild the commit table. Damaged commit records are skipped (logged at error level):
+    /// their groups fall back to the commit before, or to their reset policy.
     ///
-    /// - Throws: an I/O or ``LogError/Code/corruptData`` error of the offsets topic.
+    /// - Throws: an I/O error of the offsets topic.
     public static func open(store: LogStore, options: Options = Options(), logger: Logger) async throws -> GroupCoordinator {
         let topic: Topic
         if let existing = store.topic(named: offsetsTopicName) {
@@ -121,7 +122,18 @@ public actor GroupCoordinator {
             let end = partition.endOffset
             var next = partition.startOffset
             while next < end {
-                let read = try await partition.read(from: next, maxRecords: 10_000)
+                let read: Partition.ReadResult
+                do {
+                    read = try await partition.read(from: next, maxRecords: 10_000)
+                } catch let error as LogError where error.code == .corruptData && error.range != nil {
+                    // Commits stored there are lost: their groups fall back to an earlier commit
+                    // of the same partition, if any (re-reading, never skipping records).
+                    logger.error("skipping damaged consumer group commits", metadata: [
+                        "first": "\(error.range!.first)", "end": "\(error.range!.end)",
+                    ])
+                    next = error.range!.end
+                    continue
+                }
                 for stored in read.records {
                     records += 1
                     guard let commit = OffsetCommitRecord(stored) else {

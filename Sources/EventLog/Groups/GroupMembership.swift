@@ -49,6 +49,17 @@ public struct GroupFetch: Hashable, Sendable {
     public var records: [GroupRecord]
     /// The member's position after this read in every partition it owns, sorted.
     public var positions: [PartitionPosition]
+    /// Offsets this read skipped because their stored data is damaged (see
+    /// ``Partition/damagedRanges``); the positions are already past them.
+    public var damaged: [DamagedRange] = []
+}
+
+/// Offsets of a partition that a read skipped because their stored data is damaged.
+public struct DamagedRange: Hashable, Sendable {
+    /// The partition.
+    public var topicPartition: TopicPartition
+    /// The unreadable offsets, from where the read was to where it resumed.
+    public var range: OffsetRange
 }
 
 /// Where a group starts in a partition it has no commit for.

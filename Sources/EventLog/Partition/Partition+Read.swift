@@ -131,10 +131,17 @@ extension Partition {
         }
     }
 
-    /// The error for damage at `position`: names the file, the byte and the unreadable offsets.
+    /// The error for damage at `position`: names the file, the byte and the unreadable offsets,
+    /// and remembers the range (logged once, listed by ``damagedRanges``).
+    ///
+    /// The range runs from `expected` (where the read was) to where reading can resume: the
+    /// end of the damaged batch when its header still frames it (the next batch starts right
+    /// where its length says, at the offset its header says), else the next offset index entry
+    /// past the damage, else the next segment.
     private func damaged(_ segment: Segment, at position: Int64, expected: Int64, segments: [Segment], error: LogError) -> LogError {
         var resume: Int64
-        if let i = segments.firstIndex(where: { $0 === segment }), i + 1 < segments.count {
+        let i = segments.firstIndex(where: { $0 === segment })
+        if let i, i + 1 < segments.count {
             resume = segments[i + 1].baseOffset
         } else {
             resume = segment.visibleNextOffset
@@ -148,10 +155,37 @@ extension Partition {
                 }
             }
         }
+        let isLast = i.map { $0 == segments.count - 1 } ?? true
+        if let end = endOfDamagedBatch(segment, at: position, expected: expected, isLast: isLast, bound: resume) {
+            resume = end
+        }
         resume = max(resume, expected + 1)
         let range = OffsetRange(first: Offset(expected), end: Offset(resume))
-        return LogError(.corruptData, "\(error.message) Offsets \(expected) to \(resume - 1) of partition \(topicName)/\(index) are unreadable; reading resumes at \(resume).",
-                        cause: error, range: range)
+        let error = LogError(.corruptData, "\(error.message) Offsets \(expected) to \(resume - 1) of partition \(topicName)/\(index) are unreadable; reading resumes at \(resume).",
+                             cause: error, range: range)
+        noteDamage(error)
+        return error
+    }
+
+    /// The offset after the damaged batch at `position`, when its header can be trusted: it
+    /// holds `expected`, and the batch its length points to starts at the offset after its
+    /// last (or the segment ends there at that offset). `nil` when the header is damaged too.
+    private func endOfDamagedBatch(_ segment: Segment, at position: Int64, expected: Int64, isLast: Bool, bound: Int64) -> Int64? {
+        let limit = isLast ? segment.visibleSize : segment.size
+        var scanner = BatchScanner(file: segment.log, start: position, end: limit, chunkSize: 4096)
+        guard let (_, header) = try? scanner.nextHeader(),
+              header.baseOffset <= expected, expected < header.nextOffset, header.nextOffset <= bound else { return nil }
+        let following: Int64
+        if scanner.position == limit {
+            following = segment.visibleNextOffset
+        } else {
+            guard let (_, next) = try? scanner.nextHeader() else { return nil }
+            following = next.baseOffset
+        }
+        // Compaction may leave gaps between batches; otherwise they follow each other densely.
+        let dense = !configuration.cleanupPolicy.contains(.compact)
+        guard dense ? following == header.nextOffset : following >= header.nextOffset else { return nil }
+        return header.nextOffset
     }
 
     /// The index of the last segment whose base offset is at or below `offset`.

@@ -22,6 +22,8 @@ public final class Partition: Sendable {
     let clock: Clock
     let state: Mutex<State>
     let scratch = WriterScratch()
+    /// The damaged ranges reads met (Partition+Damage.swift).
+    let damage = Mutex(DamageRegister())
     /// Held for the whole of a retention or compaction pass: one at a time per partition.
     let maintenance = Mutex<CleanerState>(CleanerState())
 

@@ -4,6 +4,26 @@
 ///
 /// Memory stays bounded: it holds at most one read's worth of records (``readAheadBytes``).
 /// When retention deletes records it has not read yet, it continues from the new start.
+///
+/// When it reaches stored data that is damaged (a batch that fails its checksum), `next()`
+/// throws ``LogError/Code/corruptData`` whose ``LogError/range`` names the unreadable offsets.
+/// The iterator has then already moved past them: calling `next()` again continues with the
+/// first record after the range, so a reader that wants to go on keeps its iterator:
+///
+/// ```swift
+/// var records = partition.records(from: .earliest).makeAsyncIterator()
+/// while true {
+///     do {
+///         guard let record = try await records.next() else { break }
+///         handle(record)
+///     } catch let error as LogError where error.code == .corruptData {
+///         report(error.range!)  // lost; reading goes on after it
+///     }
+/// }
+/// ```
+///
+/// (A `for try await` loop ends at the error; start a new sequence at
+/// `.offset(error.range!.end)` to go on from there.)
 public struct RecordSequence: AsyncSequence, Sendable {
     public typealias Element = StoredRecord
 
@@ -35,6 +55,12 @@ public struct RecordSequence: AsyncSequence, Sendable {
             self.maxRecords = maxRecords
         }
 
+        /// The next record, waiting for one to be appended when none is there yet.
+        ///
+        /// - Returns: `nil` once the task is cancelled or the partition is closed.
+        /// - Throws: ``LogError/Code/corruptData`` with the unreadable ``LogError/range`` (the
+        ///   next call continues after it); ``LogError/Code/offsetOutOfRange`` when the start
+        ///   cannot be resolved.
         public mutating func next() async throws -> StoredRecord? {
             if let start {
                 next = try await partition.resolve(start).rawValue
@@ -52,6 +78,10 @@ public struct RecordSequence: AsyncSequence, Sendable {
                     throw LogError(.offsetOutOfRange, "offset \(next) is outside partition \(partition.topicName)/\(partition.index).")
                 } catch LogError.Code.closed {
                     return nil
+                } catch let error as LogError where error.code == .corruptData && error.range != nil {
+                    // Skip the damage on the next call; the caller learns the range now.
+                    next = Swift.max(next, error.range!.end.rawValue)
+                    throw error
                 }
                 buffer = result.records
                 bufferIndex = 0

@@ -1,3 +1,4 @@
+import Crypto
 import Hummingbird
 import HTTPTypes
 import JWTKit
@@ -31,6 +32,31 @@ public struct InvalidJWTKey: Error, CustomStringConvertible {
     public let description: String
 }
 
+/// Who sent a request, for what belongs to a caller (an `Idempotency-Key` is one caller's):
+/// the static token presented, else the JWT's subject (`sub`: every token of that subject is
+/// the same caller), else the JWT itself. Without authentication every request is one caller.
+///
+/// Kept as a SHA-256 digest, so that no token is kept a second time.
+struct Caller: Hashable, Sendable {
+    /// The digest of the identity; empty for ``anonymous``.
+    let digest: [UInt8]
+
+    /// Every request when authentication is off.
+    static let anonymous = Caller(digest: [])
+
+    /// The caller named `identity` of `kind` (`token`, `sub`, `jwt`).
+    init(kind: String, identity: String) {
+        var hasher = SHA256()
+        hasher.update(data: Array("logd caller \(kind)\u{0}".utf8))
+        hasher.update(data: Array(identity.utf8))
+        digest = Array(hasher.finalize())
+    }
+
+    private init(digest: [UInt8]) {
+        self.digest = digest
+    }
+}
+
 /// Authenticates `/v1` requests: a static token grants everything, a JWT signed by one of
 /// the configured keys grants its `logd` claim (``AccessScope``), anything else is `401`.
 ///
@@ -38,12 +64,14 @@ public struct InvalidJWTKey: Error, CustomStringConvertible {
 /// middleware and a route asking again cost one verification.
 final class Authenticator: Sendable {
     private let staticTokens: [[UInt8]]
+    private let staticCallers: [Caller]
     private let keys: Task<JWTKeyCollection, Never>?
     private let cache = Mutex<[String: CachedScope]>([:])
     static let cacheCapacity = 4096
 
     private struct CachedScope: Sendable {
         var scope: AccessScope
+        var caller: Caller
         var expiresAtSeconds: Double?
         var notBeforeSeconds: Double?
     }
@@ -52,6 +80,7 @@ final class Authenticator: Sendable {
     init?(staticTokens: [String], jwtKeys: [JWTVerificationKey]) {
         guard !staticTokens.isEmpty || !jwtKeys.isEmpty else { return nil }
         self.staticTokens = staticTokens.map { Array($0.utf8) }
+        self.staticCallers = staticTokens.map { Caller(kind: "token", identity: $0) }
         if jwtKeys.isEmpty {
             keys = nil
         } else {
@@ -76,11 +105,17 @@ final class Authenticator: Sendable {
 
     /// The scope of the token `request` presents; `401 unauthorized` without a valid one.
     func scope(for request: Request) async throws -> AccessScope {
+        try await authenticate(request).scope
+    }
+
+    /// The scope of the token `request` presents and who presented it; `401 unauthorized`
+    /// without a valid token.
+    func authenticate(_ request: Request) async throws -> (scope: AccessScope, caller: Caller) {
         guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
         let candidate = Array(presented.utf8)
-        var matched = false
-        for token in staticTokens where Self.constantTimeEquals(token, candidate) { matched = true }
-        if matched { return .unrestricted }
+        var matched: Int?
+        for (n, token) in staticTokens.enumerated() where Self.constantTimeEquals(token, candidate) { matched = n }
+        if let matched { return (.unrestricted, staticCallers[matched]) }
         guard let keys, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
             throw Self.unauthorized("The token is not valid")
         }
@@ -88,7 +123,7 @@ final class Authenticator: Sendable {
         if let cached = cache.withLock({ $0[presented] }) {
             if let exp = cached.expiresAtSeconds, now >= exp { throw Self.unauthorized("The token has expired") }
             if let nbf = cached.notBeforeSeconds, now < nbf { throw Self.unauthorized("The token is not valid yet") }
-            return cached.scope
+            return (cached.scope, cached.caller)
         }
         let claims: LogdClaims
         do {
@@ -99,12 +134,13 @@ final class Authenticator: Sendable {
             throw Self.unauthorized("The token is not valid")
         }
         let scope = claims.scope
+        let caller = claims.sub.map { Caller(kind: "sub", identity: $0.value) } ?? Caller(kind: "jwt", identity: presented)
         cache.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[presented] = CachedScope(scope: scope, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
+            cache[presented] = CachedScope(scope: scope, caller: caller, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
                                            notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
         }
-        return scope
+        return (scope, caller)
     }
 
     private static func unauthorized(_ reason: String) -> APIError {
@@ -137,8 +173,8 @@ final class Authenticator: Sendable {
     }
 }
 
-/// The claims `logd` reads: `exp` and `nbf` (checked when present) and `logd`, the grants;
-/// others (`sub`, `iat`, …) are ignored.
+/// The claims `logd` reads: `exp` and `nbf` (checked when present), `logd`, the grants, and
+/// `sub`, who the caller is (``Caller``); others (`iat`, …) are ignored.
 struct LogdClaims: JWTPayload {
     struct Grants: Codable, Sendable {
         var read: [String]?
@@ -149,6 +185,7 @@ struct LogdClaims: JWTPayload {
 
     var exp: ExpirationClaim?
     var nbf: NotBeforeClaim?
+    var sub: SubjectClaim?
     var logd: Grants?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {

@@ -59,7 +59,7 @@ extension Routes {
         let partition = try topic.partition(partitionIndex)
 
         var offset: Offset
-        var gap: (requested: Int64, resumedFrom: Int64)?
+        var gap: FetchGap?
         switch requested {
         case .earliest: offset = partition.startOffset
         case .latest: offset = partition.endOffset
@@ -88,24 +88,38 @@ extension Routes {
             out.beginObject()
             out.key("requested"); out.int(gap.requested)
             out.key("resumed_from"); out.int(gap.resumedFrom)
+            if gap.damaged { out.key("reason"); out.string("damaged") }
             out.endObject()
         }
         out.endObject()
         return json(out.bytes)
     }
 
+    /// Offsets a fetch skipped: deleted by retention (below the start), or `damaged` stored data.
+    struct FetchGap {
+        var requested: Int64
+        var resumedFrom: Int64
+        var damaged = false
+    }
+
+    /// The most ranges one fetch skips (deleted, then damaged ones) before it answers.
+    static var maxFetchSkips: Int { 8 }
+
     /// Reads from `offset`, moving it to the partition's start (and noting the `gap`) when the
     /// records asked for were deleted and `reset=earliest`; `416` otherwise or past the end.
+    /// Damaged stored data is skipped whatever `reset` says: the `gap` then carries
+    /// `damaged` and ends where reading resumed. After ``maxFetchSkips`` skips the answer is
+    /// empty at the offset reached, for the client to go on from.
     private func readOrResolve(
-        _ partition: Partition, from offset: inout Offset, gap: inout (requested: Int64, resumedFrom: Int64)?,
+        _ partition: Partition, from offset: inout Offset, gap: inout FetchGap?,
         resetToEarliest: Bool, limit: Int
     ) async throws -> Partition.ReadResult {
-        for _ in 0..<3 {
+        for _ in 0..<Self.maxFetchSkips {
             let start = partition.startOffset
             let end = partition.endOffset
             if offset < start {
                 guard resetToEarliest else { throw outOfRange(offset, start: start, end: end) }
-                if gap == nil { gap = (offset.rawValue, start.rawValue) } else { gap!.resumedFrom = start.rawValue }
+                if gap == nil { gap = FetchGap(requested: offset.rawValue, resumedFrom: start.rawValue) } else { gap!.resumedFrom = start.rawValue }
                 offset = start
             }
             if offset > end { throw outOfRange(offset, start: start, end: end) }
@@ -113,9 +127,15 @@ extension Routes {
                 return try await partition.read(from: offset, maxRecords: limit)
             } catch LogError.Code.offsetOutOfRange {
                 continue  // retention moved the start meanwhile: resolve again
+            } catch let error as LogError where error.code == .corruptData && error.range != nil {
+                // The partition logged it once; the client learns the range and reads on after it.
+                let resume = max(offset, error.range!.end)
+                if gap == nil { gap = FetchGap(requested: offset.rawValue, resumedFrom: resume.rawValue) } else { gap!.resumedFrom = resume.rawValue }
+                gap!.damaged = true
+                offset = resume
             }
         }
-        return try await partition.read(from: offset, maxRecords: limit)
+        return Partition.ReadResult(records: [], nextOffset: offset)
     }
 
     private func outOfRange(_ offset: Offset, start: Offset, end: Offset) -> APIError {

@@ -20,6 +20,7 @@ extension Routes {
             server.metrics.updateScrapeGauges(diskBytes: topics.map { topic in
                 (topic.name, topic.partitions.reduce(Int64(0)) { $0 + $1.sizeInBytes })
             }, streamCache: server.streamReadCache.counts)
+            server.metrics.updateDamagedRanges(topics.flatMap(\.partitions))
             await updateConsumerLagGauges()  // consumer groups (Routes+Groups.swift)
             return Response(
                 status: .ok,

@@ -170,6 +170,7 @@ extension Routes where Context: WebSocketRequestContext {
         out.key("partition"); out.int(notice.partition)
         out.key("requested"); out.int(notice.requested)
         out.key("resumed_from"); out.int(notice.resumedFrom)
+        if notice.damaged { out.key("reason"); out.string("damaged") }
         out.endObject()
         return String(decoding: out.bytes, as: UTF8.self)
     }

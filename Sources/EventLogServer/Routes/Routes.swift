@@ -32,6 +32,11 @@ struct Routes<Context: RequestContext>: Sendable {
         try await server.authenticator?.scope(for: request) ?? .unrestricted
     }
 
+    /// Who sent the request (``Caller``): one caller for all when authentication is off.
+    func caller(_ request: Request) async throws -> Caller {
+        try await server.authenticator?.authenticate(request).caller ?? .anonymous
+    }
+
     /// The `{topic}` path parameter, once the request's token may `action` it (else `403 forbidden`).
     func topicName(_ request: Request, _ context: Context, for action: AccessScope.TopicAction) async throws -> String {
         let name = try topicName(context)

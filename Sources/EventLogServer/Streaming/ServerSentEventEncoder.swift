@@ -26,9 +26,11 @@ public struct ServerSentEventEncoder: Sendable {
         append(": keepalive\n\n", to: &buffer)
     }
 
-    /// A `gap` or `reset` notice: no id, a JSON object of the partition and offsets.
+    /// A `gap` or `reset` notice: no id, a JSON object of the partition and offsets, and
+    /// `"reason": "damaged"` for a gap over damaged stored data.
     public func notice(_ notice: StreamNotice, into buffer: inout [UInt8]) {
-        append("event: \(notice.kind.rawValue)\ndata: {\"partition\":\(notice.partition),\"requested\":\(notice.requested),\"resumed_from\":\(notice.resumedFrom)}\n\n", to: &buffer)
+        let reason = notice.damaged ? ",\"reason\":\"damaged\"" : ""
+        append("event: \(notice.kind.rawValue)\ndata: {\"partition\":\(notice.partition),\"requested\":\(notice.requested),\"resumed_from\":\(notice.resumedFrom)\(reason)}\n\n", to: &buffer)
     }
 
     /// An event's `id:` line, to put before a ``recordBody(_:into:)``.
@@ -90,11 +92,13 @@ public struct ServerSentEventEncoder: Sendable {
     }
 }
 
-/// A note sent before a stream's first record when its cursor could not be honoured exactly.
+/// A note sent when a stream cannot deliver records where its cursor says: before its first
+/// record when the cursor could not be honoured exactly, or mid-stream over damaged data.
 public struct StreamNotice: Hashable, Sendable {
-    /// Why the stream did not start where asked.
+    /// Why the stream did not continue where asked.
     public enum Kind: String, Sendable {
-        /// The records asked for were deleted: the stream starts at the partition's start.
+        /// The records asked for were deleted (the stream starts at the partition's start), or
+        /// their stored data is damaged (``StreamNotice/damaged``: the stream goes on after them).
         case gap
         /// The cursor is past the partition's end (the topic was made again): it starts at the end.
         case reset
@@ -108,12 +112,16 @@ public struct StreamNotice: Hashable, Sendable {
     public var requested: Int64
     /// Where the stream starts instead.
     public var resumedFrom: Int64
+    /// A gap over damaged stored data (`requested ..< resumedFrom` is unreadable), sent as
+    /// `"reason": "damaged"`; `false` for records deleted by retention.
+    public var damaged: Bool
 
     /// Makes a notice.
-    public init(kind: Kind, partition: Int, requested: Int64, resumedFrom: Int64) {
+    public init(kind: Kind, partition: Int, requested: Int64, resumedFrom: Int64, damaged: Bool = false) {
         self.kind = kind
         self.partition = partition
         self.requested = requested
         self.resumedFrom = resumedFrom
+        self.damaged = damaged
     }
 }

@@ -9,7 +9,8 @@ import EventLog
 struct TopicTail: Sendable {
     /// One step of a stream.
     enum Step {
-        /// Records to deliver, in order, each with the cursor after it; and notices before them.
+        /// Records to deliver, in order, each with the cursor after it; and notices before them
+        /// (records deleted by retention, or damaged stored data skipped).
         /// With a ``StreamReadCache``, each record also comes with its encoded event after the `id:` line.
         case records([Item], notices: [StreamNotice])
         /// Nothing arrived within the idle timeout: time for a keepalive.
@@ -85,6 +86,12 @@ struct TopicTail: Sendable {
                 }
             } catch LogError.Code.offsetOutOfRange {
                 continue  // the start moved meanwhile; the next round notices the gap
+            } catch let error as LogError where error.code == .corruptData && error.range != nil {
+                // Damaged stored data (the partition logged it): tell the client the range and
+                // go on after it; the next round reads from there.
+                let end = error.range!.end.rawValue
+                notices.append(StreamNotice(kind: .gap, partition: index, requested: from.rawValue, resumedFrom: end, damaged: true))
+                cursor.lastDelivered[index] = end - 1
             }
         }
 

@@ -1,3 +1,4 @@
+import EventLog
 import Prometheus
 import Synchronization
 #if canImport(Glibc)
@@ -12,9 +13,18 @@ import Darwin
 /// `eventlog_delivery_latency_seconds` (record timestamp to the write of its event),
 /// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`,
 /// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`, and at scrape time
-/// `eventlog_disk_bytes{topic}` and `process_open_fds`.
+/// `eventlog_disk_bytes{topic}`, `eventlog_damaged_ranges{topic, partition}` (for partitions
+/// where reads met damaged data) and `process_open_fds`.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    /// Partitions that have had an `eventlog_damaged_ranges` gauge, so that it drops to 0 when
+    /// retention deletes the damage (bounded by the partitions that ever had damage).
+    private let damagedPartitions = Mutex<Set<PartitionLabel>>([])
+
+    private struct PartitionLabel: Hashable {
+        var topic: String
+        var partition: Int
+    }
     private let deliveryLatency: DurationHistogram
     private let openStreams: Gauge
     private let openWebSockets: Gauge
@@ -81,6 +91,22 @@ final class ServerMetrics: Sendable {
         }
         if let fds = Self.openFileDescriptors() {
             registry.makeGauge(descriptor: .init(namespace: "process", metricName: "open_fds", unitName: "", helpText: "Open file descriptors.")).set(Int64(fds))
+        }
+    }
+
+    /// Sets `eventlog_damaged_ranges{topic, partition}`: the damaged ranges reads have met in
+    /// each partition (``EventLog/Partition/damagedRanges``), for partitions that have or had any.
+    func updateDamagedRanges(_ partitions: [Partition]) {
+        let seen = damagedPartitions.withLock { $0 }
+        for partition in partitions {
+            let label = PartitionLabel(topic: partition.topicName, partition: partition.index)
+            let count = partition.damagedRanges.count
+            guard count > 0 || seen.contains(label) else { continue }
+            if count > 0 { damagedPartitions.withLock { _ = $0.insert(label) } }
+            registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "damaged_ranges", unitName: "",
+                                                 helpText: "Ranges of offsets whose stored data reads found damaged (skipped by readers)."),
+                               labels: [("topic", label.topic), ("partition", String(label.partition))])
+                .set(Int64(count))
         }
     }
 
