@@ -72,6 +72,7 @@ extension Partition {
             cleaner.lastCompactionAt = clock.now()
             cleaner.totalBytesRead += report.bytesRead
             cleaner.totalBytesWritten += report.bytesWritten
+            cleaner.compactionsRun += 1
             logger.info("compacted", metadata: [
                 "bytes_before": "\(report.bytesBefore)", "bytes_after": "\(report.bytesAfter)",
                 "records_removed": "\(report.recordsRemoved)", "passes": "\(report.passes)", "ms": "\(report.durationMilliseconds)",

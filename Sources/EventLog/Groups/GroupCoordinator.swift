@@ -34,6 +34,12 @@ public actor GroupCoordinator {
         public var maxSessionTimeout: Duration = .seconds(3600)
         /// Segment size of the offsets topic: small, so that compaction finds closed segments.
         public var offsetsSegmentBytes: Int64 = 16 << 20
+        /// How long the commits of a group without members are kept after its newest commit
+        /// (and after its last member left); `nil` keeps them forever. Kafka's
+        /// `offsets.retention.minutes`, default 7 days.
+        public var offsetsRetention: Duration? = .seconds(7 * 24 * 3600)
+        /// How often expired commits are looked for (Kafka's `offsets.retention.check.interval.ms`).
+        public var offsetsRetentionCheckInterval: Duration = .seconds(600)
 
         /// The defaults: sticky assignment, session timeouts from 10 ms to one hour.
         public init() {}

@@ -58,4 +58,8 @@ extension Partition {
 
     /// How many tasks wait for appends (metrics, tests).
     public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    /// Every entry the waiter bookkeeping holds: parked waiters and cancellations not yet
+    /// matched with their registration (tests: it must come back to 0).
+    var waiterBookkeepingCount: Int { state.withLock { $0.waiters.count + $0.cancelledWaiters.count } }
 }
