@@ -52,6 +52,9 @@ struct Logd: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer 404 for unknown topics instead of creating them on produce or stream.")
     var noAutoCreate = false
 
+    @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is not limited).")
+    var autoCreateMaxTopics = 1_000
+
     @Option(name: .long, help: "Seconds between keepalive comments on idle streams.")
     var keepaliveSeconds = 15
 
@@ -149,6 +152,7 @@ struct Logd: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level.") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive.") }
         guard keepaliveSeconds > 0 else { throw ValidationError("--keepalive-seconds must be positive.") }
+        guard autoCreateMaxTopics >= 0 else { throw ValidationError("--auto-create-max-topics must not be negative.") }
         _ = try topicDefaults()
         guard ioThreads > 0 && ioThreads <= 256 else { throw ValidationError("--io-threads must be between 1 and 256.") }
         guard cleanerIntervalMs >= 0, cleanerBytesPerSecond >= 0 else { throw ValidationError("cleaner settings must not be negative.") }
@@ -219,6 +223,7 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.corsOrigins = corsOrigin
         serverConfiguration.maxBodyBytes = maxBodyBytes
         serverConfiguration.autoCreateTopics = !noAutoCreate
+        serverConfiguration.autoCreateMaxTopics = autoCreateMaxTopics
         serverConfiguration.keepaliveInterval = .seconds(keepaliveSeconds)
         serverConfiguration.retryMilliseconds = retryMs
         serverConfiguration.maxStreams = maxStreams

@@ -48,4 +48,6 @@ public struct CleanerState: Sendable, Hashable {
     public var totalBytesWritten: Int64 = 0
     /// Compactions run since open (concurrent requests for one share a pass).
     public var compactionsRun: Int = 0
+    /// When the cleaner first saw the tombstones of the compacted range (their expiry clock).
+    var tombstoneSightings = TombstoneSightings()
 }

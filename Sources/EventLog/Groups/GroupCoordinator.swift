@@ -54,9 +54,17 @@ public actor GroupCoordinator {
     let clock = ContinuousClock()
 
     /// The commit table: group → partition → position, with the log offset that wrote it.
+    /// Bounded by expiry: the commits of a group without members go `offsetsRetention` after
+    /// its newest one (Partition+Commits.swift, ``expireCommits()``).
     var commits: [String: [TopicPartition: StoredCommit]] = [:]
+    /// Groups with members; a group whose last member leaves or expires is removed.
     var groups: [String: GroupState] = [:]
+    /// When each group without members last had one (ms since the epoch): its commits expire
+    /// no earlier than `offsetsRetention` after that. Entries go with the commits' expiry.
+    var lastMemberLeft: [String: Int64] = [:]
     var timer: (task: Task<Void, Never>, deadline: ContinuousClock.Instant)?
+    /// The periodic search for expired commits.
+    var expiryTask: Task<Void, Never>?
     var memberSequence: UInt64 = 0
     var closed = false
 
@@ -64,6 +72,8 @@ public actor GroupCoordinator {
         var committed: CommittedOffset
         /// The offset of the record in the offsets topic; a later one wins.
         var logOffset: Offset
+        /// When it was committed (ms since the epoch).
+        var committedAt: Int64
     }
 
     struct Member: Sendable {
@@ -117,6 +127,7 @@ public actor GroupCoordinator {
         }
         let coordinator = GroupCoordinator(store: store, offsetsTopic: topic, options: options, logger: logger)
         try await coordinator.replay()
+        await coordinator.startCommitExpiry()
         return coordinator
     }
 
@@ -149,7 +160,8 @@ public actor GroupCoordinator {
     func apply(_ commit: OffsetCommitRecord, at logOffset: Offset) {
         if let current = commits[commit.group]?[commit.topicPartition], current.logOffset > logOffset { return }
         if let committed = commit.committed {
-            commits[commit.group, default: [:]][commit.topicPartition] = StoredCommit(committed: committed, logOffset: logOffset)
+            commits[commit.group, default: [:]][commit.topicPartition] = StoredCommit(
+                committed: committed, logOffset: logOffset, committedAt: commit.committedAt ?? currentMilliseconds())
         } else {
             commits[commit.group]?[commit.topicPartition] = nil
             if commits[commit.group]?.isEmpty == true { commits[commit.group] = nil }
@@ -161,6 +173,8 @@ public actor GroupCoordinator {
         closed = true
         timer?.task.cancel()
         timer = nil
+        expiryTask?.cancel()
+        expiryTask = nil
         groups.removeAll()
     }
 
