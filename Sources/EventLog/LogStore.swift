@@ -25,6 +25,8 @@ public final class LogStore: Sendable {
         /// The settings of topics created without any (such as by the server's auto-creation).
         public var defaultTopicConfiguration = TopicConfiguration()
         /// Threads for blocking file I/O, shared by every partition's writer and readers.
+        /// Retention and compaction passes run on one more thread of their own, so that they
+        /// never hold a thread the append path needs.
         public var ioThreads = 4
         /// How often the background flusher runs (interval durability, recovery checkpoints).
         public var flushTickMilliseconds = 100

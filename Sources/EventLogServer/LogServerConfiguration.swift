@@ -48,6 +48,9 @@ public struct LogServerConfiguration: Sendable {
     public var streamReadCacheBytes: Int = 4 << 20
     /// Requests per second allowed per token (or per client address without one); `nil`: no limit.
     public var requestsPerSecond: Double? = nil
+    /// How long the commits of a consumer group without members are kept after its newest
+    /// commit (Kafka's `offsets.retention.minutes`); `nil` keeps them forever. Default 7 days.
+    public var offsetsRetention: Duration? = .seconds(7 * 24 * 3600)
     /// How long an `Idempotency-Key` is remembered. At least 10 minutes, as the contract promises.
     public var idempotencyWindow: Duration = .seconds(600)
     /// How many `Idempotency-Key`s are remembered per topic; the oldest is forgotten first.

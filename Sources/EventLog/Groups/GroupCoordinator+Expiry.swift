@@ -5,7 +5,7 @@ extension GroupCoordinator {
     /// ``Options/offsetsRetentionCheckInterval``), unless ``Options/offsetsRetention`` is `nil`.
     func startCommitExpiry() {
         guard options.offsetsRetention != nil, expiryTask == nil, !closed else { return }
-        let interval = options.offsetsRetentionCheckInterval
+        let interval = max(options.offsetsRetentionCheckInterval, .milliseconds(10))
         expiryTask = Task { [weak self] in
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }

@@ -38,7 +38,8 @@ public actor GroupCoordinator {
         /// (and after its last member left); `nil` keeps them forever. Kafka's
         /// `offsets.retention.minutes`, default 7 days.
         public var offsetsRetention: Duration? = .seconds(7 * 24 * 3600)
-        /// How often expired commits are looked for (Kafka's `offsets.retention.check.interval.ms`).
+        /// How often expired commits are looked for (Kafka's `offsets.retention.check.interval.ms`;
+        /// at least 10 ms).
         public var offsetsRetentionCheckInterval: Duration = .seconds(600)
 
         /// The defaults: sticky assignment, session timeouts from 10 ms to one hour.
