@@ -161,7 +161,8 @@ extension GroupCoordinator {
     func forgetIfEmpty(_ group: String) -> Bool {
         guard groups[group]?.members.isEmpty == true else { return false }
         groups[group] = nil
-        lastMemberLeft[group] = currentMilliseconds()
+        // Only needed (and only pruned) while commits expire.
+        if options.offsetsRetention != nil { lastMemberLeft[group] = currentMilliseconds() }
         logger.info("consumer group has no members left", metadata: ["group": "\(group)"])
         return true
     }
