@@ -12,7 +12,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case offsetOutOfRange, corruptData, diskFull, ioError, locked, closed
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
-            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly
+            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -67,6 +67,8 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var rebalanceInProgress: Self { .init(.rebalanceInProgress) }
         /// A compaction was asked of a topic whose cleanup policy does not compact.
         public static var notCompacted: Self { .init(.notCompacted) }
+        /// A topic was not created: the store holds as many topics as the creator allowed.
+        public static var topicLimitReached: Self { .init(.topicLimitReached) }
 
         public var description: String { "\(storage)" }
 

@@ -25,6 +25,8 @@ public final class LogStore: Sendable {
         /// The settings of topics created without any (such as by the server's auto-creation).
         public var defaultTopicConfiguration = TopicConfiguration()
         /// Threads for blocking file I/O, shared by every partition's writer and readers.
+        /// Retention and compaction passes run on one more thread of their own, so that they
+        /// never hold a thread the append path needs.
         public var ioThreads = 4
         /// How often the background flusher runs (interval durability, recovery checkpoints).
         public var flushTickMilliseconds = 100
@@ -52,6 +54,12 @@ public final class LogStore: Sendable {
     private let state: Mutex<StoreState>
     private let flusher: Mutex<PeriodicThread?> = Mutex(nil)
     private let cleaner: Mutex<PeriodicThread?> = Mutex(nil)
+    /// Whether a background cleaner run is queued on the maintenance lane (at most one is).
+    private let cleanerRunQueued = Atomic<Bool>(false)
+    /// Held by the flusher while it writes partitions' files, and by a delete while it moves a
+    /// topic's directory away: a tick that saw the topic before the delete never writes into
+    /// a directory of the same name created afterwards.
+    private let flushGate = Mutex(())
     /// Whether the last shutdown was clean (no recovery scan was needed).
     public let openedAfterCleanShutdown: Bool
 
@@ -60,7 +68,16 @@ public final class LogStore: Sendable {
         var closed = false
         /// The close in progress or done: every `close()` awaits this one.
         var closing: Task<Void, any Error>?
-        var creating: Set<String> = []
+        /// Names being created or deleted right now, with the tasks waiting for that to end:
+        /// a create and a delete of one name never overlap.
+        var busyNames: [String: NameWork] = [:]
+    }
+
+    /// A create or delete of a topic name under way.
+    struct NameWork: Sendable {
+        enum Kind: Sendable { case creating, deleting }
+        var kind: Kind
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     static let cleanMarker = ".clean-shutdown"
@@ -72,7 +89,7 @@ public final class LogStore: Sendable {
         self.logger = logger
         self.lockFile = lockFile
         self.openedAfterCleanShutdown = clean
-        self.executor = IOExecutor(threadCount: options.ioThreads)
+        self.executor = IOExecutor(threadCount: options.ioThreads, maintenanceThreads: 1)
         self.state = Mutex(StoreState())
     }
 
@@ -152,34 +169,49 @@ public final class LogStore: Sendable {
         }
         flusher.withLock { $0 = thread }
         if let interval = options.cleanerIntervalMilliseconds {
+            // The timer only queues a run on the maintenance lane, where on-demand passes run
+            // too: passes never overlap and never hold the threads appends use.
             let cleanerThread = PeriodicThread(intervalMs: interval) { [weak self] in
-                self?.cleanerTick()
+                guard let self, !self.cleanerRunQueued.exchange(true, ordering: .acquiringAndReleasing) else { return }
+                let lane = self.executor.maintenanceLane ?? self.executor
+                if !lane.submit({ [weak self] in
+                    self?.cleanerTick()
+                    self?.cleanerRunQueued.store(false, ordering: .releasing)
+                }) {
+                    self.cleanerRunQueued.store(false, ordering: .releasing)
+                }
             }
             cleaner.withLock { $0 = cleanerThread }
         }
     }
 
     /// Applies retention everywhere, then compacts the partition with the highest dirty
-    /// ratio above its topic's `minCleanableDirtyRatio` (or one whose `maxCompactionLagMs` passed).
+    /// ratio above its topic's `minCleanableDirtyRatio` (or one whose `maxCompactionLagMs`
+    /// passed, or whose kept tombstones expired). Runs on the maintenance lane.
     private func cleanerTick() {
         let topics = state.withLock { s in s.closed ? [] : Array(s.topics.values) }
         let now = options.clock.now()
         var best: (Partition, Double)?
         for topic in topics {
-            for p in topic.partitions {
+            for p in topic.partitions where !p.isClosed {
                 do {
                     if topic.configuration.cleanupPolicy.contains(.delete) { _ = try p.applyRetentionBlocking(now: now) }
+                } catch LogError.Code.closed {
+                    continue
                 } catch {
                     logger.error("retention failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
                 }
                 guard topic.configuration.cleanupPolicy.contains(.compact) else { continue }
                 let ratio = p.dirtyRatio
                 let due = ratio >= topic.configuration.minCleanableDirtyRatio && ratio > 0 || p.compactionOverdue(now: now)
+                    || p.tombstonesExpired(now: now)
                 if due && ratio > (best?.1 ?? -1) { best = (p, ratio) }
             }
         }
         if let (p, _) = best {
-            do { _ = try p.compactBlocking(now: now, limits: options.compaction) } catch {
+            do { _ = try p.compactBlocking(now: now, limits: options.compaction) } catch LogError.Code.closed {
+                // Its topic was deleted meanwhile.
+            } catch {
                 logger.error("compaction failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
             }
         }
@@ -189,13 +221,16 @@ public final class LogStore: Sendable {
     private func flushTick() {
         let topics = state.withLock { Array($0.topics.values) }
         let now = options.clock.now()
-        for topic in topics {
-            for p in topic.partitions {
-                do {
-                    if p.syncDue(now: now) { try p.syncNow() }
-                    try p.writeCheckpointIfChanged(force: false, now: now)
-                } catch {
-                    logger.error("background sync failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+        flushGate.withLock { _ in
+            for topic in topics {
+                // A closed partition wrote its last checkpoint; a deleted one's files are going.
+                for p in topic.partitions where !p.isClosed {
+                    do {
+                        if p.syncDue(now: now) { try p.syncNow() }
+                        try p.writeCheckpointIfChanged(force: false, now: now)
+                    } catch {
+                        logger.error("background sync failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+                    }
                 }
             }
         }
@@ -227,38 +262,57 @@ public final class LogStore: Sendable {
 
     /// Creates a topic, or returns the existing one of that name unchanged.
     ///
+    /// A create waits while the same name is being deleted (and the reverse), so a topic
+    /// made again under a deleted name gets fresh files, never the old ones' fate.
+    ///
+    /// - Parameters:
+    ///   - maxTopics: create only while the store holds fewer topics than this (internal
+    ///     topics not counted; creations under way counted), as a bound on what auto-creation
+    ///     may grow; `nil` for no bound. An existing topic is returned whatever the count.
     /// - Returns: the topic, and whether this call created it. When it existed, compare its
     ///   ``Topic/configuration`` with yours to detect a conflict.
     /// - Throws: ``LogError/Code/invalidTopicName``, ``LogError/Code/invalidArgument`` for a bad
-    ///   setting, ``LogError/Code/closed``, or an I/O error.
-    public func createTopic(_ name: String, configuration: TopicConfiguration) async throws -> (topic: Topic, created: Bool) {
+    ///   setting, ``LogError/Code/topicLimitReached``, ``LogError/Code/closed``, or an I/O error.
+    public func createTopic(_ name: String, configuration: TopicConfiguration, maxTopics: Int? = nil) async throws -> (topic: Topic, created: Bool) {
         try Self.validateTopicName(name)
         try configuration.validate()
+        enum Step { case exists(Topic), wait, create }
         while true {
-            let existing = try state.withLock { s throws(LogError) -> Topic?? in
+            let step = try state.withLock { s throws(LogError) -> Step in
                 if s.closed { throw LogError(.closed, "the store at \(directory) is closed.") }
-                if let t = s.topics[name] { return .some(t) }
-                if s.creating.contains(name) { return .none }
-                s.creating.insert(name)
-                return .some(nil)
+                if let t = s.topics[name] { return .exists(t) }
+                if s.busyNames[name] != nil { return .wait }
+                if let maxTopics, !configuration.isInternal {
+                    let count = s.topics.values.count(where: { !$0.configuration.isInternal })
+                        + s.busyNames.values.count(where: { $0.kind == .creating })
+                    if count >= maxTopics {
+                        throw LogError(.topicLimitReached, "topic \(name) was not created: the store holds \(count) topics, the most allowed here is \(maxTopics).")
+                    }
+                }
+                s.busyNames[name] = NameWork(kind: .creating)
+                return .create
             }
-            switch existing {
-            case .some(.some(let topic)): return (topic, false)
-            case .none: await Task.yield(); continue // another task is creating it right now
-            case .some(.none): break
+            switch step {
+            case .exists(let topic): return (topic, false)
+            case .wait: await waitForNameWork(name)
+            case .create:
+                let topic: Topic
+                do {
+                    topic = try await executor.run { () throws -> Topic in
+                        let dir = self.topicsDirectory + "/" + name
+                        try FileSystem.createDirectory(dir, faults: self.options.faults)
+                        try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir, faults: self.options.faults)
+                        return try self.openTopic(name: name, configuration: configuration, cleanShutdown: false)
+                    }
+                } catch {
+                    finishNameWork(name)
+                    throw error
+                }
+                finishNameWork(name) { $0.topics[name] = topic }
+                logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(configuration.partitions)"])
+                return (topic, true)
             }
-            break
         }
-        defer { _ = state.withLock { $0.creating.remove(name) } }
-        let topic = try await executor.run { () throws -> Topic in
-            let dir = self.topicsDirectory + "/" + name
-            try FileSystem.createDirectory(dir, faults: self.options.faults)
-            try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir, faults: self.options.faults)
-            return try self.openTopic(name: name, configuration: configuration, cleanShutdown: false)
-        }
-        state.withLock { $0.topics[name] = topic }
-        logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(configuration.partitions)"])
-        return (topic, true)
     }
 
     /// The topic named `name`, created with `configuration` (or the store's defaults) when missing.
@@ -267,23 +321,67 @@ public final class LogStore: Sendable {
         return try await createTopic(name, configuration: configuration ?? options.defaultTopicConfiguration).topic
     }
 
-    /// Deletes a topic and all its data. Readers of it end; its appends fail with ``LogError/Code/closed``.
+    /// Deletes a topic and all its data.
     ///
-    /// - Throws: ``LogError/Code/topicNotFound``.
+    /// Readers of it end. Appends not yet written fail with ``LogError/Code/topicNotFound``,
+    /// later ones with ``LogError/Code/closed``: nothing is acknowledged into the deleted
+    /// files. A create of the same name waits until the delete is done, so what is appended
+    /// to the new topic after this returns survives a restart.
+    ///
+    /// - Throws: ``LogError/Code/topicNotFound``, ``LogError/Code/closed``, or an I/O error.
     public func deleteTopic(_ name: String) async throws {
-        guard let topic = state.withLock({ $0.topics.removeValue(forKey: name) }) else {
-            throw LogError(.topicNotFound, "there is no topic named \(name).")
+        enum Step { case delete(Topic), wait }
+        while true {
+            let step = try state.withLock { s throws(LogError) -> Step in
+                if s.closed { throw LogError(.closed, "the store at \(directory) is closed.") }
+                if s.busyNames[name] != nil { return .wait }
+                guard let topic = s.topics.removeValue(forKey: name) else {
+                    throw LogError(.topicNotFound, "there is no topic named \(name).")
+                }
+                s.busyNames[name] = NameWork(kind: .deleting)
+                return .delete(topic)
+            }
+            guard case .delete(let topic) = step else {
+                await waitForNameWork(name)
+                continue
+            }
+            defer { finishNameWork(name) }
+            for p in topic.partitions { await p.closeForDeletion() }
+            try await executor.run {
+                let trash = self.directory + "/trash"
+                try FileSystem.createDirectory(trash)
+                let target = trash + "/" + name + "-" + String(FileSystem.monotonicNanoseconds())
+                // No flusher tick still writes into the directory while it moves.
+                try self.flushGate.withLock { _ throws(LogError) in try FileSystem.rename(topic.directory, target) }
+                try FileSystem.syncDirectory(self.topicsDirectory)
+                try FileSystem.removeTree(target)
+            }
+            logger.info("deleted topic", metadata: ["topic": "\(name)"])
+            return
         }
-        for p in topic.partitions { try? await p.close() }
-        try await executor.run {
-            let trash = self.directory + "/trash"
-            try FileSystem.createDirectory(trash)
-            let target = trash + "/" + name + "-" + String(FileSystem.monotonicNanoseconds())
-            try FileSystem.rename(topic.directory, target)
-            try FileSystem.syncDirectory(self.topicsDirectory)
-            try FileSystem.removeTree(target)
+    }
+
+    /// Suspends until the create or delete of `name` under way has ended (no polling: the
+    /// task that ends it resumes the waiters).
+    private func waitForNameWork(_ name: String) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let free = state.withLock { s -> Bool in
+                guard s.busyNames[name] != nil else { return true }
+                s.busyNames[name]!.waiters.append(c)
+                return false
+            }
+            if free { c.resume() }
         }
-        logger.info("deleted topic", metadata: ["topic": "\(name)"])
+    }
+
+    /// Ends the create or delete of `name` (applying `change` in the same critical section)
+    /// and resumes the tasks waiting for it.
+    private func finishNameWork(_ name: String, _ change: (inout StoreState) -> Void = { _ in }) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            change(&s)
+            return s.busyNames.removeValue(forKey: name)?.waiters ?? []
+        }
+        for c in waiters { c.resume() }
     }
 
     /// Closes the store: finishes queued appends, syncs every partition, writes the

@@ -16,7 +16,8 @@ extension APIError {
         case .invalidArgument: code = .invalidArgument
         case .invalidTopicName: code = .invalidTopicName
         case .invalidGroupName: code = .invalidGroupName
-        case .topicNotFound: code = .topicNotFound
+        // Auto-creation stopped at its limit: the topic does not exist, as with auto-creation off.
+        case .topicNotFound, .topicLimitReached: code = .topicNotFound
         case .topicExists, .configurationMismatch: code = .topicExists
         case .partitionNotFound: code = .partitionNotFound
         case .offsetOutOfRange: code = .offsetOutOfRange

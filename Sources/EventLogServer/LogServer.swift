@@ -48,7 +48,9 @@ public final class LogServer: Service, Sendable {
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
         self.streamReadCache = StreamReadCache(capacityBytes: configuration.streamReadCacheBytes)
         self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }
-        self.groups = GroupCoordinatorLoader(store: store, logger: logger)
+        var groupOptions = GroupCoordinator.Options()
+        groupOptions.offsetsRetention = configuration.offsetsRetention
+        self.groups = GroupCoordinatorLoader(store: store, options: groupOptions, logger: logger)
         self.authenticator = Authenticator(staticTokens: configuration.authTokens, jwtKeys: configuration.jwtKeys)
     }
 

@@ -17,8 +17,14 @@ public struct LogServerConfiguration: Sendable {
     public var topicDefaults = TopicConfiguration()
     /// The memory budget and I/O throttle of compactions asked for over HTTP.
     public var compactionLimits = CompactionLimits()
-    /// Whether producing to, or streaming from, an unknown topic creates it with the defaults.
+    /// Whether producing to, or streaming (SSE) from, an unknown topic creates it with the
+    /// defaults. Fetches, long-polls and WebSockets never create topics. With authentication
+    /// on, only a caller that may `manage` the topic creates it on use.
     public var autoCreateTopics: Bool = true
+    /// Auto-creation creates a topic only while the store holds fewer topics than this
+    /// (internal ones not counted): a bound on the topics, and their open files, that clients
+    /// can make by naming them. `PUT` is not bounded by it. `nil`: no bound. Default 1,000.
+    public var autoCreateMaxTopics: Int? = 1_000
     /// How often an idle stream sends a `: keepalive` comment.
     public var keepaliveInterval: Duration = .seconds(15)
     /// The reconnection delay sent as `retry:` on every stream, in milliseconds.
@@ -42,6 +48,9 @@ public struct LogServerConfiguration: Sendable {
     public var streamReadCacheBytes: Int = 4 << 20
     /// Requests per second allowed per token (or per client address without one); `nil`: no limit.
     public var requestsPerSecond: Double? = nil
+    /// How long the commits of a consumer group without members are kept after its newest
+    /// commit (Kafka's `offsets.retention.minutes`); `nil` keeps them forever. Default 7 days.
+    public var offsetsRetention: Duration? = .seconds(7 * 24 * 3600)
     /// How long the answer to an `Idempotency-Key` is kept in memory. At least 10 minutes, as
     /// the contract promises. (Deduplication itself is the engine's producer state, which
     /// outlives this window and restarts: see Docs/HTTP-API.md.)

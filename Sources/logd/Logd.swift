@@ -52,6 +52,9 @@ struct Logd: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer 404 for unknown topics instead of creating them on produce or stream.")
     var noAutoCreate = false
 
+    @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is not limited).")
+    var autoCreateMaxTopics = 1_000
+
     @Option(name: .long, help: "Seconds between keepalive comments on idle streams.")
     var keepaliveSeconds = 15
 
@@ -91,8 +94,11 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "The cleaner's I/O budget in bytes per second (read plus write); 0 for unlimited.")
     var cleanerBytesPerSecond = 128 << 20
 
-    @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads).")
+    @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads). Retention and compaction have a thread of their own.")
     var ioThreads = 4
+
+    @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
+    var offsetsRetentionMinutes = 7 * 24 * 60
 
     /// Reads `--config FILE` before parsing: its lines become flags placed before the
     /// command line's own, so that a flag given on the command line wins.
@@ -149,6 +155,10 @@ struct Logd: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level.") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive.") }
         guard keepaliveSeconds > 0 else { throw ValidationError("--keepalive-seconds must be positive.") }
+        guard autoCreateMaxTopics >= 0 else { throw ValidationError("--auto-create-max-topics must not be negative.") }
+        guard (0...(100 * 365 * 24 * 60)).contains(offsetsRetentionMinutes) else {
+            throw ValidationError("--offsets-retention-minutes must be between 0 and \(100 * 365 * 24 * 60).")
+        }
         _ = try topicDefaults()
         guard ioThreads > 0 && ioThreads <= 256 else { throw ValidationError("--io-threads must be between 1 and 256.") }
         guard cleanerIntervalMs >= 0, cleanerBytesPerSecond >= 0 else { throw ValidationError("cleaner settings must not be negative.") }
@@ -219,6 +229,8 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.corsOrigins = corsOrigin
         serverConfiguration.maxBodyBytes = maxBodyBytes
         serverConfiguration.autoCreateTopics = !noAutoCreate
+        serverConfiguration.autoCreateMaxTopics = autoCreateMaxTopics
+        serverConfiguration.offsetsRetention = offsetsRetentionMinutes > 0 ? .seconds(offsetsRetentionMinutes * 60) : nil
         serverConfiguration.keepaliveInterval = .seconds(keepaliveSeconds)
         serverConfiguration.retryMilliseconds = retryMs
         serverConfiguration.maxStreams = maxStreams

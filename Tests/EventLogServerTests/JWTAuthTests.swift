@@ -54,6 +54,9 @@ import Testing
                 return try await client.execute(uri: "/v1/topics/orders/records", method: .post, headers: headers,
                                                 body: jsonBody(#"{"records": [{"value": 1}]}"#)) { $0.text }
             }
+            // A token that may only write does not create a topic on use; the admin does.
+            try await client.execute(uri: "/v1/topics/orders", method: .put, headers: Self.bearer("static-admin"),
+                                     body: jsonBody(#"{"partitions": 1}"#)) { #expect($0.status == .created) }
             let answer = try await post(first)
             #expect(answer == #"{"offsets":[{"partition":0,"offset":0}]}"#)
             #expect(try await post(renewed) == answer)

@@ -58,26 +58,49 @@ import Testing
         }
     }
 
+    /// A tombstone stays `deleteRetentionMs` after the cleaner first saw it, by the store's
+    /// clock (whatever its own timestamp says), then goes with what it deleted.
     @Test func tombstonesStayForDeleteRetentionThenGo() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir, configure: noBackgroundCleaner)
+            let time = TestClock(1_700_000_000_000)
+            let store = try await openStore(dir) {
+                $0.cleanerIntervalMilliseconds = nil
+                $0.clock = time.clock
+            }
             let p = try await compactedTopic(store, deleteRetentionMs: 60_000)
-            let now = FileSystem.nowMilliseconds()
-            try await p.append([Record(key: "old", value: bytes("v1"), timestamp: now - 3_600_000)])
-            try await p.append([Record(key: "old", value: nil, timestamp: now - 3_600_000)]) // tombstone, long ago
-            try await p.append([Record(key: "new", value: bytes("v1"), timestamp: now)])
-            try await p.append([Record(key: "new", value: nil, timestamp: now)])              // tombstone, just now
-            for i in 0..<60 { try await p.append([Record(key: "filler-\(i)", value: bytes(String(repeating: "f", count: 100)))]) }
+            func fill(_ tag: String) async throws {
+                for i in 0..<60 { try await p.append([Record(key: "filler-\(tag)-\(i)", value: bytes(String(repeating: "f", count: 100)))]) }
+            }
+            func tombstones(_ key: String) async throws -> [StoredRecord] {
+                try await readAll(p).filter { text($0.key) == key && $0.value == nil }
+            }
+            try await p.append([Record(key: "old", value: bytes("v1"))])
+            try await p.append([Record(key: "old", value: nil, timestamp: 1)])  // a timestamp long ago changes nothing
+            try await fill("a")
+            _ = try await p.compact(limits: CompactionLimits(bytesPerSecond: nil))  // sees "old" at T0
+            let firstSeen = try await tombstones("old")
+            #expect(firstSeen.count == 1, "a tombstone stays for consumers")
+
+            time.advance(by: 40_000)
+            try await p.append([Record(key: "new", value: bytes("v1"))])
+            try await p.append([Record(key: "new", value: nil)])
+            try await fill("b")
+            _ = try await p.compact(limits: CompactionLimits(bytesPerSecond: nil))  // sees "new" at T0 + 40 s
+            let (oldKept, newKept) = (try await tombstones("old").count, try await tombstones("new").count)
+            #expect(oldKept == 1 && newKept == 1)
+
+            time.advance(by: 21_000)  // T0 + 61 s: "old" expired, "new" not
             _ = try await p.compact(limits: CompactionLimits(bytesPerSecond: nil))
-            let all = try await readAll(p)
-            // (Closures are kept out of #expect here: in Swift 6.3 a closure inside the macro's
-            // expansion and a later closure of the same shape in this scope were seen to collide.)
-            let keys = all.map { text($0.key) }
+            let keys = try await readAll(p).map { text($0.key) }
             let oldGone = !keys.contains("old")
             #expect(oldGone, "an expired tombstone and what it deleted are gone")
-            let recent = all.filter { text($0.key) == "new" }
-            #expect(recent.count == 1, "a recent tombstone stays for consumers: \(recent)")
-            #expect(recent.first?.value == nil && recent.first?.offset == 3)
+            let recent = try await readAll(p).filter { text($0.key) == "new" }
+            #expect(recent.count == 1 && recent.first?.value == nil, "a tombstone inside deleteRetentionMs stays: \(recent)")
+
+            time.advance(by: 40_000)  // T0 + 101 s
+            _ = try await p.compact(limits: CompactionLimits(bytesPerSecond: nil))
+            let newLeft = try await tombstones("new")
+            #expect(newLeft.isEmpty, "\(newLeft)")
             try await store.close()
         }
     }

@@ -91,7 +91,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
             try await groups.leave("g", member: b.memberID)
             do {
                 try await groups.commit([TopicPartition("t", 1): CommittedOffset(1)], for: "g",
-                                        by: GroupMemberGeneration(memberID: b.memberID, generation: nil))
+                                        by: GroupMemberGeneration(memberID: b.memberID, generation: b.generation))
                 Issue.record("expected unknownMember")
             } catch LogError.Code.unknownMember {}
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 @testable import EventLog
 
 /// Runs `body` with a fresh temporary directory, removed afterwards whatever happens.
@@ -71,4 +72,13 @@ func randomRecord(_ rng: inout SeededRandom) -> Record {
     let headers = (0..<Int.random(in: 0...3, using: &rng)).map { i in Header(name: "h\(i)-" + String(Int.random(in: 0...999, using: &rng)), value: randomBytes(20)) }
     let ts: Int64? = Bool.random(using: &rng) ? Int64.random(in: 0...4_000_000_000_000, using: &rng) : nil
     return Record(key: key, value: value, headers: headers, timestamp: ts)
+}
+
+/// A settable wall clock for a store (`LogStore.Options.clock`): record, tombstone and
+/// retention times.
+final class TestClock: Sendable {
+    let ms: Atomic<Int64>
+    init(_ start: Int64) { ms = Atomic(start) }
+    func advance(by delta: Int64) { ms.add(delta, ordering: .relaxed) }
+    var clock: Partition.Clock { Partition.Clock(now: { self.ms.load(ordering: .relaxed) }) }
 }

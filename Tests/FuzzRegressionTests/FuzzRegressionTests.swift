@@ -24,12 +24,20 @@ import Testing
         #expect(Set(FuzzTargets.all.keys).subtracting(seeded).isEmpty, "targets without seeds: \(Set(FuzzTargets.all.keys).subtracting(seeded).sorted())")
     }
 
-    @Test func foundInputsAndSeedsReturn() throws {
+    /// The targets are synchronous (libFuzzer calls them on its own thread) and some wait for
+    /// the engine's async work, so they run here on a thread of their own: blocking a
+    /// thread of the cooperative pool would starve the tasks they wait for.
+    @Test func foundInputsAndSeedsReturn() async throws {
         let all = Self.inputs("regressions") + Self.inputs("corpus")
         for (target, path) in all {
             let run = try #require(FuzzTargets.all[target], "no target named \(target) for \(path)")
             let data = try #require(FileManager.default.contents(atPath: path))
-            run(Array(data))
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread {
+                    run(Array(data))
+                    done.resume()
+                }
+            }
         }
     }
 }

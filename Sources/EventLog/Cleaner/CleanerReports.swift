@@ -46,4 +46,8 @@ public struct CleanerState: Sendable, Hashable {
     public var totalBytesRead: Int64 = 0
     /// Total bytes written by compactions since open.
     public var totalBytesWritten: Int64 = 0
+    /// Compactions run since open (concurrent requests for one share a pass).
+    public var compactionsRun: Int = 0
+    /// When the cleaner first saw the tombstones of the compacted range (their expiry clock).
+    var tombstoneSightings = TombstoneSightings()
 }

@@ -21,17 +21,24 @@ extension Partition {
     static let cleanerCheckpointFile = "cleaner-checkpoint"
 
     /// Compacts the closed segments now: keeps only the latest record per key, drops
-    /// tombstones older than `deleteRetentionMs`, keeps records without a key, keeps offsets.
+    /// tombstones `deleteRetentionMs` after the cleaner first saw them (not after their own
+    /// timestamp, which the producer chose), keeps records without a key, keeps offsets.
     ///
-    /// Never blocks appends (the active segment is not touched) and never changes what a
-    /// reader already inside a segment sees (it keeps the old file). Crash safe: see
-    /// Docs/ARCHITECTURE.md, "The cleaner's file swap".
-    /// - Throws: ``LogError/Code/notCompacted`` when the topic's policy has no `compact`.
+    /// Never blocks appends (the active segment is not touched, and the pass runs on the
+    /// store's maintenance thread, not on the threads appends use) and never changes what a
+    /// reader already inside a segment sees (it keeps the old file). A call made while
+    /// another is waiting to start shares that pass and its report (and its `limits`). Crash
+    /// safe: see Docs/ARCHITECTURE.md, "The cleaner's file swap".
+    /// - Throws: ``LogError/Code/notCompacted`` when the topic's policy has no `compact`;
+    ///   ``LogError/Code/closed`` when the partition closes (its topic is deleted) first.
     public func compact(limits: CompactionLimits = CompactionLimits()) async throws -> CompactionReport {
         guard configuration.cleanupPolicy.contains(.compact) else {
             throw LogError(.notCompacted, "topic \(topicName) has cleanup policy \(configuration.cleanupPolicy), not compact.")
         }
-        return try await executor.run { try self.compactBlocking(now: self.clock.now(), limits: limits) }
+        guard case .compaction(let report) = try await requestPass(.compaction, { .compaction(try self.compactBlocking(now: self.clock.now(), limits: limits)) }) else {
+            preconditionFailure("a compaction request answered by another kind of pass")
+        }
+        return report
     }
 
     /// The fraction of the closed log written since the last compaction (0 when nothing is closed).
@@ -52,9 +59,19 @@ extension Partition {
         return segments.contains { $0.visibleNextOffset > firstDirty && ($0.firstTimestamp ?? Int64.max) < now - configuration.maxCompactionLagMs }
     }
 
+    /// Whether a tombstone the cleaner kept is now past `deleteRetentionMs`: a pass would remove it.
+    func tombstonesExpired(now: Int64) -> Bool {
+        maintenance.withLock { $0.tombstoneSightings }.expiredTombstones(now: now, deleteRetentionMs: configuration.deleteRetentionMs)
+    }
+
+    /// One compaction (as many passes as the map's budget needs), on the maintenance lane
+    /// (see ``exclusivePass(_:)``).
     func compactBlocking(now: Int64, limits: CompactionLimits) throws -> CompactionReport {
         let started = FileSystem.monotonicNanoseconds()
-        return try maintenance.withLock { cleaner throws -> CompactionReport in
+        return try exclusivePass { () throws -> CompactionReport in
+            // Passes never overlap (exclusivePass), so this copy is the state; readers of
+            // `cleanerState` see it move after each pass.
+            var cleaner = maintenance.withLock { $0 }
             let before = state.withLock { s in (s.segments.reduce(Int64(0)) { $0 + $1.size }, s.segments.count) }
             var report = CompactionReport(bytesBefore: before.0, bytesAfter: before.0, recordsRemoved: 0, bytesRead: 0,
                                           bytesWritten: 0, segmentsBefore: before.1, segmentsAfter: before.1, passes: 0,
@@ -62,6 +79,10 @@ extension Partition {
             var throttle = Throttle(bytesPerSecond: limits.bytesPerSecond)
             while true {
                 let done = try compactionPass(now: now, limits: limits, cleaner: &cleaner, report: &report, throttle: &throttle)
+                maintenance.withLock { [cleaner] in
+                    $0.firstDirtyOffset = cleaner.firstDirtyOffset
+                    $0.tombstoneSightings = cleaner.tombstoneSightings
+                }
                 if done { break }
             }
             let after = state.withLock { s in (s.segments.reduce(Int64(0)) { $0 + $1.size }, s.segments.count) }
@@ -72,6 +93,8 @@ extension Partition {
             cleaner.lastCompactionAt = clock.now()
             cleaner.totalBytesRead += report.bytesRead
             cleaner.totalBytesWritten += report.bytesWritten
+            cleaner.compactionsRun += 1
+            maintenance.withLock { $0 = cleaner }
             logger.info("compacted", metadata: [
                 "bytes_before": "\(report.bytesBefore)", "bytes_after": "\(report.bytesAfter)",
                 "records_removed": "\(report.recordsRemoved)", "passes": "\(report.passes)", "ms": "\(report.durationMilliseconds)",
@@ -82,8 +105,12 @@ extension Partition {
 
     /// One pass: map the dirty range (as far as the map's budget allows), clean every closed
     /// segment up to where the map ends, swap the results in. Returns true when nothing dirty is left.
+    ///
+    /// With nothing dirty, a pass still runs when a tombstone it kept has expired: with an
+    /// empty map it only removes expired tombstones.
     private func compactionPass(now: Int64, limits: CompactionLimits, cleaner: inout CleanerState,
                                 report: inout CompactionReport, throttle: inout Throttle) throws -> Bool {
+        try checkPassMayContinue()
         let segments = state.withLock { $0.segments }
         // Closed segments old enough for minCompactionLagMs form the cleanable prefix.
         var cleanable: [Segment] = []
@@ -95,14 +122,17 @@ extension Partition {
         guard let lastCleanable = cleanable.last else { return true }
         let cleanableEnd = segments[cleanable.count].baseOffset
         let firstDirty = max(cleaner.firstDirtyOffset, cleanable[0].baseOffset)
-        guard firstDirty < cleanableEnd else { return true }
+        let dirty = firstDirty < cleanableEnd
+        guard dirty || cleaner.tombstoneSightings.expiredTombstones(now: now, deleteRetentionMs: configuration.deleteRetentionMs) else {
+            return true
+        }
         _ = lastCleanable
         report.passes += 1
 
         // 1. The map: latest offset of every key in [firstDirty, mapEnd).
-        var map = OffsetMap(budgetBytes: limits.offsetMapBytes)
-        var mapEnd = cleanableEnd
-        mapping: for segment in cleanable where segment.visibleNextOffset > firstDirty {
+        var map = OffsetMap(budgetBytes: dirty ? limits.offsetMapBytes : 0)
+        var mapEnd = dirty ? cleanableEnd : firstDirty
+        mapping: for segment in cleanable where dirty && segment.visibleNextOffset > firstDirty {
             let from = firstDirty > segment.baseOffset ? try segment.position(forOffset: firstDirty) : 0
             var scanner = BatchScanner(file: segment.log, start: from, end: segment.size, chunkSize: 1 << 20)
             while true {
@@ -124,19 +154,20 @@ extension Partition {
                 if !more { break mapping }
             }
         }
-        if mapEnd <= firstDirty {
+        if dirty && mapEnd <= firstDirty {
             // Not even one batch fits the budget: clean nothing rather than loop forever.
             throw LogError(.invalidArgument, "the compaction map's budget of \(limits.offsetMapBytes) bytes cannot hold one batch of \(topicName)/\(index).")
         }
 
         // 2. Clean every closed segment that starts below mapEnd, in groups whose current
-        //    size fits one segment, so small cleaned segments merge.
+        //    size fits one segment, so small cleaned segments merge (and whose offsets fit
+        //    the 32-bit relative offsets of one file's indexes).
         let sources = cleanable.filter { $0.baseOffset < mapEnd }
         var groups: [[Segment]] = []
         var current: [Segment] = []
         var currentSize: Int64 = 0
         for s in sources {
-            if !current.isEmpty && currentSize + s.size > configuration.segmentBytes {
+            if !current.isEmpty && !Self.fitsOneFile(current[0], currentSize, adding: s, segmentBytes: configuration.segmentBytes) {
                 groups.append(current)
                 current = []
                 currentSize = 0
@@ -146,9 +177,11 @@ extension Partition {
         }
         if !current.isEmpty { groups.append(current) }
 
-        let tombstoneHorizon = now - configuration.deleteRetentionMs
+        var tombstones = TombstoneClock(sightings: cleaner.tombstoneSightings, now: now,
+                                        horizon: now - configuration.deleteRetentionMs)
         for group in groups {
-            try cleanGroup(group, map: map, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon, report: &report, throttle: &throttle)
+            try checkPassMayContinue()
+            try cleanGroup(group, map: map, mapEnd: mapEnd, tombstones: &tombstones, report: &report, throttle: &throttle)
         }
         // Cleaned segments are usually much smaller than before: merge neighbours whose sizes
         // now fit one segment, so a compacted log does not become thousands of tiny files.
@@ -157,9 +190,10 @@ extension Partition {
         var mergeSize: Int64 = 0
         let keepAll = OffsetMap(budgetBytes: 0)
         for s in cleaned {
-            if !merge.isEmpty && mergeSize + s.size > configuration.segmentBytes {
+            if !merge.isEmpty && !Self.fitsOneFile(merge[0], mergeSize, adding: s, segmentBytes: configuration.segmentBytes) {
                 if merge.count > 1 {
-                    try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon, report: &report, throttle: &throttle)
+                    try checkPassMayContinue()
+                    try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstones: &tombstones, report: &report, throttle: &throttle)
                 }
                 merge = []
                 mergeSize = 0
@@ -168,15 +202,25 @@ extension Partition {
             mergeSize += s.size
         }
         if merge.count > 1 {
-            try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon, report: &report, throttle: &throttle)
+            try checkPassMayContinue()
+            try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstones: &tombstones, report: &report, throttle: &throttle)
         }
         cleaner.firstDirtyOffset = mapEnd
-        try writeCleanerCheckpoint(mapEnd)
+        cleaner.tombstoneSightings.recordPass(cleanedEnd: mapEnd, now: now, horizon: tombstones.horizon, kept: tombstones.kept)
+        try writeCleanerCheckpoint(mapEnd, sightings: cleaner.tombstoneSightings)
         return mapEnd >= cleanableEnd
     }
 
+    /// Whether segment `s` may join a file that starts with `first` and holds `size` bytes:
+    /// the result fits `segmentBytes`, and every batch's offset stays within the 32 bits of
+    /// a relative offset from `first`'s base (compaction leaves gaps; merged neighbours could
+    /// otherwise span more than 2^32 offsets).
+    static func fitsOneFile(_ first: Segment, _ size: Int64, adding s: Segment, segmentBytes: Int64) -> Bool {
+        size + s.size <= segmentBytes && s.visibleNextOffset - first.baseOffset <= Int64(UInt32.max)
+    }
+
     /// Writes the cleaned form of `group` beside it and swaps it in.
-    private func cleanGroup(_ group: [Segment], map: OffsetMap, mapEnd: Int64, tombstoneHorizon: Int64,
+    private func cleanGroup(_ group: [Segment], map: OffsetMap, mapEnd: Int64, tombstones: inout TombstoneClock,
                             report: inout CompactionReport, throttle: inout Throttle) throws {
         let base = group[0].baseOffset
         let paths = SegmentPaths(directory: directory, baseOffset: base)
@@ -222,7 +266,7 @@ extension Partition {
                     var kept: [StoredRecord] = []
                     var dropped = 0
                     try h.forEachRecord(in: batch) { view in
-                        let keep = Self.keeps(view, map: map, mapEnd: mapEnd, tombstoneHorizon: tombstoneHorizon)
+                        let keep = Self.keeps(view, map: map, mapEnd: mapEnd, tombstones: &tombstones)
                         if keep {
                             kept.append(try view.stored())
                         } else {
@@ -259,14 +303,14 @@ extension Partition {
                    nextOffset: end, maxTimestamp: maxTs, firstTimestamp: firstTs, bytesSinceIndexEntry: sinceEntry)
     }
 
-    /// Whether compaction keeps a record.
-    static func keeps(_ view: borrowing RecordView, map: OffsetMap, mapEnd: Int64, tombstoneHorizon: Int64) -> Bool {
+    /// Whether compaction keeps a record: not when a later record of its key is in the map,
+    /// nor when it is a tombstone the cleaner first saw more than `deleteRetentionMs` ago.
+    static func keeps(_ view: borrowing RecordView, map: OffsetMap, mapEnd: Int64, tombstones: inout TombstoneClock) -> Bool {
         let offset = view.offset
         guard offset < mapEnd, let key = view.key else { return true }
         if let latest = map.get(OffsetMap.hash(key)), latest > offset { return false }
-        let isTombstone = view.value == nil
-        let timestamp = view.timestamp
-        return !(isTombstone && timestamp < tombstoneHorizon)
+        guard view.value == nil else { return true }
+        return tombstones.keeps(offset)
     }
 
     /// The crash-safe swap (see Docs/ARCHITECTURE.md):
@@ -288,6 +332,9 @@ extension Partition {
         try FileSystem.rename(paths.log + ".cleaned", paths.log + ".swap")
         try FileSystem.syncDirectory(directory)
         CrashPoints.hit("compaction.committed")
+        // Readers still inside the replaced segments must not write their index files: the
+        // first one's names are the new segment's from here on.
+        for s in group { s.retireFiles() }
         try Self.finishSwap(directory: directory, paths: paths, replaced: group.map(\.baseOffset))
 
         let fresh = Segment(paths: paths, log: out, size: size, nextOffset: nextOffset, maxTimestamp: maxTimestamp,
@@ -352,15 +399,49 @@ extension Partition {
         }
     }
 
-    func writeCleanerCheckpoint(_ firstDirty: Int64) throws {
-        try FileSystem.writeAtomically(directory + "/" + Self.cleanerCheckpointFile, Array("1 \(firstDirty)\n".utf8), directory: directory, faults: faults)
+    /// Writes the `cleaner-checkpoint` (version 2: the dirty boundary and the tombstone sightings).
+    func writeCleanerCheckpoint(_ firstDirty: Int64, sightings: TombstoneSightings) throws {
+        let text = TombstoneSightings.checkpointText(firstDirty: firstDirty, sightings: sightings)
+        try FileSystem.writeAtomically(directory + "/" + Self.cleanerCheckpointFile, Array(text.utf8), directory: directory, faults: faults)
     }
 
-    static func readCleanerCheckpoint(directory: String) -> Int64 {
-        guard let bytes = (try? FileSystem.readFile(directory + "/" + cleanerCheckpointFile)) ?? nil else { return 0 }
-        let parts = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard parts.count == 2, parts[0] == "1", let v = Int64(parts[1]) else { return 0 }
-        return v
+    /// Loads the `cleaner-checkpoint` into the cleaner's state (at open). A missing or
+    /// unreadable file means everything is dirty and no tombstone was seen yet, which is safe.
+    func loadCleanerCheckpoint() {
+        let bytes = (try? FileSystem.readFile(directory + "/" + Self.cleanerCheckpointFile)) ?? nil
+        guard let bytes, let parsed = TombstoneSightings.parseCheckpoint(String(decoding: bytes, as: UTF8.self), now: clock.now()) else {
+            return
+        }
+        maintenance.withLock {
+            $0.firstDirtyOffset = parsed.firstDirty
+            $0.tombstoneSightings = parsed.sightings
+        }
+    }
+}
+
+/// The tombstone expiry of one compaction pass: which tombstones go, and in which sighted
+/// ranges some stay (``TombstoneSightings``).
+struct TombstoneClock {
+    let sightings: TombstoneSightings
+    let now: Int64
+    /// Tombstones first seen before this (`now - deleteRetentionMs`) are removed.
+    let horizon: Int64
+    /// Per sighted range, and one more for the range the pass sees first: whether a tombstone stays there.
+    private(set) var kept: [Bool]
+
+    init(sightings: TombstoneSightings, now: Int64, horizon: Int64) {
+        self.sightings = sightings
+        self.now = now
+        self.horizon = horizon
+        kept = Array(repeating: false, count: sightings.ranges.count + 1)
+    }
+
+    /// Whether the tombstone at `offset` stays; notes where it does.
+    mutating func keeps(_ offset: Int64) -> Bool {
+        guard sightings.firstSeen(offset, now: now) >= horizon else { return false }
+        let i = sightings.rangeIndex(of: offset)
+        if i >= 0 { kept[i] = true }
+        return true
     }
 }
 

@@ -4,18 +4,29 @@ extension Partition {
     ///
     /// Readers inside a deleted segment finish it: its file stays open until they let go.
     /// Does nothing for topics without `delete` in their cleanup policy.
+    ///
+    /// Runs on the store's maintenance thread, never on the threads appends use; a call made
+    /// while another is waiting to start shares that pass and its report.
+    /// - Throws: ``LogError/Code/closed`` when the partition closes (its topic is deleted)
+    ///   first, or an I/O error.
     public func applyRetention() async throws -> RetentionReport {
-        try await executor.run { try self.applyRetentionBlocking(now: self.clock.now()) }
+        guard case .retention(let report) = try await requestPass(.retention, { .retention(try self.applyRetentionBlocking(now: self.clock.now())) }) else {
+            preconditionFailure("a retention request answered by another kind of pass")
+        }
+        return report
     }
 
     /// The cleaner's state: last runs, bytes read and written, the dirty boundary.
     public var cleanerState: CleanerState { maintenance.withLock { $0 } }
 
+    /// One retention pass, on the maintenance lane (see ``exclusivePass(_:)``).
     func applyRetentionBlocking(now: Int64) throws -> RetentionReport {
-        try maintenance.withLock { cleaner throws -> RetentionReport in
+        try exclusivePass {
             let report = try deleteExpiredSegments(now: now)
-            cleaner.lastRetention = report
-            cleaner.lastRetentionAt = now
+            maintenance.withLock { cleaner in
+                cleaner.lastRetention = report
+                cleaner.lastRetentionAt = now
+            }
             return report
         }
     }
@@ -45,6 +56,8 @@ extension Partition {
             return s.startOffset
         }
         for segment in doomed {
+            // A reader still inside it must not write its index files back (Segment.retireFiles()).
+            segment.retireFiles()
             try FileSystem.remove(segment.paths.log)
             try FileSystem.remove(segment.paths.index)
             try FileSystem.remove(segment.paths.timeIndex)

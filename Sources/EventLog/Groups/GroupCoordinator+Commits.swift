@@ -5,11 +5,15 @@ extension GroupCoordinator {
     /// returns after that batch is on stable storage (`fdatasync(2)`). A commit of a position
     /// replaces the earlier one.
     ///
+    /// The generation check and the queueing of the batch happen in one step on the actor:
+    /// a commit accepted in generation g is in the offsets log before any commit of a later
+    /// generation, so a fenced member's commit never lands after its successor's.
+    ///
     /// - Parameters:
     ///   - offsets: the positions; an empty dictionary does nothing.
     ///   - group: the group's name.
-    ///   - member: the committing member and its generation, or `nil` for a commit from outside
-    ///     the group's membership (tools, an SSE stream, a standalone consumer).
+    ///   - member: the committing member and the generation it commits in, or `nil` for a
+    ///     commit from outside the group's membership (tools, an SSE stream, a standalone consumer).
     /// - Throws: ``LogError/Code/invalidGroupName``; ``LogError/Code/topicNotFound`` or
     ///   ``LogError/Code/partitionNotFound`` for a position of an unknown partition;
     ///   ``LogError/Code/invalidArgument`` for a negative offset;
@@ -51,22 +55,33 @@ extension GroupCoordinator {
         guard var state = groups[group], var m = state.members[member.memberID] else {
             throw LogError(.unknownMember, "member \(member.memberID) is not in group \(group) (it left or its session expired): join again.")
         }
-        if let generation = member.generation, generation != state.generation {
+        if member.generation != state.generation {
             throw LogError(.staleGeneration,
-                           "member \(member.memberID) commits in generation \(generation) but group \(group) is in generation \(state.generation): it was fenced by a rebalance.")
+                           "member \(member.memberID) commits in generation \(member.generation) but group \(group) is in generation \(state.generation): it was fenced by a rebalance.")
         }
         m.deadline = clock.now.advanced(by: m.sessionTimeout)
         state.members[member.memberID] = m
         groups[group] = state
     }
 
-    /// Appends commit records as one durable batch, then applies them in log order.
-    private func write(_ records: [OffsetCommitRecord]) async throws {
+    /// Appends commit records (all of groups of one offsets partition) as one durable batch,
+    /// then applies them in log order.
+    ///
+    /// The batch is queued for the writer before the first suspension: whatever the caller
+    /// checked on the actor just before still holds when it takes its place in the log (no
+    /// other actor job runs in between).
+    func write(_ records: [OffsetCommitRecord]) async throws {
         let now = currentMilliseconds()
         // One partition per group, so that a group's commits keep their order.
-        let partition = offsetsTopic.partitions[offsetsTopic.partitionIndex(forKey: Array(records[0].group.utf8))]
-        let range = try await partition.append(records.map { $0.record(now: now) })
-        for (i, record) in records.enumerated() {
+        let index = offsetsTopic.partitionIndex(forKey: Array(records[0].group.utf8))
+        precondition(records.allSatisfy { offsetsTopic.partitionIndex(forKey: Array($0.group.utf8)) == index },
+                     "one write goes to one offsets partition")
+        let partition = offsetsTopic.partitions[index]
+        let batch = try EncodedBatch(records: records.map { $0.record(now: now) }, codec: partition.configuration.compression, now: now)
+        // The continuation's body runs here, on the actor: the batch is queued before we suspend.
+        let range = try await withCheckedThrowingContinuation { partition.enqueue(batch, continuation: $0) }
+        for (i, var record) in records.enumerated() {
+            if record.committed != nil { record.committedAt = now }
             apply(record, at: range.first.advanced(by: Int64(i)))
         }
     }

@@ -41,6 +41,7 @@ extension GroupCoordinator {
             topics: Set(topics), sessionTimeout: sessionTimeout, deadline: clock.now.advanced(by: sessionTimeout),
             knownGeneration: 0, syncedGeneration: 0, resetPolicy: resetPolicy)
         groups[group] = state
+        lastMemberLeft[group] = nil
         rebalance(group, reason: "member \(id) joined")
         groups[group]!.members[id]!.knownGeneration = groups[group]!.generation
         groups[group]!.members[id]!.syncedGeneration = groups[group]!.generation
@@ -90,7 +91,7 @@ extension GroupCoordinator {
         guard groups[group]?.members.removeValue(forKey: id) != nil else {
             throw LogError(.unknownMember, "member \(id) is not in group \(group).")
         }
-        rebalance(group, reason: "member \(id) left")
+        if !forgetIfEmpty(group) { rebalance(group, reason: "member \(id) left") }
         armTimer()
     }
 
@@ -149,7 +150,21 @@ extension GroupCoordinator {
         let expired = state.members.filter { $0.value.deadline <= now }.keys
         guard !expired.isEmpty else { return }
         for id in expired { groups[group]!.members[id] = nil }
-        rebalance(group, reason: "session of \(expired.sorted().map(\.rawValue).joined(separator: ", ")) expired")
+        if !forgetIfEmpty(group) {
+            rebalance(group, reason: "session of \(expired.sorted().map(\.rawValue).joined(separator: ", ")) expired")
+        }
+    }
+
+    /// Removes a group whose last member left or expired, so that the table of groups holds
+    /// only groups with members; remembers when, for the expiry of its commits. Returns
+    /// whether it did. (A member joining later starts the group again at generation 1.)
+    func forgetIfEmpty(_ group: String) -> Bool {
+        guard groups[group]?.members.isEmpty == true else { return false }
+        groups[group] = nil
+        // Only needed (and only pruned) while commits expire.
+        if options.offsetsRetention != nil { lastMemberLeft[group] = currentMilliseconds() }
+        logger.info("consumer group has no members left", metadata: ["group": "\(group)"])
+        return true
     }
 
     /// Arms the one session timer at the earliest deadline of any member, unless it already
@@ -174,7 +189,7 @@ extension GroupCoordinator {
 
     private func timerFired() {
         timer = nil
-        for group in groups.keys { expireMembers(of: group) }
+        for group in Array(groups.keys) { expireMembers(of: group) }
         armTimer()
     }
 }

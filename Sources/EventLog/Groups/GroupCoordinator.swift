@@ -34,6 +34,13 @@ public actor GroupCoordinator {
         public var maxSessionTimeout: Duration = .seconds(3600)
         /// Segment size of the offsets topic: small, so that compaction finds closed segments.
         public var offsetsSegmentBytes: Int64 = 16 << 20
+        /// How long the commits of a group without members are kept after its newest commit
+        /// (and after its last member left); `nil` keeps them forever. Kafka's
+        /// `offsets.retention.minutes`, default 7 days.
+        public var offsetsRetention: Duration? = .seconds(7 * 24 * 3600)
+        /// How often expired commits are looked for (Kafka's `offsets.retention.check.interval.ms`;
+        /// at least 10 ms).
+        public var offsetsRetentionCheckInterval: Duration = .seconds(600)
 
         /// The defaults: sticky assignment, session timeouts from 10 ms to one hour.
         public init() {}
@@ -48,9 +55,17 @@ public actor GroupCoordinator {
     let clock = ContinuousClock()
 
     /// The commit table: group → partition → position, with the log offset that wrote it.
+    /// Bounded by expiry: the commits of a group without members go `offsetsRetention` after
+    /// its newest one (Partition+Commits.swift, ``expireCommits()``).
     var commits: [String: [TopicPartition: StoredCommit]] = [:]
+    /// Groups with members; a group whose last member leaves or expires is removed.
     var groups: [String: GroupState] = [:]
+    /// When each group without members last had one (ms since the epoch): its commits expire
+    /// no earlier than `offsetsRetention` after that. Entries go with the commits' expiry.
+    var lastMemberLeft: [String: Int64] = [:]
     var timer: (task: Task<Void, Never>, deadline: ContinuousClock.Instant)?
+    /// The periodic search for expired commits.
+    var expiryTask: Task<Void, Never>?
     var memberSequence: UInt64 = 0
     var closed = false
 
@@ -58,6 +73,8 @@ public actor GroupCoordinator {
         var committed: CommittedOffset
         /// The offset of the record in the offsets topic; a later one wins.
         var logOffset: Offset
+        /// When it was committed (ms since the epoch).
+        var committedAt: Int64
     }
 
     struct Member: Sendable {
@@ -112,6 +129,7 @@ public actor GroupCoordinator {
         }
         let coordinator = GroupCoordinator(store: store, offsetsTopic: topic, options: options, logger: logger)
         try await coordinator.replay()
+        await coordinator.startCommitExpiry()
         return coordinator
     }
 
@@ -155,7 +173,8 @@ public actor GroupCoordinator {
     func apply(_ commit: OffsetCommitRecord, at logOffset: Offset) {
         if let current = commits[commit.group]?[commit.topicPartition], current.logOffset > logOffset { return }
         if let committed = commit.committed {
-            commits[commit.group, default: [:]][commit.topicPartition] = StoredCommit(committed: committed, logOffset: logOffset)
+            commits[commit.group, default: [:]][commit.topicPartition] = StoredCommit(
+                committed: committed, logOffset: logOffset, committedAt: commit.committedAt ?? currentMilliseconds())
         } else {
             commits[commit.group]?[commit.topicPartition] = nil
             if commits[commit.group]?.isEmpty == true { commits[commit.group] = nil }
@@ -167,6 +186,8 @@ public actor GroupCoordinator {
         closed = true
         timer?.task.cancel()
         timer = nil
+        expiryTask?.cancel()
+        expiryTask = nil
         groups.removeAll()
     }
 

@@ -10,6 +10,9 @@ struct OffsetCommitRecord: Hashable, Sendable {
     var topicPartition: TopicPartition
     /// `nil` for a deletion.
     var committed: CommittedOffset?
+    /// When it was committed (ms since the epoch, the coordinator's clock), as decoded; `nil`
+    /// for a deletion and for a record being made (``record(now:)`` stamps it).
+    var committedAt: Int64?
 
     static let version: UInt16 = 1
 
@@ -57,7 +60,8 @@ struct OffsetCommitRecord: Hashable, Sendable {
             return
         }
         var v = Reader(value)
-        guard v.u16() == Self.version, let offset = v.i64(), v.i64() != nil, let length = v.i32() else { return nil }
+        guard v.u16() == Self.version, let offset = v.i64(), let committedAt = v.i64(), let length = v.i32() else { return nil }
+        self.committedAt = committedAt
         var metadata: String?
         if length >= 0 {
             guard let text = v.text(length: Int(length)) else { return nil }

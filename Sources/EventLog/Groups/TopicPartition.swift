@@ -55,11 +55,11 @@ public struct CommittedOffset: Hashable, Sendable {
 public struct GroupMemberGeneration: Hashable, Sendable {
     /// The committing member.
     public var memberID: MemberID
-    /// The generation the member last learned, or `nil` to skip the generation check.
-    public var generation: Int?
+    /// The generation the member last learned: a commit in another generation is fenced.
+    public var generation: Int
 
     /// Names a member and the generation it commits in.
-    public init(memberID: MemberID, generation: Int?) {
+    public init(memberID: MemberID, generation: Int) {
         self.memberID = memberID
         self.generation = generation
     }

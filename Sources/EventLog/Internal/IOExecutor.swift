@@ -10,6 +10,10 @@ import Darwin
 /// `fdatasync(2)` can block for milliseconds. Jobs run in submission order per thread; a
 /// partition's writer is one job at a time (the partition guarantees that), so threads
 /// are shared by all partitions.
+///
+/// Retention and compaction passes, which take seconds (throttled on purpose), run on the
+/// pool's ``maintenanceLane``: threads of their own, so that a pass never occupies a thread
+/// the append path needs.
 final class IOExecutor: @unchecked Sendable {
     // @unchecked: every field is guarded by `mutex`/`condition`, which are pthread objects
     // allocated once and freed in deinit.
@@ -20,9 +24,13 @@ final class IOExecutor: @unchecked Sendable {
     private var stopping = false
     private var threads: [pthread_t] = []
     private var running = 0
+    /// Where retention and compaction passes run (`nil` for a lane itself): jobs there never
+    /// wait behind, or hold, the threads of this pool.
+    let maintenanceLane: IOExecutor?
 
-    /// Starts `threadCount` threads.
-    init(threadCount: Int, name: String = "eventlog-io") {
+    /// Starts `threadCount` threads, and `maintenanceThreads` more for the maintenance lane.
+    init(threadCount: Int, name: String = "eventlog-io", maintenanceThreads: Int = 0) {
+        maintenanceLane = maintenanceThreads > 0 ? IOExecutor(threadCount: maintenanceThreads, name: name + "-cleaner") : nil
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -83,8 +91,9 @@ final class IOExecutor: @unchecked Sendable {
         }
     }
 
-    /// Finishes queued jobs, then stops and joins every thread.
+    /// Finishes queued jobs, then stops and joins every thread (the maintenance lane's too).
     func shutdown() {
+        maintenanceLane?.shutdown()
         pthread_mutex_lock(mutex)
         stopping = true
         pthread_cond_broadcast(condition)

@@ -33,27 +33,43 @@ extension Partition {
     /// batch itself (a `pwrite(2)` into the page cache, as Kafka's request threads do) and
     /// returns without a thread hop; otherwise the batch joins the queue of the running writer.
     public func append(encoded batch: EncodedBatch) async throws -> OffsetRange {
-        guard batch.bytes.count <= configuration.maxBatchBytes else {
-            throw LogError(.recordTooLarge, "a batch of \(batch.bytes.count) bytes exceeds the topic's limit of \(configuration.maxBatchBytes) bytes.")
-        }
+        try checkBatchSize(batch)
         if configuration.durability != .fsync, let result = try appendInline(batch) {
             return result
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            let admission = state.withLock { s -> Admission in
-                if let refusal = refusal(s) { return .refused(refusal) }
-                s.pending.append(PendingAppend(batch: batch, continuation: continuation))
-                if s.writerScheduled { return .queued }
-                s.writerScheduled = true
-                return .scheduleWriter
-            }
-            switch admission {
-            case .refused(let error): continuation.resume(throwing: error)
-            case .queued: break
-            case .scheduleWriter:
-                // The pool is gone (the store closed meanwhile): write on this thread instead.
-                if !executor.submit({ self.drain() }) { drain() }
-            }
+        return try await withCheckedThrowingContinuation { continuation in enqueue(batch, continuation: continuation) }
+    }
+
+    private func checkBatchSize(_ batch: EncodedBatch) throws(LogError) {
+        guard batch.bytes.count <= configuration.maxBatchBytes else {
+            throw LogError(.recordTooLarge, "a batch of \(batch.bytes.count) bytes exceeds the topic's limit of \(configuration.maxBatchBytes) bytes.")
+        }
+    }
+
+    /// Queues `batch` for the writer and returns at once; `continuation` is resumed with its
+    /// offsets once it is written (and synced, under `fsync`), or with the error.
+    ///
+    /// Batches take their places in the log in the order of their `enqueue` calls: a caller
+    /// that must order an append after a check (the group coordinator's fencing) makes both
+    /// in one synchronous step.
+    func enqueue(_ batch: EncodedBatch, continuation: CheckedContinuation<OffsetRange, any Error>) {
+        do { try checkBatchSize(batch) } catch {
+            continuation.resume(throwing: error)
+            return
+        }
+        let admission = state.withLock { s -> Admission in
+            if let refusal = refusal(s) { return .refused(refusal) }
+            s.pending.append(PendingAppend(batch: batch, continuation: continuation))
+            if s.writerScheduled { return .queued }
+            s.writerScheduled = true
+            return .scheduleWriter
+        }
+        switch admission {
+        case .refused(let error): continuation.resume(throwing: error)
+        case .queued: break
+        case .scheduleWriter:
+            // The pool is gone (the store closed meanwhile): write on this thread instead.
+            if !executor.submit({ self.drain() }) { drain() }
         }
     }
 

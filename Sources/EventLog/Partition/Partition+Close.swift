@@ -2,14 +2,42 @@ extension Partition {
     /// Stops appends, waits for queued ones, syncs data and indexes, writes the checkpoint.
     ///
     /// Appends still queued when it is called are written (they were accepted); later ones
-    /// fail with ``LogError/Code/closed``. Waiting readers are woken and end.
+    /// fail with ``LogError/Code/closed``. Waiting readers are woken and end. Queued
+    /// retention and compaction requests fail with ``LogError/Code/closed``; a running pass
+    /// stops at its next step and is waited for.
     func close() async throws {
         let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
             s.closed = true
             return Partition.takeReadyWaiters(&s)
         }
         for c in ready { c.resume(returning: false) }
-        // The writer resumes us when it has written everything that was queued.
+        await retireMaintenance()
+        await writerIdle()
+        try await executor.run { try self.flushForClose() }
+    }
+
+    /// Closes the partition of a topic being deleted: nothing more is acknowledged.
+    ///
+    /// Appends not yet taken by the writer fail with ``LogError/Code/topicNotFound`` (never
+    /// acknowledged into files about to be unlinked); later ones fail with
+    /// ``LogError/Code/closed``. Returns once the writer and any maintenance pass have
+    /// stopped, and marks every segment's files deleted, so that no reader writes index
+    /// files under the topic's path again (a topic of the same name may be created there).
+    func closeForDeletion() async {
+        let (ready, dropped) = state.withLock { s -> ([CheckedContinuation<Bool, Never>], [PendingAppend]) in
+            s.closed = true
+            return (Partition.takeReadyWaiters(&s), s.takePending())
+        }
+        for c in ready { c.resume(returning: false) }
+        let deleted = LogError(.topicNotFound, "topic \(topicName) was deleted before this append was written.")
+        for p in dropped { p.continuation?.resume(throwing: deleted) }
+        await retireMaintenance()
+        await writerIdle()
+        for segment in state.withLock({ $0.segments }) { segment.retireFiles() }
+    }
+
+    /// Returns once no writer runs and nothing is queued (the writer resumes us).
+    private func writerIdle() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let idle = state.withLock { s -> Bool in
                 if !s.writerScheduled && s.pending.isEmpty { return true }
@@ -18,7 +46,6 @@ extension Partition {
             }
             if idle { c.resume() }
         }
-        try await executor.run { try self.flushForClose() }
     }
 
     /// Syncs everything and records the end of the log (no writer may run).
@@ -41,5 +68,7 @@ extension Partition {
         }
         try writeCheckpointIfChanged()
     }
-}
 
+    /// Whether the partition was closed (its store closed or its topic deleted).
+    var isClosed: Bool { state.withLock { $0.closed } }
+}

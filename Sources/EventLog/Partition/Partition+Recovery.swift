@@ -165,8 +165,7 @@ extension Partition {
         state.lastSyncMs = clock.now()
         let partition = Partition(topicName: topicName, index: index, directory: directory, configuration: configuration,
                                   executor: executor, logger: logger, faults: faults, clock: clock, state: state)
-        let firstDirty = readCleanerCheckpoint(directory: directory)
-        partition.maintenance.withLock { $0.firstDirtyOffset = firstDirty }
+        partition.loadCleanerCheckpoint()
         try partition.writeCheckpointIfChanged()
         return partition
     }

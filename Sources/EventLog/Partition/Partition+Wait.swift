@@ -33,12 +33,14 @@ extension Partition {
     func waitUntilReadable(_ offset: Int64) async -> Bool {
         let id = state.withLock { s -> UInt64 in
             s.nextWaiterID += 1
+            s.registeringWaiters[s.nextWaiterID] = false
             return s.nextWaiterID
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 let resumeNow: Bool? = state.withLock { s in
-                    if s.cancelledWaiters.remove(id) != nil { return false }
+                    let cancelled = s.registeringWaiters.removeValue(forKey: id) ?? false
+                    if cancelled { return false }
                     if s.visibleEnd > offset { return true }
                     if s.closed { return false }
                     s.waiters[id] = Waiter(offset: offset, continuation: continuation)
@@ -47,9 +49,11 @@ extension Partition {
                 if let resumeNow { continuation.resume(returning: resumeNow) }
             }
         } onCancel: {
+            // Parked: resume it. Not parked yet: mark it, and it returns as it registers.
+            // Neither (it was already woken or returned): nothing to do, nothing to remember.
             let waiter = state.withLock { s -> Waiter? in
                 if let w = s.waiters.removeValue(forKey: id) { return w }
-                s.cancelledWaiters.insert(id)
+                if s.registeringWaiters[id] != nil { s.registeringWaiters[id] = true }
                 return nil
             }
             waiter?.continuation.resume(returning: false)
@@ -58,4 +62,8 @@ extension Partition {
 
     /// How many tasks wait for appends (metrics, tests).
     public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    /// Every entry the waiter bookkeeping holds: parked waiters and cancellations not yet
+    /// matched with their registration (tests: it must come back to 0).
+    var waiterBookkeepingCount: Int { state.withLock { $0.waiters.count + $0.registeringWaiters.count } }
 }

@@ -24,8 +24,10 @@ public final class Partition: Sendable {
     let scratch = WriterScratch()
     /// The damaged ranges reads met (Partition+Damage.swift).
     let damage = Mutex(DamageRegister())
-    /// Held for the whole of a retention or compaction pass: one at a time per partition.
+    /// The cleaner's state (short critical sections only; passes run one at a time, see ``passes``).
     let maintenance = Mutex<CleanerState>(CleanerState())
+    /// Which retention and compaction passes are queued or running (Partition+Passes.swift).
+    let passes = Mutex<PassSchedule>(PassSchedule())
 
     /// The least time between two background writes of the recovery checkpoint.
     static let checkpointIntervalMs: Int64 = 1000
@@ -65,7 +67,10 @@ public final class Partition: Sendable {
         var closed = false
         var producers = ProducerStateTable()
         var waiters: [UInt64: Waiter] = [:]
-        var cancelledWaiters: Set<UInt64> = []
+        /// Waiters between taking an id and parking (or not), and whether they were cancelled
+        /// meanwhile; an id leaves when its waiter parks or returns, so the table holds only
+        /// waits in flight.
+        var registeringWaiters: [UInt64: Bool] = [:]
         var nextWaiterID: UInt64 = 0
         /// What is known to be on stable storage.
         var durable: RecoveryCheckpoint

@@ -42,6 +42,10 @@ final class Segment: Sendable {
     /// The index files, opened by the writer's first flush and kept open until the segment
     /// is sealed, so that a flush is one `pwrite(2)` per file, not an `open(2)` as well.
     private let indexFiles = Mutex<(offsets: FileHandle, times: FileHandle)?>(nil)
+    /// Whether the segment's files were deleted (retention, compaction, a deleted topic).
+    /// Held while a reader loads the index files, so that no reader writes files for a
+    /// segment that is gone (a cold path: only the first use of a segment's indexes).
+    private let filesRetired = Mutex(false)
 
     struct State: Sendable {
         /// Bytes written to the file (the writer's view).
@@ -271,15 +275,28 @@ final class Segment: Sendable {
         }
     }
 
+    /// Marks the segment's files as deleted, before they are unlinked: a reader that loads
+    /// the indexes afterwards rebuilds them from the open log file and writes nothing (the
+    /// names may by then belong to another segment, or to nothing). Waits for a reader
+    /// writing them now.
+    func retireFiles() {
+        filesRetired.withLock { $0 = true }
+    }
+
     // MARK: Reading
 
-    /// Loads the index files on first use; an unreadable or inconsistent index is rebuilt by a scan.
+    /// Loads the index files on first use; an unreadable or inconsistent index is rebuilt by a
+    /// scan (and written back, unless the segment's files were deleted meanwhile).
     private func ensureIndexesLoaded() throws(LogError) {
         let loaded = state.withLock { $0.offsetIndex != nil && $0.timeIndex != nil }
         if loaded { return }
+        try filesRetired.withLock { retired throws(LogError) in try loadIndexes(filesRetired: retired) }
+    }
+
+    private func loadIndexes(filesRetired retired: Bool) throws(LogError) {
         let size = visibleSize
-        let offsetBytes = (try? FileSystem.readFile(paths.index)) ?? nil
-        let timeBytes = (try? FileSystem.readFile(paths.timeIndex)) ?? nil
+        let offsetBytes = retired ? nil : (try? FileSystem.readFile(paths.index)) ?? nil
+        let timeBytes = retired ? nil : (try? FileSystem.readFile(paths.timeIndex)) ?? nil
         var offsetIndex = OffsetIndex(parsing: offsetBytes ?? [], logSize: size)
         var timeIndex = TimeIndex(parsing: timeBytes ?? [])
         let consistent = offsetBytes != nil && timeBytes != nil
@@ -293,7 +310,7 @@ final class Segment: Sendable {
             if s.offsetIndex == nil { s.offsetIndex = offsetIndex; s.offsetEntriesOnDisk = offsetIndex.count }
             if s.timeIndex == nil { s.timeIndex = timeIndex; s.timeEntriesOnDisk = timeIndex.count }
         }
-        if !consistent { try? writeIndexesCompletely(sync: false) }
+        if !consistent && !retired { try? writeIndexesCompletely(sync: false) }
     }
 
     /// Scans the log and computes both indexes (an index file missing or damaged).

@@ -8,21 +8,23 @@ import Logging
 /// retried by the next request.
 actor GroupCoordinatorLoader {
     private let store: LogStore
+    private let options: GroupCoordinator.Options
     private let logger: Logger
     private var opening: Task<GroupCoordinator, any Error>?
     /// The coordinator once its open finished.
     private(set) var opened: GroupCoordinator?
 
-    init(store: LogStore, logger: Logger) {
+    init(store: LogStore, options: GroupCoordinator.Options, logger: Logger) {
         self.store = store
+        self.options = options
         self.logger = logger
     }
 
     /// The coordinator, opened when this is the first call.
     func coordinator() async throws -> GroupCoordinator {
         if let opening { return try await opening.value }
-        let store = self.store, logger = self.logger
-        let task = Task { try await GroupCoordinator.open(store: store, logger: logger) }
+        let store = self.store, options = self.options, logger = self.logger
+        let task = Task { try await GroupCoordinator.open(store: store, options: options, logger: logger) }
         opening = task
         do {
             let coordinator = try await task.value

@@ -90,9 +90,11 @@ extension Routes {
         switch document[member: "member_id"] {
         case nil, .null?: break
         case .string(let id)?:
-            var generation: Int?
+            // A member commits in a generation, which fences it once the group moved on.
+            let generation: Int
             switch document[member: "generation"] {
-            case nil, .null?: break
+            case nil, .null?:
+                throw APIError(.invalidArgument, "A commit with \"member_id\" needs the \"generation\" the member commits in.")
             case .number?:
                 guard let value = document[member: "generation"]?.int64Value else {
                     throw APIError(.invalidArgument, "\"generation\" must be an integer.")

@@ -19,7 +19,7 @@ extension Routes {
         } else {
             records = [try rawRecord(request, body: body)]
         }
-        let topic = try await topicCreatingIfNeeded(name)
+        let topic = try await topicCreatingIfNeeded(name, for: request)
 
         guard let idempotencyKey else {
             return json(try await append(records, to: topic))

@@ -20,8 +20,11 @@ extension Routes {
     /// parameter, else `from=earliest | latest | <offset>` (default `latest`).
     ///
     /// A malformed cursor, or one with another number of partitions than the topic, is
-    /// `400 invalid_last_event_id`. Creates the topic when it is missing and auto-creation is on.
-    func resolveStreamStart(_ request: Request, _ context: Context, cursorParameter: String = "last_event_id") async throws -> StreamStart {
+    /// `400 invalid_last_event_id`. A missing topic is `404 topic_not_found`, unless
+    /// `creatingTopic` (the event stream: the contract lets subscribers come before the first
+    /// publisher) and auto-creation allows it (``topicCreatingIfNeeded(_:for:)``).
+    func resolveStreamStart(_ request: Request, _ context: Context, cursorParameter: String = "last_event_id",
+                            creatingTopic: Bool) async throws -> StreamStart {
         let name = try await topicName(request, context, for: .read)
         let query = request.uri.queryParameters
         var requestedCursor: StreamCursor?
@@ -38,7 +41,7 @@ extension Routes {
             }
             from = parsed
         }
-        let topic = try await topicCreatingIfNeeded(name)
+        let topic = creatingTopic ? try await topicCreatingIfNeeded(name, for: request) : try existingTopic(name)
         let partitions = topic.partitions
         if let requestedCursor, requestedCursor.lastDelivered.count != partitions.count {
             throw APIError(.invalidLastEventID,
@@ -82,7 +85,7 @@ extension Routes {
     }
 
     private func eventStream(_ request: Request, _ context: Context) async throws -> Response {
-        let start = try await resolveStreamStart(request, context)
+        let start = try await resolveStreamStart(request, context, creatingTopic: true)
         let groupCommits = try await groupCommitsForStream(request, start: start)  // consumer groups: `?group=G`
         var headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8",

@@ -8,12 +8,12 @@ extension Routes where Context: WebSocketRequestContext {
     /// `GET /v1/topics/{topic}/ws`: the event stream as WebSocket text messages, and produce.
     ///
     /// The start is chosen as for SSE, with the cursor in `?cursor=` (or `?last_event_id=`).
-    /// Errors before the upgrade (bad cursor, unknown topic with auto-creation off, no read
-    /// access) refuse it: the WebSocket library answers those `400`. Produce messages need
-    /// write access. See Docs/HTTP-API.md for the message shapes.
+    /// Errors before the upgrade (bad cursor, unknown topic, no read access) refuse it: the
+    /// WebSocket library answers those `400`. A WebSocket never creates its topic. Produce
+    /// messages need write access. See Docs/HTTP-API.md for the message shapes.
     func addWebSocketRoutes(to router: Router<Context>) {
         router.ws("/v1/topics/:topic/ws") { request, context in
-            _ = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request))
+            _ = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request), creatingTopic: false)
             guard server.lifecycle.phase != .stopping else {
                 throw APIError(.unavailable, "The server is stopping.", headers: [.retryAfter: "1"])
             }
@@ -41,7 +41,7 @@ extension Routes where Context: WebSocketRequestContext {
         }
         let start: StreamStart
         do {
-            start = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request))
+            start = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request), creatingTopic: false)
         } catch {
             try await outbound.close(.unexpectedServerError, reason: "\(APIError.from(error).code.name)")
             return

@@ -52,13 +52,24 @@ struct Routes<Context: RequestContext>: Sendable {
         return topic
     }
 
-    /// The topic, created with the server's defaults when missing and auto-creation is on.
-    func topicCreatingIfNeeded(_ name: String) async throws -> Topic {
+    /// The topic, created with the server's defaults when it is missing and auto-creation
+    /// allows it: on (``LogServerConfiguration/autoCreateTopics``), fewer topics than
+    /// ``LogServerConfiguration/autoCreateMaxTopics``, and, with authentication on, a caller
+    /// that may `manage` the topic. Otherwise `404 topic_not_found`.
+    func topicCreatingIfNeeded(_ name: String, for request: Request) async throws -> Topic {
         if let topic = store.topic(named: name) { return topic }
         guard configuration.autoCreateTopics else {
             throw APIError(.topicNotFound, "Topic \(name) does not exist and this server does not create topics on use.")
         }
-        return try await store.createTopic(name, configuration: configuration.topicDefaults).topic
+        if server.authenticator != nil, !(try await access(request)).allows(.manage, topic: name) {
+            throw APIError(.topicNotFound, "Topic \(name) does not exist; only a token that may manage it creates it on use.")
+        }
+        do {
+            return try await store.createTopic(name, configuration: configuration.topicDefaults,
+                                               maxTopics: configuration.autoCreateMaxTopics).topic
+        } catch LogError.Code.topicLimitReached {
+            throw APIError(.topicNotFound, "Topic \(name) does not exist, and this server creates topics on use only while it holds fewer than \(configuration.autoCreateMaxTopics ?? 0).")
+        }
     }
 
     /// The request body, at most ``LogServerConfiguration/maxBodyBytes``, else `413 payload_too_large`.
