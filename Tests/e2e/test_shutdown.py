@@ -82,7 +82,8 @@ def test_sigterm_ends_half_dead_connections_within_the_grace(tmp_path):
 def test_grace_period_is_configurable(tmp_path):
     server = Logd(tmp_path / "data", ["--shutdown-grace-seconds", "1"]).start()
     try:
-        produce(server.url, "big", [{"value": "w" * (256 << 10)}] * 32)
+        for _ in range(4):
+            produce(server.url, "big", [{"value": "w" * (256 << 10)}] * 8)
         stream = connect(server.url, rcvbuf=4096)
         stream.sendall(b"GET /v1/topics/big/events?from=earliest HTTP/1.1\r\nHost: x\r\n\r\n")
         time.sleep(0.5)

@@ -26,6 +26,9 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let apiError = Self.apiError(for: error, request: request)
             if apiError.code.status.kind == .serverError, apiError.code.status != .serviceUnavailable {
                 context.logger.error("Request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            } else {
+                // The client's doing (or a passing condition): worth a line when debugging only.
+                context.logger.debug("Request refused", metadata: ["error": "\(apiError.code.name)", "path": "\(request.uri.path)"])
             }
             metrics?.recordError(code: apiError.code.name)
             return Self.response(for: apiError)

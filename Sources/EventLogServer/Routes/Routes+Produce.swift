@@ -54,10 +54,10 @@ extension Routes {
         if let type = query["type"] { headers.append(Header(name: "type", value: String(type))) }
         var partition: Int?
         if let text = query["partition"] {
-            guard let number = Int(text), number >= 0 else {
+            guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
                 throw APIError(.invalidPartition, "partition must be a non-negative integer, not \(text).")
             }
-            partition = number
+            partition = Int(number)
         }
         let key = query["key"].map { Array($0.utf8) }
         return ProduceRecord(record: Record(key: key, value: body, headers: headers), partition: partition)

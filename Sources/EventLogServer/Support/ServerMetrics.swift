@@ -11,7 +11,8 @@ import Darwin
 /// `eventlog_appended_records_total{topic}` and `eventlog_appended_bytes_total{topic}`,
 /// `eventlog_delivery_latency_seconds` (record timestamp to the write of its event),
 /// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`,
-/// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`, and at scrape time
+/// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`,
+/// `eventlog_connections_closed_total{reason}`, `eventlog_accepting_writes`, and at scrape time
 /// `eventlog_disk_bytes{topic}` and `process_open_fds`.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
@@ -60,6 +61,15 @@ final class ServerMetrics: Sendable {
     /// Counts a request refused because the server has too many open connections.
     func connectionRefused() {
         registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "connections_refused", unitName: "total", helpText: "Requests refused over the open-connection limit."))
+            .increment()
+    }
+
+    /// Counts a connection the server closed below the routes: `idle`, `shutdown`,
+    /// `body_timeout`, or the code of the refusal it answered (`headers_too_large`, …).
+    func connectionClosed(reason: String) {
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "connections_closed", unitName: "total",
+                                               helpText: "Connections the server closed: idle, refused heads, stalled bodies, shutdown."),
+                             labels: [("reason", reason)])
             .increment()
     }
 
