@@ -31,6 +31,7 @@ public final class LogServer: Service, Sendable {
     let logger: Logger
     let lifecycle = ServerLifecycle()
     let metrics = ServerMetrics()
+    let writeHealth: WriteHealth
     let idempotency: IdempotencyCache
     let streamSlots: StreamSlots
     let connections = ConnectionRegistry()
@@ -45,6 +46,7 @@ public final class LogServer: Service, Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        self.writeHealth = WriteHealth(logger: logger)
         self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, capacity: configuration.idempotencyKeysPerTopic)
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
         self.streamReadCache = StreamReadCache(capacityBytes: configuration.streamReadCacheBytes)

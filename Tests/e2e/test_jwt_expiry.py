@@ -34,7 +34,7 @@ def test_event_stream_ends_when_its_token_expires(server):
     started = time.time()
     lines = []
     while True:
-        line = resp.fp.readline()
+        line = resp.readline()  # through the chunked framing: b"" once the stream ends
         if not line:
             break  # the server ended the stream
         lines.append(line.decode().rstrip("\n"))
@@ -53,7 +53,7 @@ def test_event_stream_ends_when_its_token_expires(server):
     resp = conn.getresponse()
     assert resp.status == 200
     for _ in range(20):
-        line = resp.fp.readline().decode()
+        line = resp.readline().decode()
         if line.startswith("data: "):
             assert line == "data: 3\n"
             break

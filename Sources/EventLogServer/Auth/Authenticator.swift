@@ -44,8 +44,8 @@ final class Authenticator: Sendable {
 
     private struct CachedScope: Sendable {
         var scope: AccessScope
-        var expiresAtSeconds: Double?
-        var notBeforeSeconds: Double?
+        var expiresAtSeconds: Double? = nil
+        var notBeforeSeconds: Double? = nil
     }
 
     /// `nil` when authentication is off (no tokens, no keys).
@@ -76,11 +76,23 @@ final class Authenticator: Sendable {
 
     /// The scope of the token `request` presents; `401 unauthorized` without a valid one.
     func scope(for request: Request) async throws -> AccessScope {
+        try await grant(for: request).scope
+    }
+
+    /// When the token `request` presents stops being valid, for a stream to end then (so that
+    /// its client comes back with a fresh token); `nil` for a static token, a JWT without
+    /// `exp`, or a request without a valid token.
+    func deadline(for request: Request) async -> TokenDeadline? {
+        guard let seconds = try? await grant(for: request).expiresAtSeconds else { return nil }
+        return TokenDeadline(expiresAtSeconds: seconds, nowMilliseconds: currentTimeMilliseconds())
+    }
+
+    private func grant(for request: Request) async throws -> CachedScope {
         guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
         let candidate = Array(presented.utf8)
         var matched = false
         for token in staticTokens where Self.constantTimeEquals(token, candidate) { matched = true }
-        if matched { return .unrestricted }
+        if matched { return CachedScope(scope: .unrestricted) }
         guard let keys, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
             throw Self.unauthorized("The token is not valid")
         }
@@ -88,7 +100,7 @@ final class Authenticator: Sendable {
         if let cached = cache.withLock({ $0[presented] }) {
             if let exp = cached.expiresAtSeconds, now >= exp { throw Self.unauthorized("The token has expired") }
             if let nbf = cached.notBeforeSeconds, now < nbf { throw Self.unauthorized("The token is not valid yet") }
-            return cached.scope
+            return cached
         }
         let claims: LogdClaims
         do {
@@ -98,13 +110,13 @@ final class Authenticator: Sendable {
         } catch {
             throw Self.unauthorized("The token is not valid")
         }
-        let scope = claims.scope
+        let grant = CachedScope(scope: claims.scope, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
+                                notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
         cache.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[presented] = CachedScope(scope: scope, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
-                                           notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
+            cache[presented] = grant
         }
-        return scope
+        return grant
     }
 
     private static func unauthorized(_ reason: String) -> APIError {

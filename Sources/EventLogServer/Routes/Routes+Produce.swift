@@ -94,11 +94,12 @@ extension Routes {
         var byPartition: [Int: [Int]] = [:]
         for (position, index) in assignment.enumerated() { byPartition[index, default: []].append(position) }
 
+        let health = server.writeHealth  // `/healthz` reports appends failing for disk reasons
         let appended: [Int: OffsetRange] = try await withThrowingTaskGroup(of: (Int, OffsetRange).self) { group in
             for (index, positions) in byPartition {
                 let partition = try topic.partition(index)
                 let batch = positions.map { records[$0].record }
-                group.addTask { (index, try await partition.append(batch)) }
+                group.addTask { (index, try await health.track(topic: topic.name, partition: index) { try await partition.append(batch) }) }
             }
             var ranges: [Int: OffsetRange] = [:]
             for try await (index, range) in group { ranges[index] = range }

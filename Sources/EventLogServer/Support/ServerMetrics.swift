@@ -78,7 +78,10 @@ final class ServerMetrics: Sendable {
 
     /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, and
     /// the shared stream read cache's hits and misses since the start.
-    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int)) {
+    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int), acceptingWrites: Bool) {
+        registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "accepting_writes", unitName: "",
+                                             helpText: "1 while appends succeed, 0 while they fail for a disk reason (as /healthz reports)."))
+            .set(Int64(acceptingWrites ? 1 : 0))
         registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "stream_read_cache_hits", unitName: "",
                                              helpText: "Stream reads served by another stream's read (since start)."))
             .set(Int64(streamCache.hits))
