@@ -67,6 +67,8 @@ final class ConnectionGuard {
     private var requestsSeen = 0
     /// Whether a request's head has been decoded and its end not yet.
     private var readingBody = false
+    /// Whether the client closed its side (or the server shut the input): nothing to drain.
+    private var inputClosed = false
     /// Whether Hummingbird's upgrade negotiation, which waits for the first head, was ended.
     private var negotiationEnded = false
     /// Requests whose response has not ended yet.
@@ -186,8 +188,8 @@ final class ConnectionGuard {
         guard phase == .serving, let context = rawContext else { return }
         phase = .refused
         cancelTimer()
-        context.close(mode: .output, promise: nil)
         linger(context)
+        shutOutput(context)
     }
 
     /// A decoder error: refused here when it concerns a head (and absorbed once the connection
@@ -270,21 +272,31 @@ final class ConnectionGuard {
         guard !responseStarted else { return finish() }
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(NIOAny(error.closingAnswer), promise: promise)
-        promise.futureResult.assumeIsolated().whenComplete { _ in
-            context.close(mode: .output, promise: nil)
-        }
         linger(context)
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
+            shutOutput(context)
+        }
         endNegotiation()
     }
 
     /// Drains the input (reading even when no one upstream asks for more) until the client
-    /// closes its side or the linger timeout passes, then closes.
+    /// closes its side or the linger timeout passes, then closes. The answer being written
+    /// meanwhile goes out first (``shutOutput(_:)``); one the client never reads is dropped
+    /// at the timeout.
     private func linger(_ context: ChannelHandlerContext) {
         context.read()
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.lingerTimeout) { [self] in
             timer = nil
             finish()
         }
+    }
+
+    /// The last answer is written: the client sees the end of the output, and when it has
+    /// already closed its side there is nothing left to wait for.
+    private func shutOutput(_ context: ChannelHandlerContext) {
+        guard phase == .refused else { return }
+        if inputClosed { return finish() }
+        context.close(mode: .output, promise: nil)
     }
 
     /// A body stalled: its reader fails (the route answers `408`), and the connection is
@@ -377,9 +389,10 @@ extension ConnectionGuard {
         }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            // A refused client that closed its side: nothing left to drain.
-            if connection.phase == .refused, let event = event as? ChannelEvent, event == .inputClosed {
-                return connection.finish()
+            if let event = event as? ChannelEvent, event == .inputClosed {
+                connection.inputClosed = true
+                // A refused client that closed its side: nothing left to drain.
+                if connection.phase == .refused { return connection.finish() }
             }
             context.fireUserInboundEventTriggered(event)
         }
