@@ -6,8 +6,9 @@ extension APIError {
     ///
     /// Errors of the storage itself (damaged data, failed system calls, a full disk, a closed
     /// or locked store) name files of the server in their message: those get a sentence of
-    /// their own here, so that no answer reveals a server path; the full error goes to the
-    /// server's log (``JSONErrorMiddleware`` logs every 5xx).
+    /// their own here, and the full error goes to the server's log (``JSONErrorMiddleware``
+    /// logs every 5xx). Any other sentence of the engine is kept, with each file path cut to
+    /// its last component: no answer shows where the server keeps its files.
     public init(_ error: LogError) {
         let code: Code
         var message = error.message
@@ -54,7 +55,35 @@ extension APIError {
             code = .internalError
             message = "The server failed to answer the request."
         }
-        self.init(code, message, headers: headers)
+        self.init(code, Self.redactingPaths(message), headers: headers)
+    }
+
+    /// `text` with each absolute path (`/a/b/00000000000000000069.log`) cut to its last
+    /// component (`00000000000000000069.log`).
+    static func redactingPaths(_ text: String) -> String {
+        guard text.contains("/") else { return text }
+        var out = ""
+        var path: String?
+        var previous: Character = " "
+        for character in text {
+            if var current = path {
+                if character.isWhitespace || "\"'),;".contains(character) {
+                    out += current.split(separator: "/").last.map(String.init) ?? ""
+                    out.append(character)
+                    path = nil
+                } else {
+                    current.append(character)
+                    path = current
+                }
+            } else if character == "/", previous.isWhitespace || "\"'(=:".contains(previous) {
+                path = "/"
+            } else {
+                out.append(character)
+            }
+            previous = character
+        }
+        if let path { out += path.split(separator: "/").last.map(String.init) ?? "" }
+        return out
     }
 
     /// Any error as an HTTP answer: ``APIError`` as is, ``LogError`` through the table, the rest `500`.

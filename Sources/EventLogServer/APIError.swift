@@ -34,6 +34,16 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let invalidLastEventID = Code("invalid_last_event_id", .badRequest)
         public static let invalidIdempotencyKey = Code("invalid_idempotency_key", .badRequest)
         public static let invalidArgument = Code("invalid_argument", .badRequest)
+        /// A request HTTP/1.1 cannot parse: a malformed request line, header or `Content-Length`.
+        public static let invalidRequest = Code("invalid_request", .badRequest)
+        /// A body that ended (the client closed or reset its side) before its `Content-Length`
+        /// or last chunk: nothing was done with it.
+        public static let incompleteBody = Code("incomplete_body", .badRequest)
+        /// A request head that did not arrive within the header timeout, or a body that stalled
+        /// for the idle timeout.
+        public static let requestTimeout = Code("request_timeout", .requestTimeout)
+        /// A request head (request line and headers) larger than the server accepts.
+        public static let headersTooLarge = Code("headers_too_large", .requestHeaderFieldsTooLarge)
         public static let unsupportedCodec = Code("unsupported_codec", .badRequest)
         public static let unauthorized = Code("unauthorized", .unauthorized)
         public static let forbidden = Code("forbidden", .forbidden)
@@ -59,6 +69,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let unavailable = Code("unavailable", .serviceUnavailable)
         /// The partition refuses writes after a failed sync of its files, until `logd` restarts.
         public static let readOnly = Code("read_only", .serviceUnavailable)
+        /// `/healthz` while appends fail for a disk reason (full, or failing I/O).
+        public static let notAcceptingWrites = Code("not_accepting_writes", .serviceUnavailable)
         public static let insufficientStorage = Code("insufficient_storage", .init(code: 507, reasonPhrase: "Insufficient Storage"))
     }
 

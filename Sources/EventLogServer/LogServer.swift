@@ -1,8 +1,9 @@
 public import EventLog
 public import Hummingbird
+public import HummingbirdCore
 public import HummingbirdWebSocket
 public import Logging
-public import NIOCore
+import NIOCore
 public import ServiceLifecycle
 
 /// The HTTP face of a `EventLog.LogStore`: topics, produce, fetch, event streams, WebSockets.
@@ -15,6 +16,7 @@ public import ServiceLifecycle
 /// server.addMiddleware(to: router)      // JSON errors, CORS, auth, rate limit
 /// server.addRoutes(to: router)          // /v1/…, /healthz, /metrics
 /// server.addWebSocketRoutes(to: router) // /v1/topics/{topic}/ws
+/// let app = Application(router: router, server: server.httpServer(webSocketRouter: router))
 /// ```
 ///
 /// It is also a `Service`: run it in the `ServiceGroup` *after* the application, so that it
@@ -29,9 +31,10 @@ public final class LogServer: Service, Sendable {
     let logger: Logger
     let lifecycle = ServerLifecycle()
     let metrics = ServerMetrics()
+    let writeHealth: WriteHealth
     let idempotency: IdempotencyCache
     let streamSlots: StreamSlots
-    let connections = ConnectionCounter()
+    let connections = ConnectionRegistry()
     let streamReadCache: StreamReadCache
     let rateLimiter: RateLimiter?
     let groups: GroupCoordinatorLoader  // consumer groups (Routes+Groups.swift)
@@ -43,6 +46,7 @@ public final class LogServer: Service, Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        self.writeHealth = WriteHealth(logger: logger)
         self.idempotency = IdempotencyCache(window: configuration.idempotencyWindow, maxKeys: configuration.idempotencyMaxKeys,
                                             maxBytes: configuration.idempotencyMaxBytes)
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
@@ -76,16 +80,34 @@ public final class LogServer: Service, Sendable {
         }
     }
 
-    /// The channel handlers that count open connections for
-    /// ``LogServerConfiguration/maxConnections``: pass them as the HTTP server's
-    /// `additionalChannelHandlers`, which makes new ones for each connection.
+    /// The HTTP/1.1 server to give the `Application`, with WebSocket upgrades routed by
+    /// `webSocketRouter`, that guards every connection from its accept: heads of at most
+    /// ``LogServerConfiguration/maxHeaderBytes`` arriving within
+    /// ``LogServerConfiguration/headerTimeout``, silent connections closed after
+    /// ``LogServerConfiguration/idleTimeout``, every connection counted for
+    /// ``LogServerConfiguration/maxConnections`` and closed when a graceful shutdown's
+    /// ``LogServerConfiguration/shutdownGracePeriod`` ends.
     ///
     /// ```swift
-    /// server: .http1WebSocketUpgrade(webSocketRouter: router,
-    ///                                configuration: .init(http1: .init(additionalChannelHandlers: server.connectionHandlers())))
+    /// let app = Application(router: router, server: server.httpServer(webSocketRouter: router))
     /// ```
-    public func connectionHandlers() -> [any RemovableChannelHandler] {
-        [connections.makeHandler()]
+    public func httpServer<WebSocketRouter: HTTPResponderBuilder & SendableMetatype>(
+        webSocketRouter: WebSocketRouter
+    ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        var http1 = HTTP1Channel.Configuration()
+        http1.httpDecoder = .init(maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes)
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: http1)
+        let limits = ConnectionLimits(maxHeaderBytes: configuration.maxHeaderBytes,
+                                      headerTimeout: TimeAmount(configuration.headerTimeout),
+                                      idleTimeout: TimeAmount(configuration.idleTimeout))
+        let (registry, metrics) = (connections, metrics)
+        return HTTPServerBuilder { responder in
+            GuardedHTTPChannel(
+                inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                    configuration: channelConfiguration),
+                limits: limits, registry: registry, metrics: metrics)
+        }
     }
 
     /// Adds the HTTP routes: topics, records, event streams, `/healthz` and `/metrics`.
@@ -105,12 +127,15 @@ public final class LogServer: Service, Sendable {
         Routes<Context>(server: self).addWebSocketRoutes(to: router)
     }
 
-    /// Marks the server healthy, waits for graceful shutdown, then ends every open stream.
+    /// Marks the server healthy, waits for graceful shutdown, then ends every open stream and
+    /// gives every connection ``LogServerConfiguration/shutdownGracePeriod`` to finish before
+    /// it is closed, so that the HTTP server's own shutdown ends within that bound.
     public func run() async throws {
         lifecycle.markRunning()
         try? await gracefulShutdown()
         logger.info("Ending open streams")
         lifecycle.beginStopping()
+        connections.closeAll(after: configuration.shutdownGracePeriod)
         await groups.close()
     }
 

@@ -31,10 +31,24 @@ public struct LogServerConfiguration: Sendable {
     public var retryMilliseconds: Int = 2_000
     /// Open streams (SSE and WebSocket) at most; more are answered `200` with `retry:` and ended.
     public var maxStreams: Int = 10_000
-    /// Open connections at most, counted by the handlers of ``LogServer/connectionHandlers()``;
-    /// requests on connections beyond it are answered `503 unavailable` with `Retry-After`
+    /// Open connections at most, counted from their accept by the server that
+    /// ``LogServer/httpServer(webSocketRouter:)`` builds; requests on connections beyond it are answered `503 unavailable` with `Retry-After`
     /// (streams: `200` with `retry:`) and the connection is closed. `nil`: no limit.
     public var maxConnections: Int? = nil
+    /// The largest request head (request line and headers) accepted; larger ones are answered
+    /// `431 headers_too_large` and their connection closed. Default 32 KiB: room for a JWT of
+    /// the 16 KiB the server accepts, in a header and a cookie.
+    public var maxHeaderBytes: Int = 32 << 10
+    /// How long a request head may take from its first byte to its end; a slower one is
+    /// answered `408 request_timeout` and its connection closed (slowloris clients).
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a connection may stay silent between requests (keep-alive), or in the middle
+    /// of a request body, before it is closed (a stalled body is answered `408`).
+    public var idleTimeout: Duration = .seconds(60)
+    /// After a graceful shutdown begins (`SIGTERM`), how long connections have to finish before
+    /// every one still open is closed: streams stuck on a client that reads nothing, bodies and
+    /// heads that never end. Streams themselves end at once. Default 10 s.
+    public var shutdownGracePeriod: Duration = .seconds(10)
     /// How long a stream's write may make no progress (its client reads nothing) before the
     /// connection is closed; the client resumes by its `Last-Event-ID`. `nil`: wait forever.
     public var stuckStreamTimeout: Duration? = .seconds(60)

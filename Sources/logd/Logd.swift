@@ -70,6 +70,18 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a stream may make no write progress (its client reads nothing) before it is closed; 0 turns it off.")
     var stuckStreamTimeoutSeconds = 60
 
+    @Option(name: .long, help: "The largest request head (request line and headers) accepted, in bytes; larger ones get 431.")
+    var maxHeaderBytes = 32 << 10
+
+    @Option(name: .long, help: "Seconds a request head may take from its first byte to its end; slower ones get 408 and are closed.")
+    var headerTimeoutSeconds = 10
+
+    @Option(name: .long, help: "Seconds a connection may stay silent between requests (keep-alive) or in the middle of a body before it is closed.")
+    var idleTimeoutSeconds = 60
+
+    @Option(name: .long, help: "On SIGTERM or SIGINT, seconds connections have to finish before every one still open is closed.")
+    var shutdownGraceSeconds = 10
+
     @Option(name: .long, help: "Requests per second per token (or client address); unlimited when absent.")
     var rateLimit: Double?
 
@@ -164,6 +176,10 @@ struct Logd: AsyncParsableCommand {
         guard cleanerIntervalMs >= 0, cleanerBytesPerSecond >= 0 else { throw ValidationError("cleaner settings must not be negative.") }
         if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive.") }
         guard stuckStreamTimeoutSeconds >= 0 else { throw ValidationError("--stuck-stream-timeout-seconds must not be negative.") }
+        guard (1024...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be between 1024 and 1048576.") }
+        guard (1...3600).contains(headerTimeoutSeconds) else { throw ValidationError("--header-timeout-seconds must be between 1 and 3600.") }
+        guard (1...86_400).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be between 1 and 86400.") }
+        guard (0...3600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be between 0 and 3600.") }
         if let rateLimit, rateLimit <= 0 { throw ValidationError("--rate-limit must be positive.") }
         _ = try jwtKeys()
     }
@@ -237,6 +253,10 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.requestsPerSecond = rateLimit
         serverConfiguration.maxConnections = maxConnections
         serverConfiguration.stuckStreamTimeout = stuckStreamTimeoutSeconds > 0 ? .seconds(stuckStreamTimeoutSeconds) : nil
+        serverConfiguration.maxHeaderBytes = maxHeaderBytes
+        serverConfiguration.headerTimeout = .seconds(headerTimeoutSeconds)
+        serverConfiguration.idleTimeout = .seconds(idleTimeoutSeconds)
+        serverConfiguration.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
         serverConfiguration.topicDefaults = defaults
         serverConfiguration.compactionLimits = options.compaction
         let server = LogServer(store: store, configuration: serverConfiguration, logger: logger)
@@ -252,10 +272,7 @@ struct Logd: AsyncParsableCommand {
 
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(http1: .init(additionalChannelHandlers: server.connectionHandlers()))
-            ),
+            server: server.httpServer(webSocketRouter: router),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? port

@@ -72,8 +72,8 @@ final class Authenticator: Sendable {
     private struct CachedScope: Sendable {
         var scope: AccessScope
         var caller: Caller
-        var expiresAtSeconds: Double?
-        var notBeforeSeconds: Double?
+        var expiresAtSeconds: Double? = nil
+        var notBeforeSeconds: Double? = nil
     }
 
     /// `nil` when authentication is off (no tokens, no keys).
@@ -105,17 +105,30 @@ final class Authenticator: Sendable {
 
     /// The scope of the token `request` presents; `401 unauthorized` without a valid one.
     func scope(for request: Request) async throws -> AccessScope {
-        try await authenticate(request).scope
+        try await grant(for: request).scope
     }
 
     /// The scope of the token `request` presents and who presented it; `401 unauthorized`
     /// without a valid token.
     func authenticate(_ request: Request) async throws -> (scope: AccessScope, caller: Caller) {
+        let grant = try await grant(for: request)
+        return (grant.scope, grant.caller)
+    }
+
+    /// When the token `request` presents stops being valid, for a stream to end then (so that
+    /// its client comes back with a fresh token); `nil` for a static token, a JWT without
+    /// `exp`, or a request without a valid token.
+    func deadline(for request: Request) async -> TokenDeadline? {
+        guard let seconds = try? await grant(for: request).expiresAtSeconds else { return nil }
+        return TokenDeadline(expiresAtSeconds: seconds, nowMilliseconds: currentTimeMilliseconds())
+    }
+
+    private func grant(for request: Request) async throws -> CachedScope {
         guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
         let candidate = Array(presented.utf8)
         var matched: Int?
         for (n, token) in staticTokens.enumerated() where Self.constantTimeEquals(token, candidate) { matched = n }
-        if let matched { return (.unrestricted, staticCallers[matched]) }
+        if let matched { return CachedScope(scope: .unrestricted, caller: staticCallers[matched]) }
         guard let keys, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
             throw Self.unauthorized("The token is not valid")
         }
@@ -123,7 +136,7 @@ final class Authenticator: Sendable {
         if let cached = cache.withLock({ $0[presented] }) {
             if let exp = cached.expiresAtSeconds, now >= exp { throw Self.unauthorized("The token has expired") }
             if let nbf = cached.notBeforeSeconds, now < nbf { throw Self.unauthorized("The token is not valid yet") }
-            return (cached.scope, cached.caller)
+            return cached
         }
         let claims: LogdClaims
         do {
@@ -133,14 +146,14 @@ final class Authenticator: Sendable {
         } catch {
             throw Self.unauthorized("The token is not valid")
         }
-        let scope = claims.scope
         let caller = claims.sub.map { Caller(kind: "sub", identity: $0.value) } ?? Caller(kind: "jwt", identity: presented)
+        let grant = CachedScope(scope: claims.scope, caller: caller, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
+                                notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
         cache.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[presented] = CachedScope(scope: scope, caller: caller, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
-                                           notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
+            cache[presented] = grant
         }
-        return (scope, caller)
+        return grant
     }
 
     private static func unauthorized(_ reason: String) -> APIError {

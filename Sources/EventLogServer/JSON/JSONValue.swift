@@ -19,10 +19,9 @@ enum JSONValue: Sendable, Equatable {
         return members.last { $0.name == name }?.value
     }
 
-    /// The value as a signed 64-bit integer when it is an integer literal that fits.
-    var int64Value: Int64? {
-        guard case .number(let text) = self else { return nil }
-        return Int64(text)
+    /// The value as an integer within `range` when it is an integer literal (``ClientNumber``).
+    func integer(in range: ClosedRange<Int64>) -> Int64? {
+        ClientNumber.parse(self, in: range)
     }
 
     /// The string, when the value is one.

@@ -9,7 +9,7 @@ import Hummingbird
 /// jittered `retry:` and the end of the stream, as the contract asks. Either way the
 /// connection is closed once the answer is written.
 struct ConnectionLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let counter: ConnectionCounter
+    let counter: ConnectionRegistry
     let limit: Int
     let retryMilliseconds: Int
     let metrics: ServerMetrics

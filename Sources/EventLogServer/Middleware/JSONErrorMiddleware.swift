@@ -24,8 +24,13 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = Self.apiError(for: error, request: request)
-            if apiError.code.status.kind == .serverError, apiError.code.status != .serviceUnavailable {
+            // 503 and 507 report a condition, logged where it begins and ends (``WriteHealth``).
+            if apiError.code.status.kind == .serverError, apiError.code.status != .serviceUnavailable,
+               apiError.code != .insufficientStorage {
                 context.logger.error("Request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            } else {
+                // The client's doing (or a passing condition): worth a line when debugging only.
+                context.logger.debug("Request refused", metadata: ["error": "\(apiError.code.name)", "path": "\(request.uri.path)"])
             }
             metrics?.recordError(code: apiError.code.name)
             return Self.response(for: apiError)

@@ -72,14 +72,14 @@ enum RecordJSON {
                 }
             case "partition":
                 if member.value == .null { break }
-                guard let number = member.value.int64Value, number >= 0, number <= Int32.max else {
+                guard let number = member.value.integer(in: ClientNumber.partitions) else {
                     throw invalid("partition must be a non-negative integer.")
                 }
                 partition = Int(number)
             case "timestamp":
                 if member.value == .null { break }
-                guard let number = member.value.int64Value, number >= 0 else {
-                    throw invalid("timestamp must be milliseconds since the epoch, a non-negative integer.")
+                guard let number = member.value.integer(in: ClientNumber.timestamps) else {
+                    throw invalid("timestamp must be milliseconds since the epoch, an integer from 0 to \(ClientNumber.timestamps.upperBound) (the end of the year 9999).")
                 }
                 timestamp = number
             default:

@@ -20,8 +20,7 @@ extension Routes {
         case "earliest": return .earliest
         case "latest": return .latest
         default:
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                  let value = Int64(text) else { return nil }
+            guard let value = ClientNumber.parse(text, in: ClientNumber.offsets) else { return nil }
             return .offset(value)
         }
     }
@@ -29,14 +28,13 @@ extension Routes {
     /// Parses an integer query parameter within `range`, or its default when absent.
     static func integerParameter(_ text: Substring?, default defaultValue: Int, in range: ClosedRange<Int>) -> Int? {
         guard let text else { return defaultValue }
-        guard let value = Int(text), range.contains(value) else { return nil }
-        return value
+        return ClientNumber.parse(text, in: range)
     }
 
     private func fetch(_ request: Request, _ context: Context) async throws -> Response {
         let name = try await topicName(request, context, for: .read)
         let query = request.uri.queryParameters
-        guard let partitionIndex = Self.integerParameter(query["partition"], default: 0, in: 0...Int(Int32.max)) else {
+        guard let partitionIndex = Self.integerParameter(query["partition"], default: 0, in: 0...Int(ClientNumber.partitions.upperBound)) else {
             throw APIError(.invalidPartition, "partition must be a non-negative integer.")
         }
         guard let requested = Self.parseFetchOffset(query["offset"]) else {

@@ -71,10 +71,10 @@ extension Routes {
                 throw APIError(.invalidArgument, "Each offset needs a \"topic\" string.")
             }
             try access.require(.read, topic: topic)
-            guard let partition = item[member: "partition"]?.int64Value, (0...Int64(Int32.max)).contains(partition) else {
+            guard let partition = item[member: "partition"]?.integer(in: ClientNumber.partitions) else {
                 throw APIError(.invalidPartition, "Each offset needs a non-negative integer \"partition\".")
             }
-            guard let offset = item[member: "offset"]?.int64Value, offset >= 0 else {
+            guard let offset = item[member: "offset"]?.integer(in: ClientNumber.offsets) else {
                 throw APIError(.invalidOffset, "Each offset needs an \"offset\": a non-negative 64-bit integer (the next offset to read).")
             }
             var metadata: String?
@@ -96,11 +96,11 @@ extension Routes {
             case nil, .null?:
                 throw APIError(.invalidArgument, "A commit with \"member_id\" needs the \"generation\" the member commits in.")
             case .number?:
-                guard let value = document[member: "generation"]?.int64Value else {
-                    throw APIError(.invalidArgument, "\"generation\" must be an integer.")
+                guard let value = document[member: "generation"]?.integer(in: 0...Int64.max) else {
+                    throw APIError(.invalidArgument, "\"generation\" must be a non-negative integer.")
                 }
                 generation = Int(value)
-            default: throw APIError(.invalidArgument, "\"generation\" must be an integer.")
+            default: throw APIError(.invalidArgument, "\"generation\" must be a non-negative integer.")
             }
             member = GroupMemberGeneration(memberID: MemberID(id), generation: generation)
         default: throw APIError(.invalidArgument, "\"member_id\" must be a string.")
@@ -170,7 +170,7 @@ extension Routes {
         }
         var timeoutMs: Int64 = 10_000
         if let value = document[member: "session_timeout_ms"] {
-            guard let ms = value.int64Value, (10...3_600_000).contains(ms) else {
+            guard let ms = value.integer(in: 10...3_600_000) else {
                 throw APIError(.invalidArgument, "session_timeout_ms must be an integer from 10 to 3600000.")
             }
             timeoutMs = ms

@@ -67,10 +67,10 @@ extension Routes {
         if let type = query["type"] { headers.append(Header(name: "type", value: String(type))) }
         var partition: Int?
         if let text = query["partition"] {
-            guard let number = Int(text), number >= 0 else {
+            guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
                 throw APIError(.invalidPartition, "partition must be a non-negative integer, not \(text).")
             }
-            partition = number
+            partition = Int(number)
         }
         let key = query["key"].map { Array($0.utf8) }
         return ProduceRecord(record: Record(key: key, value: body, headers: headers), partition: partition)
@@ -119,13 +119,16 @@ extension Routes {
 
         let alreadyWritten = try idempotent.map { try Self.sharesAlreadyWritten(byPartition, of: $0, in: topic) } ?? []
         let stamp = idempotent?.stamp
+        let health = server.writeHealth  // `/healthz` reports appends failing for disk reasons
         let appended: [Int: OffsetRange]
         do {
             appended = try await withThrowingTaskGroup(of: (Int, OffsetRange).self) { group in
                 for (index, positions) in byPartition {
                     let partition = try topic.partition(index)
                     let batch = positions.map { records[$0].record }
-                    group.addTask { (index, try await partition.append(batch, producer: stamp)) }
+                    group.addTask {
+                        (index, try await health.track(topic: topic.name, partition: index) { try await partition.append(batch, producer: stamp) })
+                    }
                 }
                 var ranges: [Int: OffsetRange] = [:]
                 for try await (index, range) in group { ranges[index] = range }

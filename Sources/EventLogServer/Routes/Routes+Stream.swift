@@ -100,6 +100,7 @@ extension Routes {
             return Self.refusedStream(retryMilliseconds: jitteredRetry(), headers: headers)
         }
 
+        let tokenDeadline = await server.authenticator?.deadline(for: request)  // a JWT's `exp` ends the stream
         let compressed = acceptsGzip(request.headers[.acceptEncoding])
         if compressed { headers[.contentEncoding] = "gzip" }
         let server = self.server
@@ -126,7 +127,12 @@ extension Routes {
             try await deadline.write(output.take(), to: &writer)
 
             streaming: while true {
-                let idleTimeout = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
+                if let tokenDeadline, tokenDeadline.hasPassed {
+                    output.event { encoder.tokenExpired(tail.cursor, into: &$0) }
+                    break streaming
+                }
+                var idleTimeout = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
+                if let tokenDeadline { idleTimeout = tokenDeadline.capping(idleTimeout) }
                 let step = try await tail.next(lifecycle: server.lifecycle, idleTimeout: idleTimeout)
                 switch step {
                 case .stopped:

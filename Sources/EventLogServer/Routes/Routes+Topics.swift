@@ -26,6 +26,7 @@ extension Routes {
             if store.topic(named: name)?.configuration.isInternal == true { throw APIError(.forbidden, "Topic \(name) is internal.") }
             try await store.deleteTopic(name)
             server.idempotency.forget(topic: name)
+            server.writeHealth.forget(topic: name)
             return Response(status: .noContent)
         }
     }

@@ -52,6 +52,8 @@ extension Routes where Context: WebSocketRequestContext {
         let maxMessage = configuration.maxBodyBytes
         // Produce messages need write access to the topic (the upgrade checked read access).
         let mayWrite = (try? await access(request))?.allows(.write, topic: start.topic.name) ?? false
+        // A JWT's `exp` ends the session: a `token_expired` message with the cursor, then a close (1008).
+        let tokenDeadline = await server.authenticator?.deadline(for: request)
         // A client that reads nothing: its connection is closed after the stuck-stream timeout, as for SSE.
         let deadline = StreamWriteDeadline(channel: (context as? any ChannelRequestContext)?.channel,
                                            timeout: configuration.stuckStreamTimeout, server: server)
@@ -73,7 +75,13 @@ extension Routes where Context: WebSocketRequestContext {
                     try await send(String(decoding: first.bytes, as: UTF8.self))
                     for notice in start.notices { try await send(Self.noticeMessage(notice)) }
                     while true {
-                        switch try await tail.next(lifecycle: server.lifecycle, idleTimeout: configuration.keepaliveInterval) {
+                        if let tokenDeadline, tokenDeadline.hasPassed {
+                            try await send(#"{"type":"token_expired","cursor":"\#(tail.cursor)"}"#)
+                            try await outbound.close(.policyViolation, reason: "token expired")
+                            return
+                        }
+                        let idleTimeout = tokenDeadline?.capping(configuration.keepaliveInterval) ?? configuration.keepaliveInterval
+                        switch try await tail.next(lifecycle: server.lifecycle, idleTimeout: idleTimeout) {
                         case .stopped:
                             try await outbound.close(.goingAway, reason: "server stopping")
                             return

@@ -75,15 +75,19 @@ struct Routes<Context: RequestContext>: Sendable {
     /// The request body, at most ``LogServerConfiguration/maxBodyBytes``, else `413 payload_too_large`.
     func collectBody(_ request: Request) async throws -> [UInt8] {
         let limit = configuration.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw APIError(.payloadTooLarge, "The body has \(length) bytes; this server accepts at most \(limit).")
+        if let length = request.headers[.contentLength].flatMap({ ClientNumber.parse($0, in: 0...Int.max) }), length > limit {
+            throw APIError(.payloadTooLarge, "The body has \(length) bytes; this server accepts at most \(limit).",
+                           headers: [.connection: "close"])
         }
         var request = request
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.")
+            throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.",
+                           headers: [.connection: "close"])
+        } catch {
+            throw APIError(bodyNotReceived: error)
         }
     }
 

@@ -12,6 +12,8 @@ struct TopicSettings {
 
     /// The default period of `"durability": "interval"` without `durability_interval_ms`.
     static let defaultIntervalMilliseconds = 1000
+    /// The periods `durability_interval_ms` may name: a millisecond to a day.
+    static let intervalMilliseconds: ClosedRange<Int64> = 1...86_400_000
 
     /// Parses a body; an empty body gives no settings. Throws `400 invalid_json` or `invalid_config`.
     init(body: [UInt8]) throws {
@@ -28,9 +30,11 @@ struct TopicSettings {
         var intervalMs: Int?
         for member in members {
             let value = member.value
-            func integer(min: Int64) throws -> Int64 {
-                guard let int = value.int64Value, int >= min else {
-                    throw APIError(.invalidConfig, "\(member.name) must be an integer of at least \(min).")
+            func integer(in range: ClosedRange<Int64>) throws -> Int64 {
+                guard let int = value.integer(in: range) else {
+                    throw APIError(.invalidConfig, range.upperBound == .max
+                        ? "\(member.name) must be an integer of at least \(range.lowerBound)."
+                        : "\(member.name) must be an integer from \(range.lowerBound) to \(range.upperBound).")
                 }
                 return int
             }
@@ -40,17 +44,15 @@ struct TopicSettings {
             }
             switch member.name {
             case "partitions":
-                let count = try integer(min: 1)
-                guard count <= 10_000 else { throw APIError(.invalidConfig, "partitions must be between 1 and 10000.") }
-                partitions = Int(count)
+                partitions = Int(try integer(in: 1...10_000))
             case "cleanup_policy":
                 guard let policy = CleanupPolicy(name: try string()) else {
                     throw APIError(.invalidConfig, "cleanup_policy must be delete, compact or compact,delete.")
                 }
                 cleanupPolicy = policy
-            case "retention_ms": retentionMs = try integer(min: -1)
-            case "retention_bytes": retentionBytes = try integer(min: -1)
-            case "segment_bytes": segmentBytes = try integer(min: 1)
+            case "retention_ms": retentionMs = try integer(in: -1...Int64.max)
+            case "retention_bytes": retentionBytes = try integer(in: -1...Int64.max)
+            case "segment_bytes": segmentBytes = try integer(in: 1...Int64.max)
             case "compression":
                 guard let codec = CompressionCodec(name: try string()) else {
                     throw APIError(.invalidConfig, "compression must be none, lz4 or zstd.")
@@ -64,7 +66,7 @@ struct TopicSettings {
                 default: throw APIError(.invalidConfig, "durability must be fsync, interval or none.")
                 }
             case "durability_interval_ms":
-                intervalMs = Int(try integer(min: 1))
+                intervalMs = Int(try integer(in: Self.intervalMilliseconds))
             default:
                 throw APIError(.invalidConfig, "Unknown topic setting \(member.name).")
             }

@@ -33,6 +33,13 @@ public struct ServerSentEventEncoder: Sendable {
         append("event: \(notice.kind.rawValue)\ndata: {\"partition\":\(notice.partition),\"requested\":\(notice.requested),\"resumed_from\":\(notice.resumedFrom)\(reason)}\n\n", to: &buffer)
     }
 
+    /// The last event of a stream whose token expired: no id, the cursor to resume from as
+    /// `data: {"cursor": "17"}`. The client reconnects with a fresh token and that cursor
+    /// (`Last-Event-ID`, or `?last_event_id=`).
+    public func tokenExpired(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
+        append("event: token_expired\ndata: {\"cursor\":\"\(cursor)\"}\n\n", to: &buffer)
+    }
+
     /// An event's `id:` line, to put before a ``recordBody(_:into:)``.
     public func id(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n", to: &buffer)

@@ -15,23 +15,16 @@ public struct StreamCursor: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses a cursor: one or more decimal numbers, each `-1` or a non-negative 64-bit integer
-    /// without sign or leading zeros, separated by `,`. Returns `nil` for anything else.
+    /// below `Int64.max` (so that the next offset exists) without sign or leading zeros,
+    /// separated by `,`. Returns `nil` for anything else.
     public init?(parsing text: some StringProtocol) {
         var values: [Int64] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = Self.parseComponent(part) else { return nil }
+            guard let value = ClientNumber.parse(part, in: ClientNumber.cursorComponents) else { return nil }
             values.append(value)
         }
         guard !values.isEmpty else { return nil }
         self.lastDelivered = values
-    }
-
-    private static func parseComponent(_ part: some StringProtocol) -> Int64? {
-        if part == "-1" { return -1 }
-        let utf8 = part.utf8
-        guard !utf8.isEmpty, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        guard utf8.count == 1 || utf8.first != UInt8(ascii: "0") else { return nil }
-        return Int64(part)
     }
 
     /// The cursor's text: `17` or `17,4,-1`.

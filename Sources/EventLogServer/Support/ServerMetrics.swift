@@ -12,7 +12,8 @@ import Darwin
 /// `eventlog_appended_records_total{topic}` and `eventlog_appended_bytes_total{topic}`,
 /// `eventlog_delivery_latency_seconds` (record timestamp to the write of its event),
 /// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`,
-/// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`, and at scrape time
+/// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`,
+/// `eventlog_connections_closed_total{reason}`, `eventlog_accepting_writes`, and at scrape time
 /// `eventlog_disk_bytes{topic}`, `eventlog_damaged_ranges{topic, partition}` (for partitions
 /// where reads met damaged data) and `process_open_fds`.
 final class ServerMetrics: Sendable {
@@ -73,12 +74,24 @@ final class ServerMetrics: Sendable {
             .increment()
     }
 
+    /// Counts a connection the server closed below the routes: `idle`, `shutdown`,
+    /// `body_timeout`, or the code of the refusal it answered (`headers_too_large`, …).
+    func connectionClosed(reason: String) {
+        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "connections_closed", unitName: "total",
+                                               helpText: "Connections the server closed: idle, refused heads, stalled bodies, shutdown."),
+                             labels: [("reason", reason)])
+            .increment()
+    }
+
     func streamOpened(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).increment() }
     func streamClosed(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).decrement() }
 
     /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, and
     /// the shared stream read cache's hits and misses since the start.
-    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int)) {
+    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int), acceptingWrites: Bool) {
+        registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "accepting_writes", unitName: "",
+                                             helpText: "1 while appends succeed, 0 while they fail for a disk reason (as /healthz reports)."))
+            .set(Int64(acceptingWrites ? 1 : 0))
         registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "stream_read_cache_hits", unitName: "",
                                              helpText: "Stream reads served by another stream's read (since start)."))
             .set(Int64(streamCache.hits))

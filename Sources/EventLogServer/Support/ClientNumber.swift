@@ -1,0 +1,66 @@
+/// The one parser of the numbers a client sends: query parameters, headers, cursors, JSON members.
+///
+/// A number is strict decimal: ASCII digits without a sign, spaces, leading zeros, fraction or
+/// exponent (a leading `-` only where the range allows negative values), and it must lie in the
+/// range the caller asks for. Anything else is `nil`, which the caller answers with its own
+/// `400` code. So no client value can overflow the arithmetic that follows (a cursor's `+ 1`,
+/// a deadline's sum), wrap, or make the server wait or allocate without bound.
+enum ClientNumber {
+    /// The most digits a 64-bit integer has; longer text is refused before any conversion.
+    static let maxDigits = 19
+
+    /// Parses `text` as a decimal integer within `range`.
+    static func parse(_ text: some StringProtocol, in range: ClosedRange<Int64>) -> Int64? {
+        let utf8 = text.utf8
+        var digits = utf8[...]
+        var negative = false
+        if utf8.first == UInt8(ascii: "-") {
+            guard range.lowerBound < 0 else { return nil }
+            negative = true
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty, digits.count <= maxDigits else { return nil }
+        guard digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
+        if negative && digits.first == UInt8(ascii: "0") { return nil }  // "-0"
+        // Accumulate negatively: Int64.min has no positive counterpart.
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = shifted.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+        }
+        if !negative {
+            guard value != .min else { return nil }
+            value = -value
+        }
+        return range.contains(value) ? value : nil
+    }
+
+    /// Parses `text` as a decimal integer within `range`.
+    static func parse(_ text: some StringProtocol, in range: ClosedRange<Int>) -> Int? {
+        parse(text, in: Int64(range.lowerBound)...Int64(range.upperBound)).map { Int($0) }
+    }
+
+    /// A JSON value as an integer within `range`: a number literal of the same strict form
+    /// (JSON's grammar already forbids `+`, spaces and leading zeros; a fraction or exponent,
+    /// even `1.0`, is refused).
+    static func parse(_ value: JSONValue, in range: ClosedRange<Int64>) -> Int64? {
+        guard case .number(let literal) = value else { return nil }
+        return parse(literal, in: range)
+    }
+}
+
+extension ClientNumber {
+    /// Milliseconds since the epoch that a record's `timestamp` may carry: up to the end of
+    /// the year 9999, the range ISO 8601 and every client library's date type share.
+    static let timestamps: ClosedRange<Int64> = 0...253_402_300_799_999
+    /// Partition numbers a request may name (a topic has at most 10,000; larger numbers are
+    /// `404 partition_not_found` up to this bound, `400` beyond it).
+    static let partitions: ClosedRange<Int64> = 0...Int64(Int32.max)
+    /// Offsets a request may name: non-negative 64-bit integers.
+    static let offsets: ClosedRange<Int64> = 0...Int64.max
+    /// The components of a stream cursor: `-1`, or an offset whose next offset (`+ 1`) exists.
+    static let cursorComponents: ClosedRange<Int64> = -1...(Int64.max - 1)
+}

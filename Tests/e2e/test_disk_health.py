@@ -1,0 +1,78 @@
+"""/healthz while the disk is full, against a real logd on a small tmpfs: `503` with the
+reason while appends fail for disk reasons, `200` again by itself once an append succeeds."""
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import Logd
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root): " + result.stderr.strip())
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def call(url, method, path, body=None):
+    req = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_healthz_reports_a_full_disk_and_recovers(small_disk):
+    server = Logd(small_disk / "data", ["--default-segment-bytes", "65536", "--cleaner-interval-ms", "0"]).start()
+    try:
+        assert call(server.url, "GET", "/healthz")[0] == 200
+        assert call(server.url, "PUT", "/v1/topics/keep", {"segment_bytes": 65536})[0] == 201
+        assert call(server.url, "PUT", "/v1/topics/fill", {"segment_bytes": 65536})[0] == 201
+        assert call(server.url, "POST", "/v1/topics/keep/records", {"records": [{"value": "k"}]})[0] == 200
+
+        value = "x" * (32 << 10)
+        for _ in range(400):
+            status, body = call(server.url, "POST", "/v1/topics/fill/records", {"records": [{"value": value}]})
+            if status != 200:
+                break
+        assert status == 507, (status, body)
+        error = json.loads(body)
+        assert error["error"] == "insufficient_storage"
+        assert str(small_disk) not in error["message"], error  # no server path in an answer
+
+        # Appends fail for a disk reason: not accepting writes, and why.
+        status, body = call(server.url, "GET", "/healthz")
+        assert status == 503, body
+        health = json.loads(body)
+        assert health["error"] == "not_accepting_writes" and health["reason"] == "disk_full", health
+        assert "fill" in health["message"] and str(small_disk) not in health["message"], health
+        # Reads still work meanwhile.
+        assert call(server.url, "GET", "/v1/topics/keep/records?offset=0")[0] == 200
+
+        # Another topic on the same full disk fails too; still unhealthy.
+        status, _ = call(server.url, "POST", "/v1/topics/keep/records", {"records": [{"value": value}]})
+        if status == 507:
+            assert call(server.url, "GET", "/healthz")[0] == 503
+
+        # Free space: delete the topic that filled the disk. The next append succeeds and
+        # health recovers by itself, without a restart.
+        assert call(server.url, "DELETE", "/v1/topics/fill")[0] == 204
+        assert call(server.url, "POST", "/v1/topics/keep/records", {"records": [{"value": "after"}]})[0] == 200
+        status, body = call(server.url, "GET", "/healthz")
+        assert status == 200, body
+        assert json.loads(body)["status"] == "ok"
+    finally:
+        assert server.stop() == 0
