@@ -3,12 +3,26 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 import json
+import urllib.parse
 import urllib.request
 
 import pytest
+
+
+def connect(url, rcvbuf=None):
+    """A raw TCP connection to the server at `url` (nothing sent), with a small receive
+    buffer when `rcvbuf` is given, for clients that misbehave on purpose."""
+    u = urllib.parse.urlsplit(url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(10)
+    sock.connect((u.hostname, u.port))
+    return sock
 
 
 def produce(url, topic, records):

@@ -8,18 +8,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from conftest import Logd, produce
+from conftest import Logd, connect, produce
 
 
 def raw_get(url, path, rcvbuf=None):
     """Sends a GET on a new connection and returns the socket (nothing read yet)."""
-    u = urllib.parse.urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.settimeout(10)
-    sock.connect((u.hostname, u.port))
-    sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n" % (path, u.netloc)).encode())
+    sock = connect(url, rcvbuf)
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n" % (path, urllib.parse.urlsplit(url).netloc)).encode())
     return sock
 
 

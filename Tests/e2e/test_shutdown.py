@@ -9,20 +9,12 @@ import time
 import urllib.parse
 import urllib.request
 
-from conftest import Logd, produce
+from conftest import Logd, connect, produce
 
 GRACE_DEFAULT = 10
 MARGIN = 5
 
 
-def connect(url, rcvbuf=None):
-    u = urllib.parse.urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.settimeout(10)
-    sock.connect((u.hostname, u.port))
-    return sock
 
 
 def test_sigterm_ends_half_dead_connections_within_the_grace(tmp_path):
