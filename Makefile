@@ -54,7 +54,7 @@ test-swift:
 	$(SWIFT) test --parallel --num-workers 2
 
 test-e2e: build deps-pip
-	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
+	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
 		$(PYTHON) -m pytest -q Tests/e2e
 
 openapi: deps-pip
