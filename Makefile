@@ -5,7 +5,9 @@ SWIFT        ?= swift
 SHARED       ?= ../shared
 PYTHON       ?= python3
 DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
-PIP_DEPS     := pytest openapi-spec-validator sseclient-py
+PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium
+# A real browser for the tests of logd.js (Tests/e2e/test_browser.py); only `make test` needs it.
+BROWSER_DEPS := chromium chromium-driver
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
@@ -22,6 +24,9 @@ deps-debian:
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+deps-browser:
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BROWSER_DEPS)"
 
 deps-pip:
 	@for p in $(PIP_DEPS); do \
@@ -53,7 +58,7 @@ test-swift:
 	$(SWIFT) build --product eventlog-torture
 	$(SWIFT) test --parallel --num-workers 2
 
-test-e2e: build deps-pip
+test-e2e: build deps-pip deps-browser
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
 		$(PYTHON) -m pytest -q Tests/e2e
 

@@ -120,6 +120,7 @@ public final class LogServer: Service, Sendable {
         routes.addStreamRoutes(to: router)
         routes.addGroupRoutes(to: router)
         routes.addMaintenanceRoutes(to: router)
+        routes.addStaticRoutes(to: router)
     }
 
     /// Adds `GET /v1/topics/{topic}/ws`: the event stream and produce over one WebSocket.
