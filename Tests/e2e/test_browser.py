@@ -2,6 +2,7 @@
 killed and restarted the page's EventSource reconnects by itself and shows what was produced
 meanwhile exactly once, in order."""
 import json
+import os
 import shutil
 import time
 import urllib.request
@@ -35,7 +36,7 @@ def browser():
         driver.quit()
 
 
-def wait_for(driver, script, predicate, seconds=30):
+def wait_for(driver, script, predicate, seconds=30, diagnose=None):
     deadline = time.time() + seconds
     value = None
     while time.time() < deadline:
@@ -43,7 +44,7 @@ def wait_for(driver, script, predicate, seconds=30):
         if predicate(value):
             return value
         time.sleep(0.1)
-    raise AssertionError("timed out; last value: %r" % (value,))
+    raise AssertionError("timed out; last value: %r%s" % (value, "; " + repr(driver.execute_script(diagnose)) if diagnose else ""))
 
 
 def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
@@ -106,5 +107,46 @@ def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
         values = sorted(json.dumps(v) for _, _, _, v in got)
         assert values == sorted([json.dumps({"n": 0}), json.dumps("one")] + [json.dumps({"n": n}) for n in range(2, 12)])
         browser.execute_script("window.sub.close()")
+    finally:
+        assert server.stop() == 0
+
+
+def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
+    server = Logd(tmp_path / "data", ["--retry-ms", "300"]).start()
+    try:
+        for name, partitions in (("orders", 3), ("audit", 1)):
+            urllib.request.urlopen(urllib.request.Request(
+                server.url + "/v1/topics/" + name, method="PUT", data=json.dumps({"partitions": partitions}).encode(),
+                headers={"Content-Type": "application/json"}))
+        produce(server.url, "orders", [{"key": "order-%d" % n, "value": {"order": n, "total": 10 + n}} for n in range(3)])
+
+        browser.set_window_size(1280, 900)
+        browser.get(server.url + "/console")
+        names = wait_for(browser, "return [...document.querySelectorAll('#topics tr')].map(r => r.dataset.topic)",
+                         lambda v: v and len(v) == 2, diagnose="return document.getElementById('topicsError').textContent + ' | ' + document.body.innerText.slice(0, 300)")
+        assert names == ["audit", "orders"]
+        browser.execute_script("document.querySelector('#topics tr[data-topic=orders]').click()")
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open")
+        assert "orders" in browser.execute_script("return document.getElementById('topicTitle').textContent")
+
+        # Live: produced elsewhere, shown newest first.
+        produce(server.url, "orders", [{"key": "order-7", "value": {"order": 7, "total": 99.5}}])
+        rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
+                        lambda v: v and len(v) >= 1, diagnose="return [document.getElementById('tailCount').textContent, document.getElementById('state').textContent, document.getElementById('from').value]")
+        assert '"total": 99.5' in rows[0]
+
+        # The produce form.
+        browser.execute_script("""
+            const f = document.getElementById('produce');
+            f.key.value = 'order-8'; f.type.value = 'order.created'; f.value.value = '{"order": 8, "total": 12.5}';
+            f.requestSubmit();
+        """)
+        wait_for(browser, "return document.getElementById('produced').textContent", lambda s: "appended at partition" in s)
+        rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
+                        lambda v: any("order.created" in r for r in v))
+        assert any('"order": 8' in r for r in rows)
+        shots = os.environ.get("SCREENSHOT_DIR")
+        if shots:
+            browser.save_screenshot(os.path.join(shots, "console.png"))
     finally:
         assert server.stop() == 0

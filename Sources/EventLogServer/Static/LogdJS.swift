@@ -30,17 +30,21 @@ enum StaticFiles {
     return "/v1/topics/" + encodeURIComponent(topic) + rest;
   }
 
-  // The partition whose number moved from `previous` to `current`, and its offset.
+  // The partition whose number moved from `previous` to `current`, and its offset. When
+  // several moved (events of types nobody listened to came in between), the record's
+  // partition is not known: { partition: null, offset: null }.
   function advanced(previous, current) {
     const now = current.split(",");
     const before = previous === null ? null : previous.split(",");
-    for (let p = 0; p < now.length; p++) {
-      if (!/^-?\d+$/.test(now[p])) return null;
-      if (before === null || before.length !== now.length || before[p] !== now[p]) {
-        return { partition: p, offset: Number(now[p]) };
-      }
+    if (!now.every(n => /^-?\d+$/.test(n))) return null;
+    if (before === null || before.length !== now.length) {
+      return now.length === 1 ? { partition: 0, offset: Number(now[0]) } : { partition: null, offset: null };
     }
-    return null;
+    const moved = [];
+    for (let p = 0; p < now.length; p++) if (before[p] !== now[p]) moved.push(p);
+    if (moved.length === 0) return null;
+    if (moved.length > 1) return { partition: null, offset: null };
+    return { partition: moved[0], offset: Number(now[moved[0]]) };
   }
 
   function parseValue(type, data) {
@@ -93,11 +97,30 @@ enum StaticFiles {
 
     // The starting checkpoint (an id without data) sets lastEventId without an event, so the
     // cursor of a stream that has delivered nothing yet is only known from `from`.
+    // The browser does not fire the stream's starting checkpoint (an id without data), so
+    // the cursor a stream starts from is computed here, from the topic's offsets, and the
+    // stream opened from it: every record's partition and offset is then exact. (With a
+    // group, the group's commit decides the start: the first record's partition is known
+    // only on one-partition topics.)
     if (o.cursor !== undefined && o.cursor !== null) {
       cursor = String(o.cursor);
       open(undefined, cursor);
-    } else {
+    } else if (o.group) {
       open(o.from === undefined ? "latest" : String(o.from), null);
+    } else {
+      const from = o.from === undefined ? "latest" : String(o.from);
+      const headers = o.token ? { Authorization: "Bearer " + o.token } : {};
+      fetch(url(o.baseURL, topicPath(topic, "")), { headers: headers, credentials: o.withCredentials ? "include" : "same-origin" })
+        .then(r => r.ok ? r.json() : null)
+        .then(t => {
+          if (closed) return;
+          if (!t || !/^(earliest|latest|\d+)$/.test(from)) { open(from, null); return; }
+          cursor = t.partitions.map(p => {
+            const at = from === "earliest" ? p.start_offset : from === "latest" ? p.end_offset : Math.min(Number(from), p.end_offset);
+            return String(at - 1);
+          }).join(",");
+          open(undefined, cursor);
+        }, () => { if (!closed) open(from, null); });
     }
     return {
       close() { closed = true; if (source) source.close(); state("closed"); },
