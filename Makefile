@@ -11,7 +11,7 @@ BROWSER_DEPS := chromium chromium-driver
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
+.PHONY: bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
 
 all: build
 
@@ -75,6 +75,14 @@ conformance: build deps-pip
 		LOGD_AUTH_TEST_ARGS="--auth-token {token}" LOGD_CORS_TEST_ARGS="--cors-origin {origin}" \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(SHARED)/conformance $(CONFORMANCE_SKIP); \
 	else echo "no $(SHARED)/conformance here: conformance suite skipped"; fi
+
+# The server beside Nchan and Redis (Tools/bench-server/bench_server.py), in one interleaved
+# run on loopback; BENCH_SERVER_ARGS="--rounds 3 --write" appends the table to Docs/BENCHMARKS.md.
+BENCH_SERVER_DEPS := nginx-light libnginx-mod-nchan redis-server redis-tools wrk nghttp2-client
+BENCH_SERVER_ARGS ?= --rounds 3
+bench-server: deps release
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BENCH_SERVER_DEPS)"
+	$(PYTHON) Tools/bench-server/bench_server.py --logd $(CURDIR)/$(RELEASE_BIN)/logd $(BENCH_SERVER_ARGS)
 
 # Extra flags for eventlog-bench, e.g. make bench BENCH_ARGS="--only compaction,groups --quick".
 BENCH_ARGS ?=
