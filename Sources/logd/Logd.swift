@@ -273,7 +273,10 @@ struct Logd: AsyncParsableCommand {
         let app = Application(
             router: router,
             server: server.httpServer(webSocketRouter: router),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            // A deep accept queue: a storm of thousands of stream connections (browsers
+            // reconnecting after a restart) waits in it instead of being dropped and retried
+            // a second later by the client's SYN timer. The kernel caps it at somaxconn.
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? port
                 let shownHost = host.contains(":") ? "[\(host)]" : host

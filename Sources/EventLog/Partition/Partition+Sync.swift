@@ -28,7 +28,7 @@ extension Partition {
             return
         }
         CrashPoints.hit("append.synced")
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: size, nextOffset: next, producers: producers)
             if s.nextOffset == next { s.dirty = false }
             s.lastSyncMs = clock.now()
@@ -56,7 +56,7 @@ extension Partition {
     /// Makes everything written visible and wakes the readers waiting for it.
     private func publishWritten(_ segment: Segment) {
         segment.publish()
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.visibleEnd = s.nextOffset
             return Partition.takeReadyWaiters(&s)
         }
@@ -127,7 +127,7 @@ extension Partition {
         } catch {
             throw refuseWrites(after: error)
         }
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.segments.append(fresh)
             s.writtenPosition = 0
             // Everything in the sealed segment is durable now; appends of this group that
