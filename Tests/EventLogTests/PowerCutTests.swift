@@ -32,8 +32,8 @@ import Testing
             let faults = FaultInjector()
             faults.startJournal()
             let store = try await openStore(dir, faults: faults) { $0.flushTickMilliseconds = 10; $0.cleanerIntervalMilliseconds = nil }
-            let topic = try await store.createTopic("pc", configuration: TopicConfiguration(
-                partitions: 2, compression: codec, durability: .fsync, segmentBytes: 4096)).topic
+            let topic = try await store.createTopic(named: "pc", configuration: TopicConfiguration(
+                partitions: 2, compression: codec, durability: .fsync, segmentBytes: 4096))
             let acknowledged = Acknowledgements()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for w in 0..<6 {

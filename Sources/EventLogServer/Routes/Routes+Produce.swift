@@ -89,8 +89,8 @@ extension Routes {
     /// When a partition holds a batch of that producer that this request would not write (the
     /// key came with another body), nothing is appended: `409 idempotency_key_reused`.
     func append(_ records: [ProduceRecord], to topic: Topic, idempotent: IdempotentRequest? = nil) async throws -> [UInt8] {
-        // Internal topics (consumer group commits) are written by the server only.
-        guard !topic.configuration.isInternal else { throw APIError(.forbidden, "Topic \(topic.name) is internal: clients cannot write to it.") }
+        // Internal topics (consumer group commits) refuse clients' writes in the engine
+        // (`LogError.internalTopic`, answered 403).
         let partitionCount = topic.partitions.count
         var roundRobin: Int?
         var assignment: [Int] = []
@@ -124,7 +124,7 @@ extension Routes {
         do {
             appended = try await withThrowingTaskGroup(of: (Int, OffsetRange).self) { group in
                 for (index, positions) in byPartition {
-                    let partition = try topic.partition(index)
+                    let partition = topic.partitions[index]  // checked above
                     let batch = positions.map { records[$0].record }
                     group.addTask {
                         (index, try await health.track(topic: topic.name, partition: index) { try await partition.append(batch, producer: stamp) })

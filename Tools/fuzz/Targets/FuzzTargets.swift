@@ -153,7 +153,7 @@ final class RecoveryTemplate: Sendable {
             for (name, codec) in [("none", CompressionCodec.none), ("lz4", .lz4), ("zstd", .zstd)] {
                 var configuration = TopicConfiguration(compression: codec, durability: .none, segmentBytes: 2048)
                 configuration.indexIntervalBytes = 256
-                let partition = try await store.createTopic(name, configuration: configuration).topic.partitions[0]
+                let partition = try await store.createTopic(named: name, configuration: configuration).partitions[0]
                 for i in 0..<24 {
                     let records = (0..<(1 + i % 4)).map { j in
                         Record(key: Array("k\(i % 5)".utf8), value: Array("value \(i)-\(j)".utf8),

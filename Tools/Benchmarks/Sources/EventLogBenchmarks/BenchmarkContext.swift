@@ -49,12 +49,12 @@ final class BenchmarkContext {
     func partition(in store: LogStore, _ name: String, compression: CompressionCodec = .none,
                    durability: Durability) async throws -> Partition {
         let configuration = TopicConfiguration(partitions: 1, compression: compression, durability: durability)
-        return try await store.createTopic(name, configuration: configuration).topic.partitions[0]
+        return try await store.createTopic(named: name, configuration: configuration).partitions[0]
     }
 
     /// The one partition of a topic created with `configuration`.
     func partition(in store: LogStore, _ name: String, configuration: TopicConfiguration) async throws -> Partition {
-        try await store.createTopic(name, configuration: configuration).topic.partitions[0]
+        try await store.createTopic(named: name, configuration: configuration).partitions[0]
     }
 
     /// A compacted topic of one partition: the cleanup policy and segment size of the
