@@ -28,11 +28,12 @@ public final class LogStore: Sendable {
         /// Retention and compaction passes run on one more thread of their own, so that they
         /// never hold a thread the append path needs.
         public var ioThreads = 4
-        /// How often the background flusher runs (interval durability, recovery checkpoints).
-        public var flushTickMilliseconds = 100
-        /// How often the background cleaner applies retention and picks a partition to compact;
-        /// `nil` turns the background cleaner off (on-demand passes still work).
-        public var cleanerIntervalMilliseconds: Int? = 15_000
+        /// How often the background flusher runs (interval durability, recovery checkpoints);
+        /// 100 ms by default, at least 1 ms.
+        public var flushInterval: Duration = .milliseconds(100)
+        /// How often the background cleaner applies retention and picks a partition to compact
+        /// (15 s by default); `nil` turns the background cleaner off (on-demand passes still work).
+        public var cleanerInterval: Duration? = .seconds(15)
         /// The cleaner's memory budget and I/O throttle (`cleanerBytesPerSecond`).
         public var compaction = CompactionLimits()
         /// Fault injection for tests.
@@ -164,11 +165,11 @@ public final class LogStore: Sendable {
     }
 
     private func startFlusher() {
-        let thread = PeriodicThread(intervalMs: options.flushTickMilliseconds) { [weak self] in
+        let thread = PeriodicThread(intervalMs: Int(max(1, options.flushInterval.wholeMilliseconds))) { [weak self] in
             self?.flushTick()
         }
         flusher.withLock { $0 = thread }
-        if let interval = options.cleanerIntervalMilliseconds {
+        if let interval = options.cleanerInterval.map({ Int(max(1, $0.wholeMilliseconds)) }) {
             // The timer only queues a run on the maintenance lane, where on-demand passes run
             // too: passes never overlap and never hold the threads appends use.
             let cleanerThread = PeriodicThread(intervalMs: interval) { [weak self] in

@@ -228,7 +228,7 @@ struct Logd: AsyncParsableCommand {
         var options = LogStore.Options()
         options.defaultTopicConfiguration = defaults
         options.ioThreads = ioThreads
-        options.cleanerIntervalMilliseconds = cleanerIntervalMs > 0 ? cleanerIntervalMs : nil
+        options.cleanerInterval = cleanerIntervalMs > 0 ? .milliseconds(cleanerIntervalMs) : nil
         options.compaction.bytesPerSecond = cleanerBytesPerSecond > 0 ? cleanerBytesPerSecond : nil
         let store: LogStore
         do {
@@ -248,7 +248,7 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.autoCreateMaxTopics = autoCreateMaxTopics
         serverConfiguration.offsetsRetention = offsetsRetentionMinutes > 0 ? .seconds(offsetsRetentionMinutes * 60) : nil
         serverConfiguration.keepaliveInterval = .seconds(keepaliveSeconds)
-        serverConfiguration.retryMilliseconds = retryMs
+        serverConfiguration.retryDelay = .milliseconds(retryMs)
         serverConfiguration.maxStreams = maxStreams
         serverConfiguration.requestsPerSecond = rateLimit
         serverConfiguration.maxConnections = maxConnections
@@ -257,7 +257,6 @@ struct Logd: AsyncParsableCommand {
         serverConfiguration.headerTimeout = .seconds(headerTimeoutSeconds)
         serverConfiguration.idleTimeout = .seconds(idleTimeoutSeconds)
         serverConfiguration.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
-        serverConfiguration.topicDefaults = defaults
         serverConfiguration.compactionLimits = options.compaction
         let server = LogServer(store: store, configuration: serverConfiguration, logger: logger)
 
@@ -311,15 +310,10 @@ struct Logd: AsyncParsableCommand {
             throw ValidationError("--default-compression must be none, lz4 or zstd.")
         }
         c.compression = codec
-        switch defaultDurability {
-        case "fsync": c.durability = .fsync
-        case "none": c.durability = .none
-        case let d where d.hasPrefix("interval:"):
-            guard let ms = Int(d.dropFirst("interval:".count)), ms > 0 else { throw ValidationError("--default-durability interval:MS needs a positive MS.") }
-            c.durability = .interval(milliseconds: ms)
-        case "interval": c.durability = .interval(milliseconds: 1000)
-        default: throw ValidationError("--default-durability must be fsync, none or interval:MS.")
+        guard let durability = Durability(parsing: defaultDurability) else {
+            throw ValidationError("--default-durability must be fsync, none, interval or interval:MS.")
         }
+        c.durability = durability
         c.segmentBytes = defaultSegmentBytes
         do { try c.validate() } catch { throw ValidationError(error.message) }
         return c

@@ -7,8 +7,8 @@ struct ServerSentEventEncoderTests {
     let encoder = ServerSentEventEncoder()
 
     func frame(_ value: [UInt8]?, type: String? = nil, offset: Int64 = 7) -> String {
-        var headers: [Header] = []
-        if let type { headers.append(Header(name: "type", value: type)) }
+        var headers: [RecordHeader] = []
+        if let type { headers.append(RecordHeader(name: "type", value: type)) }
         let record = StoredRecord(offset: Offset(offset), timestamp: 0, key: nil, value: value, headers: headers)
         var bytes: [UInt8] = []
         encoder.record(record, cursor: TopicPosition(nextOffsets: [Offset(offset) + 1]), into: &bytes)

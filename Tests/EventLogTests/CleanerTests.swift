@@ -5,12 +5,12 @@ import Testing
 @Suite struct CleanerTests {
     func compactedTopic(_ store: LogStore, _ name: String = "kv", segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) async throws -> Partition {
         var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
-        config.deleteRetentionMs = deleteRetentionMs
+        config.deleteRetention = .milliseconds(deleteRetentionMs)
         config.indexIntervalBytes = 256
         return try await store.createTopic(named: name, configuration: config).partitions[0]
     }
 
-    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerIntervalMilliseconds = nil }
+    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerInterval = nil }
 
     @Test func latestValuePerKeySurvivesWithOffsetsAndOrderKept() async throws {
         try await withTemporaryDirectory { dir in
@@ -64,7 +64,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let time = TestClock(1_700_000_000_000)
             let store = try await openStore(dir) {
-                $0.cleanerIntervalMilliseconds = nil
+                $0.cleanerInterval = nil
                 $0.clock = time.clock
             }
             let p = try await compactedTopic(store, deleteRetentionMs: 60_000)
@@ -203,7 +203,7 @@ import Testing
             #expect(try await it.next()?.offset == p.startOffset)
 
             // By time: everything older than 1 s goes, the active segment stays.
-            var timed = TopicConfiguration(durability: .none, retentionMs: 1000, segmentBytes: 2048)
+            var timed = TopicConfiguration(durability: .none, retention: .seconds(1), segmentBytes: 2048)
             timed.indexIntervalBytes = 256
             let q = try await store.createTopic(named: "timed", configuration: timed).partitions[0]
             let old = FileSystem.nowMilliseconds() - 10_000
@@ -222,7 +222,7 @@ import Testing
 
     @Test func theBackgroundCleanerCompactsDirtyPartitions() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.cleanerIntervalMilliseconds = 50 }
+            let store = try await openStore(dir) { $0.cleanerInterval = .milliseconds(50) }
             let p = try await compactedTopic(store)
             for round in 0..<40 { try await p.append((0..<5).map { Record(key: "k\($0)", value: bytes("r\(round)-\($0)")) }) }
             let deadline = ContinuousClock.now + .seconds(20)

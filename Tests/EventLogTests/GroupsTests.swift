@@ -236,8 +236,8 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
             let lag = try await groups.lag(for: "g")
             #expect(lag.map(\.topicPartition) == [TopicPartition("t", 0), TopicPartition("t", 1)])
             #expect(lag[0].committed == 2 && lag[0].endOffset == 5 && lag[0].lag == 3)
-            #expect((lag[0].oldestUnconsumedAgeMilliseconds ?? 0) >= 4990, "the record at offset 2 is about 5 s old")
-            #expect(lag[1].lag == 0 && lag[1].oldestUnconsumedAgeMilliseconds == nil)
+            #expect((lag[0].oldestUnconsumedAge ?? .zero) >= .milliseconds(4990), "the record at offset 2 is about 5 s old")
+            #expect(lag[1].lag == 0 && lag[1].oldestUnconsumedAge == nil)
         }
     }
 

@@ -8,12 +8,12 @@ import Testing
 @Suite struct MaintenanceTests {
     func compactedConfiguration(segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) -> TopicConfiguration {
         var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
-        config.deleteRetentionMs = deleteRetentionMs
+        config.deleteRetention = .milliseconds(deleteRetentionMs)
         config.indexIntervalBytes = 256
         return config
     }
 
-    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerIntervalMilliseconds = nil }
+    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerInterval = nil }
 
     // MARK: Passes never hold the append path's threads (issue 10, item 19)
 
@@ -23,7 +23,7 @@ import Testing
     @Test func compactionRequestsNeitherStallAppendsNorQueueOnePassEach() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir) {
-                $0.cleanerIntervalMilliseconds = nil
+                $0.cleanerInterval = nil
                 $0.ioThreads = 2
             }
             let p = try await store.createTopic(named: "kv", configuration: compactedConfiguration(segmentBytes: 16 << 10)).partitions[0]
@@ -60,7 +60,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let time = TestClock(1_700_000_000_000)
             let configure: (inout LogStore.Options) -> Void = {
-                $0.cleanerIntervalMilliseconds = nil
+                $0.cleanerInterval = nil
                 $0.clock = time.clock
             }
             let store = try await openStore(dir, configure: configure)

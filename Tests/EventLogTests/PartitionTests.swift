@@ -147,7 +147,7 @@ import Testing
     @Test func topicsPersistAndDelete() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            var cfg = TopicConfiguration(partitions: 3, compression: .lz4, durability: .interval(milliseconds: 50), cleanupPolicy: [.compact, .delete], retentionMs: 1000)
+            var cfg = TopicConfiguration(partitions: 3, compression: .lz4, durability: .interval(.milliseconds(50)), cleanupPolicy: [.compact, .delete], retention: .seconds(1))
             cfg.isInternal = true
             _ = try await store.createTopic(named: "__a.b_c-1", configuration: cfg)
             // Create-or-fail fails; create-if-missing returns the existing topic unchanged.

@@ -31,7 +31,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let faults = FaultInjector()
             faults.startJournal()
-            let store = try await openStore(dir, faults: faults) { $0.flushTickMilliseconds = 10; $0.cleanerIntervalMilliseconds = nil }
+            let store = try await openStore(dir, faults: faults) { $0.flushInterval = .milliseconds(10); $0.cleanerInterval = nil }
             let topic = try await store.createTopic(named: "pc", configuration: TopicConfiguration(
                 partitions: 2, compression: codec, durability: .fsync, segmentBytes: 4096))
             let acknowledged = Acknowledgements()

@@ -163,7 +163,7 @@ import Testing
 
     @Test func recordsDeletedByRetentionAreAGap() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.cleanerIntervalMilliseconds = nil }
+            let store = try await openStore(dir) { $0.cleanerInterval = nil }
             var configuration = TopicConfiguration(segmentBytes: 1024)
             configuration.retentionBytes = 2048
             let topic = try await store.createTopic(named: "t", configuration: configuration)

@@ -123,8 +123,8 @@ import Testing
     @Test func aFailedFlusherSyncIsNotRetriedAndTheCheckpointStays() async throws {
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
-            let store = try await openStore(dir, faults: faults) { $0.flushTickMilliseconds = 3_600_000 }
-            let p = try await store.createTopic(named: "i", configuration: TopicConfiguration(durability: .interval(milliseconds: 60_000))).partitions[0]
+            let store = try await openStore(dir, faults: faults) { $0.flushInterval = .milliseconds(3_600_000) }
+            let p = try await store.createTopic(named: "i", configuration: TopicConfiguration(durability: .interval(.milliseconds(60_000)))).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             try p.syncNow()
             let before = p.state.withLock { $0.durable }
@@ -242,7 +242,7 @@ import Testing
     // after kill -9 those offsets were handed out again.
     @Test func theFlusherCheckpointsAPositionThatMatchesItsOffset() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.flushTickMilliseconds = 3_600_000 }
+            let store = try await openStore(dir) { $0.flushInterval = .milliseconds(3_600_000) }
             let p = try await store.createTopic(named: "f", configuration: TopicConfiguration(durability: .none)).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             // An inline writer between its pwrite and its update of the next offset: the
@@ -269,7 +269,7 @@ import Testing
     // Item 13: recovery made the unsynced tail visible without syncing it.
     @Test func recoverySyncsTheTailBeforeAnyoneReadsIt() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.flushTickMilliseconds = 3_600_000 }
+            let store = try await openStore(dir) { $0.flushInterval = .milliseconds(3_600_000) }
             let p = try await store.createTopic(named: "t", configuration: TopicConfiguration(durability: .none)).partitions[0]
             for i in 0..<10 { try await p.append([Record(value: bytes("r\(i)"))]) }
             let copy = try crashCopy(of: dir)

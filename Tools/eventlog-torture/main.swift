@@ -75,7 +75,7 @@ func compactTorture(directory: String) async throws {
     var logger = Logger(label: "eventlog-torture")
     logger.logLevel = .warning
     var options = LogStore.Options()
-    options.cleanerIntervalMilliseconds = nil
+    options.cleanerInterval = nil
     let store = try await LogStore.open(at: directory, options: options, logger: logger)
     var config = TopicConfiguration(durability: .fsync, cleanupPolicy: .compact, segmentBytes: 4096)
     config.indexIntervalBytes = 512

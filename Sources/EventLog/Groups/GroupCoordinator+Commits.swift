@@ -139,13 +139,13 @@ extension GroupCoordinator {
             guard let partition = try? store.partition(tp) else { continue }
             let end = partition.endOffset
             let from = max(committed.offset, partition.startOffset)
-            var age: Int64?
+            var age: Duration?
             if from < end, let first = try? await partition.read(from: from, maxRecords: 1).records.first {
-                age = max(0, now - first.timestamp)
+                age = .milliseconds(max(0, now - first.timestamp))
             }
             out.append(PartitionLag(
                 topicPartition: tp, committed: committed.offset, endOffset: end,
-                lag: max(0, end.rawValue - committed.offset.rawValue), oldestUnconsumedAgeMilliseconds: age))
+                lag: max(0, end - committed.offset), oldestUnconsumedAge: age))
         }
         return out
     }

@@ -143,7 +143,7 @@ extension Routes {
                 out.key("end_offset"); out.int(p.endOffset.rawValue)
                 out.key("lag"); out.int(p.lag)
                 out.key("oldest_unconsumed_age_ms")
-                if let age = p.oldestUnconsumedAgeMilliseconds { out.int(age) } else { out.null() }
+                if let age = p.oldestUnconsumedAge { out.int(age.wholeMilliseconds) } else { out.null() }
                 out.endObject()
             }
         }

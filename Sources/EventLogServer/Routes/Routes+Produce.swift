@@ -63,8 +63,8 @@ extension Routes {
     /// A raw body is one record's value; `?key=`, `?type=` and `?partition=` set the rest.
     private func rawRecord(_ request: Request, body: [UInt8]) throws -> ProduceRecord {
         let query = request.uri.queryParameters
-        var headers: [Header] = []
-        if let type = query["type"] { headers.append(Header(name: "type", value: String(type))) }
+        var headers: [RecordHeader] = []
+        if let type = query["type"] { headers.append(RecordHeader(name: "type", value: String(type))) }
         var partition: Int?
         if let text = query["partition"] {
             guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {

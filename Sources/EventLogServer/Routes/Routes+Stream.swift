@@ -64,11 +64,6 @@ extension Routes {
         return StreamStart(topic: topic, position: position)
     }
 
-    /// The reconnection delay with up to 100 % jitter, so that refused clients do not return together.
-    func jitteredRetry() -> Int {
-        configuration.retryMilliseconds + Int.random(in: 0...max(1, configuration.retryMilliseconds))
-    }
-
     private func eventStream(_ request: Request, _ context: Context) async throws -> Response {
         let start = try await resolveStreamStart(request, context, creatingTopic: true)
         var headers: HTTPFields = [
@@ -84,7 +79,7 @@ extension Routes {
 
         // A condition that can pass (too many streams, stopping) is a 200 the browser retries.
         guard server.lifecycle.phase != .stopping, server.streamSlots.acquire() else {
-            return Self.refusedStream(retryMilliseconds: jitteredRetry(), headers: headers)
+            return Self.refusedStream(retryMilliseconds: configuration.jitteredRetryMilliseconds(), headers: headers)
         }
 
         let tokenDeadline = await server.authenticator?.deadline(for: request)  // a JWT's `exp` ends the stream

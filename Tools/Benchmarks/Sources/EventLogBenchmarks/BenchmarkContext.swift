@@ -41,7 +41,7 @@ final class BenchmarkContext {
     /// Store options without the background cleaner, so that only the scenario compacts.
     static var manualCleaning: LogStore.Options {
         var options = LogStore.Options()
-        options.cleanerIntervalMilliseconds = nil
+        options.cleanerInterval = nil
         return options
     }
 
