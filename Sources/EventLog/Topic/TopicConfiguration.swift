@@ -179,15 +179,16 @@ public struct TopicConfiguration: Hashable, Sendable {
     /// The defaults: one partition, no compression, `fsync` durability, delete policy, no retention limit.
     public init() {}
 
-    /// Makes a configuration, leaving every setting not given at its default.
+    /// Makes a configuration, leaving every setting not given at its default (the defaults
+    /// are the properties' own: ``init()`` is their one source).
     public init(
-        partitions: Int = 1,
-        compression: CompressionCodec = .none,
-        durability: Durability = .fsync,
-        cleanupPolicy: CleanupPolicy = .delete,
-        retention: Duration? = nil,
-        retentionBytes: Int64 = -1,
-        segmentBytes: Int64 = 1 << 30
+        partitions: Int = TopicConfiguration().partitions,
+        compression: CompressionCodec = TopicConfiguration().compression,
+        durability: Durability = TopicConfiguration().durability,
+        cleanupPolicy: CleanupPolicy = TopicConfiguration().cleanupPolicy,
+        retention: Duration? = TopicConfiguration().retention,
+        retentionBytes: Int64 = TopicConfiguration().retentionBytes,
+        segmentBytes: Int64 = TopicConfiguration().segmentBytes
     ) {
         self.partitions = partitions
         self.compression = compression
