@@ -311,9 +311,12 @@ public final class LogStore: Sendable {
     /// ```
     ///
     /// - Parameters:
+    ///   - name: the topic's name (see ``createTopic(named:configuration:maxTopics:)``).
+    ///   - configuration: the settings of the topic if this call creates it.
     ///   - maxTopics: create only while the store holds fewer topics than this (internal
     ///     topics not counted; creations under way counted), as a bound on what auto-creation
     ///     may grow; `nil` for no bound. An existing topic is returned whatever the count.
+    /// - Returns: the topic, existing or new.
     /// - Throws: as ``createTopic(named:configuration:maxTopics:)``, except ``LogError/Code/topicExists``.
     public func topic(named name: String, creatingWith configuration: TopicConfiguration, maxTopics: Int? = nil) async throws -> Topic {
         if let topic = topic(named: name) { return topic }

@@ -17,7 +17,9 @@ public enum ConfigurationFile {
     /// The arguments the lines of `text` stand for: `key = value` is `--key value`; `key` and
     /// `key = true` are `--key`; `key = false` is nothing.
     ///
-    /// - Parameter path: the file's name, for the error message.
+    /// - Parameters:
+    ///   - text: the file's content.
+    ///   - path: the file's name, for the error message.
     /// - Throws: ``ConfigurationError`` naming the file and line of a line without a key, or
     ///   with the key `config` (a file does not include another).
     public static func arguments(parsing text: String, path: String) throws(ConfigurationError) -> [String] {
