@@ -1,23 +1,3 @@
-/// A header of a record: a name and bytes (Kafka's record header).
-public struct Header: Hashable, Sendable {
-    /// The header's name.
-    public var name: String
-    /// The header's value.
-    public var value: [UInt8]
-
-    /// Makes a header.
-    public init(name: String, value: [UInt8]) {
-        self.name = name
-        self.value = value
-    }
-
-    /// Makes a header whose value is the UTF-8 bytes of a string.
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = Array(value.utf8)
-    }
-}
-
 /// A record to append: an optional key, a value (none makes a tombstone), headers and a time.
 public struct Record: Hashable, Sendable {
     /// The key, used for partitioning and compaction; `nil` for none.
@@ -25,12 +5,12 @@ public struct Record: Hashable, Sendable {
     /// The value; `nil` is a tombstone, which compaction reads as "delete this key".
     public var value: [UInt8]?
     /// Headers, in order; names may repeat.
-    public var headers: [Header]
+    public var headers: [RecordHeader]
     /// Milliseconds since the Unix epoch; `nil` lets the append stamp the current time.
     public var timestamp: Int64?
 
     /// Makes a record from bytes.
-    public init(key: [UInt8]? = nil, value: [UInt8]?, headers: [Header] = [], timestamp: Int64? = nil) {
+    public init(key: [UInt8]? = nil, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil) {
         self.key = key
         self.value = value
         self.headers = headers
@@ -41,7 +21,7 @@ public struct Record: Hashable, Sendable {
     public init(key: String?, value: [UInt8]?, headers: [String: String] = [:], timestamp: Int64? = nil) {
         self.key = key.map { Array($0.utf8) }
         self.value = value
-        self.headers = headers.sorted { $0.key < $1.key }.map { Header(name: $0.key, value: $0.value) }
+        self.headers = headers.sorted { $0.key < $1.key }.map { RecordHeader(name: $0.key, value: $0.value) }
         self.timestamp = timestamp
     }
 
@@ -62,10 +42,10 @@ public struct StoredRecord: Hashable, Sendable {
     /// The value, or `nil` for a tombstone.
     public var value: [UInt8]?
     /// Headers, in order.
-    public var headers: [Header]
+    public var headers: [RecordHeader]
 
     /// Makes a stored record.
-    public init(offset: Offset, timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [Header]) {
+    public init(offset: Offset, timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader]) {
         self.offset = offset
         self.timestamp = timestamp
         self.key = key

@@ -70,7 +70,7 @@ public final class LogServer: Service, Sendable {
         router.add(middleware: JSONErrorMiddleware<Context>(metrics: metrics))
         if let maxConnections = configuration.maxConnections {
             router.add(middleware: ConnectionLimitMiddleware<Context>(
-                counter: connections, limit: maxConnections, retryMilliseconds: configuration.retryMilliseconds, metrics: metrics))
+                counter: connections, limit: maxConnections, configuration: configuration, metrics: metrics))
         }
         if let authenticator {
             router.add(middleware: AuthMiddleware<Context>(authenticator: authenticator))

@@ -8,34 +8,30 @@ import Testing
     @Test func caughtUpStreamsReadAndEncodeOncePerChunk() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
-            let topic = try await store.topic("shared")
+            let topic = try await store.topic(named: "shared", creatingWith: store.defaultTopicConfiguration)
             let partition = topic.partitions[0]
             let cache = StreamReadCache(capacityBytes: 4 << 20)
-            let lifecycle = ServerLifecycle()
-            lifecycle.markRunning()
             let streams = 8
-            var tails = (0..<streams).map { _ in
-                TopicTail(partitions: topic.partitions, cursor: StreamCursor(lastDelivered: [-1]),
-                          batchRecords: 500, batchBytes: 256 << 10, cache: cache)
-            }
             let encoder = ServerSentEventEncoder()
+            var tails = try (0..<streams).map { _ in
+                try cache.tail(of: topic, from: TopicPosition(nextOffsets: [0]), encoder: encoder)
+            }
             for chunk in 0..<3 {
                 let values = (0..<5).map { Array("{\"chunk\":\(chunk),\"n\":\($0)}".utf8) }
                 _ = try await partition.append(values.map { Record(key: nil as [UInt8]?, value: $0) })
                 for index in tails.indices {
-                    guard case .records(let items, _) = try await tails[index].next(lifecycle: lifecycle, idleTimeout: .seconds(5)) else {
-                        Issue.record("expected records")
-                        return
-                    }
-                    // Exactly the chunk, with this stream's cursors, and the same bytes as unshared encoding.
+                    var cursor = tails[index].position
+                    let items = try #require(try await tails[index].read(maxRecords: 500, maxBytes: 256 << 10)).items
+                    // Exactly the chunk, and the same bytes as unshared encoding.
                     #expect(items.map(\.record.offset.rawValue) == (0..<5).map { Int64(chunk * 5 + $0) })
                     for item in items {
-                        #expect(item.cursor == StreamCursor(lastDelivered: [item.record.offset.rawValue]))
+                        cursor.advance(past: item.record)
+                        #expect(cursor == TopicPosition(nextOffsets: [item.record.offset + 1]))
                         var shared: [UInt8] = []
-                        encoder.id(item.cursor, into: &shared)
-                        shared += item.body ?? []
+                        encoder.id(cursor, into: &shared)
+                        shared += item.attachment
                         var alone: [UInt8] = []
-                        encoder.record(item.record, cursor: item.cursor, into: &alone)
+                        encoder.record(item.record.record, cursor: cursor, into: &alone)
                         #expect(shared == alone)
                     }
                 }
@@ -50,22 +46,19 @@ import Testing
     @Test func concurrentWakeupsShareOneRead() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
-            let topic = try await store.topic("wake")
+            let topic = try await store.topic(named: "wake", creatingWith: store.defaultTopicConfiguration)
             let cache = StreamReadCache(capacityBytes: 4 << 20)
-            let lifecycle = ServerLifecycle()
-            lifecycle.markRunning()
             let streams = 16
             let partitions = topic.partitions
             let received = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for _ in 0..<streams {
                     group.addTask {
-                        var tail = TopicTail(partitions: partitions, cursor: StreamCursor(lastDelivered: [-1]),
-                                             batchRecords: 500, batchBytes: 256 << 10, cache: cache)
+                        var tail = try cache.tail(of: topic, from: TopicPosition(nextOffsets: [0]), encoder: ServerSentEventEncoder())
                         var offsets: [Int64] = []
                         while offsets.count < 10 {
-                            if case .records(let items, _) = try await tail.next(lifecycle: lifecycle, idleTimeout: .seconds(10)) {
-                                offsets += items.map(\.record.offset.rawValue)
-                            }
+                            let step = try #require(try await tail.read(maxRecords: 500, maxBytes: 256 << 10))
+                            if step.isEmpty { _ = await tail.waitForRecords(timeout: .seconds(10)) }
+                            offsets += step.items.map(\.record.offset.rawValue)
                         }
                         return offsets
                     }

@@ -69,7 +69,7 @@ func randomRecord(_ rng: inout SeededRandom) -> Record {
     }
     let key: [UInt8]? = Bool.random(using: &rng) ? randomBytes(40) : nil
     let value: [UInt8]? = Int.random(in: 0..<10, using: &rng) == 0 ? nil : randomBytes(600)
-    let headers = (0..<Int.random(in: 0...3, using: &rng)).map { i in Header(name: "h\(i)-" + String(Int.random(in: 0...999, using: &rng)), value: randomBytes(20)) }
+    let headers = (0..<Int.random(in: 0...3, using: &rng)).map { i in RecordHeader(name: "h\(i)-" + String(Int.random(in: 0...999, using: &rng)), value: randomBytes(20)) }
     let ts: Int64? = Bool.random(using: &rng) ? Int64.random(in: 0...4_000_000_000_000, using: &rng) : nil
     return Record(key: key, value: value, headers: headers, timestamp: ts)
 }

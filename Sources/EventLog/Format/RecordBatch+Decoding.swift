@@ -1,23 +1,23 @@
 /// One record inside a batch, as views into the batch's (decompressed) bytes.
 ///
 /// Valid only inside the closure that receives it; copy out what must outlive it.
-public struct RecordView {
+package struct RecordView {
     /// The record's absolute offset.
-    public var offset: Int64
+    package var offset: Int64
     /// The record's timestamp (ms).
-    public var timestamp: Int64
+    package var timestamp: Int64
     /// The key bytes, or `nil`.
-    public var key: UnsafeRawBufferPointer?
+    package var key: UnsafeRawBufferPointer?
     /// The value bytes, or `nil` for a tombstone.
-    public var value: UnsafeRawBufferPointer?
+    package var value: UnsafeRawBufferPointer?
     /// The encoded headers section and its count.
     var headerBytes: UnsafeRawBufferPointer
     /// How many headers the record has.
-    public var headerCount: Int
+    package var headerCount: Int
 
     /// Decodes the headers (allocates).
-    public func headers() throws(LogError) -> [Header] {
-        var out: [Header] = []
+    package func headers() throws(LogError) -> [RecordHeader] {
+        var out: [RecordHeader] = []
         out.reserveCapacity(headerCount)
         var r = ByteReader(headerBytes)
         for _ in 0..<headerCount {
@@ -26,13 +26,13 @@ public struct RecordView {
             }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: headerBytes[nameRange]), as: UTF8.self)
             let value = try r.readBytesRange().map { r.bytes($0) } ?? []
-            out.append(Header(name: name, value: value))
+            out.append(RecordHeader(name: name, value: value))
         }
         return out
     }
 
     /// Copies the record out.
-    public func stored() throws(LogError) -> StoredRecord {
+    package func stored() throws(LogError) -> StoredRecord {
         StoredRecord(
             offset: Offset(offset), timestamp: timestamp,
             key: key.map { Array($0) }, value: value.map { Array($0) }, headers: try headers())
@@ -44,7 +44,7 @@ extension RecordBatchHeader {
     ///
     /// Checks framing (lengths, varints, record count, offset deltas) but not the CRC: call
     /// ``checksumMatches(_:)`` first where the bytes come from disk.
-    public func forEachRecord(
+    package func forEachRecord(
         in batch: UnsafeRawBufferPointer,
         _ body: (borrowing RecordView) throws -> Void
     ) throws {
@@ -64,7 +64,7 @@ extension RecordBatchHeader {
     }
 
     /// Decodes every record into values.
-    public func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
+    package func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
         var out: [StoredRecord] = []
         // A record takes at least 7 bytes: never trust a count the bytes cannot hold.
         out.reserveCapacity(min(Int(recordCount), batch.count / 7))

@@ -90,7 +90,7 @@ extension Partition {
     /// recovers from the last successful sync, makes the partition writable again.
     @discardableResult
     func refuseWrites(after cause: LogError) -> LogError {
-        let what = (cause.cause as? Errno).map { "\($0.call)(2) failed (\(errorString($0.rawValue)))" } ?? cause.message
+        let what = (cause.cause as? SystemError).map { "\($0.call)(2) failed (\(errorString($0.rawValue)))" } ?? cause.message
         let refusal = LogError(
             .readOnly,
             "partition \(topicName)/\(index) refuses writes: \(what); what it wrote after its last successful sync cannot be trusted, so it stays read-only until the store is reopened.",
@@ -190,7 +190,7 @@ extension Partition {
             guard s.dirty, !s.closed, s.writeFailure == nil else { return false }
             switch configuration.durability {
             case .fsync: return false
-            case .interval(let ms): return now - s.lastSyncMs >= Int64(ms)
+            case .interval(let period): return now - s.lastSyncMs >= period.wholeMilliseconds
             case .none: return now - s.lastSyncMs >= 30_000
             }
         }

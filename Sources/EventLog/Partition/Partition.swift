@@ -16,6 +16,8 @@ public final class Partition: Sendable {
 
     let directory: String
     let configuration: TopicConfiguration
+    /// Whether the topic is internal: ``append(_:producer:)`` refuses clients' writes.
+    let isInternal: Bool
     let executor: IOExecutor
     let logger: Logger
     let faults: FaultInjector?
@@ -119,6 +121,7 @@ public final class Partition: Sendable {
         self.index = index
         self.directory = directory
         self.configuration = configuration
+        self.isInternal = configuration.isInternal || LogStore.isInternalTopicName(topicName)
         self.executor = executor
         var logger = logger
         logger[metadataKey: "partition"] = "\(topicName)/\(index)"

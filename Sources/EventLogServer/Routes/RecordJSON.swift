@@ -35,7 +35,7 @@ enum RecordJSON {
         var key: [UInt8]?
         var value: [UInt8]?
         var sawValue = false
-        var headers: [Header] = []
+        var headers: [RecordHeader] = []
         var partition: Int?
         var timestamp: Int64?
         for member in members {
@@ -66,7 +66,7 @@ enum RecordJSON {
                 case .object(let pairs):
                     for pair in pairs {
                         guard case .string(let text) = pair.value else { throw invalid("header \(pair.name) must be a string.") }
-                        headers.append(Header(name: pair.name, value: text))
+                        headers.append(RecordHeader(name: pair.name, value: text))
                     }
                 default: throw invalid("headers must be an object of strings.")
                 }

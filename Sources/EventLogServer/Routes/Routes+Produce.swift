@@ -63,8 +63,8 @@ extension Routes {
     /// A raw body is one record's value; `?key=`, `?type=` and `?partition=` set the rest.
     private func rawRecord(_ request: Request, body: [UInt8]) throws -> ProduceRecord {
         let query = request.uri.queryParameters
-        var headers: [Header] = []
-        if let type = query["type"] { headers.append(Header(name: "type", value: String(type))) }
+        var headers: [RecordHeader] = []
+        if let type = query["type"] { headers.append(RecordHeader(name: "type", value: String(type))) }
         var partition: Int?
         if let text = query["partition"] {
             guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
@@ -89,8 +89,8 @@ extension Routes {
     /// When a partition holds a batch of that producer that this request would not write (the
     /// key came with another body), nothing is appended: `409 idempotency_key_reused`.
     func append(_ records: [ProduceRecord], to topic: Topic, idempotent: IdempotentRequest? = nil) async throws -> [UInt8] {
-        // Internal topics (consumer group commits) are written by the server only.
-        guard !topic.configuration.isInternal else { throw APIError(.forbidden, "Topic \(topic.name) is internal: clients cannot write to it.") }
+        // Internal topics (consumer group commits) refuse clients' writes in the engine
+        // (`LogError.internalTopic`, answered 403).
         let partitionCount = topic.partitions.count
         var roundRobin: Int?
         var assignment: [Int] = []
@@ -124,7 +124,7 @@ extension Routes {
         do {
             appended = try await withThrowingTaskGroup(of: (Int, OffsetRange).self) { group in
                 for (index, positions) in byPartition {
-                    let partition = try topic.partition(index)
+                    let partition = topic.partitions[index]  // checked above
                     let batch = positions.map { records[$0].record }
                     group.addTask {
                         (index, try await health.track(topic: topic.name, partition: index) { try await partition.append(batch, producer: stamp) })

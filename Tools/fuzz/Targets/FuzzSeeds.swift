@@ -16,7 +16,7 @@ extension FuzzTargets {
             [Record(key: Array("k".utf8), value: nil, headers: [], timestamp: 5)],
             (0..<5).map { i in
                 Record(key: Array("key-\(i)".utf8), value: Array(repeating: UInt8(65 + i), count: 40),
-                       headers: [Header(name: "type", value: "t\(i)"), Header(name: "n", value: [UInt8(i)])],
+                       headers: [RecordHeader(name: "type", value: "t\(i)"), RecordHeader(name: "n", value: [UInt8(i)])],
                        timestamp: 1_700_000_000_000 + Int64(i) * 1000)
             },
         ]
@@ -54,7 +54,7 @@ extension FuzzTargets {
                 try write("topic-config", topic, Array(conf))
             }
         }
-        var compacted = TopicConfiguration(partitions: 3, compression: .zstd, durability: .interval(milliseconds: 250), cleanupPolicy: [.compact, .delete])
+        var compacted = TopicConfiguration(partitions: 3, compression: .zstd, durability: .interval(.milliseconds(250)), cleanupPolicy: [.compact, .delete])
         compacted.isInternal = true
         try write("topic-config", "compacted", compacted.encodedFile())
     }

@@ -1,0 +1,16 @@
+import EventLog
+
+extension StreamReadCache {
+    /// A tail of `topic` from `position` that reads through this cache: each record comes with
+    /// its event encoded once for every stream (without the `id:` line, which is each
+    /// stream's own cursor).
+    ///
+    /// - Throws: ``LogError/Code/invalidArgument`` when the position has another number of
+    ///   partitions than the topic.
+    func tail(of topic: Topic, from position: TopicPosition, encoder: ServerSentEventEncoder) throws(LogError) -> TopicTail<[UInt8]> {
+        try TopicTail(topic: topic, from: position) { partition, from, maxRecords, maxBytes in
+            let chunk = try await self.read(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
+            return .init(records: chunk.records, attachments: chunk.bodies)
+        }
+    }
+}
