@@ -9,7 +9,7 @@ import Testing
     @Test func aWaitOnSeveralPartitionsIsWokenByAnAppendToAnyOfThem() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let topic = try await store.createTopic("w", configuration: TopicConfiguration(partitions: 3)).topic
+            let topic = try await store.createTopic(named: "w", configuration: TopicConfiguration(partitions: 3))
             let positions = topic.partitions.map { (partition: $0, offset: Offset(0)) }
             let waiter = Task { await Partition.waitForRecords(positions, timeout: .seconds(30)) }
             while topic.partitions.reduce(0, { $0 + $1.waiterCount }) < 3 { await Task.yield() }
@@ -23,7 +23,7 @@ import Testing
     @Test func aWaitEndsAtItsTimeoutAndNotMuchLater() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("w").partitions[0]
+            let p = try await store.topic(named: "w", creatingWith: TopicConfiguration()).partitions[0]
             let clock = ContinuousClock()
             let started = clock.now
             let woke = await Partition.waitForRecords([(p, Offset(0))], timeout: .milliseconds(150))
@@ -38,7 +38,7 @@ import Testing
     @Test func cancellingAWaitEndsItAtOnce() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("w").partitions[0]
+            let p = try await store.topic(named: "w", creatingWith: TopicConfiguration()).partitions[0]
             let waiter = Task { await Partition.waitForRecords([(p, Offset(0))], timeout: .seconds(60)) }
             while p.waiterCount < 1 { await Task.yield() }
             waiter.cancel()
@@ -57,7 +57,7 @@ import Testing
     @Test func closingThePartitionEndsItsWaits() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("w").partitions[0]
+            let p = try await store.topic(named: "w", creatingWith: TopicConfiguration()).partitions[0]
             let waiter = Task { await Partition.waitForRecords([(p, Offset(0))], timeout: .seconds(60)) }
             while p.waiterCount < 1 { await Task.yield() }
             try await store.close()
@@ -70,7 +70,7 @@ import Testing
     @Test func manyWaitersAreWokenOnceEach() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("w").partitions[0]
+            let p = try await store.topic(named: "w", creatingWith: TopicConfiguration()).partitions[0]
             let woken = Counter()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<1000 {
