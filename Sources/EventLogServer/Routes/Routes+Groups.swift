@@ -21,6 +21,7 @@ extension Routes {
             return Response(status: .noContent)
         }
         router.get("/v1/groups/:group/records") { request, context in try await groupRecords(request, context) }
+        addGroupAdminRoutes(to: router)
     }
 
     // MARK: Parameters
