@@ -60,15 +60,7 @@ extension Routes {
             out.beginArray()
             for topic in member.topics { out.string(topic) }
             out.endArray()
-            out.key("assignment")
-            out.beginArray()
-            for tp in member.assignment {
-                out.beginObject()
-                out.key("topic"); out.string(tp.topic)
-                out.key("partition"); out.int(tp.partition)
-                out.endObject()
-            }
-            out.endArray()
+            out.key("assignment"); out.topicPartitions(member.assignment)
             let timeout = member.sessionTimeout.components
             out.key("session_timeout_ms"); out.int(timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000)
             out.endObject()
