@@ -7,8 +7,8 @@ import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
+#else
+#error("EventLog builds on Linux only: it calls fdatasync(2), sync_file_range(2) and Glibc directly.")
 #endif
 
 /// Every default of `logd`, in one place: the flags below start from it.

@@ -10,7 +10,6 @@ let strictSwift: [SwiftSetting] = [
 
 let package = Package(
     name: "EventLogBenchmarks",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "eventlog-bench", targets: ["eventlog-bench"]),
     ],

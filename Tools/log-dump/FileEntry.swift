@@ -1,8 +1,8 @@
 import EventLog
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
+#else
+#error("EventLog builds on Linux only: it calls fdatasync(2), sync_file_range(2) and Glibc directly.")
 #endif
 
 /// A name in a directory and what `lstat(2)` says it is: links are seen, never followed.

@@ -2,8 +2,8 @@ import ArgumentParser
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
+#else
+#error("EventLog builds on Linux only: it calls fdatasync(2), sync_file_range(2) and Glibc directly.")
 #endif
 
 /// `log-dump PATH [--records] [--verify] [--json]`: reads EventLog files without a server,

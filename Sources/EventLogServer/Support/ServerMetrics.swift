@@ -3,8 +3,8 @@ import Prometheus
 import Synchronization
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
+#else
+#error("EventLog builds on Linux only: it calls fdatasync(2), sync_file_range(2) and Glibc directly.")
 #endif
 
 /// The server's Prometheus metrics, in a registry of its own (no global bootstrap).
