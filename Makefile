@@ -11,7 +11,7 @@ BROWSER_DEPS := chromium chromium-driver
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
+.PHONY: kafka-codegen kafka-codegen-check bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
 
 all: build
 
@@ -51,7 +51,7 @@ run: release
 # The end-to-end and conformance suites run the debug binaries that `build` made: a second,
 # release build of the whole tree would double the time on 2 cores for no extra coverage.
 TEST_BIN := $(DEBUG_BIN)
-test: deps build test-swift test-e2e openapi conformance
+test: deps kafka-codegen-check build test-swift test-e2e openapi conformance
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -61,6 +61,13 @@ test-swift:
 test-e2e: build deps-pip deps-browser
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
 		$(PYTHON) -m pytest -q Tests/e2e
+
+# The Kafka codecs (Sources/KafkaProtocol/Generated) from Kafka's message specs (Tools/kafka-codegen).
+kafka-codegen:
+	$(PYTHON) Tools/kafka-codegen/kafka_codegen.py generate
+
+kafka-codegen-check:
+	$(PYTHON) Tools/kafka-codegen/kafka_codegen.py generate --check
 
 openapi: deps-pip
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('Docs/openapi.yaml')[0]); print('Docs/openapi.yaml: valid OpenAPI')"

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "log-dump", targets: ["log-dump"]),
         .library(name: "EventLogClient", targets: ["EventLogClient"]),
         .executable(name: "logctl", targets: ["logctl"]),
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -112,6 +113,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Kafka's wire protocol (Docs/KAFKA.md): codecs generated from Kafka's message specs by
+        // Tools/kafka-codegen, framing, ApiVersions, record batch checks; no networking, no engine.
+        .target(
+            name: "KafkaProtocol",
+            dependencies: ["CCRC32C"],
+            swiftSettings: strictSwift
+        ),
         // A writer process for the kill -9 tests: appends with fsync durability and reports acknowledgements.
         .executableTarget(
             name: "eventlog-torture",
@@ -164,6 +172,12 @@ let package = Package(
         .testTarget(
             name: "EventLogClientTests",
             dependencies: ["EventLogClient"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol"],
+            exclude: ["Golden"],
             swiftSettings: strictSwift
         ),
         .testTarget(
