@@ -1,4 +1,5 @@
 @testable import KafkaProtocol
+import Testing
 
 /// A small, seedable random number generator (SplitMix64), so a failing round trip names a
 /// seed that reproduces it.
