@@ -77,6 +77,9 @@ kafka-codegen-check:
 # Recaptures the golden bytes of real clients (Tests/KafkaProtocolTests/Golden/README.md).
 kafka-golden: deps-kafka-clients deps-pip
 	$(PYTHON) Tests/KafkaProtocolTests/Golden/capture.py
+	rm -rf Tools/fuzz/corpus/kafka-request && mkdir -p Tools/fuzz/corpus/kafka-request
+	for f in Tests/KafkaProtocolTests/Golden/*/*-request*.bin; do \
+		cp $$f Tools/fuzz/corpus/kafka-request/$$(basename $$(dirname $$f))-$$(basename $$f .bin); done
 
 openapi: deps-pip
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('Docs/openapi.yaml')[0]); print('Docs/openapi.yaml: valid OpenAPI')"

@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "EventLogFuzzTargets",
             dependencies: [
-                "EventLog",
+                "EventLog", "KafkaProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/fuzz/Targets",
