@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "logd",
             dependencies: [
-                "EventLogServer",
+                "EventLogServer", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,6 +118,18 @@ let package = Package(
         .target(
             name: "KafkaProtocol",
             dependencies: ["CCRC32C"],
+            swiftSettings: strictSwift
+        ),
+        // The Kafka listener of logd (Docs/KAFKA.md): KafkaProtocol over SwiftNIO on the store.
+        .target(
+            name: "EventLogKafka",
+            dependencies: [
+                "EventLog", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSwift
         ),
         // A writer process for the kill -9 tests: appends with fsync durability and reports acknowledgements.

@@ -9,6 +9,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     /// The code `rawValue`.
     public init(rawValue: Int16) { self.rawValue = rawValue }
 
+    /// -1: an unexpected server error.
+    public static let unknownServerError = Self(rawValue: -1)
     /// 0: no error.
     public static let none = Self(rawValue: 0)
     /// 1: the offset is before the log start or after the end.
@@ -53,6 +55,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let duplicateSequenceNumber = Self(rawValue: 46)
     /// 47: the producer's epoch is older than the partition's.
     public static let invalidProducerEpoch = Self(rawValue: 47)
+    /// 56: the broker could not write or read the log (disk full, I/O error); retriable.
+    public static let kafkaStorageError = Self(rawValue: 56)
     /// 76: the batch uses a compression codec the broker does not accept.
     public static let unsupportedCompressionType = Self(rawValue: 76)
     /// 79: a JoinGroup needs a member id (v4+).

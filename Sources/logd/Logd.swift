@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import EventLogKafka
 import EventLogServer
 import Hummingbird
 import Logging
@@ -112,6 +113,12 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
     var offsetsRetentionMinutes = 7 * 24 * 60
 
+    @Option(name: .long, help: "The Kafka listener's HOST:PORT (port 0 picks a free one); 127.0.0.1:9092 when absent; an empty value turns it off.")
+    var kafkaListen: String?
+
+    @Option(name: .long, help: "The host the Kafka listener tells clients to connect to; the listen host when absent.")
+    var kafkaAdvertisedHost: String?
+
     /// Reads `--config FILE` before parsing: its lines become flags placed before the
     /// command line's own, so that a flag given on the command line wins.
     static func main() async {
@@ -182,6 +189,7 @@ struct Logd: AsyncParsableCommand {
         guard (0...3600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be between 0 and 3600.") }
         if let rateLimit, rateLimit <= 0 { throw ValidationError("--rate-limit must be positive.") }
         _ = try jwtKeys()
+        do { _ = try kafkaConfiguration() } catch { throw ValidationError("--kafka-listen: \(error)") }
     }
 
     /// The JWT keys the flags (and `LOGD_JWT_SECRET`) name, each checked.
@@ -283,14 +291,23 @@ struct Logd: AsyncParsableCommand {
             logger: logger
         )
 
-        // Shut down in reverse order: streams end first, then the HTTP server, then the store.
+        var kafka: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if var configuration = try kafkaConfiguration() {
+            (configuration.autoCreateTopics, configuration.autoCreateMaxTopics, configuration.topicDefaults) = (!noAutoCreate, autoCreateMaxTopics, defaults)
+            let listener = try KafkaListener(store: store, configuration: configuration, logger: logger) { host, port in
+                writeLine("logd kafka listening on \(host.contains(":") ? "[\(host)]" : host):\(port)", to: STDOUT_FILENO)
+            }
+            kafka = [.init(service: listener, successTerminationBehavior: .ignore)]
+        }
+
+        // Shut down in reverse order: the Kafka listener and streams end first, then the HTTP server, then the store.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: LogStoreCloser(store: store, logger: logger)),
                     .init(service: app),
                     .init(service: server),
-                ],
+                ] + kafka,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -301,6 +318,12 @@ struct Logd: AsyncParsableCommand {
             try? await store.close()
             Self.fail("logd: cannot serve on \(host):\(port): \(Self.describe(error))")
         }
+    }
+
+    /// The Kafka listener's settings from `--kafka-listen` and `--kafka-advertised-host`; `nil` when off.
+    func kafkaConfiguration() throws -> KafkaListenerConfiguration? {
+        let authenticated = try !authToken.isEmpty || !jwtKeys().isEmpty
+        return try KafkaListenerConfiguration(listen: kafkaListen, advertisedHost: kafkaAdvertisedHost, authenticationRequired: authenticated)
     }
 
     /// The settings of topics created without any, from the `--default-*` flags.
