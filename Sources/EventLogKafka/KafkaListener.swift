@@ -48,7 +48,9 @@ public final class KafkaListener: Service {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
+                        let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)
+                        try channel.pipeline.syncOperations.addHandlers(
+                            IdleStateHandler(readTimeout: idle), IdleConnectionCloser(),
                             ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
                         return try NIOAsyncChannel<[UInt8], ByteBuffer>(wrappingChannelSynchronously: channel)
                     }

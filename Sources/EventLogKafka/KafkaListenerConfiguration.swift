@@ -30,6 +30,9 @@ public struct KafkaListenerConfiguration: Sendable {
     public var maxFrameBytes = 32 << 20
     /// Open connections at most; beyond it, new ones are closed at once.
     public var maxConnections = 1024
+    /// A connection from which nothing was read this long is closed (Kafka's
+    /// `connections.max.idle.ms`, 10 minutes). Clients reconnect when they need to.
+    public var idleTimeout: Duration = .seconds(600)
     /// The longest a Fetch may wait for data, whatever its max_wait_ms says.
     public var maxFetchWait: Duration = .seconds(30)
     /// The APIs and versions advertised: the ones this listener serves.

@@ -397,3 +397,15 @@ def test_a_malformed_body_closes_the_connection(broker):
     # Metadata v4 claiming 2^31-1 topics in a 5-byte body.
     s.sendall(frame(3, 4, 1, struct.pack(">i", 2**31 - 1) + b"\x00"))
     assert closed(s)
+
+
+def test_sigterm_during_a_long_poll_stops_logd_cleanly(tmp_path):
+    server = KafkaLogd(tmp_path / "data").start()
+    create_topic(server, "lp", 1)
+    s = connect(server)
+    s.sendall(frame(1, 4, 1, fetch_v4("lp", 0, 0, 30_000)))
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert server.stop() == 0
+    assert time.monotonic() - started < 10
+    s.close()
