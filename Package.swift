@@ -193,6 +193,14 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "EventLogKafkaTests",
+            dependencies: [
+                "EventLogKafka", "EventLog", "KafkaProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "LogDumpTests",
             dependencies: ["EventLog"],
             swiftSettings: strictSwift
