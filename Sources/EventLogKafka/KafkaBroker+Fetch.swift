@@ -16,7 +16,8 @@ extension KafkaBroker {
         while true {
             let (response, bytes, waitOn) = await fetchOnce(request)
             let now = ContinuousClock.now
-            if bytes >= max(1, Int(request.minBytes)) || waitOn.isEmpty || now >= deadline {
+            // min_bytes 0 asks for an answer at once (Kafka's rule), data or not.
+            if bytes >= max(0, Int(request.minBytes)) || waitOn.isEmpty || now >= deadline {
                 return response
             }
             // Nothing new may arrive between the read and the wait unnoticed: the wait returns

@@ -316,6 +316,12 @@ def test_fetch_long_polls_until_an_append_wakes_it(broker):
     _, body = read_response(s)
     assert 0.25 < time.monotonic() - started < 3
     assert parse_fetch_v4(body) == (0, 1, b"")
+    # min_bytes 0 asks for an answer at once.
+    started = time.monotonic()
+    s.sendall(frame(1, 4, 3, fetch_v4("lp", 0, 1, 5_000, min_bytes=0)))
+    _, body = read_response(s)
+    assert time.monotonic() - started < 1
+    assert parse_fetch_v4(body) == (0, 1, b"")
     s.close()
 
 
