@@ -18,6 +18,9 @@ import pytest
 
 from conftest import Logd, produce
 
+# kafka-python 3.0.12 loads its schemas with importlib.resources calls Python deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 KAFKA_RE = re.compile(r"^logd kafka listening on (\S+):(\d+)$")
 GOLDEN = os.path.join(os.path.dirname(__file__), "..", "KafkaProtocolTests", "Golden")
 
