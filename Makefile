@@ -5,13 +5,15 @@ SWIFT        ?= swift
 SHARED       ?= ../shared
 PYTHON       ?= python3
 DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
-PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium
+PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium confluent-kafka kafka-python lz4 zstandard
 # A real browser for the tests of logd.js (Tests/e2e/test_browser.py); only `make test` needs it.
 BROWSER_DEPS := chromium chromium-driver
+# Real Kafka clients, the judges of the Kafka listener (Docs/KAFKA.md): kcat 1.7.1 (librdkafka 2.0.2).
+KAFKA_CLIENT_DEPS := kcat
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
+.PHONY: kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
 
 all: build
 
@@ -28,9 +30,12 @@ deps-debian:
 deps-browser:
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BROWSER_DEPS)"
 
+deps-kafka-clients:
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(KAFKA_CLIENT_DEPS)"
+
 deps-pip:
 	@for p in $(PIP_DEPS); do \
-		mod=$$(echo $$p | sed -e 's/-spec-validator/_spec_validator/' -e 's/sseclient-py/sseclient/'); \
+		mod=$$(echo $$p | sed -e 's/-spec-validator/_spec_validator/' -e 's/sseclient-py/sseclient/' -e 's/confluent-kafka/confluent_kafka/' -e 's/kafka-python/kafka/'); \
 		$(PYTHON) -c "import $$mod" >/dev/null 2>&1 || $(PYTHON) -m pip install -q $$p; \
 	done
 
@@ -51,16 +56,30 @@ run: release
 # The end-to-end and conformance suites run the debug binaries that `build` made: a second,
 # release build of the whole tree would double the time on 2 cores for no extra coverage.
 TEST_BIN := $(DEBUG_BIN)
-test: deps build test-swift test-e2e openapi conformance
+test: deps kafka-codegen-check build test-swift test-e2e openapi conformance
 	@echo "make test: all suites passed"
 
 test-swift:
 	$(SWIFT) build --product eventlog-torture
 	$(SWIFT) test --parallel --num-workers 2
 
-test-e2e: build deps-pip deps-browser
+test-e2e: build deps-pip deps-browser deps-kafka-clients
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
 		$(PYTHON) -m pytest -q Tests/e2e
+
+# The Kafka codecs (Sources/KafkaProtocol/Generated) from Kafka's message specs (Tools/kafka-codegen).
+kafka-codegen:
+	$(PYTHON) Tools/kafka-codegen/kafka_codegen.py generate
+
+kafka-codegen-check:
+	$(PYTHON) Tools/kafka-codegen/kafka_codegen.py generate --check
+
+# Recaptures the golden bytes of real clients (Tests/KafkaProtocolTests/Golden/README.md).
+kafka-golden: deps-kafka-clients deps-pip
+	$(PYTHON) Tests/KafkaProtocolTests/Golden/capture.py
+	rm -rf Tools/fuzz/corpus/kafka-request && mkdir -p Tools/fuzz/corpus/kafka-request
+	for f in Tests/KafkaProtocolTests/Golden/*/*-request*.bin; do \
+		cp $$f Tools/fuzz/corpus/kafka-request/$$(basename $$(dirname $$f))-$$(basename $$f .bin); done
 
 openapi: deps-pip
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('Docs/openapi.yaml')[0]); print('Docs/openapi.yaml: valid OpenAPI')"

@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "log-dump", targets: ["log-dump"]),
         .library(name: "EventLogClient", targets: ["EventLogClient"]),
         .executable(name: "logctl", targets: ["logctl"]),
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -77,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "logd",
             dependencies: [
-                "EventLogServer",
+                "EventLogServer", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,6 +114,25 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Kafka's wire protocol (Docs/KAFKA.md): codecs generated from Kafka's message specs by
+        // Tools/kafka-codegen, framing, ApiVersions, record batch checks; no networking, no engine.
+        .target(
+            name: "KafkaProtocol",
+            dependencies: ["CCRC32C"],
+            swiftSettings: strictSwift
+        ),
+        // The Kafka listener of logd (Docs/KAFKA.md): KafkaProtocol over SwiftNIO on the store.
+        .target(
+            name: "EventLogKafka",
+            dependencies: [
+                "EventLog", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // A writer process for the kill -9 tests: appends with fsync durability and reports acknowledgements.
         .executableTarget(
             name: "eventlog-torture",
@@ -129,7 +149,7 @@ let package = Package(
         .target(
             name: "EventLogFuzzTargets",
             dependencies: [
-                "EventLog",
+                "EventLog", "KafkaProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/fuzz/Targets",
@@ -165,6 +185,20 @@ let package = Package(
         .testTarget(
             name: "EventLogClientTests",
             dependencies: ["EventLogClient"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol"],
+            exclude: ["Golden"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EventLogKafkaTests",
+            dependencies: [
+                "EventLogKafka", "EventLog", "KafkaProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import EventLogKafka
 import EventLogServer
 import Hummingbird
 import Logging
@@ -116,6 +117,12 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
     var offsetsRetentionMinutes = (defaults.server.offsetsRetention?.wholeSeconds ?? 0) / 60
 
+    @Option(name: .long, help: "The Kafka listener's HOST:PORT (port 0 picks a free one); 127.0.0.1:9092 when absent; an empty value turns it off.")
+    var kafkaListen: String?
+
+    @Option(name: .long, help: "The host the Kafka listener tells clients to connect to; the listen host when absent.")
+    var kafkaAdvertisedHost: String?
+
     /// Reads `--config FILE` before parsing: its lines become flags placed before the
     /// command line's own, so that a flag given on the command line wins.
     static func main() async {
@@ -139,6 +146,7 @@ struct Logd: AsyncParsableCommand {
 
     func validate() throws {
         _ = try logdConfiguration()
+        do { _ = try kafkaConfiguration() } catch { throw ValidationError("--kafka-listen: \(error)") }
     }
 
     /// The configuration the flags name: the defaults, with each flag given written over them.
@@ -239,14 +247,23 @@ struct Logd: AsyncParsableCommand {
             logger: logger
         )
 
-        // Shut down in reverse order: streams end first, then the HTTP server, then the store.
+        var kafka: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if var configuration = try kafkaConfiguration() {
+            (configuration.autoCreateTopics, configuration.autoCreateMaxTopics) = (!noAutoCreate, autoCreateMaxTopics)
+            let listener = try KafkaListener(store: store, configuration: configuration, logger: logger) { host, port in
+                StandardStream.output.writeLine("logd kafka listening on \(host.contains(":") ? "[\(host)]" : host):\(port)")
+            }
+            kafka = [.init(service: listener, successTerminationBehavior: .ignore)]
+        }
+
+        // Shut down in reverse order: the Kafka listener and streams end first, then the HTTP server, then the store.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: LogStoreCloser(store: store, logger: logger)),
                     .init(service: app),
                     .init(service: server),
-                ],
+                ] + kafka,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -257,6 +274,13 @@ struct Logd: AsyncParsableCommand {
             try? await store.close()
             Self.fail("logd: cannot serve on \(host):\(port): \(error)")
         }
+    }
+
+    /// The Kafka listener's settings from `--kafka-listen` and `--kafka-advertised-host`; `nil` when off.
+    func kafkaConfiguration() throws -> KafkaListenerConfiguration? {
+        let server = try logdConfiguration().server
+        let authenticated = !server.authTokens.isEmpty || !server.jwtKeys.isEmpty
+        return try KafkaListenerConfiguration(listen: kafkaListen, advertisedHost: kafkaAdvertisedHost, authenticationRequired: authenticated)
     }
 
     /// Prints one sentence on standard error and exits non-zero.

@@ -19,6 +19,7 @@ public enum FuzzTargets {
         "recovery-tail": recoveryTail,
         "topic-config": topicConfig,
         "recovery-checkpoint": recoveryCheckpoint,
+        "kafka-request": kafkaRequest,
     ]
 
     /// The bytes as a whole stored batch: header, then every record decoded (CRC not required,

@@ -1,0 +1,108 @@
+public import EventLog
+import KafkaProtocol
+public import Logging
+
+/// Answers Kafka requests from a store: one request frame in, one response frame (or none) out.
+///
+/// No networking here: ``KafkaListener`` hands it each frame of a connection in order and writes
+/// what it returns, and tests can call it directly. Requests are served from the same store,
+/// topics and durability as the HTTP API.
+public final class KafkaBroker: Sendable {
+    /// What to do after a request.
+    public enum Outcome: Sendable, Equatable {
+        /// Write this response frame (size prefix included).
+        case respond([UInt8])
+        /// Write nothing (Produce with acks=0).
+        case noResponse
+        /// Close the connection: the request broke the protocol (a version not advertised, a
+        /// malformed frame). The sentence says why, for the log.
+        case close(String)
+    }
+
+    let store: LogStore
+    let configuration: KafkaListenerConfiguration
+    let logger: Logger
+    let producerIDs = ProducerIDAllocator()
+    /// The host and port clients are told to connect to.
+    let advertisedHost: String
+    let advertisedPort: Int32
+
+    /// A broker serving `store`, advertising `advertisedHost`:`advertisedPort`.
+    public init(store: LogStore, configuration: KafkaListenerConfiguration, advertisedHost: String, advertisedPort: Int, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.advertisedHost = advertisedHost
+        self.advertisedPort = Int32(advertisedPort)
+        self.logger = logger
+    }
+
+    /// Answers one request frame (the bytes after the size prefix).
+    public func handle(frame: [UInt8]) async -> Outcome {
+        let request: KafkaRequestFrame
+        do {
+            switch try KafkaRequestFrame.decode(frame, advertised: configuration.advertised) {
+            case .unsupportedApiVersions(let header):
+                return .respond(KafkaResponseFrame.unsupportedApiVersions(correlationId: header.correlationId, advertised: configuration.advertised))
+            case .request(let decoded):
+                request = decoded
+            }
+        } catch {
+            return .close(error.message)
+        }
+        let header = request.header
+        func respond(_ body: some KafkaMessage) -> Outcome {
+            .respond(KafkaResponseFrame.encode(correlationId: header.correlationId, body: body, version: header.apiVersion))
+        }
+        switch request.body {
+        case .apiVersions:
+            return respond(configuration.advertised.response())
+        case .metadata(let body):
+            return respond(await metadata(body, version: header.apiVersion))
+        case .produce(let body):
+            let response = await produce(body)
+            return body.acks == 0 ? .noResponse : respond(response)
+        case .fetch(let body):
+            return respond(await fetch(body))
+        case .listOffsets(let body):
+            return respond(await listOffsets(body))
+        case .initProducerId(let body):
+            return respond(initProducerId(body))
+        case .findCoordinator(let body):
+            return respond(findCoordinator(body))
+        default:
+            // Decoded only when advertised: a configuration listing an API served nowhere here.
+            return .close("\(header.apiKey) is advertised but not served by this listener.")
+        }
+    }
+
+    /// The topic `name` when clients may see it (internal topics are hidden).
+    func visibleTopic(_ name: String) -> Topic? {
+        guard let topic = store.topic(named: name), !topic.configuration.isInternal else { return nil }
+        return topic
+    }
+
+    /// The partition `index` of the visible topic `name`, with the topic; `nil` when there is
+    /// none (answered with UNKNOWN_TOPIC_OR_PARTITION).
+    func partition(_ name: String, _ index: Int32) -> (topic: Topic, partition: Partition)? {
+        guard let topic = visibleTopic(name), index >= 0, Int(index) < topic.partitions.count else { return nil }
+        return (topic, topic.partitions[Int(index)])
+    }
+
+    /// The Kafka error code for an engine error.
+    static func errorCode(for error: any Error) -> KafkaErrorCode {
+        guard let error = error as? LogError else { return .unknownServerError }
+        switch error.code {
+        case .offsetOutOfRange: return .offsetOutOfRange
+        case .topicNotFound, .partitionNotFound, .internalTopic: return .unknownTopicOrPartition
+        case .invalidTopicName: return .invalidTopic
+        case .recordTooLarge: return .messageTooLarge
+        case .staleProducerEpoch: return .invalidProducerEpoch
+        case .outOfOrderSequence: return .outOfOrderSequenceNumber
+        case .unsupportedCodec: return .unsupportedCompressionType
+        case .corruptData: return .corruptMessage
+        case .invalidArgument: return .invalidRecord
+        case .diskFull, .ioError, .readOnly, .closed: return .kafkaStorageError
+        default: return .unknownServerError
+        }
+    }
+}
