@@ -11,7 +11,7 @@ import Synchronization
 /// ```swift
 /// let store = try await LogStore.open(at: "/var/lib/app/log", logger: logger)
 /// let (orders, _) = try await store.createTopic("orders", configuration: TopicConfiguration(partitions: 3))
-/// let offsets = try await orders.partitions[0].append([Record(key: "order-17", value: Array("placed".utf8))])
+/// let offsets = try await orders.partitions[0].append([Record(key: "order-17", value: "placed")])
 /// for try await record in orders.partitions[0].records(from: .earliest) { … }
 /// try await store.close()
 /// ```

@@ -21,7 +21,7 @@ import Testing
             let encoder = ServerSentEventEncoder()
             for chunk in 0..<3 {
                 let values = (0..<5).map { Array("{\"chunk\":\(chunk),\"n\":\($0)}".utf8) }
-                _ = try await partition.append(values.map { Record(key: nil as [UInt8]?, value: $0) })
+                _ = try await partition.append(values.map { Record(value: $0) })
                 for index in tails.indices {
                     guard case .records(let items, _) = try await tails[index].next(lifecycle: lifecycle, idleTimeout: .seconds(5)) else {
                         Issue.record("expected records")
@@ -71,7 +71,7 @@ import Testing
                     }
                 }
                 try await Task.sleep(for: .milliseconds(200))  // let every stream wait, caught up
-                _ = try await partitions[0].append((0..<10).map { Record(key: nil as [UInt8]?, value: Array("\($0)".utf8)) })
+                _ = try await partitions[0].append((0..<10).map { Record(value: "\($0)") })
                 var all: [[Int64]] = []
                 for try await offsets in group { all.append(offsets) }
                 return all

@@ -9,10 +9,10 @@ func readmeExample(directory: String) async throws {
     let store = try await LogStore.open(at: directory, logger: Logger(label: "app"))
     let orders = try await store.topic("orders", TopicConfiguration(partitions: 3, compression: .zstd))
     let partition = orders.partitions[orders.partitionIndex(forKey: Array("order-17".utf8))]
-    let placed = try await partition.append([Record(key: "order-17", value: Array("placed".utf8), headers: ["type": "order.placed"])])
+    let placed = try await partition.append([Record(key: "order-17", value: "placed", headers: ["type": "order.placed"])])
     print("stored at offset \(placed.first)")           // durable: fdatasync'd, shared with concurrent appends
     for try await record in partition.records(from: .earliest) {   // replays, then tails live
-        print(record.offset, String(decoding: record.value ?? [], as: UTF8.self))
+        print(record.offset, record.value ?? "(tombstone)")
         if record.offset == placed.last { break }
     }
     try await store.close()

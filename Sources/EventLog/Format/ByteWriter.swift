@@ -22,6 +22,13 @@ struct ByteWriter {
 
     @inlinable mutating func write(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
+    /// A length-prefixed field: the length as a varint (-1 for `nil`), then the bytes.
+    mutating func writeField(_ field: RecordBytes?) {
+        guard let field else { return writeVarint(-1) }
+        writeVarint(Int64(field.count))
+        field.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
     /// Kafka's `varint`/`varlong`: zig-zag, then base-128 little-endian groups.
     @inlinable mutating func writeVarint(_ value: Int64) {
         var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))

@@ -16,9 +16,8 @@ public struct RecordView {
     public var headerCount: Int
 
     /// Decodes the headers (allocates).
-    public func headers() throws(LogError) -> [Header] {
-        var out: [Header] = []
-        out.reserveCapacity(headerCount)
+    public func headers() throws(LogError) -> RecordHeaders {
+        var out = RecordHeaders()
         var r = ByteReader(headerBytes)
         for _ in 0..<headerCount {
             guard let nameRange = try r.readBytesRange() else {
@@ -26,7 +25,7 @@ public struct RecordView {
             }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: headerBytes[nameRange]), as: UTF8.self)
             let value = try r.readBytesRange().map { r.bytes($0) } ?? []
-            out.append(Header(name: name, value: value))
+            out.append(name: name, value: value)
         }
         return out
     }
@@ -34,8 +33,8 @@ public struct RecordView {
     /// Copies the record out.
     public func stored() throws(LogError) -> StoredRecord {
         StoredRecord(
-            offset: Offset(offset), timestamp: timestamp,
-            key: key.map { Array($0) }, value: value.map { Array($0) }, headers: try headers())
+            Record(key: key.map { RecordBytes(Array($0)) }, value: value.map { RecordBytes(Array($0)) }, headers: try headers()),
+            offset: Offset(offset), timestamp: timestamp)
     }
 }
 

@@ -32,10 +32,10 @@ enum RecordJSON {
     private static func parseRecord(_ element: JSONValue, index: Int) throws -> ProduceRecord {
         func invalid(_ reason: String) -> APIError { APIError(.invalidRecord, "Record \(index): \(reason)") }
         guard case .object(let members) = element else { throw invalid("a record must be a JSON object.") }
-        var key: [UInt8]?
-        var value: [UInt8]?
+        var key: RecordBytes?
+        var value: RecordBytes?
         var sawValue = false
-        var headers: [Header] = []
+        var headers = RecordHeaders()
         var partition: Int?
         var timestamp: Int64?
         for member in members {
@@ -43,13 +43,13 @@ enum RecordJSON {
             case "key":
                 switch member.value {
                 case .null: key = nil
-                case .string(let string): key = Array(string.utf8)
+                case .string(let string): key = RecordBytes(string)
                 default: throw invalid("key must be a string or null.")
                 }
             case "value":
                 guard !sawValue else { throw invalid("give value or value_b64, not both.") }
                 sawValue = true
-                if member.value != .null { value = member.value.compactBytes }
+                if member.value != .null { value = RecordBytes(member.value.compactBytes) }
             case "value_b64":
                 guard !sawValue else { throw invalid("give value or value_b64, not both.") }
                 sawValue = true
@@ -57,7 +57,7 @@ enum RecordJSON {
                 case .null: break
                 case .string(let text):
                     guard let bytes = Base64.decode(text) else { throw invalid("value_b64 is not valid base64.") }
-                    value = bytes
+                    value = RecordBytes(bytes)
                 default: throw invalid("value_b64 must be a base64 string.")
                 }
             case "headers":
@@ -66,7 +66,7 @@ enum RecordJSON {
                 case .object(let pairs):
                     for pair in pairs {
                         guard case .string(let text) = pair.value else { throw invalid("header \(pair.name) must be a string.") }
-                        headers.append(Header(name: pair.name, value: text))
+                        headers.append(name: pair.name, value: text)
                     }
                 default: throw invalid("headers must be an object of strings.")
                 }
@@ -117,12 +117,12 @@ enum RecordJSON {
     }
 
     /// Writes the `"value"` or `"value_b64"` member of a record.
-    static func writeValue(_ value: [UInt8]?, to json: inout JSONWriter) {
+    static func writeValue(_ value: RecordBytes?, to json: inout JSONWriter) {
         guard let value else {
             json.key("value"); json.null()
             return
         }
-        if JSONParser.isValid(value) {
+        if JSONParser.isValid(Array(value)) {
             json.key("value"); json.raw(value)
         } else {
             json.key("value_b64"); json.string(Base64.encode(value))

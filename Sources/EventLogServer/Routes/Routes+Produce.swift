@@ -63,8 +63,8 @@ extension Routes {
     /// A raw body is one record's value; `?key=`, `?type=` and `?partition=` set the rest.
     private func rawRecord(_ request: Request, body: [UInt8]) throws -> ProduceRecord {
         let query = request.uri.queryParameters
-        var headers: [Header] = []
-        if let type = query["type"] { headers.append(Header(name: "type", value: String(type))) }
+        var headers = RecordHeaders()
+        if let type = query["type"] { headers.append(name: "type", value: type) }
         var partition: Int?
         if let text = query["partition"] {
             guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
@@ -72,8 +72,7 @@ extension Routes {
             }
             partition = Int(number)
         }
-        let key = query["key"].map { Array($0.utf8) }
-        return ProduceRecord(record: Record(key: key, value: body, headers: headers), partition: partition)
+        return ProduceRecord(record: Record(key: query["key"], value: body, headers: headers), partition: partition)
     }
 
     /// Routes each record to its partition and appends each partition's share atomically.
@@ -103,7 +102,7 @@ extension Routes {
                 }
                 index = partition
             } else if let key = produced.record.key {
-                index = topic.partitionIndex(forKey: key)
+                index = topic.partitionIndex(forKey: Array(key))
             } else {
                 if roundRobin == nil {
                     roundRobin = idempotent.map { Int(UInt64(bitPattern: $0.producerID) % UInt64(partitionCount)) }

@@ -54,7 +54,7 @@ public struct ServerSentEventEncoder: Sendable {
     /// One record's event after its `id:` line: the same for every stream, so it can be
     /// encoded once and shared (the id is each stream's own cursor).
     public func recordBody(_ record: StoredRecord, into buffer: inout [UInt8]) {
-        let type = record.header("type").map { String(decoding: $0, as: UTF8.self) }.map(Self.singleLine)
+        let type = record.headers["type"].map { String(decoding: $0, as: UTF8.self) }.map(Self.singleLine)
         guard let value = record.value else {
             if let type { append("event: \(type)\n", to: &buffer) }
             append("data: null\n\n", to: &buffer)
@@ -73,7 +73,7 @@ public struct ServerSentEventEncoder: Sendable {
     }
 
     /// One `data:` line per line of `value`; an empty value is one empty `data:` line.
-    private func appendDataLines(_ value: [UInt8], to buffer: inout [UInt8]) {
+    private func appendDataLines(_ value: RecordBytes, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: "data: ".utf8)
         var i = 0
         while i < value.count {

@@ -156,8 +156,8 @@ final class RecoveryTemplate: Sendable {
                 let partition = try await store.createTopic(name, configuration: configuration).topic.partitions[0]
                 for i in 0..<24 {
                     let records = (0..<(1 + i % 4)).map { j in
-                        Record(key: Array("k\(i % 5)".utf8), value: Array("value \(i)-\(j)".utf8),
-                               headers: [Header(name: "h", value: "\(i)")], timestamp: 1_700_000_000_000 + Int64(i))
+                        Record(key: "k\(i % 5)", value: "value \(i)-\(j)",
+                               headers: [RecordHeader(name: "h", value: "\(i)")], timestamp: 1_700_000_000_000 + Int64(i))
                     }
                     try await partition.append(records)
                 }
