@@ -29,6 +29,15 @@ struct ByteWriter {
         field.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
+    /// A record's headers after their count: each a name (varint length, UTF-8) and a value field.
+    mutating func writeHeaders(_ headers: RecordHeaders) {
+        for h in headers {
+            writeVarint(Int64(h.name.utf8.count))
+            bytes.append(contentsOf: h.name.utf8)
+            writeField(h.value)
+        }
+    }
+
     /// Kafka's `varint`/`varlong`: zig-zag, then base-128 little-endian groups.
     @inlinable mutating func writeVarint(_ value: Int64) {
         var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))

@@ -203,10 +203,6 @@ public struct EncodedBatch: Sendable {
         w.writeField(record.key)
         w.writeField(record.value)
         w.writeVarint(Int64(record.headers.count))
-        for h in record.headers {
-            w.writeVarint(Int64(h.name.utf8.count))
-            w.bytes.append(contentsOf: h.name.utf8)
-            w.writeField(h.value)
-        }
+        w.writeHeaders(record.headers)
     }
 }

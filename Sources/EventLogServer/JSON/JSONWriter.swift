@@ -53,6 +53,14 @@ struct JSONWriter {
     /// Writes bytes already known to be one valid JSON value.
     mutating func raw(_ json: some Collection<UInt8>) { beginValue(); bytes.append(contentsOf: json) }
 
+    /// Writes bytes as a base64 string (RFC 4648, padded), straight from where they are.
+    mutating func base64(_ raw: UnsafeRawBufferPointer) {
+        beginValue()
+        bytes.append(UInt8(ascii: "\""))
+        Base64.encode(raw, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     mutating func optionalString(_ value: String?) {
         if let value { string(value) } else { null() }
     }

@@ -116,16 +116,19 @@ enum RecordJSON {
         json.endObject()
     }
 
-    /// Writes the `"value"` or `"value_b64"` member of a record.
+    /// Writes the `"value"` or `"value_b64"` member of a record, from the bytes where they are
+    /// (a read's buffer): checked and copied once, into the answer.
     static func writeValue(_ value: RecordBytes?, to json: inout JSONWriter) {
         guard let value else {
             json.key("value"); json.null()
             return
         }
-        if JSONParser.isValid(Array(value)) {
-            json.key("value"); json.raw(value)
-        } else {
-            json.key("value_b64"); json.string(Base64.encode(value))
+        value.withUnsafeBytes { raw in
+            if JSONParser.isValid(raw) {
+                json.key("value"); json.raw(raw)
+            } else {
+                json.key("value_b64"); json.base64(raw)
+            }
         }
     }
 }

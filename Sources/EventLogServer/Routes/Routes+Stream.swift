@@ -143,17 +143,18 @@ extension Routes {
                     for notice in notices { output.event { encoder.notice(notice, into: &$0) } }
                     for item in records {
                         output.event { frame in
-                            if let body = item.body {
+                            switch item.content {
+                            case .event(let body):
                                 // Shared with every stream on the partition; only the id is this stream's.
                                 encoder.id(item.cursor, into: &frame)
                                 frame.append(contentsOf: body)
-                            } else {
-                                encoder.record(item.record, cursor: item.cursor, into: &frame)
+                            case .record(let record):
+                                encoder.record(record, cursor: item.cursor, into: &frame)
                             }
                         }
                     }
                     let now = currentTimeMilliseconds()
-                    for item in records { server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now) }
+                    for item in records { server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now) }
                 }
                 // Awaiting the write is the back-pressure: no read-ahead past one batch. A write
                 // that makes no progress within the stuck-stream timeout closes the connection.

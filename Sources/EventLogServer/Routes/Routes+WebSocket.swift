@@ -91,8 +91,11 @@ extension Routes where Context: WebSocketRequestContext {
                             for notice in notices { try await send(Self.noticeMessage(notice)) }
                             let now = currentTimeMilliseconds()
                             for item in records {
-                                try await send(Self.recordMessage(item.record, partition: item.partition, cursor: item.cursor))
-                                server.metrics.recordDelivery(timestamp: item.record.timestamp, nowMilliseconds: now)
+                                guard case .record(let record) = item.content else {
+                                    preconditionFailure("a WebSocket's tail reads without the event cache, so it is given records")
+                                }
+                                try await send(Self.recordMessage(record, partition: item.partition, cursor: item.cursor))
+                                server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now)
                             }
                         }
                     }

@@ -19,9 +19,31 @@ struct TopicTail: Sendable {
         case stopped
     }
 
-    /// A record to deliver, with the cursor after it and, when read through a cache, its
-    /// encoded event without the `id:` line.
-    typealias Item = (record: StoredRecord, partition: Int, cursor: StreamCursor, body: [UInt8]?)
+    /// A record to deliver, with the cursor after it.
+    struct Item: Sendable {
+        /// The record's offset in its partition.
+        var offset: Offset
+        /// The record's timestamp (ms), by which partitions are merged.
+        var timestamp: Int64
+        var partition: Int
+        /// The stream's cursor once this record is delivered.
+        var cursor: StreamCursor
+        var content: Content
+    }
+
+    /// What a stream is given of a record: the record, for the stream to encode from its read
+    /// buffer; or, read through a ``StreamReadCache``, its event already encoded (without the
+    /// `id:` line), shared with the other streams.
+    enum Content: Sendable {
+        case record(StoredRecord)
+        case event([UInt8])
+    }
+
+    /// One partition's records of a read, before the merge.
+    private struct Read {
+        var offsets: [(offset: Offset, timestamp: Int64)] = []
+        var contents: [Content] = []
+    }
 
     let partitions: [Partition]
     private(set) var cursor: StreamCursor
@@ -59,8 +81,7 @@ struct TopicTail: Sendable {
 
     /// Reads what is there now from every partition that has records past the cursor.
     private mutating func readAvailable() async throws -> ([Item], [StreamNotice]) {
-        var perPartition: [[StoredRecord]] = Array(repeating: [], count: partitions.count)
-        var perPartitionBodies: [[[UInt8]]] = Array(repeating: [], count: partitions.count)
+        var perPartition = Array(repeating: Read(), count: partitions.count)
         var notices: [StreamNotice] = []
         let ready = partitions.indices.filter { partitions[$0].endOffset > cursor.nextOffset(partition: $0) }
         guard !ready.isEmpty else { return ([], []) }
@@ -79,10 +100,10 @@ struct TopicTail: Sendable {
             do {
                 if let cache {
                     let chunk = try await cache.read(partition, from: from, maxRecords: recordsEach, maxBytes: bytesEach, encoder: encoder)
-                    perPartition[index] = chunk.records
-                    perPartitionBodies[index] = chunk.bodies
+                    perPartition[index] = Read(offsets: chunk.positions, contents: chunk.events.map { .event($0) })
                 } else {
-                    perPartition[index] = try await partition.read(from: from, maxRecords: recordsEach, maxBytes: bytesEach).records
+                    let records = try await partition.read(from: from, maxRecords: recordsEach, maxBytes: bytesEach).records
+                    perPartition[index] = Read(offsets: records.map { ($0.offset, $0.timestamp) }, contents: records.map { .record($0) })
                 }
             } catch LogError.Code.offsetOutOfRange {
                 continue  // the start moved meanwhile; the next round notices the gap
@@ -98,22 +119,22 @@ struct TopicTail: Sendable {
         // Merge: repeatedly take the head with the smallest timestamp (ties by partition).
         var heads = Array(repeating: 0, count: partitions.count)
         var merged: [Item] = []
-        merged.reserveCapacity(perPartition.reduce(0) { $0 + $1.count })
+        merged.reserveCapacity(perPartition.reduce(0) { $0 + $1.offsets.count })
         while true {
             var best: Int?
-            for index in ready where heads[index] < perPartition[index].count {
+            for index in ready where heads[index] < perPartition[index].offsets.count {
                 if let current = best {
-                    if perPartition[index][heads[index]].timestamp < perPartition[current][heads[current]].timestamp { best = index }
+                    if perPartition[index].offsets[heads[index]].timestamp < perPartition[current].offsets[heads[current]].timestamp { best = index }
                 } else {
                     best = index
                 }
             }
             guard let chosen = best else { break }
-            let record = perPartition[chosen][heads[chosen]]
-            let body = cache == nil ? nil : perPartitionBodies[chosen][heads[chosen]]
+            let (offset, timestamp) = perPartition[chosen].offsets[heads[chosen]]
+            let content = perPartition[chosen].contents[heads[chosen]]
             heads[chosen] += 1
-            cursor.advance(partition: chosen, past: record.offset)
-            merged.append((record, chosen, cursor, body))
+            cursor.advance(partition: chosen, past: offset)
+            merged.append(Item(offset: offset, timestamp: timestamp, partition: chosen, cursor: cursor, content: content))
         }
         return (merged, notices)
     }

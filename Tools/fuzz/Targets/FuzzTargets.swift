@@ -28,9 +28,17 @@ public enum FuzzTargets {
             _ = RecordBatchHeader.checksumMatches(raw)
             guard let header = try? RecordBatchHeader(parsing: raw) else { return }
             try? header.forEachRecord(in: raw) { view in
-                _ = try view.stored()
+                _ = view.stored()
                 _ = try view.headers()
             }
+        }
+        // The read path's decoder: records as views into the batch, headers walked in place.
+        guard let header = data.withUnsafeBytes({ try? RecordBatchHeader(parsing: $0) }),
+              let records = try? header.records(in: data) else { return }
+        for record in records {
+            _ = (record.key?.count, record.value?.count, record.copied())
+            for h in record.headers { _ = (h.name, h.value.count) }
+            _ = record.headers["type"]
         }
     }
 
