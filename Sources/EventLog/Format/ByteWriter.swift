@@ -71,9 +71,16 @@ func varintSize(_ value: Int64) -> Int {
 /// Runs `body` over an array's bytes, keeping the typed `LogError` (the standard library's
 /// `withUnsafeBytes` rethrows untyped).
 @inlinable
-func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
+func withBytes<R, Element>(of array: [Element], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
     let result: Result<R, LogError> = array.withUnsafeBytes { raw in
         do throws(LogError) { return .success(try body(raw)) } catch { return .failure(error) }
     }
     return try result.get()
+}
+
+/// Runs `body` over an array's bytes, keeping the typed `LogError` (the standard library's
+/// `withUnsafeBytes` rethrows untyped).
+@inlinable
+func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
+    try withBytes(of: array, body)
 }
