@@ -269,6 +269,26 @@ struct JSONParser {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+    /// A string's bytes: where they are in the input when it has no escapes (its text is its
+    /// bytes), else decoded.
+    enum StringBytes {
+        case inPlace(Range<Int>)
+        case decoded([UInt8])
+    }
+
+    /// The string at the current position, as bytes; fails when the value is not a string.
+    mutating func stringBytes() throws(Failure) -> StringBytes {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        let start = index
+        _ = try skipString()
+        let text = start + 1..<index - 1
+        if !slice(text).contains(UInt8(ascii: "\\")) { return .inPlace(text) }
+        index = start
+        var utf8: [UInt8]? = []
+        _ = try scanString(into: &utf8)
+        return .decoded(utf8!)
+    }
+
     /// Parses the string at the current position.
     mutating func parseString() throws(Failure) -> String {
         var utf8: [UInt8]? = []

@@ -100,7 +100,7 @@ extension Routes {
             return Self.refusedStream(retryMilliseconds: jitteredRetry(), headers: headers)
         }
 
-        let tokenDeadline = await server.authenticator?.deadline(for: request)  // a JWT's `exp` ends the stream
+        let tokenDeadline = try? await grant(request).deadline  // a JWT's `exp` ends the stream
         let compressed = acceptsGzip(request.headers[.acceptEncoding])
         if compressed { headers[.contentEncoding] = "gzip" }
         let server = self.server
