@@ -69,6 +69,10 @@ final class Authenticator: Sendable {
     private let keys: Task<JWTKeyCollection, Never>?
     private let cache = Mutex<[String: Grant]>([:])
     static let cacheCapacity = 4096
+    private let verifyCount = Atomic<Int>(0)
+
+    /// How many times a presented token was verified (tests: once per request).
+    var verifications: Int { verifyCount.load(ordering: .relaxed) }
 
     /// What a request's token grants and who presented it.
     struct Grant: Sendable {
@@ -129,6 +133,7 @@ final class Authenticator: Sendable {
 
     /// Verifies the token `request` presents: what it grants and who presented it.
     func verify(_ request: Request) async throws -> Grant {
+        verifyCount.add(1, ordering: .relaxed)
         guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
         let candidate = Array(presented.utf8)
         var matched: Int?
