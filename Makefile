@@ -5,11 +5,13 @@ SWIFT        ?= swift
 SHARED       ?= ../shared
 PYTHON       ?= python3
 DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
-PIP_DEPS     := pytest openapi-spec-validator sseclient-py
+PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium
+# A real browser for the tests of logd.js (Tests/e2e/test_browser.py); only `make test` needs it.
+BROWSER_DEPS := chromium chromium-driver
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
+.PHONY: bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
 
 all: build
 
@@ -22,6 +24,9 @@ deps-debian:
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+deps-browser:
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BROWSER_DEPS)"
 
 deps-pip:
 	@for p in $(PIP_DEPS); do \
@@ -53,8 +58,8 @@ test-swift:
 	$(SWIFT) build --product eventlog-torture
 	$(SWIFT) test --parallel --num-workers 2
 
-test-e2e: build deps-pip
-	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
+test-e2e: build deps-pip deps-browser
+	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
 		$(PYTHON) -m pytest -q Tests/e2e
 
 openapi: deps-pip
@@ -70,6 +75,14 @@ conformance: build deps-pip
 		LOGD_AUTH_TEST_ARGS="--auth-token {token}" LOGD_CORS_TEST_ARGS="--cors-origin {origin}" \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(SHARED)/conformance $(CONFORMANCE_SKIP); \
 	else echo "no $(SHARED)/conformance here: conformance suite skipped"; fi
+
+# The server beside Nchan and Redis (Tools/bench-server/bench_server.py), in one interleaved
+# run on loopback; BENCH_SERVER_ARGS="--rounds 3 --write" appends the table to Docs/BENCHMARKS.md.
+BENCH_SERVER_DEPS := nginx-light libnginx-mod-nchan redis-server redis-tools wrk nghttp2-client
+BENCH_SERVER_ARGS ?= --rounds 3
+bench-server: deps release
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BENCH_SERVER_DEPS)"
+	$(PYTHON) Tools/bench-server/bench_server.py --logd $(CURDIR)/$(RELEASE_BIN)/logd $(BENCH_SERVER_ARGS)
 
 # Extra flags for eventlog-bench, e.g. make bench BENCH_ARGS="--only compaction,groups --quick".
 BENCH_ARGS ?=

@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "EventLogServer", targets: ["EventLogServer"]),
         .executable(name: "logd", targets: ["logd"]),
         .executable(name: "log-dump", targets: ["log-dump"]),
+        .library(name: "EventLogClient", targets: ["EventLogClient"]),
+        .executable(name: "logctl", targets: ["logctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -29,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
         // Already a dependency of jwt-kit; named here for SHA-256 (Idempotency-Key fingerprints).
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
+        // The HTTP client of EventLogClient (and so of logctl).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // C: CRC32C (SSE4.2 with a slicing-by-8 fallback) and the system compression libraries.
@@ -88,6 +92,26 @@ let package = Package(
             path: "Tools/log-dump",
             swiftSettings: strictSwift
         ),
+        // A client of logd's HTTP API for services that do not embed the store: no dependency on
+        // the storage engine.
+        .target(
+            name: "EventLogClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "logctl",
+            dependencies: [
+                "EventLogClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // A writer process for the kill -9 tests: appends with fsync durability and reports acknowledgements.
         .executableTarget(
             name: "eventlog-torture",
@@ -135,6 +159,11 @@ let package = Package(
         .testTarget(
             name: "FuzzRegressionTests",
             dependencies: ["EventLogFuzzTargets"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EventLogClientTests",
+            dependencies: ["EventLogClient"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -82,7 +82,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// One sentence for a human: what, where (file, offset), expected against found.
     public var message: String
-    /// The underlying error, such as an ``Errno``, when there is one.
+    /// The underlying error, such as a ``SystemError``, when there is one.
     public var cause: (any Error)?
     /// The offsets the error concerns: for ``Code/offsetOutOfRange`` the partition's
     /// `start ..< end`; for ``Code/corruptData`` the unreadable offsets, so a reader can
@@ -101,7 +101,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A failed system call's `errno`, kept as the ``LogError/cause`` of I/O errors.
-public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
+public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The raw `errno` value.
     public var rawValue: Int32
     /// The name of the failed call, such as `"pwrite"`.

@@ -10,9 +10,9 @@ import Synchronization
 ///
 /// ```swift
 /// let store = try await LogStore.open(at: "/var/lib/app/log", logger: logger)
-/// let (orders, _) = try await store.createTopic("orders", configuration: TopicConfiguration(partitions: 3))
-/// let offsets = try await orders.partitions[0].append([Record(key: "order-17", value: "placed")])
-/// for try await record in orders.partitions[0].records(from: .earliest) { … }
+/// let orders = try await store.topic(named: "orders", creatingWith: TopicConfiguration(partitions: 3))
+/// let placed = try await orders.append([Record(key: "order-17", value: "placed")])
+/// for try await event in orders.records(from: .earliest) { … }
 /// try await store.close()
 /// ```
 ///
@@ -28,11 +28,12 @@ public final class LogStore: Sendable {
         /// Retention and compaction passes run on one more thread of their own, so that they
         /// never hold a thread the append path needs.
         public var ioThreads = 4
-        /// How often the background flusher runs (interval durability, recovery checkpoints).
-        public var flushTickMilliseconds = 100
-        /// How often the background cleaner applies retention and picks a partition to compact;
-        /// `nil` turns the background cleaner off (on-demand passes still work).
-        public var cleanerIntervalMilliseconds: Int? = 15_000
+        /// How often the background flusher runs (interval durability, recovery checkpoints);
+        /// 100 ms by default, at least 1 ms.
+        public var flushInterval: Duration = .milliseconds(100)
+        /// How often the background cleaner applies retention and picks a partition to compact
+        /// (15 s by default); `nil` turns the background cleaner off (on-demand passes still work).
+        public var cleanerInterval: Duration? = .seconds(15)
         /// The cleaner's memory budget and I/O throttle (`cleanerBytesPerSecond`).
         public var compaction = CompactionLimits()
         /// Fault injection for tests.
@@ -164,11 +165,11 @@ public final class LogStore: Sendable {
     }
 
     private func startFlusher() {
-        let thread = PeriodicThread(intervalMs: options.flushTickMilliseconds) { [weak self] in
+        let thread = PeriodicThread(intervalMs: Int(max(1, options.flushInterval.wholeMilliseconds))) { [weak self] in
             self?.flushTick()
         }
         flusher.withLock { $0 = thread }
-        if let interval = options.cleanerIntervalMilliseconds {
+        if let interval = options.cleanerInterval.map({ Int(max(1, $0.wholeMilliseconds)) }) {
             // The timer only queues a run on the maintenance lane, where on-demand passes run
             // too: passes never overlap and never hold the threads appends use.
             let cleanerThread = PeriodicThread(intervalMs: interval) { [weak self] in
@@ -249,41 +250,118 @@ public final class LogStore: Sendable {
         }
     }
 
-    /// The topic named `name`, or `nil`.
+    /// Whether `name` is reserved for an internal topic: it starts with `__`, as the consumer
+    /// offsets topic (``GroupCoordinator/offsetsTopicName``) does.
+    public static func isInternalTopicName(_ name: String) -> Bool {
+        name.utf8.starts(with: "__".utf8)
+    }
+
+    /// Internal topics, and only they, have `__` names: clients cannot make a topic that
+    /// passes for one (and is then refused their writes), nor an internal topic under a
+    /// client's name.
+    private static func checkInternalName(_ name: String, configuration: TopicConfiguration) throws(LogError) {
+        let reserved = isInternalTopicName(name)
+        if reserved && !configuration.isInternal {
+            throw LogError(.internalTopic, "topic names starting with __ are reserved for internal topics; \(name) cannot be created.")
+        }
+        if !reserved && configuration.isInternal {
+            throw LogError(.internalTopic, "an internal topic's name must start with __, not \(name).")
+        }
+    }
+
+    /// The topic named `name`, or `nil` when there is none. Never creates one.
     public func topic(named name: String) -> Topic? {
         state.withLock { $0.topics[name] }
     }
 
     /// Every topic, sorted by name; internal ones only when asked.
     public func topics(includeInternal: Bool = false) -> [Topic] {
-        state.withLock { s in s.topics.values.filter { includeInternal || !$0.configuration.isInternal } }
+        state.withLock { s in s.topics.values.filter { includeInternal || !$0.isInternal } }
             .sorted { $0.name < $1.name }
     }
 
-    /// Creates a topic, or returns the existing one of that name unchanged.
+    /// A partition by topic name and number, for numbers from outside.
+    ///
+    /// - Throws: ``LogError/Code/topicNotFound``, or ``LogError/Code/partitionNotFound`` when
+    ///   the topic has no partition of that number.
+    public func partition(_ topicPartition: TopicPartition) throws(LogError) -> Partition {
+        guard let topic = topic(named: topicPartition.topic) else {
+            throw LogError(.topicNotFound, "there is no topic named \(topicPartition.topic).")
+        }
+        let partitions = topic.partitions
+        guard partitions.indices.contains(topicPartition.partition) else {
+            throw LogError(.partitionNotFound, "topic \(topic.name) has no partition \(topicPartition.partition) (it has \(partitions.count)).")
+        }
+        return partitions[topicPartition.partition]
+    }
+
+    /// The settings of topics created without settings of their own (``Options/defaultTopicConfiguration``).
+    public var defaultTopicConfiguration: TopicConfiguration { options.defaultTopicConfiguration }
+
+    /// The topic named `name`, created with `configuration` when there is none.
+    ///
+    /// An existing topic is returned as it is, whatever its settings: compare its
+    /// ``Topic/configuration`` with yours to detect a conflict. Use
+    /// ``createTopic(named:configuration:maxTopics:)`` to fail instead, and
+    /// ``topic(named:)`` to look up without creating.
+    ///
+    /// ```swift
+    /// let orders = try await store.topic(named: "orders", creatingWith: TopicConfiguration(partitions: 3))
+    /// let events = try await store.topic(named: "events", creatingWith: store.defaultTopicConfiguration)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - name: the topic's name (see ``createTopic(named:configuration:maxTopics:)``).
+    ///   - configuration: the settings of the topic if this call creates it.
+    ///   - maxTopics: create only while the store holds fewer topics than this (internal
+    ///     topics not counted; creations under way counted), as a bound on what auto-creation
+    ///     may grow; `nil` for no bound. An existing topic is returned whatever the count.
+    /// - Returns: the topic, existing or new.
+    /// - Throws: as ``createTopic(named:configuration:maxTopics:)``, except ``LogError/Code/topicExists``.
+    public func topic(named name: String, creatingWith configuration: TopicConfiguration, maxTopics: Int? = nil) async throws -> Topic {
+        if let topic = topic(named: name) { return topic }
+        return try await create(name, configuration: configuration, maxTopics: maxTopics, failIfExists: false)
+    }
+
+    /// Creates a topic; fails when one of that name exists.
     ///
     /// A create waits while the same name is being deleted (and the reverse), so a topic
     /// made again under a deleted name gets fresh files, never the old ones' fate.
     ///
     /// - Parameters:
+    ///   - name: 1 to 249 characters of `[A-Za-z0-9._-]`, not `.` or `..`
+    ///     (``validateTopicName(_:)``). Names starting with `__` are reserved for internal
+    ///     topics (``TopicConfiguration/isInternal``).
+    ///   - configuration: the topic's settings, fixed from now on.
     ///   - maxTopics: create only while the store holds fewer topics than this (internal
-    ///     topics not counted; creations under way counted), as a bound on what auto-creation
-    ///     may grow; `nil` for no bound. An existing topic is returned whatever the count.
-    /// - Returns: the topic, and whether this call created it. When it existed, compare its
-    ///   ``Topic/configuration`` with yours to detect a conflict.
-    /// - Throws: ``LogError/Code/invalidTopicName``, ``LogError/Code/invalidArgument`` for a bad
-    ///   setting, ``LogError/Code/topicLimitReached``, ``LogError/Code/closed``, or an I/O error.
-    public func createTopic(_ name: String, configuration: TopicConfiguration, maxTopics: Int? = nil) async throws -> (topic: Topic, created: Bool) {
+    ///     topics not counted; creations under way counted); `nil` for no bound.
+    /// - Returns: the new topic.
+    /// - Throws: ``LogError/Code/topicExists`` when a topic of that name exists;
+    ///   ``LogError/Code/invalidTopicName``; ``LogError/Code/internalTopic`` for a `__` name
+    ///   whose configuration is not internal (or the reverse); ``LogError/Code/invalidArgument``
+    ///   for a bad setting; ``LogError/Code/topicLimitReached``; ``LogError/Code/closed``; or
+    ///   an I/O error.
+    @discardableResult
+    public func createTopic(named name: String, configuration: TopicConfiguration, maxTopics: Int? = nil) async throws -> Topic {
+        try await create(name, configuration: configuration, maxTopics: maxTopics, failIfExists: true)
+    }
+
+    /// Creates a topic, or (unless `failIfExists`) returns the existing one of that name.
+    private func create(_ name: String, configuration: TopicConfiguration, maxTopics: Int?, failIfExists: Bool) async throws -> Topic {
         try Self.validateTopicName(name)
         try configuration.validate()
+        try Self.checkInternalName(name, configuration: configuration)
         enum Step { case exists(Topic), wait, create }
         while true {
             let step = try state.withLock { s throws(LogError) -> Step in
                 if s.closed { throw LogError(.closed, "the store at \(directory) is closed.") }
-                if let t = s.topics[name] { return .exists(t) }
+                if let t = s.topics[name] {
+                    if failIfExists { throw LogError(.topicExists, "a topic named \(name) already exists.") }
+                    return .exists(t)
+                }
                 if s.busyNames[name] != nil { return .wait }
                 if let maxTopics, !configuration.isInternal {
-                    let count = s.topics.values.count(where: { !$0.configuration.isInternal })
+                    let count = s.topics.values.count(where: { !$0.isInternal })
                         + s.busyNames.values.count(where: { $0.kind == .creating })
                     if count >= maxTopics {
                         throw LogError(.topicLimitReached, "topic \(name) was not created: the store holds \(count) topics, the most allowed here is \(maxTopics).")
@@ -293,7 +371,7 @@ public final class LogStore: Sendable {
                 return .create
             }
             switch step {
-            case .exists(let topic): return (topic, false)
+            case .exists(let topic): return topic
             case .wait: await waitForNameWork(name)
             case .create:
                 let topic: Topic
@@ -310,15 +388,9 @@ public final class LogStore: Sendable {
                 }
                 finishNameWork(name) { $0.topics[name] = topic }
                 logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(configuration.partitions)"])
-                return (topic, true)
+                return topic
             }
         }
-    }
-
-    /// The topic named `name`, created with `configuration` (or the store's defaults) when missing.
-    public func topic(_ name: String, _ configuration: TopicConfiguration? = nil) async throws -> Topic {
-        if let t = topic(named: name) { return t }
-        return try await createTopic(name, configuration: configuration ?? options.defaultTopicConfiguration).topic
     }
 
     /// Deletes a topic and all its data.
@@ -328,13 +400,18 @@ public final class LogStore: Sendable {
     /// files. A create of the same name waits until the delete is done, so what is appended
     /// to the new topic after this returns survives a restart.
     ///
-    /// - Throws: ``LogError/Code/topicNotFound``, ``LogError/Code/closed``, or an I/O error.
-    public func deleteTopic(_ name: String) async throws {
+    /// - Throws: ``LogError/Code/topicNotFound``, ``LogError/Code/internalTopic`` for an
+    ///   internal topic (the library's own state, such as consumer group commits),
+    ///   ``LogError/Code/closed``, or an I/O error.
+    public func deleteTopic(named name: String) async throws {
         enum Step { case delete(Topic), wait }
         while true {
             let step = try state.withLock { s throws(LogError) -> Step in
                 if s.closed { throw LogError(.closed, "the store at \(directory) is closed.") }
                 if s.busyNames[name] != nil { return .wait }
+                if s.topics[name]?.isInternal == true {
+                    throw LogError(.internalTopic, "topic \(name) is internal: it cannot be deleted.")
+                }
                 guard let topic = s.topics.removeValue(forKey: name) else {
                     throw LogError(.topicNotFound, "there is no topic named \(name).")
                 }

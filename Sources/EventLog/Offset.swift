@@ -1,4 +1,8 @@
 /// A record's position in its partition: dense, starting at 0, never reused.
+///
+/// Arithmetic reads as it would on integers: `offset + 1` and `offset - 1` are offsets,
+/// `end - start` is the distance between two offsets (an `Int64` count of offsets), and an
+/// integer literal is an offset where one is expected (`partition.read(from: 0, …)`).
 public struct Offset: RawRepresentable, Hashable, Comparable, Sendable, Strideable,
     ExpressibleByIntegerLiteral, CustomStringConvertible
 {
@@ -16,6 +20,21 @@ public struct Offset: RawRepresentable, Hashable, Comparable, Sendable, Strideab
     @inlinable public func advanced(by n: Int64) -> Offset { Offset(rawValue + n) }
 
     public var description: String { String(rawValue) }
+
+    /// The offset `n` after `offset`.
+    @inlinable public static func + (offset: Offset, n: Int64) -> Offset { Offset(offset.rawValue + n) }
+    /// The offset `n` before `offset`.
+    @inlinable public static func - (offset: Offset, n: Int64) -> Offset { Offset(offset.rawValue - n) }
+    /// How many offsets `rhs` is before `lhs`: `end - start` counts the offsets in `start ..< end`.
+    ///
+    /// Disfavoured so that `offset - 1` (a literal that could be either) is the offset before,
+    /// not a distance.
+    @_disfavoredOverload
+    @inlinable public static func - (lhs: Offset, rhs: Offset) -> Int64 { lhs.rawValue - rhs.rawValue }
+    /// Moves `offset` on by `n`.
+    @inlinable public static func += (offset: inout Offset, n: Int64) { offset.rawValue += n }
+    /// Moves `offset` back by `n`.
+    @inlinable public static func -= (offset: inout Offset, n: Int64) { offset.rawValue -= n }
 }
 
 /// A half-open range of offsets, `first ..< end`, as an append returns it.
@@ -32,9 +51,9 @@ public struct OffsetRange: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The last offset in the range.
-    public var last: Offset { end.advanced(by: -1) }
+    public var last: Offset { end - 1 }
     /// How many offsets the range spans.
-    public var count: Int { Int(end.rawValue - first.rawValue) }
+    public var count: Int { Int(end - first) }
 
     public var description: String { "[\(first), \(end))" }
 }
@@ -47,6 +66,7 @@ public enum StartPosition: Hashable, Sendable {
     case latest
     /// A given offset; below the start it begins at the start, above the end at the end.
     case offset(Offset)
-    /// The first record whose timestamp is at or after the given milliseconds since the epoch.
+    /// The first record whose timestamp is at or after the given time, in milliseconds since
+    /// the Unix epoch (the library's one timestamp convention, see ``Record/timestamp``).
     case timestamp(Int64)
 }

@@ -70,7 +70,7 @@ public final class LogServer: Service, Sendable {
         router.add(middleware: JSONErrorMiddleware<Context>(metrics: metrics))
         if let maxConnections = configuration.maxConnections {
             router.add(middleware: ConnectionLimitMiddleware<Context>(
-                counter: connections, limit: maxConnections, retryMilliseconds: configuration.retryMilliseconds, metrics: metrics))
+                counter: connections, limit: maxConnections, configuration: configuration, metrics: metrics))
         }
         if let authenticator {
             router.add(middleware: AuthMiddleware<Context>(authenticator: authenticator))
@@ -120,6 +120,7 @@ public final class LogServer: Service, Sendable {
         routes.addStreamRoutes(to: router)
         routes.addGroupRoutes(to: router)
         routes.addMaintenanceRoutes(to: router)
+        routes.addStaticRoutes(to: router)
     }
 
     /// Adds `GET /v1/topics/{topic}/ws`: the event stream and produce over one WebSocket.

@@ -11,7 +11,11 @@ import Glibc
 import Darwin
 #endif
 
-/// `logd`: serves an EventLog data directory over HTTP. Wiring only: flags, store, server, service group.
+/// Every default of `logd`, in one place: the flags below start from it.
+private let defaults = LogdConfiguration()
+
+/// `logd`: serves an EventLog data directory over HTTP. Wiring only: flags to a
+/// ``LogdConfiguration``, then the store, the server and the service group.
 @main
 struct Logd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,19 +24,19 @@ struct Logd: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "The data directory; created when missing.")
-    var dataDir = "./logd-data"
+    var dataDir = defaults.dataDirectory
 
     @Option(name: .long, help: "The address to listen on. Without --auth-token or a JWT key, keep it on loopback.")
-    var host = "127.0.0.1"
+    var host = defaults.host
 
     @Option(name: .long, help: "The port to listen on; 0 picks a free one.")
-    var port = 8080
+    var port = defaults.port
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    var logLevel = defaults.logLevel.rawValue
 
     @Option(name: .long, parsing: .singleValue, help: "A bearer token that grants all access (repeatable). Without any, and without a JWT key, authentication is off.")
-    var authToken: [String] = []
+    var authToken: [String] = defaults.server.authTokens
 
     @Option(name: .long, help: "Accept JWTs signed with this HS256 secret (32 bytes or more). --jwt-secret-file or the LOGD_JWT_SECRET variable keep it out of the process list.")
     var jwtSecret: String?
@@ -44,43 +48,43 @@ struct Logd: AsyncParsableCommand {
     var jwtPublicKey: String?
 
     @Option(name: .long, parsing: .singleValue, help: "An origin allowed to call from a browser, e.g. https://app.example.com (repeatable).")
-    var corsOrigin: [String] = []
+    var corsOrigin: [String] = defaults.server.corsOrigins
 
     @Option(name: .long, help: "The largest request body accepted, in bytes.")
-    var maxBodyBytes = 8 << 20
+    var maxBodyBytes = defaults.server.maxBodyBytes
 
     @Flag(name: .long, help: "Answer 404 for unknown topics instead of creating them on produce or stream.")
-    var noAutoCreate = false
+    var noAutoCreate = !defaults.server.autoCreateTopics
 
     @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is not limited).")
-    var autoCreateMaxTopics = 1_000
+    var autoCreateMaxTopics = defaults.server.autoCreateMaxTopics ?? Int.max
 
     @Option(name: .long, help: "Seconds between keepalive comments on idle streams.")
-    var keepaliveSeconds = 15
+    var keepaliveSeconds = defaults.server.keepaliveInterval.wholeSeconds
 
     @Option(name: .long, help: "The reconnection delay sent to stream clients (retry:), in milliseconds.")
-    var retryMs = 2000
+    var retryMs = Int(defaults.server.retryDelay.wholeMilliseconds)
 
     @Option(name: .long, help: "Open streams (SSE and WebSocket) at most.")
-    var maxStreams = 10_000
+    var maxStreams = defaults.server.maxStreams
 
     @Option(name: .long, help: "Open connections at most; beyond it, 503 with Retry-After (streams: 200 with retry:). Unlimited when absent.")
     var maxConnections: Int?
 
     @Option(name: .long, help: "Seconds a stream may make no write progress (its client reads nothing) before it is closed; 0 turns it off.")
-    var stuckStreamTimeoutSeconds = 60
+    var stuckStreamTimeoutSeconds = defaults.server.stuckStreamTimeout?.wholeSeconds ?? 0
 
     @Option(name: .long, help: "The largest request head (request line and headers) accepted, in bytes; larger ones get 431.")
-    var maxHeaderBytes = 32 << 10
+    var maxHeaderBytes = defaults.server.maxHeaderBytes
 
     @Option(name: .long, help: "Seconds a request head may take from its first byte to its end; slower ones get 408 and are closed.")
-    var headerTimeoutSeconds = 10
+    var headerTimeoutSeconds = defaults.server.headerTimeout.wholeSeconds
 
     @Option(name: .long, help: "Seconds a connection may stay silent between requests (keep-alive) or in the middle of a body before it is closed.")
-    var idleTimeoutSeconds = 60
+    var idleTimeoutSeconds = defaults.server.idleTimeout.wholeSeconds
 
     @Option(name: .long, help: "On SIGTERM or SIGINT, seconds connections have to finish before every one still open is closed.")
-    var shutdownGraceSeconds = 10
+    var shutdownGraceSeconds = defaults.server.shutdownGracePeriod.wholeSeconds
 
     @Option(name: .long, help: "Requests per second per token (or client address); unlimited when absent.")
     var rateLimit: Double?
@@ -89,39 +93,37 @@ struct Logd: AsyncParsableCommand {
     var config: String?
 
     @Option(name: .long, help: "Partitions of topics created without settings (auto-creation).")
-    var defaultPartitions = 1
+    var defaultPartitions = defaults.store.defaultTopicConfiguration.partitions
 
-    @Option(name: .long, help: "Durability of topics created without settings: fsync, none or interval:MS.")
-    var defaultDurability = "fsync"
+    @Option(name: .long, help: "Durability of topics created without settings: fsync, none, interval (every second) or interval:MS.")
+    var defaultDurability = defaults.store.defaultTopicConfiguration.durability.description
 
     @Option(name: .long, help: "Compression of topics created without settings: none, lz4 or zstd.")
-    var defaultCompression = "none"
+    var defaultCompression = defaults.store.defaultTopicConfiguration.compression.description
 
     @Option(name: .long, help: "Segment size of topics created without settings, in bytes.")
-    var defaultSegmentBytes: Int64 = 1 << 30
+    var defaultSegmentBytes = defaults.store.defaultTopicConfiguration.segmentBytes
 
     @Option(name: .long, help: "Milliseconds between background cleaner runs (retention, compaction); 0 turns it off.")
-    var cleanerIntervalMs = 15_000
+    var cleanerIntervalMs = Int(defaults.store.cleanerInterval?.wholeMilliseconds ?? 0)
 
     @Option(name: .long, help: "The cleaner's I/O budget in bytes per second (read plus write); 0 for unlimited.")
-    var cleanerBytesPerSecond = 128 << 20
+    var cleanerBytesPerSecond = defaults.store.compaction.bytesPerSecond ?? 0
 
     @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads). Retention and compaction have a thread of their own.")
-    var ioThreads = 4
+    var ioThreads = defaults.store.ioThreads
 
     @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
-    var offsetsRetentionMinutes = 7 * 24 * 60
+    var offsetsRetentionMinutes = (defaults.server.offsetsRetention?.wholeSeconds ?? 0) / 60
 
     /// Reads `--config FILE` before parsing: its lines become flags placed before the
     /// command line's own, so that a flag given on the command line wins.
     static func main() async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if let i = arguments.firstIndex(of: "--config"), i + 1 < arguments.count {
-            do {
-                arguments = try configurationArguments(path: arguments[i + 1]) + arguments
-            } catch {
-                fail("logd: \(error)")
-            }
+        let arguments: [String]
+        do {
+            arguments = try ConfigurationFile.expanding(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            fail("logd: \(error)")
         }
         do {
             var command = try parseAsRoot(arguments)
@@ -135,88 +137,65 @@ struct Logd: AsyncParsableCommand {
         }
     }
 
-    /// `key = value` lines as `--key value` arguments.
-    static func configurationArguments(path: String) throws -> [String] {
-        guard let file = fopen(path, "r") else {
-            throw ValidationError("cannot read the configuration file \(path): \(String(cString: strerror(errno))).")
-        }
-        defer { fclose(file) }
-        var out: [String] = []
-        var lineNumber = 0
-        var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), file) != nil {
-            lineNumber += 1
-            let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                .trimmingCharacters(in: [" ", "\t", "\n", "\r"])
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: [" ", "\t"]) }
-            guard let key = parts.first, !key.isEmpty, key != "config" else {
-                throw ValidationError("\(path):\(lineNumber): expected `flag-name = value`.")
-            }
-            if parts.count == 1 || parts[1] == "true" {
-                out.append("--\(key)")
-            } else if parts[1] != "false" {
-                out += ["--\(key)", parts[1]]
-            }
-        }
-        return out
-    }
-
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level.") }
-        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive.") }
-        guard keepaliveSeconds > 0 else { throw ValidationError("--keepalive-seconds must be positive.") }
-        guard autoCreateMaxTopics >= 0 else { throw ValidationError("--auto-create-max-topics must not be negative.") }
-        guard (0...(100 * 365 * 24 * 60)).contains(offsetsRetentionMinutes) else {
-            throw ValidationError("--offsets-retention-minutes must be between 0 and \(100 * 365 * 24 * 60).")
-        }
-        _ = try topicDefaults()
-        guard ioThreads > 0 && ioThreads <= 256 else { throw ValidationError("--io-threads must be between 1 and 256.") }
-        guard cleanerIntervalMs >= 0, cleanerBytesPerSecond >= 0 else { throw ValidationError("cleaner settings must not be negative.") }
-        if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be positive.") }
-        guard stuckStreamTimeoutSeconds >= 0 else { throw ValidationError("--stuck-stream-timeout-seconds must not be negative.") }
-        guard (1024...(1 << 20)).contains(maxHeaderBytes) else { throw ValidationError("--max-header-bytes must be between 1024 and 1048576.") }
-        guard (1...3600).contains(headerTimeoutSeconds) else { throw ValidationError("--header-timeout-seconds must be between 1 and 3600.") }
-        guard (1...86_400).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be between 1 and 86400.") }
-        guard (0...3600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be between 0 and 3600.") }
-        if let rateLimit, rateLimit <= 0 { throw ValidationError("--rate-limit must be positive.") }
-        _ = try jwtKeys()
+        _ = try logdConfiguration()
     }
 
-    /// The JWT keys the flags (and `LOGD_JWT_SECRET`) name, each checked.
-    func jwtKeys() throws -> [JWTVerificationKey] {
-        var keys: [JWTVerificationKey] = []
-        let secrets = [jwtSecret, try jwtSecretFile.map { try Self.readText($0) }, getenv("LOGD_JWT_SECRET").map { String(cString: $0) }]
-        if let secret = secrets.compactMap({ $0 }).first(where: { !$0.isEmpty }) {
-            keys.append(.hmacSHA256(secret: secret))
-        }
-        if let jwtPublicKey { keys.append(.ecdsaP256(publicKeyPEM: try Self.readText(jwtPublicKey))) }
-        for key in keys {
-            do { try key.validate() } catch { throw ValidationError(error.description) }
-        }
-        return keys
-    }
+    /// The configuration the flags name: the defaults, with each flag given written over them.
+    func logdConfiguration() throws -> LogdConfiguration {
+        var c = defaults
+        c.dataDirectory = dataDir
+        c.host = host
+        c.port = port
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level \(logLevel) is not a level.") }
+        c.logLevel = level
 
-    /// A small text file, without its trailing newline.
-    static func readText(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else {
-            throw ValidationError("cannot read \(path): \(String(cString: strerror(errno))).")
+        var topics = c.store.defaultTopicConfiguration
+        topics.partitions = defaultPartitions
+        guard let codec = CompressionCodec(name: defaultCompression) else {
+            throw ValidationError("--default-compression must be none, lz4 or zstd.")
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count <= 1 << 20 {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes += chunk[..<n]
+        topics.compression = codec
+        guard let durability = Durability(parsing: defaultDurability) else {
+            throw ValidationError("--default-durability must be fsync, none, interval or interval:MS.")
         }
-        while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
+        topics.durability = durability
+        topics.segmentBytes = defaultSegmentBytes
+        c.store.defaultTopicConfiguration = topics
+        c.store.ioThreads = ioThreads
+        c.store.cleanerInterval = cleanerIntervalMs == 0 ? nil : .milliseconds(cleanerIntervalMs)
+        c.store.compaction.bytesPerSecond = cleanerBytesPerSecond == 0 ? nil : cleanerBytesPerSecond
+
+        c.server.authTokens = authToken
+        c.server.jwtKeys = try LogdConfiguration.jwtKeys(
+            secret: jwtSecret, secretFile: jwtSecretFile, environmentSecret: getenv("LOGD_JWT_SECRET").map { String(cString: $0) },
+            publicKeyFile: jwtPublicKey)
+        c.server.corsOrigins = corsOrigin
+        c.server.maxBodyBytes = maxBodyBytes
+        c.server.autoCreateTopics = !noAutoCreate
+        c.server.autoCreateMaxTopics = autoCreateMaxTopics
+        c.server.offsetsRetention = offsetsRetentionMinutes == 0 ? nil : .seconds(offsetsRetentionMinutes * 60)
+        c.server.keepaliveInterval = .seconds(keepaliveSeconds)
+        c.server.retryDelay = .milliseconds(retryMs)
+        c.server.maxStreams = maxStreams
+        c.server.requestsPerSecond = rateLimit ?? defaults.server.requestsPerSecond
+        c.server.maxConnections = maxConnections ?? defaults.server.maxConnections
+        c.server.stuckStreamTimeout = stuckStreamTimeoutSeconds == 0 ? nil : .seconds(stuckStreamTimeoutSeconds)
+        c.server.maxHeaderBytes = maxHeaderBytes
+        c.server.headerTimeout = .seconds(headerTimeoutSeconds)
+        c.server.idleTimeout = .seconds(idleTimeoutSeconds)
+        c.server.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
+        do {
+            try c.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        return c
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = try logdConfiguration()
+        let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -224,61 +203,38 @@ struct Logd: AsyncParsableCommand {
         }
         let logger = Logger(label: "logd")
 
-        let defaults = try topicDefaults()
-        var options = LogStore.Options()
-        options.defaultTopicConfiguration = defaults
-        options.ioThreads = ioThreads
-        options.cleanerIntervalMilliseconds = cleanerIntervalMs > 0 ? cleanerIntervalMs : nil
-        options.compaction.bytesPerSecond = cleanerBytesPerSecond > 0 ? cleanerBytesPerSecond : nil
+        let dataDirectory = configuration.dataDirectory
         let store: LogStore
         do {
-            store = try await LogStore.open(at: dataDir, options: options, logger: logger)
+            store = try await LogStore.open(at: dataDirectory, options: configuration.store, logger: logger)
         } catch LogError.Code.locked {
-            Self.fail("logd: the data directory \(dataDir) is locked by another logd process.")
+            Self.fail("logd: the data directory \(dataDirectory) is locked by another logd process.")
         } catch {
-            Self.fail("logd: cannot open the data directory \(dataDir): \(error)")
+            Self.fail("logd: cannot open the data directory \(dataDirectory): \(error)")
         }
 
-        var serverConfiguration = LogServerConfiguration()
-        serverConfiguration.authTokens = authToken
-        serverConfiguration.jwtKeys = try jwtKeys()
-        serverConfiguration.corsOrigins = corsOrigin
-        serverConfiguration.maxBodyBytes = maxBodyBytes
-        serverConfiguration.autoCreateTopics = !noAutoCreate
-        serverConfiguration.autoCreateMaxTopics = autoCreateMaxTopics
-        serverConfiguration.offsetsRetention = offsetsRetentionMinutes > 0 ? .seconds(offsetsRetentionMinutes * 60) : nil
-        serverConfiguration.keepaliveInterval = .seconds(keepaliveSeconds)
-        serverConfiguration.retryMilliseconds = retryMs
-        serverConfiguration.maxStreams = maxStreams
-        serverConfiguration.requestsPerSecond = rateLimit
-        serverConfiguration.maxConnections = maxConnections
-        serverConfiguration.stuckStreamTimeout = stuckStreamTimeoutSeconds > 0 ? .seconds(stuckStreamTimeoutSeconds) : nil
-        serverConfiguration.maxHeaderBytes = maxHeaderBytes
-        serverConfiguration.headerTimeout = .seconds(headerTimeoutSeconds)
-        serverConfiguration.idleTimeout = .seconds(idleTimeoutSeconds)
-        serverConfiguration.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
-        serverConfiguration.topicDefaults = defaults
-        serverConfiguration.compactionLimits = options.compaction
-        let server = LogServer(store: store, configuration: serverConfiguration, logger: logger)
-
+        let server = LogServer(store: store, configuration: configuration.server, logger: logger)
         let router = Router(context: LogRequestContext.self)
         server.addMiddleware(to: router)
         server.addRoutes(to: router)
         server.addWebSocketRoutes(to: router)
 
-        if authToken.isEmpty, serverConfiguration.jwtKeys.isEmpty, !["127.0.0.1", "::1", "localhost"].contains(host) {
+        let (host, port) = (configuration.host, configuration.port)
+        if !configuration.requiresAuthentication, !configuration.listensOnLoopback {
             logger.warning("Authentication is off and logd listens on \(host): anyone who can reach it can read and write.")
         }
 
         let app = Application(
             router: router,
             server: server.httpServer(webSocketRouter: router),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            // A deep accept queue: a storm of thousands of stream connections (browsers
+            // reconnecting after a restart) waits in it instead of being dropped and retried
+            // a second later by the client's SYN timer. The kernel caps it at somaxconn.
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? port
                 let shownHost = host.contains(":") ? "[\(host)]" : host
-                // write(2) on the descriptor: unbuffered, so the line is out before anything else.
-                writeLine("logd listening on http://\(shownHost):\(boundPort)", to: STDOUT_FILENO)
+                StandardStream.output.writeLine("logd listening on http://\(shownHost):\(boundPort)")
             },
             logger: logger
         )
@@ -299,56 +255,18 @@ struct Logd: AsyncParsableCommand {
             try await group.run()
         } catch {
             try? await store.close()
-            Self.fail("logd: cannot serve on \(host):\(port): \(Self.describe(error))")
+            Self.fail("logd: cannot serve on \(host):\(port): \(error)")
         }
-    }
-
-    /// The settings of topics created without any, from the `--default-*` flags.
-    func topicDefaults() throws -> TopicConfiguration {
-        var c = TopicConfiguration()
-        c.partitions = defaultPartitions
-        guard let codec = CompressionCodec(name: defaultCompression) else {
-            throw ValidationError("--default-compression must be none, lz4 or zstd.")
-        }
-        c.compression = codec
-        switch defaultDurability {
-        case "fsync": c.durability = .fsync
-        case "none": c.durability = .none
-        case let d where d.hasPrefix("interval:"):
-            guard let ms = Int(d.dropFirst("interval:".count)), ms > 0 else { throw ValidationError("--default-durability interval:MS needs a positive MS.") }
-            c.durability = .interval(milliseconds: ms)
-        case "interval": c.durability = .interval(milliseconds: 1000)
-        default: throw ValidationError("--default-durability must be fsync, none or interval:MS.")
-        }
-        c.segmentBytes = defaultSegmentBytes
-        do { try c.validate() } catch { throw ValidationError(error.message) }
-        return c
-    }
-
-    /// The error as one sentence, unwrapping the service group's wrapper.
-    private static func describe(_ error: any Error) -> String {
-        "\(error)"
     }
 
     /// Prints one sentence on standard error and exits non-zero.
     private static func fail(_ sentence: String) -> Never {
-        writeLine(sentence, to: STDERR_FILENO)
+        StandardStream.error.writeLine(sentence)
         terminate(status: 1)
     }
 }
 
-/// Writes one line to a file descriptor with `write(2)`, unbuffered.
-func writeLine(_ line: String, to descriptor: Int32) {
-    var bytes = Array((line + "\n").utf8)
-    var written = 0
-    while written < bytes.count {
-        let result = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-        if result <= 0 { return }
-        written += result
-    }
-}
-
-/// Ends the process with `status`.
-func terminate(status: Int32) -> Never {
+/// Ends the process with `status` (`exit(3)`).
+private func terminate(status: Int32) -> Never {
     exit(status)
 }

@@ -31,6 +31,12 @@ struct GroupRoutesTests {
                 #expect($0.status == .forbidden)
             }
             try await client.execute(uri: "/v1/topics/__consumer_offsets", method: .delete) { #expect($0.status == .forbidden) }
+            // `__` names are the internal topics': a client can neither create one nor produce one into being.
+            try await client.execute(uri: "/v1/topics/__mine", method: .put) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/topics/__mine/records", method: .post, body: jsonBody("x")) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/topics/__mine", method: .get) { #expect($0.status == .notFound) }
             await server.groups.close()
         }
     }

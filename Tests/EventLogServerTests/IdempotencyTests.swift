@@ -35,8 +35,8 @@ struct IdempotencyTests {
                 #expect($0.status.code == 507, "\($0.text)")
             }
             let topic = try #require(server.store.topic(named: "t"))
-            #expect(try topic.partition(0).endOffset == 2)
-            #expect(try topic.partition(1).endOffset == 0)
+            #expect(topic.partitions[0].endOffset == 2)
+            #expect(topic.partitions[1].endOffset == 0)
 
             // The retry: partition 0 answers with its first offsets, partition 1 is written now.
             faults.clear()
@@ -46,8 +46,8 @@ struct IdempotencyTests {
                     #expect($0.text == Self.answer)
                 }
             }
-            #expect(try topic.partition(0).endOffset == 2)
-            #expect(try topic.partition(1).endOffset == 1)
+            #expect(topic.partitions[0].endOffset == 2)
+            #expect(topic.partitions[1].endOffset == 1)
         }
     }
 
@@ -69,8 +69,8 @@ struct IdempotencyTests {
             }
             #expect(answers == Array(repeating: Self.answer, count: 8))
             let topic = try #require(server.store.topic(named: "t"))
-            #expect(try topic.partition(0).endOffset == 2)
-            #expect(try topic.partition(1).endOffset == 1)
+            #expect(topic.partitions[0].endOffset == 2)
+            #expect(topic.partitions[1].endOffset == 1)
         }
     }
 

@@ -11,7 +11,7 @@ struct ServerSentEventEncoderTests {
         if let type { headers.append(name: "type", value: type) }
         let record = StoredRecord(Record(value: value, headers: headers), offset: Offset(offset), timestamp: 0)
         var bytes: [UInt8] = []
-        encoder.record(record, cursor: StreamCursor(lastDelivered: [offset]), into: &bytes)
+        encoder.record(record, cursor: TopicPosition(nextOffsets: [Offset(offset) + 1]), into: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -51,8 +51,8 @@ struct ServerSentEventEncoderTests {
     @Test func streamPreamble() {
         var bytes: [UInt8] = []
         encoder.retry(milliseconds: 2000, into: &bytes)
-        encoder.notice(StreamNotice(kind: .reset, partition: 1, requested: 6, resumedFrom: 0), into: &bytes)
-        encoder.checkpoint(StreamCursor(lastDelivered: [1, -1, -1]), into: &bytes)
+        encoder.notice(TopicNotice(kind: .reset, partition: 1, requested: 6, resumedFrom: 0), into: &bytes)
+        encoder.checkpoint(TopicPosition(nextOffsets: [2, 0, 0]), into: &bytes)
         encoder.keepalive(into: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == """
             retry: 2000
@@ -66,22 +66,6 @@ struct ServerSentEventEncoderTests {
 
 
             """)
-    }
-}
-
-@Suite("Stream cursors")
-struct StreamCursorTests {
-    @Test(arguments: ["0", "17", "-1", "17,4,-1", "9223372036854775806"])
-    func roundTrips(text: String) {
-        #expect(StreamCursor(parsing: text)?.description == text)
-    }
-
-    /// Int64.max names no next offset (its `+ 1` would overflow): refused like any malformed cursor.
-    @Test(arguments: ["", "abc", "1.5", "0:3", "12abc", "0x1", "-2", "1,,1", ",1", "1,", "01", "+1",
-                      "18446744073709551616", "1;2", "9223372036854775807", "0,9223372036854775807",
-                      "-9223372036854775808", "-0", " 1"])
-    func rejects(text: String) {
-        #expect(StreamCursor(parsing: text) == nil)
     }
 }
 

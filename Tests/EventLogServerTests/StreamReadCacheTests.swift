@@ -8,39 +8,31 @@ import Testing
     @Test func caughtUpStreamsReadAndEncodeOncePerChunk() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
-            let topic = try await store.topic("shared")
+            let topic = try await store.topic(named: "shared", creatingWith: store.defaultTopicConfiguration)
             let partition = topic.partitions[0]
             let cache = StreamReadCache(capacityBytes: 4 << 20)
-            let lifecycle = ServerLifecycle()
-            lifecycle.markRunning()
             let streams = 8
-            var tails = (0..<streams).map { _ in
-                TopicTail(partitions: topic.partitions, cursor: StreamCursor(lastDelivered: [-1]),
-                          batchRecords: 500, batchBytes: 256 << 10, cache: cache)
-            }
             let encoder = ServerSentEventEncoder()
+            var tails = try (0..<streams).map { _ in
+                try cache.tail(of: topic, from: TopicPosition(nextOffsets: [0]), encoder: encoder)
+            }
             for chunk in 0..<3 {
                 let values = (0..<5).map { Array("{\"chunk\":\(chunk),\"n\":\($0)}".utf8) }
                 _ = try await partition.append(values.map { Record(value: $0) })
                 for index in tails.indices {
-                    guard case .records(let items, _) = try await tails[index].next(lifecycle: lifecycle, idleTimeout: .seconds(5)) else {
-                        Issue.record("expected records")
-                        return
-                    }
-                    // Exactly the chunk, with this stream's cursors, and the same bytes as unshared encoding.
+                    var cursor = tails[index].position
+                    let items = try #require(try await tails[index].read(maxRecords: 500, maxBytes: 256 << 10)).items
+                    // Exactly the chunk, and the same bytes as unshared encoding.
                     #expect(items.map(\.offset.rawValue) == (0..<5).map { Int64(chunk * 5 + $0) })
                     for item in items {
-                        #expect(item.cursor == StreamCursor(lastDelivered: [item.offset.rawValue]))
-                        guard case .event(let body) = item.content else {
-                            Issue.record("a stream reading through the cache is given encoded events")
-                            return
-                        }
+                        cursor.advance(past: item)
+                        #expect(cursor == TopicPosition(nextOffsets: [item.offset + 1]))
                         var shared: [UInt8] = []
-                        encoder.id(item.cursor, into: &shared)
-                        shared += body
+                        encoder.id(cursor, into: &shared)
+                        shared += item.content
                         let record = try await partition.read(from: item.offset, maxRecords: 1).records[0]
                         var alone: [UInt8] = []
-                        encoder.record(record, cursor: item.cursor, into: &alone)
+                        encoder.record(record, cursor: cursor, into: &alone)
                         #expect(shared == alone)
                     }
                 }
@@ -55,22 +47,19 @@ import Testing
     @Test func concurrentWakeupsShareOneRead() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
-            let topic = try await store.topic("wake")
+            let topic = try await store.topic(named: "wake", creatingWith: store.defaultTopicConfiguration)
             let cache = StreamReadCache(capacityBytes: 4 << 20)
-            let lifecycle = ServerLifecycle()
-            lifecycle.markRunning()
             let streams = 16
             let partitions = topic.partitions
             let received = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for _ in 0..<streams {
                     group.addTask {
-                        var tail = TopicTail(partitions: partitions, cursor: StreamCursor(lastDelivered: [-1]),
-                                             batchRecords: 500, batchBytes: 256 << 10, cache: cache)
+                        var tail = try cache.tail(of: topic, from: TopicPosition(nextOffsets: [0]), encoder: ServerSentEventEncoder())
                         var offsets: [Int64] = []
                         while offsets.count < 10 {
-                            if case .records(let items, _) = try await tail.next(lifecycle: lifecycle, idleTimeout: .seconds(10)) {
-                                offsets += items.map(\.offset.rawValue)
-                            }
+                            let step = try #require(try await tail.read(maxRecords: 500, maxBytes: 256 << 10))
+                            if step.isEmpty { _ = await tail.waitForRecords(timeout: .seconds(10)) }
+                            offsets += step.items.map(\.offset.rawValue)
                         }
                         return offsets
                     }

@@ -13,7 +13,7 @@ import Testing
     @Test func waitersCancelledAfterTheyWereWokenLeaveNothingBehind() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("w").partitions[0]
+            let p = try await store.topic(named: "w", creatingWith: store.defaultTopicConfiguration).partitions[0]
             for i in 0..<300 {
                 let offset = Offset(Int64(i))
                 let waiter = Task { await Partition.waitForRecords([(p, offset), (p, offset), (p, offset)], timeout: .seconds(30)) }
@@ -34,7 +34,7 @@ import Testing
     @Test func groupsWithoutMembersAreForgotten() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 1))
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 1))
             let groups = try await GroupCoordinator.open(store: store, logger: testLogger)
             for g in 0..<20 {
                 let m = try await groups.join("left-\(g)", topics: ["t"], sessionTimeout: .seconds(30))
@@ -61,7 +61,7 @@ import Testing
             options.offsetsRetention = .milliseconds(300)
             options.offsetsRetentionCheckInterval = .milliseconds(50)
             let store = try await openStore(dir)
-            _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 1))
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 1))
             let groups = try await GroupCoordinator.open(store: store, options: options, logger: testLogger)
             let tp = TopicPartition("t", 0)
             for g in 0..<10 { try await groups.commit([tp: CommittedOffset(Offset(Int64(g)))], for: "standalone-\(g)") }
@@ -95,7 +95,7 @@ import Testing
     @Test func aCommitCheckedBeforeARebalanceNeverOverwritesTheNextGenerations() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 1))
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 1))
             let groups = try await GroupCoordinator.open(store: store, logger: testLogger)
             var overwritten = 0
             for round in 0..<40 {

@@ -5,12 +5,12 @@ import Testing
 @Suite struct CleanerTests {
     func compactedTopic(_ store: LogStore, _ name: String = "kv", segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) async throws -> Partition {
         var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
-        config.deleteRetentionMs = deleteRetentionMs
+        config.deleteRetention = .milliseconds(deleteRetentionMs)
         config.indexIntervalBytes = 256
-        return try await store.createTopic(name, configuration: config).topic.partitions[0]
+        return try await store.createTopic(named: name, configuration: config).partitions[0]
     }
 
-    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerIntervalMilliseconds = nil }
+    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerInterval = nil }
 
     @Test func latestValuePerKeySurvivesWithOffsetsAndOrderKept() async throws {
         try await withTemporaryDirectory { dir in
@@ -53,7 +53,7 @@ import Testing
             try await store.close()
             // The result survives a restart.
             let again = try await openStore(dir, configure: noBackgroundCleaner)
-            #expect(try await readAll(again.topic(named: "kv")!.partition(0)).map(\.offset) == all.map(\.offset))
+            #expect(try await readAll(again.topic(named: "kv")!.partitions[0]).map(\.offset) == all.map(\.offset))
             try await again.close()
         }
     }
@@ -64,7 +64,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let time = TestClock(1_700_000_000_000)
             let store = try await openStore(dir) {
-                $0.cleanerIntervalMilliseconds = nil
+                $0.cleanerInterval = nil
                 $0.clock = time.clock
             }
             let p = try await compactedTopic(store, deleteRetentionMs: 60_000)
@@ -162,7 +162,7 @@ import Testing
     @Test func compactIsRefusedForDeleteOnlyTopics() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir, configure: noBackgroundCleaner)
-            let p = try await store.topic("plain").partitions[0]
+            let p = try await store.topic(named: "plain", creatingWith: store.defaultTopicConfiguration).partitions[0]
             do {
                 _ = try await p.compact()
                 Issue.record("expected notCompacted")
@@ -178,7 +178,7 @@ import Testing
             let store = try await openStore(dir, configure: noBackgroundCleaner)
             var config = TopicConfiguration(durability: .none, retentionBytes: 8192, segmentBytes: 2048)
             config.indexIntervalBytes = 256
-            let p = try await store.createTopic("sized", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "sized", configuration: config).partitions[0]
             for i in 0..<200 { try await p.append([Record(value: bytes("record \(i) " + String(repeating: "p", count: 100)))]) }
             let oldSegments = p.state.withLock { $0.segments }
             let report = try await p.applyRetention()
@@ -203,9 +203,9 @@ import Testing
             #expect(try await it.next()?.offset == p.startOffset)
 
             // By time: everything older than 1 s goes, the active segment stays.
-            var timed = TopicConfiguration(durability: .none, retentionMs: 1000, segmentBytes: 2048)
+            var timed = TopicConfiguration(durability: .none, retention: .seconds(1), segmentBytes: 2048)
             timed.indexIntervalBytes = 256
-            let q = try await store.createTopic("timed", configuration: timed).topic.partitions[0]
+            let q = try await store.createTopic(named: "timed", configuration: timed).partitions[0]
             let old = FileSystem.nowMilliseconds() - 10_000
             for i in 0..<100 { try await q.append([Record(value: bytes("old \(i) " + String(repeating: "o", count: 100)), timestamp: old)]) }
             try await q.append([Record(value: bytes("fresh"))])
@@ -222,7 +222,7 @@ import Testing
 
     @Test func theBackgroundCleanerCompactsDirtyPartitions() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.cleanerIntervalMilliseconds = 50 }
+            let store = try await openStore(dir) { $0.cleanerInterval = .milliseconds(50) }
             let p = try await compactedTopic(store)
             for round in 0..<40 { try await p.append((0..<5).map { Record(key: "k\($0)", value: bytes("r\(round)-\($0)")) }) }
             let deadline = ContinuousClock.now + .seconds(20)

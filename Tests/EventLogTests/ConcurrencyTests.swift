@@ -29,7 +29,7 @@ import Testing
     func manyAppendersGetDenseUniqueOffsetsAndTailersSeeEverythingInOrder(durability: Durability) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.createTopic("c", configuration: TopicConfiguration(durability: durability)).topic.partitions[0]
+            let p = try await store.createTopic(named: "c", configuration: TopicConfiguration(durability: durability)).partitions[0]
             let writers = 16, perWriter = 60
             let total = writers * perWriter
             // Tailers start before anything is written and must see every record, in order.
@@ -67,7 +67,7 @@ import Testing
     @Test func tailWakesOnAppendWithoutPolling() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("wake").partitions[0]
+            let p = try await store.topic(named: "wake", creatingWith: store.defaultTopicConfiguration).partitions[0]
             let got = Task { () -> [String] in
                 var out: [String] = []
                 for try await r in p.records(from: .latest) {
@@ -88,7 +88,7 @@ import Testing
     @Test func waitTimesOutAndCancellationEndsTheTail() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("idle").partitions[0]
+            let p = try await store.topic(named: "idle", creatingWith: store.defaultTopicConfiguration).partitions[0]
             let start = ContinuousClock.now
             #expect(await p.waitForRecords(at: 0, timeout: .milliseconds(150)) == false)
             #expect(ContinuousClock.now - start >= .milliseconds(140))
@@ -103,7 +103,7 @@ import Testing
             #expect(try await tail.value == 0)
             #expect(p.waiterCount == 0)
             // Multi-partition wait: woken by whichever partition gets data.
-            let (topic, _) = try await store.createTopic("multi", configuration: TopicConfiguration(partitions: 3))
+            let topic = try await store.createTopic(named: "multi", configuration: TopicConfiguration(partitions: 3))
             let waiter = Task { await Partition.waitForRecords(topic.partitions.map { ($0, Offset(0)) }, timeout: .seconds(30)) }
             while topic.partitions.allSatisfy({ $0.waiterCount == 0 }) { await Task.yield() }
             try await topic.partitions[2].append([Record(value: bytes("x"))])
@@ -119,7 +119,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
             let config = TopicConfiguration(durability: .none, segmentBytes: 4096)
-            let p = try await store.createTopic("inline", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "inline", configuration: config).partitions[0]
             let writers = 8, perWriter = 150
             let ranges = try await appendConcurrently(to: p, writers: writers, perWriter: perWriter) { n in
                 (0..<(n % 4 + 1)).map { _ in Record(value: bytes("\(n)")) }
@@ -146,7 +146,7 @@ import Testing
     @Test func writebackAsTheWriterGoesLosesNothing() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.createTopic("wb", configuration: TopicConfiguration(durability: .none)).topic.partitions[0]
+            let p = try await store.createTopic(named: "wb", configuration: TopicConfiguration(durability: .none)).partitions[0]
             let value = [UInt8](repeating: 0x5a, count: 64 << 10)
             let batches = Int(3 * Partition.writebackBytes) / (16 * value.count) + 1
             for b in 0..<batches {
@@ -169,7 +169,7 @@ import Testing
     func closeFinishesQueuedAppendsAndEndsTails(durability: Durability) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.createTopic("close", configuration: TopicConfiguration(durability: durability)).topic.partitions[0]
+            let p = try await store.createTopic(named: "close", configuration: TopicConfiguration(durability: durability)).partitions[0]
             let tail = Task { () -> Int in
                 var n = 0
                 for try await _ in p.records(from: .earliest) { n += 1 }
@@ -190,7 +190,7 @@ import Testing
     @Test func groupCommitSharesSyncs() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("gc").partitions[0]
+            let p = try await store.topic(named: "gc", creatingWith: store.defaultTopicConfiguration).partitions[0]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<64 { group.addTask { for j in 0..<5 { try await p.append([Record(value: bytes("\(i)-\(j)"))]) } } }
                 try await group.waitForAll()

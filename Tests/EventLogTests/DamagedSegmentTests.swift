@@ -11,7 +11,7 @@ import Testing
         // The default index interval (4 KiB) is longer than a segment: the index alone cannot
         // bound the damage; the batch's own header must.
         let config = TopicConfiguration(segmentBytes: 2048)
-        let p = try await store.createTopic("r", configuration: config).topic.partitions[0]
+        let p = try await store.createTopic(named: "r", configuration: config).partitions[0]
         var values: [String] = []
         for b in 0..<60 {
             let records = (0..<3).map { Record(key: "k\(b)", value: bytes("batch \(b) record \($0) " + String(repeating: "z", count: b % 40))) }
@@ -43,7 +43,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let values = try await damagedStore(dir)
             let s = try await openStore(dir)
-            let p = try s.topic(named: "r")!.partition(0)
+            let p = s.topic(named: "r")!.partitions[0]
             var iterator = p.records(from: .earliest).makeAsyncIterator()
             var got: [StoredRecord] = []
             var damage: [LogError] = []
@@ -68,7 +68,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             _ = try await damagedStore(dir)
             let s = try await openStore(dir)
-            let p = try s.topic(named: "r")!.partition(0)
+            let p = s.topic(named: "r")!.partitions[0]
             #expect(p.damagedRanges.isEmpty)
             // From inside the damaged batch: the range starts where the read asked.
             for start: Int64 in [70, 75, 76] {
@@ -110,7 +110,7 @@ import Testing
     @Test func groupCommitsReplayPastDamageInTheOffsetsTopic() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            _ = try await store.createTopic("t", configuration: TopicConfiguration())
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration())
             let groups = try await GroupCoordinator.open(store: store, logger: testLogger)
             for g in 0..<20 {
                 try await groups.commit([TopicPartition("t", 0): CommittedOffset(Offset(Int64(g)))], for: "group-\(g < 10 ? "0" : "")\(g)")

@@ -40,7 +40,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
     @Test(arguments: [AssignmentStrategy.range, .roundRobin, .sticky], [2, 3])
     func membersSplitSixPartitionsExactlyOnce(strategy: AssignmentStrategy, memberCount: Int) async throws {
         try await withGroups { store, groups in
-            _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 6))
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 6))
             var members: [MemberID] = []
             for _ in 0..<memberCount {
                 members.append(try await groups.join("g", topics: ["t"], sessionTimeout: .seconds(10), strategy: strategy).memberID)
@@ -69,7 +69,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
 
     @Test func staleGenerationIsFenced() async throws {
         try await withGroups { store, groups in
-            _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 2))
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 2))
             let a = try await groups.join("g", topics: ["t"], sessionTimeout: .seconds(10))
             let b = try await groups.join("g", topics: ["t"], sessionTimeout: .seconds(10))
             #expect(b.generation == a.generation + 1)
@@ -99,7 +99,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
 
     @Test func timerExpiresSilentMembersWithoutAnyCall() async throws {
         try await withGroups { store, groups in
-            _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 4))
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 4))
             let a = try await groups.join("g", topics: ["t"], sessionTimeout: .seconds(10))
             _ = try await groups.join("g", topics: ["t"], sessionTimeout: .milliseconds(100))
             try await Task.sleep(for: .milliseconds(400))
@@ -112,7 +112,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
 
     @Test func silentConsumerIsRemovedAndItsPartitionsResumeFromItsLastCommit() async throws {
         try await withGroups { store, groups in
-            let (topic, _) = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 6))
+            let topic = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 6))
             for p in topic.partitions {
                 for chunk in 0..<10 { try await p.append((0..<10).map { Record(value: bytes("\(chunk)-\($0)")) }) }
             }
@@ -177,7 +177,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
             ]
             do {
                 let store = try await openStore(dir)
-                _ = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 3))
+                _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 3))
                 let groups = try await GroupCoordinator.open(store: store, options: options, logger: testLogger)
                 for i in 0..<200 {
                     try await groups.commit([TopicPartition("t", i % 3): CommittedOffset(Offset(Int64(i)), metadata: i % 3 == 0 ? "host-a" : nil)], for: "g")
@@ -212,7 +212,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
 
     @Test func resetToEarliestLatestOffsetAndTimestamp() async throws {
         try await withGroups { store, groups in
-            let p = try await store.topic("t").partitions[0]
+            let p = try await store.topic(named: "t", creatingWith: store.defaultTopicConfiguration).partitions[0]
             try await p.append((1...5).map { Record(value: bytes("\($0)"), timestamp: Int64($0) * 1000) })
             let tp = TopicPartition("t", 0)
             #expect(try await groups.reset(tp, for: "g", to: .timestamp(2500)) == 2)
@@ -227,7 +227,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
 
     @Test func lagFigures() async throws {
         try await withGroups { store, groups in
-            let (topic, _) = try await store.createTopic("t", configuration: TopicConfiguration(partitions: 2))
+            let topic = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 2))
             let old = currentMilliseconds() - 5000
             try await topic.partitions[0].append((0..<5).map { Record(value: bytes("\($0)"), timestamp: old + Int64($0)) })
             try await topic.partitions[1].append([Record(value: bytes("x"))])
@@ -236,14 +236,14 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
             let lag = try await groups.lag(for: "g")
             #expect(lag.map(\.topicPartition) == [TopicPartition("t", 0), TopicPartition("t", 1)])
             #expect(lag[0].committed == 2 && lag[0].endOffset == 5 && lag[0].lag == 3)
-            #expect((lag[0].oldestUnconsumedAgeMilliseconds ?? 0) >= 4990, "the record at offset 2 is about 5 s old")
-            #expect(lag[1].lag == 0 && lag[1].oldestUnconsumedAgeMilliseconds == nil)
+            #expect((lag[0].oldestUnconsumedAge ?? .zero) >= .milliseconds(4990), "the record at offset 2 is about 5 s old")
+            #expect(lag[1].lag == 0 && lag[1].oldestUnconsumedAge == nil)
         }
     }
 
     @Test func groupReadsAdvancePositionsButCommitNothing() async throws {
         try await withGroups { store, groups in
-            let p = try await store.topic("t").partitions[0]
+            let p = try await store.topic(named: "t", creatingWith: store.defaultTopicConfiguration).partitions[0]
             try await p.append((0..<6).map { Record(value: bytes("\($0)")) })
             try await groups.commit([TopicPartition("t", 0): CommittedOffset(2)], for: "g")
             let m = try await groups.join("g", topics: ["t"], sessionTimeout: .seconds(10))
@@ -269,7 +269,7 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
 
     @Test func atMostOnceCommitsBeforeDelivery() async throws {
         try await withGroups { store, groups in
-            let p = try await store.topic("t").partitions[0]
+            let p = try await store.topic(named: "t", creatingWith: store.defaultTopicConfiguration).partitions[0]
             try await p.append((0..<3).map { Record(value: bytes("\($0)")) })
             var options = GroupConsumer.Options()
             options.delivery = .atMostOnce

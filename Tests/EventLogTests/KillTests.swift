@@ -160,7 +160,7 @@ final class LineCollector: @unchecked Sendable {
                 compactions += lines.filter { $0 == "COMPACTED" }.count
                 for line in lines where line.hasPrefix("ACK ") { ackedEnd = max(ackedEnd, Int64(line.dropFirst(4)) ?? 0) }
 
-                let store = try await openStore(dir) { $0.cleanerIntervalMilliseconds = nil }
+                let store = try await openStore(dir) { $0.cleanerInterval = nil }
                 let p = try #require(store.topic(named: "kv")?.partitions[0])
                 let records = try await readAll(p)
                 let offsets = records.map(\.offset.rawValue)

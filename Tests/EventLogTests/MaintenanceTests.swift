@@ -8,12 +8,12 @@ import Testing
 @Suite struct MaintenanceTests {
     func compactedConfiguration(segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) -> TopicConfiguration {
         var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
-        config.deleteRetentionMs = deleteRetentionMs
+        config.deleteRetention = .milliseconds(deleteRetentionMs)
         config.indexIntervalBytes = 256
         return config
     }
 
-    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerIntervalMilliseconds = nil }
+    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerInterval = nil }
 
     // MARK: Passes never hold the append path's threads (issue 10, item 19)
 
@@ -23,11 +23,11 @@ import Testing
     @Test func compactionRequestsNeitherStallAppendsNorQueueOnePassEach() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir) {
-                $0.cleanerIntervalMilliseconds = nil
+                $0.cleanerInterval = nil
                 $0.ioThreads = 2
             }
-            let p = try await store.createTopic("kv", configuration: compactedConfiguration(segmentBytes: 16 << 10)).topic.partitions[0]
-            let other = try await store.createTopic("other", configuration: TopicConfiguration(durability: .fsync)).topic.partitions[0]
+            let p = try await store.createTopic(named: "kv", configuration: compactedConfiguration(segmentBytes: 16 << 10)).partitions[0]
+            let other = try await store.createTopic(named: "other", configuration: TopicConfiguration(durability: .fsync)).partitions[0]
             let value = bytes(String(repeating: "v", count: 200))
             for round in 0..<4 {
                 try await p.append((0..<400).map { Record(key: "key-\($0 % 100)", value: value + bytes("\(round)")) })
@@ -60,11 +60,11 @@ import Testing
         try await withTemporaryDirectory { dir in
             let time = TestClock(1_700_000_000_000)
             let configure: (inout LogStore.Options) -> Void = {
-                $0.cleanerIntervalMilliseconds = nil
+                $0.cleanerInterval = nil
                 $0.clock = time.clock
             }
             let store = try await openStore(dir, configure: configure)
-            let p = try await store.createTopic("kv", configuration: compactedConfiguration(deleteRetentionMs: 60_000)).topic.partitions[0]
+            let p = try await store.createTopic(named: "kv", configuration: compactedConfiguration(deleteRetentionMs: 60_000)).partitions[0]
             func fill(_ tag: String) async throws {
                 for i in 0..<30 { try await p.append([Record(key: "filler-\(tag)-\(i)", value: bytes(String(repeating: "f", count: 100)))]) }
             }
@@ -145,7 +145,7 @@ import Testing
             var config = TopicConfiguration(durability: .none, retentionBytes: 4096, segmentBytes: 2048)
             config.indexIntervalBytes = 256
             let store = try await openStore(dir, configure: noBackgroundCleaner)
-            let p = try await store.createTopic("sized", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "sized", configuration: config).partitions[0]
             for i in 0..<100 { try await p.append([Record(value: bytes("record \(i) " + String(repeating: "p", count: 100)))]) }
             try await store.close()
             // After a clean open a sealed segment's indexes are loaded on first use.

@@ -6,9 +6,8 @@ import Testing
     @Test func appendAndReadBack() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let (topic, created) = try await store.createTopic("orders", configuration: TopicConfiguration(partitions: 2))
-            #expect(created)
-            let p = try topic.partition(1)
+            let topic = try await store.createTopic(named: "orders", configuration: TopicConfiguration(partitions: 2))
+            let p = topic.partitions[1]
             let r1 = try await p.append([Record(key: "a", value: bytes("one"), headers: ["type": "t1"]), Record(value: nil)])
             #expect(r1 == OffsetRange(first: 0, end: 2))
             let r2 = try await p.append([Record(value: bytes("three"), timestamp: 42)])
@@ -30,7 +29,7 @@ import Testing
     @Test func outOfRangeReadsCarryTheRange() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("t").partitions[0]
+            let p = try await store.topic(named: "t", creatingWith: store.defaultTopicConfiguration).partitions[0]
             try await p.append([Record(value: bytes("x"))])
             do {
                 _ = try await p.read(from: 5, maxRecords: 1)
@@ -50,7 +49,7 @@ import Testing
             var config = TopicConfiguration(compression: codec, durability: .none, segmentBytes: 2048)
             config.indexIntervalBytes = 256
             var rng = SeededRandom(seed: 5)
-            let p = try await store.createTopic("roll", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "roll", configuration: config).partitions[0]
             var expected: [String] = []
             for batch in 0..<60 {
                 let records = (0..<(batch % 7 + 1)).map { i in Record(value: bytes("b\(batch)-r\(i)-" + String((0..<batch * 3).map { _ in Character(UnicodeScalar(UInt8.random(in: 97...122, using: &rng))) }))) }
@@ -75,7 +74,7 @@ import Testing
             // Reopen cleanly: same data, still all reachable.
             let again = try await openStore(dir)
             #expect(again.openedAfterCleanShutdown)
-            let q = try again.topic(named: "roll")!.partition(0)
+            let q = again.topic(named: "roll")!.partitions[0]
             #expect(q.endOffset == Offset(Int64(expected.count)))
             #expect(try await readAll(q).map { text($0.value)! } == expected)
             try await again.close()
@@ -85,7 +84,7 @@ import Testing
     @Test func readLimitsByRecordsAndBytes() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("t").partitions[0]
+            let p = try await store.topic(named: "t", creatingWith: store.defaultTopicConfiguration).partitions[0]
             for i in 0..<10 { try await p.append((0..<10).map { Record(value: bytes("\(i)-\($0)")) }) }
             let five = try await p.read(from: 3, maxRecords: 5)
             #expect(five.records.map(\.offset.rawValue) == [3, 4, 5, 6, 7] && five.nextOffset == 8)
@@ -100,7 +99,7 @@ import Testing
             let store = try await openStore(dir)
             var config = TopicConfiguration(durability: .none, segmentBytes: 4096)
             config.indexIntervalBytes = 256
-            let p = try await store.createTopic("ts", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "ts", configuration: config).partitions[0]
             for i in 0..<200 { try await p.append([Record(value: bytes(String(repeating: "v", count: 50)), timestamp: 1000 + Int64(i) * 10)]) }
             #expect(p.segmentCount > 2)
             for probe in stride(from: 995, through: 3000, by: 7) {
@@ -118,7 +117,7 @@ import Testing
     @Test func closingTwiceIsHarmless() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            try await store.topic("twice").partitions[0].append([Record(value: bytes("x"))])
+            try await store.topic(named: "twice", creatingWith: store.defaultTopicConfiguration).partitions[0].append([Record(value: bytes("x"))])
             async let first: Void = store.close()
             async let second: Void = store.close()
             _ = try await (first, second)
@@ -148,24 +147,26 @@ import Testing
     @Test func topicsPersistAndDelete() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            var cfg = TopicConfiguration(partitions: 3, compression: .lz4, durability: .interval(milliseconds: 50), cleanupPolicy: [.compact, .delete], retentionMs: 1000)
+            var cfg = TopicConfiguration(partitions: 3, compression: .lz4, durability: .interval(.milliseconds(50)), cleanupPolicy: [.compact, .delete], retention: .seconds(1))
             cfg.isInternal = true
-            _ = try await store.createTopic("a.b_c-1", configuration: cfg)
-            let (again, created) = try await store.createTopic("a.b_c-1", configuration: TopicConfiguration())
-            #expect(!created && again.configuration == cfg)
-            _ = try await store.topic("plain")
+            _ = try await store.createTopic(named: "__a.b_c-1", configuration: cfg)
+            // Create-or-fail fails; create-if-missing returns the existing topic unchanged.
+            await #expect { try await store.createTopic(named: "__a.b_c-1", configuration: cfg) } throws: { ($0 as? LogError)?.code == .topicExists }
+            let again = try await store.topic(named: "__a.b_c-1", creatingWith: TopicConfiguration())
+            #expect(again === store.topic(named: "__a.b_c-1") && again.configuration == cfg)
+            _ = try await store.topic(named: "plain", creatingWith: store.defaultTopicConfiguration)
             #expect(store.topics().map(\.name) == ["plain"])
-            #expect(store.topics(includeInternal: true).map(\.name) == ["a.b_c-1", "plain"])
+            #expect(store.topics(includeInternal: true).map(\.name) == ["__a.b_c-1", "plain"])
             for bad in ["", ".", "..", "a/b", "é", String(repeating: "x", count: 250)] {
-                await #expect(throws: LogError.self) { try await store.createTopic(bad, configuration: TopicConfiguration()) }
+                await #expect(throws: LogError.self) { try await store.createTopic(named: bad, configuration: TopicConfiguration()) }
             }
-            _ = try await store.createTopic(String(repeating: "x", count: 249), configuration: TopicConfiguration())
+            _ = try await store.createTopic(named: String(repeating: "x", count: 249), configuration: TopicConfiguration())
             try await store.close()
             let reopened = try await openStore(dir)
-            #expect(reopened.topic(named: "a.b_c-1")?.configuration == cfg)
-            try await reopened.deleteTopic("plain")
+            #expect(reopened.topic(named: "__a.b_c-1")?.configuration == cfg)
+            try await reopened.deleteTopic(named: "plain")
             #expect(reopened.topic(named: "plain") == nil)
-            await #expect(throws: LogError.self) { try await reopened.deleteTopic("plain") }
+            await #expect(throws: LogError.self) { try await reopened.deleteTopic(named: "plain") }
             try await reopened.close()
             let third = try await openStore(dir)
             #expect(third.topic(named: "plain") == nil)
@@ -176,7 +177,7 @@ import Testing
     @Test func idempotentProducerRetriesWriteNothing() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let p = try await store.topic("idem").partitions[0]
+            let p = try await store.topic(named: "idem", creatingWith: store.defaultTopicConfiguration).partitions[0]
             let stamp = ProducerStamp(producerID: 9, epoch: 0, baseSequence: 0)
             let first = try await p.append([Record(value: bytes("a")), Record(value: bytes("b"))], producer: stamp)
             let retry = try await p.append([Record(value: bytes("a")), Record(value: bytes("b"))], producer: stamp)
@@ -193,13 +194,13 @@ import Testing
             try await store.close()
             // Remembered across a clean restart and across a crash (rebuilt from the log).
             let again = try await openStore(dir)
-            let q = try again.topic(named: "idem")!.partition(0)
+            let q = again.topic(named: "idem")!.partitions[0]
             #expect(try await q.append([Record(value: bytes("c"))], producer: ProducerStamp(producerID: 9, epoch: 0, baseSequence: 2)) == next)
             let crashed = try crashCopy(of: dir)
             defer { try? FileManager.default.removeItem(atPath: crashed) }
             try await again.close()
             let recovered = try await openStore(crashed)
-            let r = try recovered.topic(named: "idem")!.partition(0)
+            let r = recovered.topic(named: "idem")!.partitions[0]
             #expect(try await r.append([Record(value: bytes("a")), Record(value: bytes("b"))], producer: stamp) == first)
             #expect(r.endOffset == 3)
             try await recovered.close()

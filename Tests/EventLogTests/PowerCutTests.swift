@@ -31,9 +31,9 @@ import Testing
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let faults = FaultInjector()
             faults.startJournal()
-            let store = try await openStore(dir, faults: faults) { $0.flushTickMilliseconds = 10; $0.cleanerIntervalMilliseconds = nil }
-            let topic = try await store.createTopic("pc", configuration: TopicConfiguration(
-                partitions: 2, compression: codec, durability: .fsync, segmentBytes: 4096)).topic
+            let store = try await openStore(dir, faults: faults) { $0.flushInterval = .milliseconds(10); $0.cleanerInterval = nil }
+            let topic = try await store.createTopic(named: "pc", configuration: TopicConfiguration(
+                partitions: 2, compression: codec, durability: .fsync, segmentBytes: 4096))
             let acknowledged = Acknowledgements()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for w in 0..<6 {

@@ -7,13 +7,19 @@ import Testing
 func readmeExample(directory: String) async throws {
     // README-BEGIN
     let store = try await LogStore.open(at: directory, logger: Logger(label: "app"))
-    let orders = try await store.topic("orders", TopicConfiguration(partitions: 3, compression: .zstd))
-    let partition = orders.partitions[orders.partitionIndex(forKey: Array("order-17".utf8))]
-    let placed = try await partition.append([Record(key: "order-17", value: "placed", headers: ["type": "order.placed"])])
-    print("stored at offset \(placed.first)")           // durable: fdatasync'd, shared with concurrent appends
-    for try await record in partition.records(from: .earliest) {   // replays, then tails live
-        print(record.offset, record.value ?? "(tombstone)")
-        if record.offset == placed.last { break }
+    let orders = try await store.topic(named: "orders", creatingWith: TopicConfiguration(partitions: 3, compression: .zstd))
+    let placed = try await orders.append([                    // each record to its key's partition, as Kafka would
+        Record(key: "order-17", value: "placed", headers: ["type": "order.placed"]),
+        Record(key: "order-18", value: "placed"),
+    ])                                                        // durable: fdatasync'd, shared with concurrent appends
+    print("order-17 stored at \(placed[0])")                  // partition/offset
+    var position = try await orders.position(for: .earliest)
+    for try await event in orders.records(from: position) {  // every partition: replays, then tails live
+        if case .record(let record) = event {                 // else a .notice: records lost to retention or damage
+            print(record.partition, record.offset, record.value ?? "(tombstone)")
+        }
+        position.advance(past: event)                         // position.description ("0,-1,0") resumes: TopicPosition(text)
+        if placed.allSatisfy({ position[$0.partition] > $0.offset }) { break }
     }
     try await store.close()
     // README-END
@@ -28,7 +34,7 @@ func readmeExample(directory: String) async throws {
             #expect(topic.configuration.partitions == 3 && topic.configuration.compression == .zstd)
             var values: [String] = []
             for p in topic.partitions { values += try await readAll(p).map { text($0.value)! } }
-            #expect(values == ["placed"])
+            #expect(values == ["placed", "placed"])
             try await store.close()
         }
         let source = try String(contentsOfFile: #filePath, encoding: .utf8)

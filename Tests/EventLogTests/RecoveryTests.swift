@@ -9,7 +9,7 @@ import Testing
         let store = try await openStore(dir)
         var config = TopicConfiguration(compression: codec, segmentBytes: segmentBytes)
         config.indexIntervalBytes = 200
-        let p = try await store.createTopic("r", configuration: config).topic.partitions[0]
+        let p = try await store.createTopic(named: "r", configuration: config).partitions[0]
         var values: [String] = []
         for b in 0..<batches {
             let records = (0..<3).map { Record(key: "k\(b)", value: bytes("batch \(b) record \($0) " + String(repeating: "z", count: b % 40))) }
@@ -33,7 +33,7 @@ import Testing
             try await store.close()
             let recovered = try await openStore(crashed)
             #expect(!recovered.openedAfterCleanShutdown)
-            let p = try recovered.topic(named: "r")!.partition(0)
+            let p = recovered.topic(named: "r")!.partitions[0]
             #expect(try await readAll(p).map { text($0.value)! } == values)
             // Appends continue at the right offset.
             #expect(try await p.append([Record(value: bytes("after"))]).first == Offset(Int64(values.count)))
@@ -64,7 +64,7 @@ import Testing
                 defer { try? FileManager.default.removeItem(atPath: copy) }
                 try full.prefix(cut).write(to: URL(fileURLWithPath: try activeLogPath(copy)))
                 let s = try await openStore(copy)
-                let p = try s.topic(named: "r")!.partition(0)
+                let p = s.topic(named: "r")!.partitions[0]
                 let got = try await readAll(p).map { text($0.value)! }
                 #expect(got == Array(values.dropLast(3)), "cut at \(cut)")
                 #expect(p.endOffset == Offset(Int64(values.count - 3)))
@@ -92,7 +92,7 @@ import Testing
                 damaged[at] ^= UInt8.random(in: 1...255, using: &rng)
                 try damaged.write(to: URL(fileURLWithPath: try activeLogPath(copy)))
                 let s = try await openStore(copy)
-                let p = try s.topic(named: "r")!.partition(0)
+                let p = s.topic(named: "r")!.partitions[0]
                 // A flip past the recovery checkpoint is a torn tail: cut. A flip before it hit
                 // acknowledged data: reads report it (corruptData with the range) and go on.
                 var got: [StoredRecord] = []
@@ -132,7 +132,7 @@ import Testing
             try data.write(to: URL(fileURLWithPath: victim))
 
             let s = try await openStore(dir)
-            let p = try s.topic(named: "r")!.partition(0)
+            let p = s.topic(named: "r")!.partitions[0]
             var next = p.startOffset
             var got: [StoredRecord] = []
             var errors: [LogError] = []
@@ -165,7 +165,7 @@ import Testing
     @Test func indexEntriesLostBeforeTheCheckpointAreRebuilt() async throws {
         try await withTemporaryDirectory { dir in
             let (store, values) = try await populated(dir, batches: 120)
-            let p = try store.topic(named: "r")!.partition(0)
+            let p = store.topic(named: "r")!.partitions[0]
             try p.writeCheckpointIfChanged()
             let crashed = try crashCopy(of: dir)
             defer { try? FileManager.default.removeItem(atPath: crashed) }
@@ -177,7 +177,7 @@ import Testing
             try FileHandle.open(stem + ".timeindex").truncate(to: Int64(TimeIndex.entrySize))
 
             let recovered = try await openStore(crashed)
-            let rp = try recovered.topic(named: "r")!.partition(0)
+            let rp = recovered.topic(named: "r")!.partitions[0]
             let segment = rp.state.withLock { $0.segments.last! }
             let (offsets, times) = try segment.indexSnapshot()
             let (expectedOffsets, expectedTimes) = try segment.rebuildIndexes(interval: 200, upTo: segment.size)
@@ -206,7 +206,7 @@ import Testing
                 }
             }
             let s = try await openStore(dir)
-            let p = try s.topic(named: "r")!.partition(0)
+            let p = s.topic(named: "r")!.partitions[0]
             for o in stride(from: 0, to: values.count, by: 5) {
                 let r = try await p.read(from: Offset(Int64(o)), maxRecords: 1)
                 #expect(text(r.records.first?.value) == values[o])
@@ -223,7 +223,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("full", configuration: TopicConfiguration(durability: durability)).topic.partitions[0]
+            let p = try await store.createTopic(named: "full", configuration: TopicConfiguration(durability: durability)).partitions[0]
             try await p.append([Record(value: bytes("before"))])
             faults.fail(.pwrite, errno: ENOSPC, partialBytes: 30, pathSuffix: ".log")
             do {
@@ -242,7 +242,7 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: crashed) }
             try await store.close()
             let r = try await openStore(crashed)
-            #expect(try await readAll(r.topic(named: "full")!.partition(0)).map { text($0.value)! } == ["before", "after"])
+            #expect(try await readAll(r.topic(named: "full")!.partitions[0]).map { text($0.value)! } == ["before", "after"])
             try await r.close()
         }
     }
@@ -254,7 +254,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.topic("sync").partitions[0]
+            let p = try await store.topic(named: "sync", creatingWith: store.defaultTopicConfiguration).partitions[0]
             try await p.append([Record(value: bytes("one"))])
             faults.fail(.fdatasync, errno: EIO, pathSuffix: ".log")
             await #expect(throws: LogError.self) { try await p.append([Record(value: bytes("two"))]) }

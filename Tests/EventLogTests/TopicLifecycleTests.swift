@@ -11,7 +11,7 @@ import Testing
     @Test func aTopicRecreatedDuringADeleteKeepsEverythingAcknowledged() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            let old = try await store.createTopic("t", configuration: TopicConfiguration(durability: .fsync)).topic.partitions[0]
+            let old = try await store.createTopic(named: "t", configuration: TopicConfiguration(durability: .fsync)).partitions[0]
             try await old.append([Record(value: bytes("before"))])
             // Hold the old partition's writer role, so that an append stays queued and the
             // delete waits for the writer.
@@ -19,12 +19,12 @@ import Testing
             let queued = Task { try await old.append([Record(value: bytes("queued on the old topic"))]) }
             while old.state.withLock({ $0.pending.isEmpty }) { await Task.yield() }
 
-            let deletion = Task { try await store.deleteTopic("t") }
+            let deletion = Task { try await store.deleteTopic(named: "t") }
             // The delete has begun once it closed the old partition.
             while !old.state.withLock({ $0.closed }) { await Task.yield() }
             // Meanwhile a producer re-creates the topic and appends (auto-creation).
             let recreate = Task { () throws -> [OffsetRange] in
-                let fresh = try await store.topic("t").partitions[0]
+                let fresh = try await store.topic(named: "t", creatingWith: store.defaultTopicConfiguration).partitions[0]
                 var acked: [OffsetRange] = []
                 for i in 0..<5 { acked.append(try await fresh.append([Record(value: bytes("during \(i)"))])) }
                 return acked
@@ -75,7 +75,7 @@ import Testing
                         let generation = lastDeleteReturned.value
                         let value = "a\(a)-\(n)"
                         do {
-                            let topic = try await store.topic("churn")
+                            let topic = try await store.topic(named: "churn", creatingWith: store.defaultTopicConfiguration)
                             try await topic.partitions[0].append([Record(value: bytes(value))])
                             acked.append((generation, value))
                         } catch {
@@ -88,7 +88,7 @@ import Testing
             var orphaned = 0
             for round in 1...rounds {
                 try await Task.sleep(for: .milliseconds(15))
-                do { try await store.deleteTopic("churn") } catch LogError.Code.topicNotFound {}
+                do { try await store.deleteTopic(named: "churn") } catch LogError.Code.topicNotFound {}
                 lastDeleteReturned.set(round)
                 // A topic the store serves has its files: a delete never unlinks a re-created one.
                 try await Task.sleep(for: .milliseconds(5))

@@ -74,7 +74,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("p", configuration: TopicConfiguration(segmentBytes: 1024)).topic.partitions[0]
+            let p = try await store.createTopic(named: "p", configuration: TopicConfiguration(segmentBytes: 1024)).partitions[0]
             try await p.append([Record(value: value(800, "a"))])
             // The next 800 B batch rolls: the roll's sync of the old segment works, the new one's fails.
             faults.fail(.fdatasync, errno: EIO, after: 2, pathSuffix: ".log")
@@ -98,7 +98,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("r", configuration: TopicConfiguration(segmentBytes: 1024)).topic.partitions[0]
+            let p = try await store.createTopic(named: "r", configuration: TopicConfiguration(segmentBytes: 1024)).partitions[0]
             try await p.append([Record(value: value(300, "a"))])
             faults.fail(.fdatasync, errno: EIO, pathSuffix: ".log")
             // x fits in the active segment; y rolls it, and the roll's sync fails.
@@ -123,8 +123,8 @@ import Testing
     @Test func aFailedFlusherSyncIsNotRetriedAndTheCheckpointStays() async throws {
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
-            let store = try await openStore(dir, faults: faults) { $0.flushTickMilliseconds = 3_600_000 }
-            let p = try await store.createTopic("i", configuration: TopicConfiguration(durability: .interval(milliseconds: 60_000))).topic.partitions[0]
+            let store = try await openStore(dir, faults: faults) { $0.flushInterval = .milliseconds(3_600_000) }
+            let p = try await store.createTopic(named: "i", configuration: TopicConfiguration(durability: .interval(.milliseconds(60_000)))).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             try p.syncNow()
             let before = p.state.withLock { $0.durable }
@@ -147,7 +147,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("g", configuration: TopicConfiguration(segmentBytes: 1024)).topic.partitions[0]
+            let p = try await store.createTopic(named: "g", configuration: TopicConfiguration(segmentBytes: 1024)).partitions[0]
             // The roll's sync of the first segment works; the new segment's sync fails.
             faults.fail(.fdatasync, errno: EIO, after: 2, pathSuffix: ".log")
             let results = try await appendAsOneGroup(p, [([Record(value: value(300, "a"))], nil), ([Record(value: value(900, "b"))], nil)])
@@ -172,7 +172,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("h", configuration: TopicConfiguration()).topic.partitions[0]
+            let p = try await store.createTopic(named: "h", configuration: TopicConfiguration()).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             faults.fail(.fdatasync, errno: EIO, pathSuffix: ".log")
             faults.fail(.ftruncate, errno: EIO, pathSuffix: ".log")
@@ -200,7 +200,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("w", configuration: TopicConfiguration()).topic.partitions[0]
+            let p = try await store.createTopic(named: "w", configuration: TopicConfiguration()).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             faults.fail(.pwrite, errno: ENOSPC, partialBytes: 20, pathSuffix: ".log")
             faults.fail(.ftruncate, errno: EIO, pathSuffix: ".log")
@@ -220,7 +220,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
-            let p = try await store.createTopic("d", configuration: TopicConfiguration()).topic.partitions[0]
+            let p = try await store.createTopic(named: "d", configuration: TopicConfiguration()).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             let stamp = ProducerStamp(producerID: 9, epoch: 0, baseSequence: 0)
             faults.fail(.pwrite, errno: ENOSPC, pathSuffix: ".log")
@@ -242,8 +242,8 @@ import Testing
     // after kill -9 those offsets were handed out again.
     @Test func theFlusherCheckpointsAPositionThatMatchesItsOffset() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.flushTickMilliseconds = 3_600_000 }
-            let p = try await store.createTopic("f", configuration: TopicConfiguration(durability: .none)).topic.partitions[0]
+            let store = try await openStore(dir) { $0.flushInterval = .milliseconds(3_600_000) }
+            let p = try await store.createTopic(named: "f", configuration: TopicConfiguration(durability: .none)).partitions[0]
             try await p.append([Record(value: bytes("a"))])
             // An inline writer between its pwrite and its update of the next offset: the
             // segment knows the batch, the partition does not yet.
@@ -269,8 +269,8 @@ import Testing
     // Item 13: recovery made the unsynced tail visible without syncing it.
     @Test func recoverySyncsTheTailBeforeAnyoneReadsIt() async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.flushTickMilliseconds = 3_600_000 }
-            let p = try await store.createTopic("t", configuration: TopicConfiguration(durability: .none)).topic.partitions[0]
+            let store = try await openStore(dir) { $0.flushInterval = .milliseconds(3_600_000) }
+            let p = try await store.createTopic(named: "t", configuration: TopicConfiguration(durability: .none)).partitions[0]
             for i in 0..<10 { try await p.append([Record(value: bytes("r\(i)"))]) }
             let copy = try crashCopy(of: dir)
             defer { try? FileManager.default.removeItem(atPath: copy) }
@@ -291,7 +291,7 @@ import Testing
             let faults = FaultInjector()
             let store = try await openStore(dir, faults: faults)
             faults.startRecording()
-            _ = try await store.createTopic("n", configuration: TopicConfiguration(partitions: 2))
+            _ = try await store.createTopic(named: "n", configuration: TopicConfiguration(partitions: 2))
             let calls = faults.recordedCalls
             for i in 0..<2 {
                 let made = calls.firstIndex { $0.call == .mkdir && $0.path.hasSuffix("/topics/n/\(i)") }
@@ -311,7 +311,7 @@ import Testing
             let store = try await openStore(dir, faults: faults)
             var configuration = TopicConfiguration()
             configuration.indexIntervalBytes = 100
-            let p = try await store.createTopic("x", configuration: configuration).topic.partitions[0]
+            let p = try await store.createTopic(named: "x", configuration: configuration).partitions[0]
             for i in 0..<3 { try await p.append([Record(value: value(150, "a\(i)"))]) }
             faults.fail(.pwrite, errno: EIO, pathSuffix: ".index")
             for i in 0..<3 { try await p.append([Record(value: value(150, "b\(i)"))]) }

@@ -34,7 +34,7 @@ import Testing
             let store = try await openStore(dir)
             var config = TopicConfiguration(compression: codec, durability: .none, segmentBytes: 64 << 10)
             config.indexIntervalBytes = 512
-            let p = try await store.createTopic("views", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "views", configuration: config).partitions[0]
             let appended = try await Self.appendRandom(p, seed: 77 &+ UInt64(codec.rawValue))
 
             // Reads of every size from every kind of start, each kept: later reads must not
@@ -76,7 +76,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
             let config = TopicConfiguration(compression: codec, durability: .none)
-            let p = try await store.createTopic("shared", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "shared", configuration: config).partitions[0]
             for b in 0..<50 {
                 try await p.append((0..<20).map { Record(key: "k\($0)", value: "batch \(b) record \($0) " + String(repeating: "v", count: 80)) })
             }

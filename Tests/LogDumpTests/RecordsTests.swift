@@ -9,7 +9,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let store = try await LogStore.open(at: dir, logger: testLogger)
             let config = TopicConfiguration(partitions: 1, compression: codec, durability: .fsync, segmentBytes: 2048)
-            let p = try await store.createTopic("mixed", configuration: config).topic.partitions[0]
+            let p = try await store.createTopic(named: "mixed", configuration: config).partitions[0]
             var expected: [Record] = []
             for b in 0..<20 {
                 let records = [

@@ -87,8 +87,8 @@ struct SampleLog {
         var configuration = TopicConfiguration(partitions: 1, compression: codec, durability: .fsync, segmentBytes: segmentBytes)
         configuration.indexIntervalBytes = 256
         // The records carry 2023 timestamps: without this every batch would roll a segment by age.
-        configuration.segmentMs = 1 << 50
-        let topic = try await store.createTopic("orders", configuration: configuration).topic
+        configuration.maxSegmentAge = .milliseconds(1 << 50)
+        let topic = try await store.createTopic(named: "orders", configuration: configuration)
         var all: [Record] = []
         for b in 0..<batches {
             let records = (0..<(b % 5 + 1)).map { i in

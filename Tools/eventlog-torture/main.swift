@@ -48,7 +48,7 @@ var logger = Logger(label: "eventlog-torture")
 logger.logLevel = .warning
 
 let store = try await LogStore.open(at: directory, logger: logger)
-let topic = try await store.topic("torture", TopicConfiguration(partitions: partitions, compression: codec, durability: .fsync, segmentBytes: 64 << 10))
+let topic = try await store.topic(named: "torture", creatingWith: TopicConfiguration(partitions: partitions, compression: codec, durability: .fsync, segmentBytes: 64 << 10))
 writeLine("READY")
 
 await withThrowingTaskGroup(of: Void.self) { group in
@@ -75,11 +75,11 @@ func compactTorture(directory: String) async throws {
     var logger = Logger(label: "eventlog-torture")
     logger.logLevel = .warning
     var options = LogStore.Options()
-    options.cleanerIntervalMilliseconds = nil
+    options.cleanerInterval = nil
     let store = try await LogStore.open(at: directory, options: options, logger: logger)
     var config = TopicConfiguration(durability: .fsync, cleanupPolicy: .compact, segmentBytes: 4096)
     config.indexIntervalBytes = 512
-    let partition = try await store.topic("kv", config).partitions[0]
+    let partition = try await store.topic(named: "kv", creatingWith: config).partitions[0]
     writeLine("READY")
     var round = 0
     while true {

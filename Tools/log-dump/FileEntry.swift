@@ -38,7 +38,7 @@ struct FileEntry: Sendable {
         do {
             names = try FileSystem.list(directory)
         } catch {
-            let code = (error.cause as? Errno)?.rawValue ?? EIO
+            let code = (error.cause as? SystemError)?.rawValue ?? EIO
             throw DumpError("cannot read the directory \(directory): \(ReadOnlyFile.errorText(code)).")
         }
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"

@@ -26,22 +26,22 @@ public struct CompactionReport: Sendable, Hashable {
     public var segmentsAfter: Int
     /// Passes made: more than one when the keys did not fit the map's memory budget.
     public var passes: Int
-    /// Wall time in milliseconds.
-    public var durationMilliseconds: Int64
+    /// How long the compaction took (wall time, to the millisecond).
+    public var duration: Duration
 }
 
 /// The cleaner's view of a partition, for operators.
 public struct CleanerState: Sendable, Hashable {
-    /// When the last compaction ended (ms since the epoch), or `nil`.
+    /// When the last compaction ended (milliseconds since the Unix epoch), or `nil`.
     public var lastCompactionAt: Int64?
     /// The last compaction's report.
     public var lastCompaction: CompactionReport?
-    /// When the last retention pass ended, or `nil`.
+    /// When the last retention pass ended (milliseconds since the Unix epoch), or `nil`.
     public var lastRetentionAt: Int64?
     /// The last retention pass's report.
     public var lastRetention: RetentionReport?
     /// Offsets below this were compacted already ("clean"); the rest of the closed log is dirty.
-    public var firstDirtyOffset: Int64 = 0
+    public var firstDirtyOffset: Offset = 0
     /// Total bytes read and written by compactions since open.
     public var totalBytesRead: Int64 = 0
     /// Total bytes written by compactions since open.

@@ -44,7 +44,7 @@ extension Partition {
     /// The fraction of the closed log written since the last compaction (0 when nothing is closed).
     public var dirtyRatio: Double {
         let segments = state.withLock { $0.segments }.dropLast()
-        let firstDirty = maintenance.withLock { $0.firstDirtyOffset }
+        let firstDirty = maintenance.withLock { $0.firstDirtyOffset.rawValue }
         let total = segments.reduce(Int64(0)) { $0 + $1.size }
         guard total > 0 else { return 0 }
         let dirty = segments.filter { $0.visibleNextOffset > firstDirty }.reduce(Int64(0)) { $0 + $1.size }
@@ -55,7 +55,7 @@ extension Partition {
     func compactionOverdue(now: Int64) -> Bool {
         guard configuration.maxCompactionLagMs < .max else { return false }
         let segments = state.withLock { $0.segments }.dropLast()
-        let firstDirty = maintenance.withLock { $0.firstDirtyOffset }
+        let firstDirty = maintenance.withLock { $0.firstDirtyOffset.rawValue }
         return segments.contains { $0.visibleNextOffset > firstDirty && ($0.firstTimestamp ?? Int64.max) < now - configuration.maxCompactionLagMs }
     }
 
@@ -75,7 +75,7 @@ extension Partition {
             let before = state.withLock { s in (s.segments.reduce(Int64(0)) { $0 + $1.size }, s.segments.count) }
             var report = CompactionReport(bytesBefore: before.0, bytesAfter: before.0, recordsRemoved: 0, bytesRead: 0,
                                           bytesWritten: 0, segmentsBefore: before.1, segmentsAfter: before.1, passes: 0,
-                                          durationMilliseconds: 0)
+                                          duration: .zero)
             var throttle = Throttle(bytesPerSecond: limits.bytesPerSecond)
             while true {
                 let done = try compactionPass(now: now, limits: limits, cleaner: &cleaner, report: &report, throttle: &throttle)
@@ -88,7 +88,7 @@ extension Partition {
             let after = state.withLock { s in (s.segments.reduce(Int64(0)) { $0 + $1.size }, s.segments.count) }
             report.bytesAfter = after.0
             report.segmentsAfter = after.1
-            report.durationMilliseconds = Int64((FileSystem.monotonicNanoseconds() - started) / 1_000_000)
+            report.duration = .milliseconds(Int64((FileSystem.monotonicNanoseconds() - started) / 1_000_000))
             cleaner.lastCompaction = report
             cleaner.lastCompactionAt = clock.now()
             cleaner.totalBytesRead += report.bytesRead
@@ -97,7 +97,7 @@ extension Partition {
             maintenance.withLock { $0 = cleaner }
             logger.info("compacted", metadata: [
                 "bytes_before": "\(report.bytesBefore)", "bytes_after": "\(report.bytesAfter)",
-                "records_removed": "\(report.recordsRemoved)", "passes": "\(report.passes)", "ms": "\(report.durationMilliseconds)",
+                "records_removed": "\(report.recordsRemoved)", "passes": "\(report.passes)", "ms": "\(report.duration.wholeMilliseconds)",
             ])
             return report
         }
@@ -121,7 +121,7 @@ extension Partition {
         }
         guard let lastCleanable = cleanable.last else { return true }
         let cleanableEnd = segments[cleanable.count].baseOffset
-        let firstDirty = max(cleaner.firstDirtyOffset, cleanable[0].baseOffset)
+        let firstDirty = max(cleaner.firstDirtyOffset.rawValue, cleanable[0].baseOffset)
         let dirty = firstDirty < cleanableEnd
         guard dirty || cleaner.tombstoneSightings.expiredTombstones(now: now, deleteRetentionMs: configuration.deleteRetentionMs) else {
             return true
@@ -205,7 +205,7 @@ extension Partition {
             try checkPassMayContinue()
             try cleanGroup(merge, map: keepAll, mapEnd: mapEnd, tombstones: &tombstones, report: &report, throttle: &throttle)
         }
-        cleaner.firstDirtyOffset = mapEnd
+        cleaner.firstDirtyOffset = Offset(mapEnd)
         cleaner.tombstoneSightings.recordPass(cleanedEnd: mapEnd, now: now, horizon: tombstones.horizon, kept: tombstones.kept)
         try writeCleanerCheckpoint(mapEnd, sightings: cleaner.tombstoneSightings)
         return mapEnd >= cleanableEnd
@@ -413,7 +413,7 @@ extension Partition {
             return
         }
         maintenance.withLock {
-            $0.firstDirtyOffset = parsed.firstDirty
+            $0.firstDirtyOffset = Offset(parsed.firstDirty)
             $0.tombstoneSightings = parsed.sightings
         }
     }

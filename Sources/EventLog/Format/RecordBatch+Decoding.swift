@@ -1,24 +1,24 @@
 /// One record inside a batch, as views into the batch's (decompressed) bytes.
 ///
 /// Valid only inside the closure that receives it; copy out what must outlive it.
-public struct RecordView {
+package struct RecordView {
     /// The record's absolute offset.
-    public var offset: Int64
+    package var offset: Int64
     /// The record's timestamp (ms).
-    public var timestamp: Int64
+    package var timestamp: Int64
     /// The key bytes, or `nil`.
-    public var key: UnsafeRawBufferPointer?
+    package var key: UnsafeRawBufferPointer?
     /// The value bytes, or `nil` for a tombstone.
-    public var value: UnsafeRawBufferPointer?
+    package var value: UnsafeRawBufferPointer?
     /// The encoded headers section and its count.
     var headerBytes: UnsafeRawBufferPointer
     /// The record's key, value and headers fields, from the key's length to the record's end.
     var fields: UnsafeRawBufferPointer
     /// How many headers the record has.
-    public var headerCount: Int
+    package var headerCount: Int
 
     /// Decodes the headers (allocates).
-    public func headers() throws(LogError) -> RecordHeaders {
+    package func headers() throws(LogError) -> RecordHeaders {
         var out = RecordHeaders()
         var r = ByteReader(headerBytes)
         for _ in 0..<headerCount {
@@ -33,7 +33,7 @@ public struct RecordView {
     }
 
     /// Copies the record out, into one buffer of its own.
-    public func stored() -> StoredRecord {
+    package func stored() -> StoredRecord {
         StoredRecord(self, in: Array(fields), base: fields.baseAddress!)
     }
 }
@@ -57,7 +57,7 @@ extension RecordBatchHeader {
     ///
     /// Checks framing (lengths, varints, record count, offset deltas) but not the CRC: call
     /// ``checksumMatches(_:)`` first where the bytes come from disk.
-    public func forEachRecord(
+    package func forEachRecord(
         in batch: UnsafeRawBufferPointer,
         _ body: (borrowing RecordView) throws -> Void
     ) throws {
@@ -78,7 +78,7 @@ extension RecordBatchHeader {
 
     /// Decodes every record of `batch` (the whole batch's bytes), as records whose fields are
     /// views into `batch` (or, for a compressed batch, into its decompressed records).
-    public func records(in batch: [UInt8]) throws -> [StoredRecord] {
+    package func records(in batch: [UInt8]) throws -> [StoredRecord] {
         var out: [StoredRecord] = []
         // A record takes at least 7 bytes: never trust a count the bytes cannot hold.
         out.reserveCapacity(min(Int(recordCount), batch.count / 7))
@@ -87,7 +87,7 @@ extension RecordBatchHeader {
     }
 
     /// Decodes every record of a batch in memory the caller owns, copying the batch once.
-    public func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
+    package func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
         try records(in: Array(batch))
     }
 

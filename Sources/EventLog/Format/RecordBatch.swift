@@ -8,63 +8,63 @@
 /// 35 maxTimestamp int64   43 producerId int64       51 producerEpoch int16
 /// 53 baseSequence int32   57 recordCount int32      61 records…
 /// ```
-public struct RecordBatchHeader: Hashable, Sendable {
+package struct RecordBatchHeader: Hashable, Sendable {
     /// Size of the fixed header in bytes.
-    public static let size = 61
+    package static let size = 61
     /// Bytes before `batchLength`'s count starts (baseOffset and batchLength itself).
-    public static let logOverhead = 12
+    package static let logOverhead = 12
     /// Where the CRC32C'd bytes start.
-    public static let crcStart = 21
+    package static let crcStart = 21
     /// Where the CRC field sits.
-    public static let crcOffset = 17
+    package static let crcOffset = 17
     /// The only magic this format accepts.
-    public static let magic: Int8 = 2
+    package static let magic: Int8 = 2
 
     /// The offset of the batch's first record.
-    public var baseOffset: Int64
+    package var baseOffset: Int64
     /// The number of bytes after the `batchLength` field.
-    public var batchLength: Int32
+    package var batchLength: Int32
     /// Kafka's partition leader epoch; EventLog writes 0.
-    public var partitionLeaderEpoch: Int32
+    package var partitionLeaderEpoch: Int32
     /// Always 2.
-    public var magic: Int8
+    package var magic: Int8
     /// CRC32C of everything from `attributes` to the end of the batch.
-    public var crc: UInt32
+    package var crc: UInt32
     /// Bits 0–2 the codec; bit 3 timestamp type; bit 4 transactional; bit 5 control.
-    public var attributes: Int16
+    package var attributes: Int16
     /// `lastOffset - baseOffset`.
-    public var lastOffsetDelta: Int32
+    package var lastOffsetDelta: Int32
     /// The first record's timestamp (ms).
-    public var baseTimestamp: Int64
+    package var baseTimestamp: Int64
     /// The largest timestamp in the batch (ms).
-    public var maxTimestamp: Int64
+    package var maxTimestamp: Int64
     /// The idempotent producer's id, or -1.
-    public var producerID: Int64
+    package var producerID: Int64
     /// The idempotent producer's epoch, or -1.
-    public var producerEpoch: Int16
+    package var producerEpoch: Int16
     /// The producer's sequence number of the first record, or -1.
-    public var baseSequence: Int32
+    package var baseSequence: Int32
     /// How many records the batch holds.
-    public var recordCount: Int32
+    package var recordCount: Int32
 
     /// The whole batch's size in bytes, header included.
-    public var totalSize: Int { Int(batchLength) + Self.logOverhead }
+    package var totalSize: Int { Int(batchLength) + Self.logOverhead }
     /// The offset of the last record.
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    package var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
     /// The offset after the last record.
-    public var nextOffset: Int64 { lastOffset + 1 }
+    package var nextOffset: Int64 { lastOffset + 1 }
     /// The raw codec id in the attributes.
-    public var codecID: Int { Int(attributes & 0x7) }
+    package var codecID: Int { Int(attributes & 0x7) }
     /// The codec, or `nil` for one this build does not support.
-    public var codec: CompressionCodec? { CompressionCodec(rawValue: UInt8(codecID)) }
+    package var codec: CompressionCodec? { CompressionCodec(rawValue: UInt8(codecID)) }
     /// Whether the batch is a transaction control batch (never written by EventLog).
-    public var isControl: Bool { attributes & 0x20 != 0 }
+    package var isControl: Bool { attributes & 0x20 != 0 }
 
     /// Parses the fixed header, checking only what the header alone can show.
     ///
     /// - Throws: ``LogError/Code/corruptData`` when fewer than 61 bytes are given, the magic is
     ///   not 2, or the length cannot hold the header.
-    public init(parsing bytes: UnsafeRawBufferPointer) throws(LogError) {
+    package init(parsing bytes: UnsafeRawBufferPointer) throws(LogError) {
         guard bytes.count >= Self.size else {
             throw LogError(.corruptData, "a batch header needs \(Self.size) bytes, only \(bytes.count) remain.")
         }
@@ -98,7 +98,7 @@ public struct RecordBatchHeader: Hashable, Sendable {
     }
 
     /// Whether the stored CRC matches the batch's bytes (`batch` is the whole batch).
-    public static func checksumMatches(_ batch: UnsafeRawBufferPointer) -> Bool {
+    package static func checksumMatches(_ batch: UnsafeRawBufferPointer) -> Bool {
         guard batch.count >= size else { return false }
         let stored = UInt32(bigEndian: batch.loadUnaligned(fromByteOffset: crcOffset, as: UInt32.self))
         return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: batch[crcStart...])) == stored

@@ -255,7 +255,7 @@ public final class GroupConsumer: Sendable {
             }
             var positions: [(TopicPartition, Partition, Offset)] = []
             for tp in membership.assignment {
-                guard let partition = try? coordinator.store.topic(named: tp.topic)?.partition(tp.partition) else { continue }
+                guard let partition = try? coordinator.store.partition(tp) else { continue }
                 var offset = state.withLock { $0.positions[tp] }
                 if offset == nil {
                     offset = await coordinator.committedOffset(for: group, tp)?.offset

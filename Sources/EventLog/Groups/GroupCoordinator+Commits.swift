@@ -24,10 +24,7 @@ extension GroupCoordinator {
         try Self.validateGroupName(group)
         try checkOpen()
         for (tp, committed) in offsets {
-            guard let topic = store.topic(named: tp.topic) else {
-                throw LogError(.topicNotFound, "there is no topic named \(tp.topic).")
-            }
-            _ = try topic.partition(tp.partition)
+            _ = try store.partition(tp)
             guard committed.offset.rawValue >= 0 else {
                 throw LogError(.invalidArgument, "a committed offset must be 0 or more, got \(committed.offset) for \(tp).")
             }
@@ -73,8 +70,8 @@ extension GroupCoordinator {
     func write(_ records: [OffsetCommitRecord]) async throws {
         let now = currentMilliseconds()
         // One partition per group, so that a group's commits keep their order.
-        let index = offsetsTopic.partitionIndex(forKey: Array(records[0].group.utf8))
-        precondition(records.allSatisfy { offsetsTopic.partitionIndex(forKey: Array($0.group.utf8)) == index },
+        let index = offsetsTopic.partitionIndex(forKey: records[0].group.utf8)
+        precondition(records.allSatisfy { offsetsTopic.partitionIndex(forKey: $0.group.utf8) == index },
                      "one write goes to one offsets partition")
         let partition = offsetsTopic.partitions[index]
         let batch = try EncodedBatch(records: records.map { $0.record(now: now) }, codec: partition.configuration.compression, now: now)
@@ -119,10 +116,7 @@ extension GroupCoordinator {
     @discardableResult
     public func reset(_ topicPartition: TopicPartition, for group: String, to position: StartPosition, metadata: String? = nil) async throws -> Offset {
         try Self.validateGroupName(group)
-        guard let topic = store.topic(named: topicPartition.topic) else {
-            throw LogError(.topicNotFound, "there is no topic named \(topicPartition.topic).")
-        }
-        let offset = try await topic.partition(topicPartition.partition).resolve(position)
+        let offset = try await store.partition(topicPartition).resolve(position)
         try await commit([topicPartition: CommittedOffset(offset, metadata: metadata)], for: group)
         if var state = groups[group] {
             for id in state.members.keys { state.members[id]!.positions[topicPartition] = nil }
@@ -142,16 +136,16 @@ extension GroupCoordinator {
         let now = currentMilliseconds()
         var out: [PartitionLag] = []
         for (tp, committed) in table.sorted(by: { $0.key < $1.key }) {
-            guard let partition = try? store.topic(named: tp.topic)?.partition(tp.partition) else { continue }
+            guard let partition = try? store.partition(tp) else { continue }
             let end = partition.endOffset
             let from = max(committed.offset, partition.startOffset)
-            var age: Int64?
+            var age: Duration?
             if from < end, let first = try? await partition.read(from: from, maxRecords: 1).records.first {
-                age = max(0, now - first.timestamp)
+                age = .milliseconds(max(0, now - first.timestamp))
             }
             out.append(PartitionLag(
                 topicPartition: tp, committed: committed.offset, endOffset: end,
-                lag: max(0, end.rawValue - committed.offset.rawValue), oldestUnconsumedAgeMilliseconds: age))
+                lag: max(0, end - committed.offset), oldestUnconsumedAge: age))
         }
         return out
     }

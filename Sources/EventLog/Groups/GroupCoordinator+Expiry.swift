@@ -20,7 +20,7 @@ extension GroupCoordinator {
     /// `offsets.retention.minutes` for empty groups. A group with members keeps its commits.
     func expireCommits() async {
         guard let retention = options.offsetsRetention, !closed else { return }
-        let cutoff = currentMilliseconds() - Self.milliseconds(retention)
+        let cutoff = currentMilliseconds() - retention.wholeMilliseconds
         func expired(_ group: String) -> Bool {
             guard groups[group] == nil, let table = commits[group], !table.isEmpty else { return false }
             let newest = table.values.lazy.map(\.committedAt).max() ?? .min
@@ -31,7 +31,7 @@ extension GroupCoordinator {
         // in one step (a commit made meanwhile lands after the tombstones and stays).
         var byPartition: [Int: [String]] = [:]
         for group in commits.keys where expired(group) {
-            byPartition[offsetsTopic.partitionIndex(forKey: Array(group.utf8)), default: []].append(group)
+            byPartition[offsetsTopic.partitionIndex(forKey: group.utf8), default: []].append(group)
         }
         let chunks = byPartition.sorted { $0.key < $1.key }.flatMap { _, groups in
             stride(from: 0, to: groups.count, by: Self.expiryBatchGroups).map { Array(groups[$0..<min($0 + Self.expiryBatchGroups, groups.count)]) }
@@ -46,7 +46,7 @@ extension GroupCoordinator {
             do {
                 try await write(tombstones)
                 logger.info("expired the commits of consumer groups without members", metadata: [
-                    "groups": "\(doomed.count)", "retention_ms": "\(Self.milliseconds(retention))",
+                    "groups": "\(doomed.count)", "retention_ms": "\(retention.wholeMilliseconds)",
                 ])
             } catch {
                 logger.error("could not expire consumer group commits", metadata: ["error": "\(error)"])
@@ -56,9 +56,4 @@ extension GroupCoordinator {
 
     /// The most groups whose commits one batch of tombstones deletes.
     static let expiryBatchGroups = 500
-
-    static func milliseconds(_ d: Duration) -> Int64 {
-        let (seconds, attoseconds) = d.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
 }

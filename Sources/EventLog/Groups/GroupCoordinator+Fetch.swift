@@ -24,7 +24,7 @@ extension GroupCoordinator {
         if read.records.isEmpty, wait > .zero, !positions.isEmpty {
             var waitOn: [(partition: Partition, offset: Offset)] = []
             for (tp, offset) in positions {
-                if let p = try? store.topic(named: tp.topic)?.partition(tp.partition) { waitOn.append((p, offset)) }
+                if let p = try? store.partition(tp) { waitOn.append((p, offset)) }
             }
             if await Partition.waitForRecords(waitOn, timeout: wait) {
                 (generation, positions) = try await fetchPositions(group, member: id)
@@ -59,7 +59,7 @@ extension GroupCoordinator {
         }
         var positions: [TopicPartition: Offset] = [:]
         for tp in state.assignment[id] ?? [] {
-            guard let partition = try? store.topic(named: tp.topic)?.partition(tp.partition) else { continue }
+            guard let partition = try? store.partition(tp) else { continue }
             let offset: Offset
             if let known = member.positions[tp] {
                 offset = known
@@ -85,7 +85,7 @@ extension GroupCoordinator {
         guard !order.isEmpty else { return (records, next, damaged) }
         for k in 0..<order.count where records.count < maxRecords {
             let tp = order[(startTurn + k) % order.count]
-            guard let partition = try? store.topic(named: tp.topic)?.partition(tp.partition) else { continue }
+            guard let partition = try? store.partition(tp) else { continue }
             var from = positions[tp]!
             var result: Partition.ReadResult?
             for _ in 0..<4 where result == nil {

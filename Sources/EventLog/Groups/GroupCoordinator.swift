@@ -125,7 +125,7 @@ public actor GroupCoordinator {
             var configuration = TopicConfiguration(
                 partitions: 1, durability: .fsync, cleanupPolicy: .compact, segmentBytes: options.offsetsSegmentBytes)
             configuration.isInternal = true
-            topic = try await store.createTopic(offsetsTopicName, configuration: configuration).topic
+            topic = try await store.topic(named: offsetsTopicName, creatingWith: configuration)
         }
         let coordinator = GroupCoordinator(store: store, offsetsTopic: topic, options: options, logger: logger)
         try await coordinator.replay()

@@ -23,8 +23,8 @@ public struct PartitionLag: Hashable, Sendable {
     public var endOffset: Offset
     /// Records between the committed position and the end (never negative).
     public var lag: Int64
-    /// Milliseconds since the oldest unconsumed record was stamped, or `nil` when there is none.
-    public var oldestUnconsumedAgeMilliseconds: Int64?
+    /// How long ago the oldest unconsumed record was stamped (by its timestamp), or `nil` when there is none.
+    public var oldestUnconsumedAge: Duration?
 }
 
 /// One record handed out by a group read, with its partition.

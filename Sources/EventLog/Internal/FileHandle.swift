@@ -13,7 +13,7 @@ func errorString(_ code: Int32) -> String {
 
 /// Maps a failed call to a ``LogError``: `ENOSPC`/`EDQUOT` to ``LogError/Code/diskFull``.
 func ioError(_ call: String, _ code: Int32, path: String) -> LogError {
-    let errno = Errno(call, code)
+    let errno = SystemError(call, code)
     if code == ENOSPC || code == EDQUOT {
         return LogError(.diskFull, "the disk is full: \(call) on \(path) failed (\(errorString(code))).", cause: errno)
     }

@@ -11,8 +11,9 @@ extension Partition {
     ///   - producer: an idempotent producer's stamp; a batch already accepted from the same
     ///     producer, epoch and sequence returns its original offsets and writes nothing.
     /// - Returns: the offsets the records received.
-    /// - Throws: ``LogError`` with ``LogError/Code/diskFull`` (nothing became visible, retry once
-    ///   space is back), ``LogError/Code/recordTooLarge``, ``LogError/Code/closed``,
+    /// - Throws: ``LogError`` with ``LogError/Code/internalTopic`` for a partition of an
+    ///   internal topic (only the library writes those), ``LogError/Code/diskFull`` (nothing
+    ///   became visible, retry once space is back), ``LogError/Code/recordTooLarge``, ``LogError/Code/closed``,
     ///   ``LogError/Code/readOnly`` (a sync failed earlier: see ``writeFailure``),
     ///   ``LogError/Code/ioError``, or a producer error.
     @discardableResult
@@ -32,7 +33,14 @@ extension Partition {
     /// With `none` or `interval` durability and no writer running, the calling task writes the
     /// batch itself (a `pwrite(2)` into the page cache, as Kafka's request threads do) and
     /// returns without a thread hop; otherwise the batch joins the queue of the running writer.
+    ///
+    /// - Throws: as ``append(_:producer:)``.
     public func append(encoded batch: EncodedBatch) async throws -> OffsetRange {
+        // Internal topics are the library's own: its writers (the group coordinator) queue
+        // their batches with `enqueue(_:continuation:)`, which does not check this.
+        guard !isInternal else {
+            throw LogError(.internalTopic, "topic \(topicName) is internal: only the library writes to it, clients cannot.")
+        }
         try checkBatchSize(batch)
         if configuration.durability != .fsync, let result = try appendInline(batch) {
             return result
@@ -52,6 +60,9 @@ extension Partition {
     /// Batches take their places in the log in the order of their `enqueue` calls: a caller
     /// that must order an append after a check (the group coordinator's fencing) makes both
     /// in one synchronous step.
+    ///
+    /// The library's own path into internal topics: unlike ``append(encoded:)`` it does not
+    /// refuse them.
     func enqueue(_ batch: EncodedBatch, continuation: CheckedContinuation<OffsetRange, any Error>) {
         do { try checkBatchSize(batch) } catch {
             continuation.resume(throwing: error)

@@ -6,7 +6,7 @@ extension Partition {
     /// retention and compaction requests fail with ``LogError/Code/closed``; a running pass
     /// stops at its next step and is waited for.
     func close() async throws {
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.closed = true
             return Partition.takeReadyWaiters(&s)
         }
@@ -24,7 +24,7 @@ extension Partition {
     /// stopped, and marks every segment's files deleted, so that no reader writes index
     /// files under the topic's path again (a topic of the same name may be created there).
     func closeForDeletion() async {
-        let (ready, dropped) = state.withLock { s -> ([CheckedContinuation<Bool, Never>], [PendingAppend]) in
+        let (ready, dropped) = state.withLock { s -> ([Wakeup], [PendingAppend]) in
             s.closed = true
             return (Partition.takeReadyWaiters(&s), s.takePending())
         }

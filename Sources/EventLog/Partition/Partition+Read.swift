@@ -30,7 +30,11 @@ extension Partition {
 
     /// Reads like ``read(from:maxRecords:maxBytes:)``, with `pread(2)` on the calling thread.
     ///
-    /// For callers on threads of their own (tools, benchmarks); never call it from an event loop.
+    /// The one blocking call of the public API, kept for callers that already run on a thread
+    /// of their own and would pay a thread hop per read for nothing: a batch exporter on a
+    /// `NIOThreadPool` or a `Thread`, `log-dump`-style tools, the benchmarks. Never call it from
+    /// an event loop or the cooperative pool (a task): a read of cold data blocks on the disk.
+    /// Everything else, including every wait, is `async`. See <doc:AppendingAndReading>.
     ///
     /// The records' keys, values and headers are views into the buffers the read filled (a
     /// buffer per `pread(2)` chunk, and one per compressed batch): nothing is copied or
@@ -201,13 +205,14 @@ extension Partition {
         return max(0, lo - 1)
     }
 
-    /// The first offset whose record's timestamp is at or after `timestamp`, or ``endOffset`` when none is.
+    /// The first offset whose record's timestamp is at or after `timestamp` (milliseconds since
+    /// the Unix epoch), or ``endOffset`` when none is. Looks the time index up on the store's I/O threads.
     public func offset(forTimestamp timestamp: Int64) async throws -> Offset {
         try await executor.run { try self.offsetBlocking(forTimestamp: timestamp) }
     }
 
-    /// ``offset(forTimestamp:)`` on the calling thread.
-    public func offsetBlocking(forTimestamp timestamp: Int64) throws -> Offset {
+    /// ``offset(forTimestamp:)`` on the calling thread (an I/O thread).
+    func offsetBlocking(forTimestamp timestamp: Int64) throws -> Offset {
         let (end, segments) = state.withLock { ($0.visibleEnd, $0.segments) }
         for (i, segment) in segments.enumerated() {
             let isLast = i == segments.count - 1

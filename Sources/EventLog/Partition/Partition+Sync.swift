@@ -28,7 +28,7 @@ extension Partition {
             return
         }
         CrashPoints.hit("append.synced")
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.durable = RecoveryCheckpoint(segmentBase: segment.baseOffset, position: size, nextOffset: next, producers: producers)
             if s.nextOffset == next { s.dirty = false }
             s.lastSyncMs = clock.now()
@@ -56,7 +56,7 @@ extension Partition {
     /// Makes everything written visible and wakes the readers waiting for it.
     private func publishWritten(_ segment: Segment) {
         segment.publish()
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.visibleEnd = s.nextOffset
             return Partition.takeReadyWaiters(&s)
         }
@@ -90,7 +90,7 @@ extension Partition {
     /// recovers from the last successful sync, makes the partition writable again.
     @discardableResult
     func refuseWrites(after cause: LogError) -> LogError {
-        let what = (cause.cause as? Errno).map { "\($0.call)(2) failed (\(errorString($0.rawValue)))" } ?? cause.message
+        let what = (cause.cause as? SystemError).map { "\($0.call)(2) failed (\(errorString($0.rawValue)))" } ?? cause.message
         let refusal = LogError(
             .readOnly,
             "partition \(topicName)/\(index) refuses writes: \(what); what it wrote after its last successful sync cannot be trusted, so it stays read-only until the store is reopened.",
@@ -127,7 +127,7 @@ extension Partition {
         } catch {
             throw refuseWrites(after: error)
         }
-        let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+        let ready = state.withLock { s -> [Wakeup] in
             s.segments.append(fresh)
             s.writtenPosition = 0
             // Everything in the sealed segment is durable now; appends of this group that
@@ -190,7 +190,7 @@ extension Partition {
             guard s.dirty, !s.closed, s.writeFailure == nil else { return false }
             switch configuration.durability {
             case .fsync: return false
-            case .interval(let ms): return now - s.lastSyncMs >= Int64(ms)
+            case .interval(let period): return now - s.lastSyncMs >= period.wholeMilliseconds
             case .none: return now - s.lastSyncMs >= 30_000
             }
         }

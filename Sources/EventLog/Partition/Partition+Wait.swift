@@ -11,59 +11,52 @@ extension Partition {
 
     /// Waits until any of `positions` has a record at or after its offset.
     ///
+    /// One ``Wakeup`` is registered with every partition and with the process's deadline
+    /// thread: the first of an append, the timeout, cancellation or a close resumes the
+    /// task, and the others find it already resumed. No task is created per wait.
     /// - Returns: `true` once one does; `false` on timeout, cancellation or close.
     public static func waitForRecords(_ positions: [(partition: Partition, offset: Offset)], timeout: Duration) async -> Bool {
         for (p, o) in positions where p.state.withLock({ $0.visibleEnd > o.rawValue }) { return true }
         if positions.isEmpty || timeout <= .zero { return false }
-        return await withTaskGroup(of: Bool.self) { group in
-            for (p, o) in positions {
-                group.addTask { await p.waitUntilReadable(o.rawValue) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let wakeup = Wakeup()
+        var registered: [(Partition, UInt64)] = []
+        registered.reserveCapacity(positions.count)
+        for (p, o) in positions {
+            guard let id = p.register(wakeup, for: o.rawValue) else { break }  // it has fired
+            registered.append((p, id))
         }
+        let timer = WaitTimers.shared.schedule(wakeup, after: timeout)
+        let woke = await withTaskCancellationHandler {
+            await wakeup.wait()
+        } onCancel: {
+            wakeup.resume(returning: false)
+        }
+        WaitTimers.shared.cancel(timer)
+        for (p, id) in registered { p.unregister(id) }
+        return woke
     }
 
-    /// Suspends until `offset` is readable, the partition closes, or the task is cancelled.
-    func waitUntilReadable(_ offset: Int64) async -> Bool {
-        let id = state.withLock { s -> UInt64 in
+    /// Parks `wakeup` until `offset` is readable; resumes it at once (and returns `nil`)
+    /// when it already is, or when the partition is closed.
+    private func register(_ wakeup: Wakeup, for offset: Int64) -> UInt64? {
+        let parked = state.withLock { s -> UInt64? in
+            if s.visibleEnd > offset || s.closed { return nil }
             s.nextWaiterID += 1
-            s.registeringWaiters[s.nextWaiterID] = false
+            s.waiters[s.nextWaiterID] = Waiter(offset: offset, wakeup: wakeup)
             return s.nextWaiterID
         }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let resumeNow: Bool? = state.withLock { s in
-                    let cancelled = s.registeringWaiters.removeValue(forKey: id) ?? false
-                    if cancelled { return false }
-                    if s.visibleEnd > offset { return true }
-                    if s.closed { return false }
-                    s.waiters[id] = Waiter(offset: offset, continuation: continuation)
-                    return nil
-                }
-                if let resumeNow { continuation.resume(returning: resumeNow) }
-            }
-        } onCancel: {
-            // Parked: resume it. Not parked yet: mark it, and it returns as it registers.
-            // Neither (it was already woken or returned): nothing to do, nothing to remember.
-            let waiter = state.withLock { s -> Waiter? in
-                if let w = s.waiters.removeValue(forKey: id) { return w }
-                if s.registeringWaiters[id] != nil { s.registeringWaiters[id] = true }
-                return nil
-            }
-            waiter?.continuation.resume(returning: false)
-        }
+        if parked == nil { wakeup.resume(returning: state.withLock { !$0.closed }) }
+        return parked
+    }
+
+    /// Removes a waiter that did not need this partition's wake-up.
+    private func unregister(_ id: UInt64) {
+        state.withLock { s in _ = s.waiters.removeValue(forKey: id) }
     }
 
     /// How many tasks wait for appends (metrics, tests).
     public var waiterCount: Int { state.withLock { $0.waiters.count } }
 
-    /// Every entry the waiter bookkeeping holds: parked waiters and cancellations not yet
-    /// matched with their registration (tests: it must come back to 0).
-    var waiterBookkeepingCount: Int { state.withLock { $0.waiters.count + $0.registeringWaiters.count } }
+    /// Every entry the waiter bookkeeping holds (tests: it must come back to 0).
+    var waiterBookkeepingCount: Int { state.withLock { $0.waiters.count } }
 }

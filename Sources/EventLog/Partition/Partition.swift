@@ -16,6 +16,8 @@ public final class Partition: Sendable {
 
     let directory: String
     let configuration: TopicConfiguration
+    /// Whether the topic is internal: ``append(_:producer:)`` refuses clients' writes.
+    let isInternal: Bool
     let executor: IOExecutor
     let logger: Logger
     let faults: FaultInjector?
@@ -45,7 +47,7 @@ public final class Partition: Sendable {
 
     struct Waiter: Sendable {
         var offset: Int64
-        var continuation: CheckedContinuation<Bool, Never>
+        var wakeup: Wakeup
     }
 
     struct State: Sendable {
@@ -66,11 +68,8 @@ public final class Partition: Sendable {
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var closed = false
         var producers = ProducerStateTable()
+        /// Readers waiting for records; an entry leaves when its wait ends, whatever ended it.
         var waiters: [UInt64: Waiter] = [:]
-        /// Waiters between taking an id and parking (or not), and whether they were cancelled
-        /// meanwhile; an id leaves when its waiter parks or returns, so the table holds only
-        /// waits in flight.
-        var registeringWaiters: [UInt64: Bool] = [:]
         var nextWaiterID: UInt64 = 0
         /// What is known to be on stable storage.
         var durable: RecoveryCheckpoint
@@ -122,6 +121,7 @@ public final class Partition: Sendable {
         self.index = index
         self.directory = directory
         self.configuration = configuration
+        self.isInternal = configuration.isInternal || LogStore.isInternalTopicName(topicName)
         self.executor = executor
         var logger = logger
         logger[metadataKey: "partition"] = "\(topicName)/\(index)"
@@ -174,11 +174,11 @@ public final class Partition: Sendable {
     }
 
     /// Wakes the waiters whose offset is now readable; call outside the lock with what it returns.
-    static func takeReadyWaiters(_ s: inout State) -> [CheckedContinuation<Bool, Never>] {
+    static func takeReadyWaiters(_ s: inout State) -> [Wakeup] {
         guard !s.waiters.isEmpty else { return [] }
-        var ready: [CheckedContinuation<Bool, Never>] = []
+        var ready: [Wakeup] = []
         for (id, w) in s.waiters where w.offset < s.visibleEnd || s.closed {
-            ready.append(w.continuation)
+            ready.append(w.wakeup)
             s.waiters[id] = nil
         }
         return ready

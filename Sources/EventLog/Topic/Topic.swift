@@ -6,7 +6,12 @@ public final class Topic: Sendable {
     public let name: String
     /// The topic's settings, fixed at creation.
     public let configuration: TopicConfiguration
-    /// The partitions, indexed by number.
+    /// The partitions, indexed by number: `partitions[i]` is partition `i`.
+    ///
+    /// Partition numbers are array indices here, and a number out of range traps, as for any
+    /// array. A number from outside (a request, a file) is checked first, against
+    /// `partitions.count` or with ``LogStore/partition(_:)``, which throws
+    /// ``LogError/Code/partitionNotFound`` instead.
     public let partitions: [Partition]
 
     let directory: String
@@ -19,23 +24,22 @@ public final class Topic: Sendable {
         self.directory = directory
     }
 
-    /// The partition numbered `index`.
-    ///
-    /// - Throws: ``LogError/Code/partitionNotFound`` when the topic has no such partition.
-    public func partition(_ index: Int) throws(LogError) -> Partition {
-        guard index >= 0 && index < partitions.count else {
-            throw LogError(.partitionNotFound, "topic \(name) has no partition \(index) (it has \(partitions.count)).")
-        }
-        return partitions[index]
-    }
+    /// Whether the topic is internal: the library's own state, such as consumer group commits
+    /// (a `__` name, ``TopicConfiguration/isInternal``). Clients cannot write or delete it.
+    public var isInternal: Bool { configuration.isInternal || LogStore.isInternalTopicName(name) }
 
     /// The partition a key goes to: Kafka's `murmur2(key) & 0x7fffffff % partitions`, so that
     /// keys land where a Kafka producer's default partitioner would put them.
-    public func partitionIndex(forKey key: [UInt8]) -> Int {
+    ///
+    /// The key is any collection of bytes: a record's ``RecordBytes`` (as read, or pointing
+    /// into a request's body), a `[UInt8]`, a string's `utf8`. Bytes in contiguous memory are
+    /// hashed in place, without a copy.
+    public func partitionIndex(forKey key: some Collection<UInt8>) -> Int {
         Int(Murmur2.hash(key) & 0x7fff_ffff) % partitions.count
     }
 
-    /// The next partition in turn, for records with neither key nor partition.
+    /// The next partition in turn, for records with neither key nor partition (every call
+    /// moves to the next one).
     public func nextRoundRobinPartition() -> Int {
         let n = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue
         return (n & Int.max) % partitions.count
@@ -47,7 +51,14 @@ public final class Topic: Sendable {
 
 /// Kafka's murmur2 hash (the Java client's `Utils.murmur2`).
 enum Murmur2 {
-    static func hash(_ data: [UInt8]) -> UInt32 {
+    /// The hash of `bytes`: in place when they are contiguous (arrays, ``RecordBytes``, native
+    /// strings' UTF-8), else of a copy.
+    static func hash(_ bytes: some Collection<UInt8>) -> UInt32 {
+        if let hash = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return hash }
+        return Array(bytes).withUnsafeBytes { hash($0) }
+    }
+
+    static func hash(_ data: UnsafeRawBufferPointer) -> UInt32 {
         let m: UInt32 = 0x5bd1_e995
         let r: UInt32 = 24
         let length = data.count

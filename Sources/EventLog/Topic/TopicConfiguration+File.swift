@@ -4,11 +4,7 @@ extension TopicConfiguration {
         var lines = ["format=1"]
         lines.append("partitions=\(partitions)")
         lines.append("compression=\(compression)")
-        switch durability {
-        case .fsync: lines.append("durability=fsync")
-        case .none: lines.append("durability=none")
-        case .interval(let ms): lines.append("durability=interval:\(ms)")
-        }
+        lines.append("durability=\(durability)")
         lines.append("cleanup_policy=\(cleanupPolicy)")
         lines.append("retention_ms=\(retentionMs)")
         lines.append("retention_bytes=\(retentionBytes)")
@@ -38,10 +34,7 @@ extension TopicConfiguration {
             case "format": guard value == "1" else { throw bad(line) }
             case "partitions": guard let v = Int(value) else { throw bad(line) }; partitions = v
             case "compression": guard let v = CompressionCodec(name: value) else { throw bad(line) }; compression = v
-            case "durability":
-                if value == "fsync" { durability = .fsync } else if value == "none" { durability = .none } else if value.hasPrefix("interval:"), let ms = Int(value.dropFirst(9)) {
-                    durability = .interval(milliseconds: ms)
-                } else { throw bad(line) }
+            case "durability": guard let v = Durability(parsing: value) else { throw bad(line) }; durability = v
             case "cleanup_policy": guard let v = CleanupPolicy(name: value) else { throw bad(line) }; cleanupPolicy = v
             case "retention_ms": guard let v = Int64(value) else { throw bad(line) }; retentionMs = v
             case "retention_bytes": guard let v = Int64(value) else { throw bad(line) }; retentionBytes = v

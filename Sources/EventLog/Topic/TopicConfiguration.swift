@@ -28,13 +28,22 @@ public enum CompressionCodec: UInt8, Hashable, Sendable, CaseIterable, CustomStr
 }
 
 /// When an append is acknowledged relative to stable storage.
-public enum Durability: Hashable, Sendable, CustomStringConvertible {
+///
+/// Its text, which ``init(parsing:)`` reads and ``description`` writes, is the one form of
+/// every configuration: `topic.conf`, `logd`'s `--default-durability` flag and file, and the
+/// server's topic settings: `fsync`, `none`, `interval` (a sync every
+/// ``defaultInterval``) or `interval:<milliseconds>` (`interval:250`).
+public enum Durability: Hashable, Sendable, LosslessStringConvertible {
     /// The append returns after `fdatasync(2)`; concurrent appenders share one sync (group commit).
     case fsync
-    /// A background sync runs every so many milliseconds; appends return once written.
-    case interval(milliseconds: Int)
+    /// A background sync runs every so often; appends return once written. The period is a
+    /// whole number of milliseconds, 1 ms or more (``TopicConfiguration/validate()``).
+    case interval(Duration)
     /// The operating system decides when data reaches the disk.
     case none
+
+    /// The period of `interval` when none is given: one second.
+    public static let defaultInterval: Duration = .seconds(1)
 
     /// `fsync`, `interval` or `none`.
     public var name: String {
@@ -45,9 +54,30 @@ public enum Durability: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Parses `fsync`, `none`, `interval` (every ``defaultInterval``) or
+    /// `interval:<milliseconds>` (a decimal number from 1, without sign or leading zeros);
+    /// `nil` for anything else.
+    public init?(parsing text: some StringProtocol) {
+        switch text {
+        case "fsync": self = .fsync
+        case "none": self = .none
+        case "interval": self = .interval(Self.defaultInterval)
+        default:
+            guard text.hasPrefix("interval:"),
+                  let ms = DecimalInteger.parse(text.dropFirst("interval:".count), in: 1...Int64.max) else { return nil }
+            self = .interval(.milliseconds(ms))
+        }
+    }
+
+    /// Parses the text ``description`` writes; see ``init(parsing:)``.
+    public init?(_ description: String) {
+        self.init(parsing: description)
+    }
+
+    /// `fsync`, `none` or `interval:<milliseconds>`: the text ``init(parsing:)`` reads back.
     public var description: String {
         switch self {
-        case .interval(let ms): "interval(\(ms)ms)"
+        case .interval(let period): "interval:\(period.wholeMilliseconds)"
         default: name
         }
     }
@@ -84,6 +114,9 @@ public struct CleanupPolicy: OptionSet, Hashable, Sendable, CustomStringConverti
 }
 
 /// A topic's settings. Every field has Kafka's meaning and a safe default.
+///
+/// Time spans are `Duration`s, kept to the millisecond (as `topic.conf` and Kafka keep them:
+/// a span set with a finer part is rounded down to whole milliseconds).
 public struct TopicConfiguration: Hashable, Sendable {
     /// How many partitions the topic has (fixed at creation).
     public var partitions: Int = 1
@@ -93,70 +126,105 @@ public struct TopicConfiguration: Hashable, Sendable {
     public var durability: Durability = .fsync
     /// Retention, compaction or both.
     public var cleanupPolicy: CleanupPolicy = .delete
-    /// Closed segments whose newest record is older than this are deleted; -1 keeps forever.
-    public var retentionMs: Int64 = -1
+    /// Closed segments whose newest record is older than this are deleted; `nil` (the
+    /// default) keeps them forever. Kafka's `retention.ms`.
+    public var retention: Duration? {
+        get { retentionMs == -1 ? nil : .milliseconds(retentionMs) }
+        set { retentionMs = newValue.map(Self.milliseconds) ?? -1 }
+    }
     /// Closed segments are deleted, oldest first, while the partition is larger than this; -1 for no limit.
     public var retentionBytes: Int64 = -1
     /// The active segment rolls once it would grow past this many bytes.
     public var segmentBytes: Int64 = 1 << 30
-    /// The active segment rolls once its first record is older than this.
-    public var segmentMs: Int64 = 7 * 24 * 3_600_000
+    /// The active segment rolls once its first record is older than this (7 days by default).
+    /// Kafka's `segment.ms`.
+    public var maxSegmentAge: Duration {
+        get { .milliseconds(segmentMs) }
+        set { segmentMs = Self.milliseconds(newValue) }
+    }
     /// An offset-index and time-index entry is written every this many bytes of log.
     public var indexIntervalBytes: Int = 4096
-    /// How long tombstones survive compaction, so consumers can see them.
-    public var deleteRetentionMs: Int64 = 24 * 3_600_000
-    /// Records younger than this are not compacted.
-    public var minCompactionLagMs: Int64 = 0
-    /// A superseded record stays at most this long before the cleaner must run.
-    public var maxCompactionLagMs: Int64 = .max
+    /// How long tombstones survive compaction, so consumers can see them (1 day by default).
+    /// Kafka's `delete.retention.ms`.
+    public var deleteRetention: Duration {
+        get { .milliseconds(deleteRetentionMs) }
+        set { deleteRetentionMs = Self.milliseconds(newValue) }
+    }
+    /// Records younger than this are not compacted (0 by default). Kafka's `min.compaction.lag.ms`.
+    public var minCompactionLag: Duration {
+        get { .milliseconds(minCompactionLagMs) }
+        set { minCompactionLagMs = Self.milliseconds(newValue) }
+    }
+    /// A superseded record stays at most this long before the cleaner must run; `nil` (the
+    /// default) for no limit. Kafka's `max.compaction.lag.ms`.
+    public var maxCompactionLag: Duration? {
+        get { maxCompactionLagMs == .max ? nil : .milliseconds(maxCompactionLagMs) }
+        set { maxCompactionLagMs = newValue.map(Self.milliseconds) ?? .max }
+    }
     /// The cleaner compacts a partition once this fraction of its closed log is dirty.
     public var minCleanableDirtyRatio: Double = 0.5
     /// The largest batch, in bytes, one append may write.
     public var maxBatchBytes: Int = 16 << 20
-    /// Internal topics (consumer offsets) refuse client writes and are hidden from listings.
+    /// Whether the topic is internal: the library's own state (consumer group commits), named
+    /// with `__`, hidden from listings, refusing clients' writes (``Topic/isInternal``).
     public var isInternal: Bool = false
+
+    // The time spans, in milliseconds as topic.conf stores them (-1 and .max: no limit).
+    var retentionMs: Int64 = -1
+    var segmentMs: Int64 = 7 * 24 * 3_600_000
+    var deleteRetentionMs: Int64 = 24 * 3_600_000
+    var minCompactionLagMs: Int64 = 0
+    var maxCompactionLagMs: Int64 = .max
 
     /// The defaults: one partition, no compression, `fsync` durability, delete policy, no retention limit.
     public init() {}
 
-    /// Makes a configuration, leaving every setting not given at its default.
+    /// Makes a configuration, leaving every setting not given at its default (the defaults
+    /// are the properties' own: ``init()`` is their one source).
     public init(
-        partitions: Int = 1,
-        compression: CompressionCodec = .none,
-        durability: Durability = .fsync,
-        cleanupPolicy: CleanupPolicy = .delete,
-        retentionMs: Int64 = -1,
-        retentionBytes: Int64 = -1,
-        segmentBytes: Int64 = 1 << 30
+        partitions: Int = TopicConfiguration().partitions,
+        compression: CompressionCodec = TopicConfiguration().compression,
+        durability: Durability = TopicConfiguration().durability,
+        cleanupPolicy: CleanupPolicy = TopicConfiguration().cleanupPolicy,
+        retention: Duration? = TopicConfiguration().retention,
+        retentionBytes: Int64 = TopicConfiguration().retentionBytes,
+        segmentBytes: Int64 = TopicConfiguration().segmentBytes
     ) {
         self.partitions = partitions
         self.compression = compression
         self.durability = durability
         self.cleanupPolicy = cleanupPolicy
-        self.retentionMs = retentionMs
+        self.retention = retention
         self.retentionBytes = retentionBytes
         self.segmentBytes = segmentBytes
+    }
+
+    /// A span in whole milliseconds; a negative one becomes a value ``validate()`` refuses.
+    private static func milliseconds(_ span: Duration) -> Int64 {
+        span < .zero ? .min : span.wholeMilliseconds
     }
 
     /// Checks every setting's range; throws ``LogError/Code/invalidArgument`` naming the first bad one.
     public func validate() throws(LogError) {
         func fail(_ m: String) -> LogError { LogError(.invalidArgument, m) }
         guard (1...10_000).contains(partitions) else { throw fail("partitions must be between 1 and 10000, got \(partitions).") }
-        guard retentionMs >= -1 else { throw fail("retention_ms must be -1 or more, got \(retentionMs).") }
+        guard retentionMs >= -1 else { throw fail("the retention must not be negative.") }
         guard retentionBytes >= -1 else { throw fail("retention_bytes must be -1 or more, got \(retentionBytes).") }
         guard segmentBytes >= 1024 && segmentBytes <= Int64(Int32.max) else {
             throw fail("segment_bytes must be between 1024 and \(Int32.max), got \(segmentBytes).")
         }
-        guard segmentMs > 0 else { throw fail("segment_ms must be positive, got \(segmentMs).") }
+        guard segmentMs > 0 else { throw fail("the maximum segment age must be at least a millisecond.") }
         guard indexIntervalBytes > 0 else { throw fail("index_interval_bytes must be positive.") }
-        guard deleteRetentionMs >= 0 else { throw fail("delete_retention_ms must be 0 or more.") }
+        guard deleteRetentionMs >= 0 else { throw fail("the tombstones' retention must not be negative.") }
         guard minCompactionLagMs >= 0, maxCompactionLagMs >= minCompactionLagMs else {
-            throw fail("compaction lags must satisfy 0 <= min_compaction_lag_ms <= max_compaction_lag_ms.")
+            throw fail("compaction lags must satisfy 0 <= minimum lag <= maximum lag.")
         }
         guard minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1 else {
             throw fail("min_cleanable_dirty_ratio must be between 0 and 1.")
         }
-        if case .interval(let ms) = durability, ms <= 0 { throw fail("the durability interval must be positive.") }
+        if case .interval(let period) = durability, period < .milliseconds(1) || period != .milliseconds(period.wholeMilliseconds) {
+            throw fail("the durability interval must be a whole number of milliseconds, 1 or more.")
+        }
         guard maxBatchBytes > 0 else { throw fail("max_batch_bytes must be positive.") }
         guard !cleanupPolicy.isEmpty else { throw fail("cleanup_policy must be delete, compact or compact,delete.") }
     }

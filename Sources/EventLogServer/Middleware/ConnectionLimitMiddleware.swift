@@ -11,7 +11,7 @@ import Hummingbird
 struct ConnectionLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let counter: ConnectionRegistry
     let limit: Int
-    let retryMilliseconds: Int
+    let configuration: LogServerConfiguration
     let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -21,7 +21,7 @@ struct ConnectionLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         // `Connection: close` alone does not end an HTTP/1.1 connection here: shutting its input
         // down makes the server close it once this answer is written.
         (context as? any ChannelRequestContext)?.channel.close(mode: .input, promise: nil)
-        let retry = retryMilliseconds + Int.random(in: 0...max(1, retryMilliseconds))
+        let retry = configuration.jitteredRetryMilliseconds()
         if request.method == .get, Self.isEventStream(path) {
             return Routes<Context>.refusedStream(retryMilliseconds: retry, headers: [
                 .contentType: "text/event-stream; charset=utf-8",

@@ -53,8 +53,7 @@ extension Routes {
         default: throw APIError(.invalidReset, "reset must be earliest or none.")
         }
 
-        let topic = try existingTopic(name)
-        let partition = try topic.partition(partitionIndex)
+        let partition = try store.partition(TopicPartition(name, partitionIndex))
 
         var offset: Offset
         var gap: FetchGap?

@@ -143,7 +143,7 @@ extension Routes {
                 out.key("end_offset"); out.int(p.endOffset.rawValue)
                 out.key("lag"); out.int(p.lag)
                 out.key("oldest_unconsumed_age_ms")
-                if let age = p.oldestUnconsumedAgeMilliseconds { out.int(age) } else { out.null() }
+                if let age = p.oldestUnconsumedAge { out.int(age.wholeMilliseconds) } else { out.null() }
                 out.endObject()
             }
         }
@@ -234,7 +234,7 @@ extension Routes {
         // A read that skipped damaged data answers at once, so that the member learns the range.
         if fetched.records.isEmpty, fetched.damaged.isEmpty, waitMs > 0, !fetched.positions.isEmpty {
             let waitOn = fetched.positions.compactMap { p -> (partition: Partition, offset: Offset)? in
-                guard let partition = try? store.topic(named: p.topicPartition.topic)?.partition(p.topicPartition.partition) else { return nil }
+                guard let partition = try? store.partition(p.topicPartition) else { return nil }
                 return (partition, p.nextOffset)
             }
             let woke = await server.lifecycle.unlessStopping {
@@ -320,12 +320,12 @@ extension Routes {
         return positions.isEmpty ? nil : positions
     }
 
-    /// The committer of a stream with `?group=G`, or `nil` without one.
-    func groupCommitsForStream(_ request: Request, start: StreamStart) async throws -> StreamGroupCommits? {
+    /// The committer of a stream with `?group=G` that starts at `position`, or `nil` without one.
+    func groupCommitsForStream(_ request: Request, topic: Topic, from position: TopicPosition) async throws -> StreamGroupCommits? {
         guard let group = try await streamGroup(request) else { return nil }
         return StreamGroupCommits(
-            coordinator: try await server.groups.coordinator(), group: group, topic: start.topic.name,
-            start: start.cursor, logger: server.logger)
+            coordinator: try await server.groups.coordinator(), group: group, topic: topic.name,
+            start: position, logger: server.logger)
     }
 
     private func streamGroup(_ request: Request) async throws -> String? {

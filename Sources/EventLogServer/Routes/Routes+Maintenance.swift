@@ -23,7 +23,7 @@ extension Routes {
                     out.key("bytes_after"); out.int(Int(report.bytesAfter))
                     out.key("records_removed"); out.int(Int(report.recordsRemoved))
                     out.key("passes"); out.int(report.passes)
-                    out.key("duration_ms"); out.int(Int(report.durationMilliseconds))
+                    out.key("duration_ms"); out.int(report.duration.wholeMilliseconds)
                     out.endObject()
                 }
             }

@@ -72,8 +72,8 @@ extension Routes {
     /// When a partition holds a batch of that producer that this request would not write (the
     /// key came with another body), nothing is appended: `409 idempotency_key_reused`.
     func append(_ records: [ProduceRecord], to topic: Topic, idempotent: IdempotentRequest? = nil) async throws -> ProduceAnswer {
-        // Internal topics (consumer group commits) are written by the server only.
-        guard !topic.configuration.isInternal else { throw APIError(.forbidden, "Topic \(topic.name) is internal: clients cannot write to it.") }
+        // Internal topics (consumer group commits) refuse clients' writes in the engine
+        // (`LogError.internalTopic`, answered 403).
         let partitionCount = topic.partitions.count
         var roundRobin: Int?
         var assignment: [Int] = []
@@ -86,7 +86,7 @@ extension Routes {
                 }
                 index = partition
             } else if let key = produced.record.key {
-                index = topic.partitionIndex(forKey: Array(key))
+                index = topic.partitionIndex(forKey: key)  // the library's partitioner (as `Topic.append`), on the bytes in place
             } else {
                 if roundRobin == nil {
                     roundRobin = idempotent.map { Int(UInt64(bitPattern: $0.producerID) % UInt64(partitionCount)) }
@@ -104,7 +104,7 @@ extension Routes {
         let stamp = idempotent?.stamp
         let health = server.writeHealth  // `/healthz` reports appends failing for disk reasons
         @Sendable func appendShare(_ index: Int, _ batch: [Record]) async throws -> OffsetRange {
-            let partition = try topic.partition(index)
+            let partition = topic.partitions[index]  // checked above
             return try await health.track(topic: topic.name, partition: index) { try await partition.append(batch, producer: stamp) }
         }
         var appended: [Int: OffsetRange] = [:]

@@ -22,9 +22,8 @@ extension Routes {
         }
         router.delete("/v1/topics/:topic") { request, context in
             let name = try await topicName(request, context, for: .manage)
-            // Internal topics (consumer group commits) cannot be deleted by clients.
-            if store.topic(named: name)?.configuration.isInternal == true { throw APIError(.forbidden, "Topic \(name) is internal.") }
-            try await store.deleteTopic(name)
+            // Internal topics (consumer group commits) refuse it: `LogError.internalTopic`, a 403.
+            try await store.deleteTopic(named: name)
             server.idempotency.forget(topic: name)
             server.writeHealth.forget(topic: name)
             return Response(status: .noContent)
@@ -37,18 +36,25 @@ extension Routes {
         let name = try await topicName(request, context, for: .manage)
         let body = try await collectBody(request)
         let settings = try TopicSettings(body: Array(body.readableBytesView))
-        if let existing = store.topic(named: name) {
-            return try answerForExisting(existing, settings: settings)
-        }
-        var configuration = configuration.topicDefaults
+        var configuration = store.defaultTopicConfiguration
         settings.apply(to: &configuration)
-        do {
-            try configuration.validate()
-        } catch {
-            throw APIError(.invalidConfig, error.message)
+        let topic: Topic
+        while true {
+            if let existing = store.topic(named: name) {
+                return try answerForExisting(existing, settings: settings)
+            }
+            do {
+                try configuration.validate()
+            } catch {
+                throw APIError(.invalidConfig, error.message)
+            }
+            do {
+                topic = try await store.createTopic(named: name, configuration: configuration)
+                break
+            } catch LogError.Code.topicExists {
+                continue  // created meanwhile: compare with it
+            }
         }
-        let (topic, created) = try await store.createTopic(name, configuration: configuration)
-        if !created { return try answerForExisting(topic, settings: settings) }
         var out = JSONWriter()
         TopicDescription.write(topic, to: &out)
         return json(out.bytes, status: .created)

@@ -65,40 +65,54 @@ extension Routes where Context: WebSocketRequestContext {
         await withTaskGroup(of: Void.self) { group in
             // Deliver: records, each with its cursor, as text messages.
             group.addTask {
-                var tail = TopicTail(partitions: start.topic.partitions, cursor: start.cursor,
-                                     batchRecords: configuration.streamBatchRecords, batchBytes: configuration.streamBatchBytes)
                 do {
+                    var tail = try TopicTail(topic: start.topic, from: start.position)
+                    var cursor = tail.position
                     var first = JSONWriter()
                     first.beginObject()
                     first.key("type"); first.string("start")
-                    first.key("cursor"); first.string(start.cursor.description)
+                    first.key("cursor"); first.string(cursor.description)
                     first.endObject()
                     try await send(String(decoding: first.bytes, as: UTF8.self))
-                    for notice in start.notices { try await send(Self.noticeMessage(notice)) }
+                    for notice in tail.startNotices { try await send(Self.noticeMessage(notice)) }
                     while true {
                         if let tokenDeadline, tokenDeadline.hasPassed {
-                            try await send(#"{"type":"token_expired","cursor":"\#(tail.cursor)"}"#)
+                            try await send(#"{"type":"token_expired","cursor":"\#(cursor)"}"#)
                             try await outbound.close(.policyViolation, reason: "token expired")
                             return
                         }
-                        let idleTimeout = tokenDeadline?.capping(configuration.keepaliveInterval) ?? configuration.keepaliveInterval
-                        switch try await tail.next(lifecycle: server.lifecycle, idleTimeout: idleTimeout) {
-                        case .stopped:
+                        if server.lifecycle.phase == .stopping {
                             try await outbound.close(.goingAway, reason: "server stopping")
                             return
-                        case .idle:
-                            try await send(#"{"type":"keepalive"}"#)
-                        case .records(let records, let notices):
-                            for notice in notices { try await send(Self.noticeMessage(notice)) }
-                            let now = currentTimeMilliseconds()
-                            for item in records {
-                                guard case .record(let record) = item.content else {
-                                    preconditionFailure("a WebSocket's tail reads without the event cache, so it is given records")
-                                }
-                                try await send(Self.recordMessage(record, partition: item.partition, cursor: item.cursor))
-                                server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now)
-                            }
                         }
+                        guard let step = try await tail.read(maxRecords: configuration.streamBatchRecords, maxBytes: configuration.streamBatchBytes) else {
+                            try await outbound.close(.goingAway, reason: "topic deleted")
+                            return
+                        }
+                        if step.isEmpty {
+                            let idleTimeout = tokenDeadline?.capping(configuration.keepaliveInterval) ?? configuration.keepaliveInterval
+                            let waiting = tail
+                            switch await server.lifecycle.unlessStopping({ await waiting.waitForRecords(timeout: idleTimeout) }) {
+                            case nil:
+                                try await outbound.close(.goingAway, reason: "server stopping")
+                                return
+                            case true?: continue
+                            case false?: try await send(#"{"type":"keepalive"}"#)
+                            }
+                            continue
+                        }
+                        for notice in step.notices {
+                            cursor.advance(past: notice)
+                            try await send(Self.noticeMessage(notice))
+                        }
+                        let now = currentTimeMilliseconds()
+                        for item in step.items {
+                            cursor.advance(past: item)
+                            // Encoded from the record's read buffer, in place.
+                            try await send(Self.recordMessage(item.content, partition: item.partition, cursor: cursor))
+                            server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now)
+                        }
+                        cursor = tail.position
                     }
                 } catch {
                     return
@@ -189,7 +203,7 @@ extension Routes where Context: WebSocketRequestContext {
         return (id, type)
     }
 
-    private static func recordMessage(_ record: StoredRecord, partition: Int, cursor: StreamCursor) -> String {
+    private static func recordMessage(_ record: StoredRecord, partition: Int, cursor: TopicPosition) -> String {
         var out = JSONWriter()
         out.beginObject()
         out.key("type"); out.string("record")
@@ -199,13 +213,13 @@ extension Routes where Context: WebSocketRequestContext {
         return String(decoding: out.bytes, as: UTF8.self)
     }
 
-    private static func noticeMessage(_ notice: StreamNotice) -> String {
+    private static func noticeMessage(_ notice: TopicNotice) -> String {
         var out = JSONWriter()
         out.beginObject()
         out.key("type"); out.string(notice.kind.rawValue)
         out.key("partition"); out.int(notice.partition)
-        out.key("requested"); out.int(notice.requested)
-        out.key("resumed_from"); out.int(notice.resumedFrom)
+        out.key("requested"); out.int(notice.requested.rawValue)
+        out.key("resumed_from"); out.int(notice.resumedFrom.rawValue)
         if notice.damaged { out.key("reason"); out.string("damaged") }
         out.endObject()
         return String(decoding: out.bytes, as: UTF8.self)

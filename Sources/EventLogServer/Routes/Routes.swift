@@ -4,8 +4,8 @@ import Hummingbird
 import NIOCore
 
 /// The route handlers, one extension per concern (`Routes+Topics.swift`, `Routes+Produce.swift`,
-/// …); a future `Routes+Groups.swift` or `Routes+Maintenance.swift` adds its own
-/// `add…Routes(to:)` and one line in ``LogServer/addRoutes(to:)``.
+/// `Routes+Groups.swift`, …); each adds its own `add…Routes(to:)`, called from
+/// ``LogServer/addRoutes(to:)``.
 struct Routes<Context: RequestContext>: Sendable {
     let server: LogServer
 
@@ -66,8 +66,8 @@ struct Routes<Context: RequestContext>: Sendable {
             throw APIError(.topicNotFound, "Topic \(name) does not exist; only a token that may manage it creates it on use.")
         }
         do {
-            return try await store.createTopic(name, configuration: configuration.topicDefaults,
-                                               maxTopics: configuration.autoCreateMaxTopics).topic
+            return try await store.topic(named: name, creatingWith: store.defaultTopicConfiguration,
+                                         maxTopics: configuration.autoCreateMaxTopics)
         } catch LogError.Code.topicLimitReached {
             throw APIError(.topicNotFound, "Topic \(name) does not exist, and this server creates topics on use only while it holds fewer than \(configuration.autoCreateMaxTopics ?? 0).")
         }

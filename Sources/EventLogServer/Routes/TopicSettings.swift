@@ -10,8 +10,6 @@ struct TopicSettings {
     var compression: CompressionCodec?
     var durability: Durability?
 
-    /// The default period of `"durability": "interval"` without `durability_interval_ms`.
-    static let defaultIntervalMilliseconds = 1000
     /// The periods `durability_interval_ms` may name: a millisecond to a day.
     static let intervalMilliseconds: ClosedRange<Int64> = 1...86_400_000
 
@@ -27,7 +25,7 @@ struct TopicSettings {
         guard case .object(let members) = document else {
             throw APIError(.invalidConfig, "The body must be a JSON object of topic settings.")
         }
-        var intervalMs: Int?
+        var intervalMs: Int64?
         for member in members {
             let value = member.value
             func integer(in range: ClosedRange<Int64>) throws -> Int64 {
@@ -59,14 +57,13 @@ struct TopicSettings {
                 }
                 compression = codec
             case "durability":
-                switch try string() {
-                case "fsync": durability = .fsync
-                case "none": durability = Durability.none
-                case "interval": durability = .interval(milliseconds: Self.defaultIntervalMilliseconds)
-                default: throw APIError(.invalidConfig, "durability must be fsync, interval or none.")
+                // The library's one parser of durability text (`interval` alone: every second).
+                guard let parsed = Durability(parsing: try string()) else {
+                    throw APIError(.invalidConfig, "durability must be fsync, interval or none.")
                 }
+                durability = parsed
             case "durability_interval_ms":
-                intervalMs = Int(try integer(in: Self.intervalMilliseconds))
+                intervalMs = try integer(in: Self.intervalMilliseconds)
             default:
                 throw APIError(.invalidConfig, "Unknown topic setting \(member.name).")
             }
@@ -75,7 +72,10 @@ struct TopicSettings {
             guard case .interval = durability else {
                 throw APIError(.invalidConfig, "durability_interval_ms needs \"durability\": \"interval\".")
             }
-            durability = .interval(milliseconds: intervalMs)
+            durability = .interval(.milliseconds(intervalMs))
+        }
+        if case .interval(let period)? = durability, !Self.intervalMilliseconds.contains(period.wholeMilliseconds) {
+            throw APIError(.invalidConfig, "The durability interval must be from 1 to 86400000 milliseconds.")
         }
     }
 
@@ -83,7 +83,7 @@ struct TopicSettings {
     func apply(to configuration: inout TopicConfiguration) {
         if let partitions { configuration.partitions = partitions }
         if let cleanupPolicy { configuration.cleanupPolicy = cleanupPolicy }
-        if let retentionMs { configuration.retentionMs = retentionMs }
+        if let retentionMs { configuration.retention = retentionMs == -1 ? nil : .milliseconds(retentionMs) }
         if let retentionBytes { configuration.retentionBytes = retentionBytes }
         if let segmentBytes { configuration.segmentBytes = segmentBytes }
         if let compression { configuration.compression = compression }
@@ -94,7 +94,7 @@ struct TopicSettings {
     func firstDifference(from configuration: TopicConfiguration) -> String? {
         if let partitions, partitions != configuration.partitions { return "partitions" }
         if let cleanupPolicy, cleanupPolicy != configuration.cleanupPolicy { return "cleanup_policy" }
-        if let retentionMs, retentionMs != configuration.retentionMs { return "retention_ms" }
+        if let retentionMs, retentionMs != configuration.retention?.wholeMilliseconds ?? -1 { return "retention_ms" }
         if let retentionBytes, retentionBytes != configuration.retentionBytes { return "retention_bytes" }
         if let segmentBytes, segmentBytes != configuration.segmentBytes { return "segment_bytes" }
         if let compression, compression != configuration.compression { return "compression" }
@@ -120,13 +120,13 @@ enum TopicDescription {
         json.beginObject()
         json.key("partitions"); json.int(configuration.partitions)
         json.key("cleanup_policy"); json.string(configuration.cleanupPolicy.description)
-        json.key("retention_ms"); json.int(configuration.retentionMs)
+        json.key("retention_ms"); json.int(configuration.retention?.wholeMilliseconds ?? -1)
         json.key("retention_bytes"); json.int(configuration.retentionBytes)
         json.key("segment_bytes"); json.int(configuration.segmentBytes)
         json.key("compression"); json.string(configuration.compression.description)
         json.key("durability"); json.string(configuration.durability.name)
-        if case .interval(let ms) = configuration.durability {
-            json.key("durability_interval_ms"); json.int(ms)
+        if case .interval(let period) = configuration.durability {
+            json.key("durability_interval_ms"); json.int(period.wholeMilliseconds)
         }
         json.endObject()
         json.key("partitions")

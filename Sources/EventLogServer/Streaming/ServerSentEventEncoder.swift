@@ -17,7 +17,7 @@ public struct ServerSentEventEncoder: Sendable {
     }
 
     /// An event holding only an id: the browser records it as `lastEventId` and fires nothing.
-    public func checkpoint(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
+    public func checkpoint(_ cursor: TopicPosition, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n\n", to: &buffer)
     }
 
@@ -28,7 +28,7 @@ public struct ServerSentEventEncoder: Sendable {
 
     /// A `gap` or `reset` notice: no id, a JSON object of the partition and offsets, and
     /// `"reason": "damaged"` for a gap over damaged stored data.
-    public func notice(_ notice: StreamNotice, into buffer: inout [UInt8]) {
+    public func notice(_ notice: TopicNotice, into buffer: inout [UInt8]) {
         let reason = notice.damaged ? ",\"reason\":\"damaged\"" : ""
         append("event: \(notice.kind.rawValue)\ndata: {\"partition\":\(notice.partition),\"requested\":\(notice.requested),\"resumed_from\":\(notice.resumedFrom)\(reason)}\n\n", to: &buffer)
     }
@@ -36,17 +36,17 @@ public struct ServerSentEventEncoder: Sendable {
     /// The last event of a stream whose token expired: no id, the cursor to resume from as
     /// `data: {"cursor": "17"}`. The client reconnects with a fresh token and that cursor
     /// (`Last-Event-ID`, or `?last_event_id=`).
-    public func tokenExpired(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
+    public func tokenExpired(_ cursor: TopicPosition, into buffer: inout [UInt8]) {
         append("event: token_expired\ndata: {\"cursor\":\"\(cursor)\"}\n\n", to: &buffer)
     }
 
     /// An event's `id:` line, to put before a ``recordBody(_:into:)``.
-    public func id(_ cursor: StreamCursor, into buffer: inout [UInt8]) {
+    public func id(_ cursor: TopicPosition, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n", to: &buffer)
     }
 
     /// One record as one event whose id is `cursor` (the cursor after this record).
-    public func record(_ record: StoredRecord, cursor: StreamCursor, into buffer: inout [UInt8]) {
+    public func record(_ record: StoredRecord, cursor: TopicPosition, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n", to: &buffer)
         recordBody(record, into: &buffer)
     }
@@ -110,39 +110,5 @@ public struct ServerSentEventEncoder: Sendable {
 
     private func append(_ text: String, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: text.utf8)
-    }
-}
-
-/// A note sent when a stream cannot deliver records where its cursor says: before its first
-/// record when the cursor could not be honoured exactly, or mid-stream over damaged data.
-public struct StreamNotice: Hashable, Sendable {
-    /// Why the stream did not continue where asked.
-    public enum Kind: String, Sendable {
-        /// The records asked for were deleted (the stream starts at the partition's start), or
-        /// their stored data is damaged (``StreamNotice/damaged``: the stream goes on after them).
-        case gap
-        /// The cursor is past the partition's end (the topic was made again): it starts at the end.
-        case reset
-    }
-
-    /// Which notice.
-    public var kind: Kind
-    /// The partition it concerns.
-    public var partition: Int
-    /// The first offset the cursor asked for.
-    public var requested: Int64
-    /// Where the stream starts instead.
-    public var resumedFrom: Int64
-    /// A gap over damaged stored data (`requested ..< resumedFrom` is unreadable), sent as
-    /// `"reason": "damaged"`; `false` for records deleted by retention.
-    public var damaged: Bool
-
-    /// Makes a notice.
-    public init(kind: Kind, partition: Int, requested: Int64, resumedFrom: Int64, damaged: Bool = false) {
-        self.kind = kind
-        self.partition = partition
-        self.requested = requested
-        self.resumedFrom = resumedFrom
-        self.damaged = damaged
     }
 }

@@ -17,15 +17,15 @@ final class StreamGroupCommits: Sendable {
 
     private struct State: Sendable {
         /// What the group has from this stream (at first: where it started).
-        var committed: StreamCursor
-        var latest: StreamCursor
+        var committed: TopicPosition
+        var latest: TopicPosition
         var lastCommit: ContinuousClock.Instant?
     }
 
     /// The shortest time between two commits.
     static let interval: Duration = .seconds(1)
 
-    init(coordinator: GroupCoordinator, group: String, topic: String, start: StreamCursor, logger: Logger) {
+    init(coordinator: GroupCoordinator, group: String, topic: String, start: TopicPosition, logger: Logger) {
         self.coordinator = coordinator
         self.group = group
         self.topic = topic
@@ -43,7 +43,7 @@ final class StreamGroupCommits: Sendable {
     }
 
     /// Notes the cursor after a write; commits it when the last commit is a second old.
-    func delivered(_ cursor: StreamCursor) async {
+    func delivered(_ cursor: TopicPosition) async {
         let due = state.withLock { s -> Bool in
             s.latest = cursor
             guard s.latest != s.committed else { return false }
@@ -63,9 +63,9 @@ final class StreamGroupCommits: Sendable {
             return (s.latest, s.committed)
         }
         var offsets: [TopicPartition: CommittedOffset] = [:]
-        for (partition, last) in cursor.lastDelivered.enumerated()
-        where partition >= previous.lastDelivered.count || previous.lastDelivered[partition] != last {
-            offsets[TopicPartition(topic, partition)] = CommittedOffset(Offset(last + 1))
+        for (partition, next) in cursor.nextOffsets.enumerated()
+        where partition >= previous.partitionCount || previous[partition] != next {
+            offsets[TopicPartition(topic, partition)] = CommittedOffset(next)
         }
         do {
             try await coordinator.commit(offsets, for: group)

@@ -1,3 +1,5 @@
+import EventLog
+
 /// The one parser of the numbers a client sends: query parameters, headers, cursors, JSON members.
 ///
 /// A number is strict decimal: ASCII digits without a sign, spaces, leading zeros, fraction or
@@ -6,36 +8,9 @@
 /// `400` code. So no client value can overflow the arithmetic that follows (a cursor's `+ 1`,
 /// a deadline's sum), wrap, or make the server wait or allocate without bound.
 enum ClientNumber {
-    /// The most digits a 64-bit integer has; longer text is refused before any conversion.
-    static let maxDigits = 19
-
-    /// Parses `text` as a decimal integer within `range`.
+    /// Parses `text` as a decimal integer within `range` (the library's `DecimalInteger`).
     static func parse(_ text: some StringProtocol, in range: ClosedRange<Int64>) -> Int64? {
-        let utf8 = text.utf8
-        var digits = utf8[...]
-        var negative = false
-        if utf8.first == UInt8(ascii: "-") {
-            guard range.lowerBound < 0 else { return nil }
-            negative = true
-            digits = digits.dropFirst()
-        }
-        guard !digits.isEmpty, digits.count <= maxDigits else { return nil }
-        guard digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
-        if negative && digits.first == UInt8(ascii: "0") { return nil }  // "-0"
-        // Accumulate negatively: Int64.min has no positive counterpart.
-        var value: Int64 = 0
-        for byte in digits {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) = shifted.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { return nil }
-            value = next
-        }
-        if !negative {
-            guard value != .min else { return nil }
-            value = -value
-        }
-        return range.contains(value) ? value : nil
+        DecimalInteger.parse(text, in: range)
     }
 
     /// Parses `text` as a decimal integer within `range`.
@@ -61,6 +36,4 @@ extension ClientNumber {
     static let partitions: ClosedRange<Int64> = 0...Int64(Int32.max)
     /// Offsets a request may name: non-negative 64-bit integers.
     static let offsets: ClosedRange<Int64> = 0...Int64.max
-    /// The components of a stream cursor: `-1`, or an offset whose next offset (`+ 1`) exists.
-    static let cursorComponents: ClosedRange<Int64> = -1...(Int64.max - 1)
 }

@@ -54,7 +54,7 @@ extension FuzzTargets {
                 try write("topic-config", topic, Array(conf))
             }
         }
-        var compacted = TopicConfiguration(partitions: 3, compression: .zstd, durability: .interval(milliseconds: 250), cleanupPolicy: [.compact, .delete])
+        var compacted = TopicConfiguration(partitions: 3, compression: .zstd, durability: .interval(.milliseconds(250)), cleanupPolicy: [.compact, .delete])
         compacted.isInternal = true
         try write("topic-config", "compacted", compacted.encodedFile())
     }

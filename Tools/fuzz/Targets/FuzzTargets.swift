@@ -110,7 +110,7 @@ public enum FuzzTargets {
         blocking {
             var options = LogStore.Options()
             options.ioThreads = 1
-            options.cleanerIntervalMilliseconds = nil
+            options.cleanerInterval = nil
             let store = try await LogStore.open(at: work, options: options, logger: quietLogger)
             for partition in store.topic(named: topic)?.partitions ?? [] {
                 var next = partition.startOffset
@@ -161,7 +161,7 @@ final class RecoveryTemplate: Sendable {
             for (name, codec) in [("none", CompressionCodec.none), ("lz4", .lz4), ("zstd", .zstd)] {
                 var configuration = TopicConfiguration(compression: codec, durability: .none, segmentBytes: 2048)
                 configuration.indexIntervalBytes = 256
-                let partition = try await store.createTopic(name, configuration: configuration).topic.partitions[0]
+                let partition = try await store.createTopic(named: name, configuration: configuration).partitions[0]
                 for i in 0..<24 {
                     let records = (0..<(1 + i % 4)).map { j in
                         Record(key: "k\(i % 5)", value: "value \(i)-\(j)",

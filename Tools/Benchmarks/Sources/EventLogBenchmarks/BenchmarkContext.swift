@@ -41,7 +41,7 @@ final class BenchmarkContext {
     /// Store options without the background cleaner, so that only the scenario compacts.
     static var manualCleaning: LogStore.Options {
         var options = LogStore.Options()
-        options.cleanerIntervalMilliseconds = nil
+        options.cleanerInterval = nil
         return options
     }
 
@@ -49,12 +49,12 @@ final class BenchmarkContext {
     func partition(in store: LogStore, _ name: String, compression: CompressionCodec = .none,
                    durability: Durability) async throws -> Partition {
         let configuration = TopicConfiguration(partitions: 1, compression: compression, durability: durability)
-        return try await store.createTopic(name, configuration: configuration).topic.partitions[0]
+        return try await store.createTopic(named: name, configuration: configuration).partitions[0]
     }
 
     /// The one partition of a topic created with `configuration`.
     func partition(in store: LogStore, _ name: String, configuration: TopicConfiguration) async throws -> Partition {
-        try await store.createTopic(name, configuration: configuration).topic.partitions[0]
+        try await store.createTopic(named: name, configuration: configuration).partitions[0]
     }
 
     /// A compacted topic of one partition: the cleanup policy and segment size of the

@@ -76,7 +76,7 @@ enum AppendWhileCompactingScenario {
                     plainCPU += interval.utilisation
                     print("  round \(r + 1), without: \(Units.rate(plain.last!))")
                 }
-                try await store.deleteTopic(name)
+                try await store.deleteTopic(named: name)
             }
         }
         try await store.close()

@@ -49,7 +49,7 @@ enum CompactionScenario {
         print("  report: read \(Units.bytes(report.bytesRead)), wrote \(Units.bytes(report.bytesWritten)), "
             + "\(Units.bytes(report.bytesBefore)) → \(Units.bytes(report.bytesAfter)), \(report.recordsRemoved) records removed, "
             + "segments \(report.segmentsBefore) → \(report.segmentsAfter), \(report.passes) pass(es), "
-            + "\(report.durationMilliseconds) ms by the report, CPU \(Units.percent(interval.utilisation))")
+            + "\(report.duration) by the report, CPU \(Units.percent(interval.utilisation))")
         try check(partition, report: report, records: records, keys: keys)
         try await reopened.close()
         context.work.discard(dir)

@@ -12,9 +12,6 @@ public struct LogServerConfiguration: Sendable {
     public var jwtKeys: [JWTVerificationKey] = []
     /// Origins allowed to call from a browser (exact `scheme://host[:port]` matches); empty: no CORS headers.
     public var corsOrigins: [String] = []
-    /// The settings of topics made by `PUT` (for settings not given) and by auto-creation;
-    /// keep it equal to the store's `Options.defaultTopicConfiguration`.
-    public var topicDefaults = TopicConfiguration()
     /// The memory budget and I/O throttle of compactions asked for over HTTP.
     public var compactionLimits = CompactionLimits()
     /// Whether producing to, or streaming (SSE) from, an unknown topic creates it with the
@@ -27,8 +24,9 @@ public struct LogServerConfiguration: Sendable {
     public var autoCreateMaxTopics: Int? = 1_000
     /// How often an idle stream sends a `: keepalive` comment.
     public var keepaliveInterval: Duration = .seconds(15)
-    /// The reconnection delay sent as `retry:` on every stream, in milliseconds.
-    public var retryMilliseconds: Int = 2_000
+    /// The reconnection delay sent as `retry:` on every stream (to the millisecond). Refused
+    /// streams and connections get it with up to 100 % jitter. Default 2 s.
+    public var retryDelay: Duration = .seconds(2)
     /// Open streams (SSE and WebSocket) at most; more are answered `200` with `retry:` and ended.
     public var maxStreams: Int = 10_000
     /// Open connections at most, counted from their accept by the server that
@@ -77,4 +75,15 @@ public struct LogServerConfiguration: Sendable {
 
     /// The defaults.
     public init() {}
+}
+
+extension LogServerConfiguration {
+    /// ``retryDelay`` in milliseconds, as `retry:` sends it.
+    var retryMilliseconds: Int { Int(clamping: retryDelay.wholeMilliseconds) }
+
+    /// ``retryDelay`` with up to 100 % jitter, in milliseconds: so that refused clients do not
+    /// come back together.
+    func jitteredRetryMilliseconds() -> Int {
+        retryMilliseconds + Int.random(in: 0...max(1, retryMilliseconds))
+    }
 }

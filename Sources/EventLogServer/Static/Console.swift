@@ -1,0 +1,292 @@
+extension StaticFiles {
+    /// The web console at `/console`: plain HTML, CSS and JavaScript on `logd.js` and the HTTP
+    /// API (Docs/HTTP-API.md, "Web console").
+    static let consoleHTML = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>logd console</title>
+<style>
+  :root { --bg: #f6f7f9; --panel: #fff; --ink: #1d2433; --dim: #687085; --line: #e2e5eb; --accent: #2f6fde; --bad: #c53030; --good: #2f855a; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--ink); }
+  header { display: flex; gap: 12px; align-items: center; padding: 10px 16px; background: var(--ink); color: #fff; flex-wrap: wrap; }
+  header h1 { font-size: 16px; margin: 0 8px 0 0; }
+  header input { width: 220px; }
+  .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; background: var(--dim); margin-right: 6px; }
+  .dot.open { background: #48bb78; } .dot.reconnecting, .dot.connecting { background: #ecc94b; } .dot.closed { background: var(--bad); }
+  main { display: grid; grid-template-columns: minmax(240px, 320px) 1fr; gap: 12px; padding: 12px; }
+  @media (max-width: 760px) { main { grid-template-columns: 1fr; } }
+  section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 12px; margin-bottom: 12px; overflow-x: auto; }
+  h2 { font-size: 14px; margin: 0 0 8px; text-transform: uppercase; letter-spacing: .04em; color: var(--dim); }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { color: var(--dim); font-weight: 600; font-size: 12px; }
+  td.num { font-variant-numeric: tabular-nums; text-align: right; }
+  tr.topic { cursor: pointer; } tr.topic.selected { background: #eaf1fd; }
+  pre { margin: 0; white-space: pre-wrap; word-break: break-word; font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; max-height: 12em; overflow: auto; }
+  form, .row { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; margin: 6px 0; }
+  input, select, textarea, button { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-radius: 4px; }
+  textarea { width: 100%; min-height: 4em; font-family: ui-monospace, monospace; }
+  button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
+  button.secondary { background: #fff; color: var(--ink); border-color: var(--line); }
+  button.danger { background: var(--bad); border-color: var(--bad); }
+  .error { color: var(--bad); min-height: 1.2em; }
+  .dim { color: var(--dim); }
+  svg.spark { width: 90px; height: 20px; }
+  svg.spark polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+  .notice td { color: var(--bad); font-style: italic; }
+</style>
+</head>
+<body>
+<header>
+  <h1>logd console</h1>
+  <span><span id="dot" class="dot"></span><span id="state">idle</span></span>
+  <label>token <input id="token" type="password" placeholder="(none)" autocomplete="off"></label>
+</header>
+<main>
+  <div>
+    <section>
+      <h2>Topics</h2>
+      <table><thead><tr><th>name</th><th>parts</th><th>records</th><th>rec/s</th></tr></thead><tbody id="topics"></tbody></table>
+      <form id="create">
+        <input name="name" placeholder="new topic" required pattern="[A-Za-z0-9._-]{1,249}" size="12">
+        <input name="partitions" type="number" min="1" max="10000" value="1" title="partitions" style="width:5em">
+        <select name="compression"><option>none</option><option>lz4</option><option>zstd</option></select>
+        <input name="retention" placeholder="retention ms" size="10">
+        <button>create</button>
+      </form>
+      <div id="topicsError" class="error"></div>
+    </section>
+    <section>
+      <h2>Consumer group</h2>
+      <form id="groupForm"><input name="group" placeholder="group name" required><button>show lag</button></form>
+      <table><thead><tr><th>topic/partition</th><th>committed</th><th>end</th><th>lag</th><th></th></tr></thead><tbody id="lag"></tbody></table>
+      <div id="groupError" class="error"></div>
+    </section>
+  </div>
+  <div>
+    <section id="topicPanel" hidden>
+      <h2 id="topicTitle">Topic</h2>
+      <table><thead><tr><th>partition</th><th>start</th><th>end</th><th>size</th></tr></thead><tbody id="partitions"></tbody></table>
+      <div class="row"><span id="config" class="dim"></span></div>
+      <div class="row"><button id="delete" class="danger">delete topic</button></div>
+    </section>
+    <section id="producePanel" hidden>
+      <h2>Produce</h2>
+      <form id="produce">
+        <input name="key" placeholder="key (optional)">
+        <input name="type" placeholder="type (optional)">
+        <textarea name="value" placeholder='value: JSON ({"total": 12.5}) or text'></textarea>
+        <button>append</button> <span id="produced" class="dim"></span>
+      </form>
+      <div id="produceError" class="error"></div>
+    </section>
+    <section id="tailPanel" hidden>
+      <h2>Live tail</h2>
+      <div class="row">
+        <button id="pause" class="secondary">pause</button>
+        <input id="filter" placeholder="filter: type or text">
+        <label>from <input id="from" placeholder="latest | earliest | offset" size="14"></label>
+        <button id="restart" class="secondary">restart tail</button>
+        <span id="tailCount" class="dim"></span>
+      </div>
+      <table><thead><tr><th>partition</th><th>offset</th><th>type</th><th>value</th></tr></thead><tbody id="tail"></tbody></table>
+    </section>
+  </div>
+</main>
+<script src="/logd.js"></script>
+<script>
+"use strict";
+const $ = id => document.getElementById(id);
+const tokenInput = $("token");
+tokenInput.value = localStorage.getItem("logd-token") || "";
+tokenInput.addEventListener("change", () => { localStorage.setItem("logd-token", tokenInput.value); refreshTopics(); restartTail(true); });
+const token = () => tokenInput.value || undefined;
+
+async function api(method, path, body) {
+  const headers = {};
+  if (token()) headers.Authorization = "Bearer " + token();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status === 204) return null;
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error((answer.error || r.status) + ": " + (answer.message || r.statusText));
+  return answer;
+}
+const topicPath = name => "/v1/topics/" + encodeURIComponent(name);
+const text = (tag, value, cls) => { const e = document.createElement(tag); e.textContent = value; if (cls) e.className = cls; return e; };
+
+// Topics, refreshed every 2 s; the append rate is the change of the end offsets.
+let selected = null, lastEnds = {}, lastTime = 0;
+async function refreshTopics() {
+  try {
+    const { topics } = await api("GET", "/v1/topics");
+    const now = Date.now(), body = $("topics");
+    body.replaceChildren();
+    for (const t of topics.sort((a, b) => a.name.localeCompare(b.name))) {
+      const records = t.partitions.reduce((n, p) => n + p.end_offset - p.start_offset, 0);
+      const end = t.partitions.reduce((n, p) => n + p.end_offset, 0);
+      const rate = lastTime && lastEnds[t.name] !== undefined ? ((end - lastEnds[t.name]) * 1000 / (now - lastTime)).toFixed(1) : "";
+      lastEnds[t.name] = end;
+      const row = document.createElement("tr");
+      row.className = "topic" + (t.name === selected ? " selected" : "");
+      row.dataset.topic = t.name;
+      row.append(text("td", t.name), text("td", t.partitions.length, "num"), text("td", records, "num"), text("td", rate, "num"));
+      row.addEventListener("click", () => select(t.name));
+      body.append(row);
+      if (t.name === selected) showTopic(t);
+    }
+    lastTime = now;
+    $("topicsError").textContent = "";
+  } catch (e) { $("topicsError").textContent = e.message; }
+}
+
+function showTopic(t) {
+  $("topicTitle").textContent = "Topic " + t.name;
+  const body = $("partitions");
+  body.replaceChildren();
+  for (const p of t.partitions) {
+    const row = document.createElement("tr");
+    row.append(text("td", p.partition), text("td", p.start_offset, "num"), text("td", p.end_offset, "num"), text("td", p.size_bytes + " B", "num"));
+    body.append(row);
+  }
+  $("config").textContent = Object.entries(t.config || {}).map(([k, v]) => k + "=" + v).join("  ");
+}
+
+function select(name) {
+  selected = name;
+  for (const id of ["topicPanel", "producePanel", "tailPanel"]) $(id).hidden = false;
+  refreshTopics();
+  restartTail(false);
+}
+
+// The live tail: newest first, at most 500 rows kept.
+let sub = null, paused = false, buffered = [], count = 0;
+function setState(s) { $("dot").className = "dot " + s; $("state").textContent = s; }
+// `resume`: go on from where the tail is (to listen to one more type): nothing lost or repeated.
+function restartTail(resume) {
+  const cursor = resume === true && sub ? sub.cursor() : null;
+  if (sub) sub.close();
+  if (!selected) return;
+  if (cursor === null) { $("tail").replaceChildren(); count = 0; buffered = []; }
+  const from = $("from").value.trim() || "latest";
+  sub = logd.subscribe(selected, {
+    from, cursor: cursor === null ? undefined : cursor, token: token(), types: typesSeen(),
+    onRecord: r => { count++; paused ? buffered.push(r) : addRow(r); $("tailCount").textContent = count + " records"; },
+    onGap: g => addNotice("gap on partition " + g.partition + ": offsets " + g.requested + ".." + (g.resumed_from - 1) + " " + (g.reason || "deleted")),
+    onReset: g => addNotice("reset on partition " + g.partition + ": resumed at " + g.resumed_from),
+    onState: setState,
+  });
+}
+// EventSource delivers typed events only to listeners of their name: listen to the types
+// this console has seen produced, and to the ones a user names in the filter.
+function typesSeen() {
+  const types = JSON.parse(localStorage.getItem("logd-types") || "[]");
+  const f = $("filter").value.trim();
+  if (f && /^[\w.-]+$/.test(f)) types.push(f);
+  return types;
+}
+function rememberType(t) {
+  const types = new Set(JSON.parse(localStorage.getItem("logd-types") || "[]"));
+  if (t && !types.has(t)) { types.add(t); localStorage.setItem("logd-types", JSON.stringify([...types].slice(-50))); return true; }
+  return false;
+}
+function matches(r) {
+  const f = $("filter").value.trim().toLowerCase();
+  return !f || (r.type || "").toLowerCase() === f || r.data.toLowerCase().includes(f);
+}
+function addRow(r) {
+  if (!matches(r)) return;
+  const row = document.createElement("tr");
+  const value = typeof r.value === "object" && r.value !== null ? JSON.stringify(r.value, null, 2) : String(r.value);
+  const pre = text("pre", value), cell = document.createElement("td");
+  cell.append(pre);
+  row.append(text("td", r.partition, "num"), text("td", r.offset, "num"), text("td", r.type || ""), cell);
+  const body = $("tail");
+  body.prepend(row);
+  while (body.children.length > 500) body.lastChild.remove();
+}
+function addNotice(message) {
+  const row = document.createElement("tr");
+  row.className = "notice";
+  const cell = text("td", message);
+  cell.colSpan = 4;
+  row.append(cell);
+  $("tail").prepend(row);
+}
+$("pause").addEventListener("click", () => {
+  paused = !paused;
+  $("pause").textContent = paused ? "resume" : "pause";
+  if (!paused) { buffered.forEach(addRow); buffered = []; }
+});
+$("restart").addEventListener("click", () => restartTail(false));
+$("filter").addEventListener("change", () => restartTail(true));
+
+$("create").addEventListener("submit", async e => {
+  e.preventDefault();
+  const f = new FormData(e.target), settings = { partitions: Number(f.get("partitions")), compression: f.get("compression") };
+  if (f.get("retention")) settings.retention_ms = Number(f.get("retention"));
+  try { await api("PUT", topicPath(f.get("name")), settings); e.target.reset(); select(f.get("name")); }
+  catch (err) { $("topicsError").textContent = err.message; }
+});
+$("delete").addEventListener("click", async () => {
+  if (!selected || !confirm("Delete topic " + selected + " and all its records?")) return;
+  try { await api("DELETE", topicPath(selected)); if (sub) sub.close(); selected = null; for (const id of ["topicPanel", "producePanel", "tailPanel"]) $(id).hidden = true; refreshTopics(); }
+  catch (err) { $("topicsError").textContent = err.message; }
+});
+$("produce").addEventListener("submit", async e => {
+  e.preventDefault();
+  const f = new FormData(e.target), raw = f.get("value");
+  let value; try { value = JSON.parse(raw); } catch (_) { value = raw; }
+  const record = { value };
+  if (f.get("key")) record.key = f.get("key");
+  if (f.get("type")) record.headers = { type: f.get("type") };
+  try {
+    const offsets = await logd.produce(selected, [record], { token: token() });
+    $("produced").textContent = "appended at partition " + offsets[0].partition + ", offset " + offsets[0].offset;
+    $("produceError").textContent = "";
+    if (rememberType(f.get("type"))) restartTail(true);
+  } catch (err) { $("produceError").textContent = err.message; }
+});
+
+// Group lag, every 2 s, with a sparkline of the last 30 readings per partition.
+let group = null, history = {};
+$("groupForm").addEventListener("submit", e => { e.preventDefault(); group = new FormData(e.target).get("group"); history = {}; refreshLag(); });
+function sparkline(values) {
+  const max = Math.max(1, ...values), ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg"), line = document.createElementNS(ns, "polyline");
+  svg.setAttribute("class", "spark"); svg.setAttribute("viewBox", "0 0 90 20");
+  line.setAttribute("points", values.map((v, i) => (i * 3) + "," + (19 - 18 * v / max)).join(" "));
+  svg.append(line);
+  return svg;
+}
+async function refreshLag() {
+  if (!group) return;
+  try {
+    const { partitions } = await api("GET", "/v1/groups/" + encodeURIComponent(group) + "/lag");
+    const body = $("lag");
+    body.replaceChildren();
+    for (const p of partitions) {
+      const key = p.topic + "/" + p.partition;
+      (history[key] = history[key] || []).push(p.lag);
+      if (history[key].length > 30) history[key].shift();
+      const row = document.createElement("tr"), spark = document.createElement("td");
+      spark.append(sparkline(history[key]));
+      row.append(text("td", key), text("td", p.committed, "num"), text("td", p.end_offset, "num"), text("td", p.lag, "num"), spark);
+      body.append(row);
+    }
+    $("groupError").textContent = "";
+  } catch (e) { $("groupError").textContent = e.message; }
+}
+
+refreshTopics();
+setInterval(refreshTopics, 2000);
+setInterval(refreshLag, 2000);
+</script>
+</body>
+</html>
+"""#
+}

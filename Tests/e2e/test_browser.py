@@ -1,0 +1,152 @@
+"""logd.js in a real Chromium against a real logd: records arrive live, and after logd is
+killed and restarted the page's EventSource reconnects by itself and shows what was produced
+meanwhile exactly once, in order."""
+import json
+import os
+import shutil
+import time
+import urllib.request
+
+import pytest
+
+from conftest import Logd, produce
+
+selenium = pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+
+
+@pytest.fixture
+def browser():
+    driver_path = shutil.which("chromedriver")
+    if driver_path is None:
+        pytest.skip("chromium-driver is not installed (make deps-browser)")
+    options = Options()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    binary = shutil.which("chromium")
+    if binary:
+        options.binary_location = binary
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver, script, predicate, seconds=30, diagnose=None):
+    deadline = time.time() + seconds
+    value = None
+    while time.time() < deadline:
+        value = driver.execute_script(script)
+        if predicate(value):
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out; last value: %r%s" % (value, "; " + repr(driver.execute_script(diagnose)) if diagnose else ""))
+
+
+def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
+    data = tmp_path / "data"
+    server = Logd(data, ["--retry-ms", "300"]).start()
+    port = server.url.rsplit(":", 1)[1]
+    try:
+        with urllib.request.urlopen(server.url + "/logd.js") as r:
+            assert r.status == 200 and r.headers["Content-Type"].startswith("text/javascript")
+            assert b"function subscribe" in r.read()
+        assert urllib.request.urlopen(urllib.request.Request(
+            server.url + "/v1/topics/chat", method="PUT", data=b'{"partitions": 2}',
+            headers={"Content-Type": "application/json"})).status == 201
+
+        # A page of logd's own origin that loads logd.js and subscribes.
+        browser.get(server.url + "/healthz")
+        browser.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const s = document.createElement("script");
+            s.src = "/logd.js"; s.onload = () => done(true); document.head.appendChild(s);
+        """)
+        browser.execute_script("""
+            window.got = []; window.states = [];
+            window.sub = logd.subscribe("chat", {
+                from: "earliest", types: ["note"],
+                onRecord: r => window.got.push([r.partition, r.offset, r.type, r.value]),
+                onState: s => window.states.push(s),
+            });
+        """)
+        wait_for(browser, "return window.states", lambda s: "open" in s)
+
+        # Produced from the page itself, then from outside.
+        offsets = browser.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            logd.produce("chat", [{key: "a", value: {n: 0}, headers: {type: "note"}}, {key: "b", value: "one"}])
+                .then(done, e => done(String(e)));
+        """)
+        assert isinstance(offsets, list) and len(offsets) == 2, offsets
+        for n in range(2, 6):
+            produce(server.url, "chat", [{"key": "k%d" % n, "value": {"n": n}}])
+        got = wait_for(browser, "return window.got", lambda g: len(g) >= 6)
+        assert [r for r in got if r[2] == "note"] == [[offsets[0]["partition"], offsets[0]["offset"], "note", {"n": 0}]]
+
+        # kill -9, records produced while the page is disconnected, restart on the same port.
+        server.proc.kill()
+        server.proc.wait(10)
+        wait_for(browser, "return window.states", lambda s: "reconnecting" in s)
+        server = Logd(data, ["--retry-ms", "300", "--port", port]).start()
+        for n in range(6, 12):
+            produce(server.url, "chat", [{"key": "k%d" % n, "value": {"n": n}}])
+        got = wait_for(browser, "return window.got", lambda g: len(g) >= 12, seconds=40)
+        time.sleep(1)  # anything repeated would arrive now
+        got = browser.execute_script("return window.got")
+        assert len(got) == 12, got
+        positions = [(p, o) for p, o, _, _ in got]
+        assert len(set(positions)) == 12  # exactly once
+        for partition in (0, 1):
+            mine = [o for p, o in positions if p == partition]
+            assert mine == list(range(len(mine)))  # in order, no holes
+        values = sorted(json.dumps(v) for _, _, _, v in got)
+        assert values == sorted([json.dumps({"n": 0}), json.dumps("one")] + [json.dumps({"n": n}) for n in range(2, 12)])
+        browser.execute_script("window.sub.close()")
+    finally:
+        assert server.stop() == 0
+
+
+def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
+    server = Logd(tmp_path / "data", ["--retry-ms", "300"]).start()
+    try:
+        for name, partitions in (("orders", 3), ("audit", 1)):
+            urllib.request.urlopen(urllib.request.Request(
+                server.url + "/v1/topics/" + name, method="PUT", data=json.dumps({"partitions": partitions}).encode(),
+                headers={"Content-Type": "application/json"}))
+        produce(server.url, "orders", [{"key": "order-%d" % n, "value": {"order": n, "total": 10 + n}} for n in range(3)])
+
+        browser.set_window_size(1280, 900)
+        browser.get(server.url + "/console")
+        names = wait_for(browser, "return [...document.querySelectorAll('#topics tr')].map(r => r.dataset.topic)",
+                         lambda v: v and len(v) == 2, diagnose="return document.getElementById('topicsError').textContent + ' | ' + document.body.innerText.slice(0, 300)")
+        assert names == ["audit", "orders"]
+        browser.execute_script("document.querySelector('#topics tr[data-topic=orders]').click()")
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open")
+        assert "orders" in browser.execute_script("return document.getElementById('topicTitle').textContent")
+
+        # Live: produced elsewhere, shown newest first.
+        produce(server.url, "orders", [{"key": "order-7", "value": {"order": 7, "total": 99.5}}])
+        rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
+                        lambda v: v and len(v) >= 1, diagnose="return [document.getElementById('tailCount').textContent, document.getElementById('state').textContent, document.getElementById('from').value]")
+        assert '"total": 99.5' in rows[0]
+
+        # The produce form.
+        browser.execute_script("""
+            const f = document.getElementById('produce');
+            f.key.value = 'order-8'; f.type.value = 'order.created'; f.value.value = '{"order": 8, "total": 12.5}';
+            f.requestSubmit();
+        """)
+        wait_for(browser, "return document.getElementById('produced').textContent", lambda s: "appended at partition" in s)
+        rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
+                        lambda v: any("order.created" in r for r in v))
+        assert any('"order": 8' in r for r in rows)
+        shots = os.environ.get("SCREENSHOT_DIR")
+        if shots:
+            browser.save_screenshot(os.path.join(shots, "console.png"))
+    finally:
+        assert server.stop() == 0

@@ -1,0 +1,113 @@
+"""The examples in Docs/examples, run as their READMEs say, against a real logd."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import Logd, produce
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+EXAMPLES = os.path.join(ROOT, "Docs", "examples")
+
+
+def test_python_consumer_reads_every_record_once_across_a_restart(tmp_path):
+    data = tmp_path / "data"
+    server = Logd(data, ["--retry-ms", "300"]).start()
+    port = server.url.rsplit(":", 1)[1]
+    urllib.request.urlopen(urllib.request.Request(server.url + "/v1/topics/orders", method="PUT",
+                                                  data=b'{"partitions": 2}', headers={"Content-Type": "application/json"}))
+    for n in range(5):
+        produce(server.url, "orders", [{"key": "k%d" % n, "value": {"n": n}}])
+    consumer = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "python-consumer", "consumer.py"), "--url", server.url,
+                                 "--topic", "orders", "--group", "billing", "--count", "10"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(consumer.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.time() + 30
+        while len(lines) < 5 and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(lines) == 5, lines
+        server.proc.kill()
+        server.proc.wait(10)
+        server = Logd(data, ["--retry-ms", "300", "--port", port]).start()
+        for n in range(5, 10):
+            produce(server.url, "orders", [{"key": "k%d" % n, "value": {"n": n}}])
+        assert consumer.wait(40) == 0, consumer.stderr.read()
+        reader.join(5)
+        records = [json.loads(line) for line in lines]
+        assert sorted(r["value"]["n"] for r in records) == list(range(10))  # every one, once
+        assert len({r["cursor"] for r in records}) == 10
+        assert b"reconnecting" in consumer.stderr.read()
+    finally:
+        if consumer.poll() is None:
+            consumer.kill()
+        assert server.stop() == 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_live_typing_in_two_browser_windows(tmp_path):
+    selenium = pytest.importorskip("selenium")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    if shutil.which("chromedriver") is None:
+        pytest.skip("chromium-driver is not installed (make deps-browser)")
+
+    page_port = free_port()
+    page_origin = "http://127.0.0.1:%d" % page_port
+    httpd = ThreadingHTTPServer(("127.0.0.1", page_port),
+                                partial(SimpleHTTPRequestHandler, directory=os.path.join(EXAMPLES, "live-typing")))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = Logd(tmp_path / "data", ["--cors-origin", page_origin]).start()
+
+    def window():
+        options = Options()
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+            options.add_argument(arg)
+        if shutil.which("chromium"):
+            options.binary_location = shutil.which("chromium")
+        return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+    alice, bob = window(), window()
+    try:
+        for browser, name in ((alice, "Alice"), (bob, "Bob")):
+            browser.get(page_origin + "/?logd=" + server.url)
+            deadline = time.time() + 20
+            while "open" not in browser.find_element(By.ID, "state").text and time.time() < deadline:
+                time.sleep(0.1)
+            assert "open" in browser.find_element(By.ID, "state").text
+            field = browser.find_element(By.ID, "name")
+            field.clear()
+            field.send_keys(name)
+        alice.find_element(By.ID, "text").send_keys("hello")
+        deadline = time.time() + 10
+        while "Alice is typing" not in bob.find_element(By.ID, "typing").text and time.time() < deadline:
+            time.sleep(0.1)
+        assert bob.find_element(By.ID, "typing").text == "Alice is typing…"
+        assert alice.find_element(By.ID, "typing").text == ""  # not one's own typing
+        shots = os.environ.get("SCREENSHOT_DIR")
+        if shots:
+            bob.set_window_size(900, 500)
+            bob.save_screenshot(os.path.join(shots, "live-typing.png"))
+    finally:
+        alice.quit()
+        bob.quit()
+        httpd.shutdown()
+        assert server.stop() == 0

@@ -1,0 +1,385 @@
+"""make bench-server: logd beside the servers users would pick instead, in one run.
+
+Starts each server on loopback (logd release build; nginx with Nchan; redis-server), runs
+every scenario interleaved (peer, logd, logd, peer, ...) for --rounds rounds, and prints one
+table of medians with ratios; --write appends it to Docs/BENCHMARKS.md with the machine,
+the versions and the command. Every load is bounded in count and time; servers are stopped
+by PID.
+
+Scenarios (issue 12):
+  fanout-burst    S subscribers, one publisher as fast as one client can: delivered msg/s
+  fanout-paced    S subscribers, publisher paced at R/s: publishes/s reached, p50/p99 latency
+  storm           N streams opened by 2 client processes: total time, slowest connect
+  idle            N idle streams: server memory per stream, CPU while idle (keepalives)
+  produce         1 record per request, 50 keep-alive connections (wrk) vs redis XADD
+                  (redis-benchmark), at durability none/everysec and fsync/always; and 100
+                  records per request vs redis -P 64
+"""
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import sse_clients  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on %d" % port)
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                total += int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        except OSError:
+            pass
+    return total
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    def __init__(self, kind, argv, port, env=None, pidfile=None):
+        self.kind, self.port, self.pidfile = kind, port, pidfile
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        wait_port(port)
+        self.url = "http://127.0.0.1:%d" % port
+
+    def pids(self):
+        """The server's processes: nginx's workers are its children."""
+        pids = [self.proc.pid]
+        try:
+            out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+            pids += [int(p) for p in out.split()]
+        except OSError:
+            pass
+        return pids
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_logd(binary, work, durability="none", extra=()):
+    port = free_port()
+    data = tempfile.mkdtemp(dir=work, prefix="logd-")
+    server = Server("logd", [binary, "--data-dir", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
+                             "--max-streams", "100000", "--default-durability", durability, *extra], port)
+    body = json.dumps({"partitions": 1, "durability": durability}).encode()
+    urllib.request.urlopen(urllib.request.Request(server.url + "/v1/topics/bench", method="PUT", data=body,
+                                                  headers={"Content-Type": "application/json"}))
+    return server
+
+
+def start_nchan(work):
+    port = free_port()
+    prefix = tempfile.mkdtemp(dir=work, prefix="nginx-")
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+worker_processes 2;
+worker_rlimit_nofile 65536;
+error_log stderr error;
+pid %s/nginx.pid;
+events { worker_connections 32768; }
+http {
+  access_log off;
+  client_body_temp_path %s;
+  server {
+    listen 127.0.0.1:%d backlog=4096;
+    location = /pub { nchan_publisher; nchan_channel_id bench; nchan_message_buffer_length 2000; }
+    location = /sub { nchan_subscriber eventsource; nchan_channel_id bench; }
+  }
+}
+""" % (prefix, prefix, port))
+    return Server("nchan", ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port)
+
+
+def start_redis(work, appendfsync):
+    port = free_port()
+    data = tempfile.mkdtemp(dir=work, prefix="redis-")
+    return Server("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", data, "--save", "",
+                            "--appendonly", "yes", "--appendfsync", appendfsync], port)
+
+
+# ---- scenarios: each returns a dict of figures for one server ----
+
+def fanout(server, subscribers, messages, rate, seconds, processes=2):
+    """`subscribers` streams in `processes` client processes; then one publisher."""
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    ready = []
+    procs = []
+    per = [subscribers // processes + (1 if i < subscribers % processes else 0) for i in range(processes)]
+    sample_every = 1 if rate else 0
+    for i, count in enumerate(per):
+        path = tempfile.mktemp(prefix="sse-ready-")
+        ready.append(path)
+        p = ctx.Process(target=sse_clients.run_subscribers,
+                        args=((server.kind, server.url, count, sample_every, path, seconds + 30, messages, out),))
+        p.start()
+        procs.append(p)
+    deadline = time.time() + 60
+    while not all(os.path.exists(p) for p in ready):
+        if time.time() > deadline:
+            raise RuntimeError("subscribers did not connect")
+        time.sleep(0.02)
+    time.sleep(0.2)
+    start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
+    results = [out.get(timeout=seconds + 90) for _ in procs]
+    for p in procs:
+        p.join(10)
+    for path in ready:
+        os.unlink(path)
+    received = sum(r["received"] for r in results)
+    last = max(r["last_receive"] for r in results)
+    latencies = sorted(x / 1e6 for r in results for x in r["latencies_ns"])
+    figures = {
+        "publishes_per_s": messages / (end - start),
+        "delivered_per_s": received / max(1e-9, last - start),
+        "received": received,
+        "expected": messages * subscribers,
+        "order_errors": sum(r["errors"] for r in results),
+        "incomplete_streams": sum(r["incomplete"] for r in results),
+    }
+    if latencies:
+        figures["p50_ms"] = latencies[len(latencies) // 2]
+        figures["p99_ms"] = latencies[int(len(latencies) * 0.99)]
+    return figures
+
+
+def storm_process(kind, url, count, conn, hold):
+    """A client process of the storm: opens `count` streams, reports, holds them open."""
+    async def main():
+        writers, times, total = await sse_clients.storm_main(kind, url, count, 64)
+        conn.send({"times": times, "total": total})
+        conn.recv()  # hold the streams open until the parent has measured
+        for _, w in writers:
+            w.close()
+    asyncio.run(main())
+
+
+def storm(server, streams, processes=2, idle_seconds=10):
+    """Opens `streams` streams from `processes` processes; measures the time, the slowest
+    connect, the server's memory per stream and its CPU while the streams idle."""
+    base_rss = rss_kib(server.pids())
+    ctx = mp.get_context("fork")
+    pipes, procs = [], []
+    started = time.perf_counter()
+    for i in range(processes):
+        parent, child = ctx.Pipe()
+        p = ctx.Process(target=storm_process, args=(server.kind, server.url, streams // processes, child, True))
+        p.start()
+        pipes.append(parent)
+        procs.append(p)
+    reports = [pipe.recv() for pipe in pipes]
+    total = time.perf_counter() - started
+    times = sorted(t for r in reports for t in r["times"])
+    time.sleep(2)
+    rss = rss_kib(server.pids())
+    ticks0, t0 = cpu_ticks(server.pids()), time.perf_counter()
+    time.sleep(idle_seconds)
+    ticks1, t1 = cpu_ticks(server.pids()), time.perf_counter()
+    for pipe in pipes:
+        pipe.send("close")
+    for p in procs:
+        p.join(30)
+    hz = os.sysconf("SC_CLK_TCK")
+    first, last = times[: len(times) // 10], times[-(len(times) // 10):]
+    return {
+        "open_all_s": total,
+        "slowest_connect_ms": times[-1] * 1000,
+        "connects_over_200ms": sum(1 for t in times if t >= 0.2),
+        "median_connect_ms": times[len(times) // 2] * 1000,
+        "kib_per_idle_stream": (rss - base_rss) / streams,
+        "idle_cpu_percent_of_one_core": 100 * (ticks1 - ticks0) / hz / (t1 - t0),
+        "first_tenth_median_ms": statistics.median(first) * 1000 if first else 0,
+        "last_tenth_median_ms": statistics.median(last) * 1000 if last else 0,
+    }
+
+
+WRK_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[%s]]
+"""
+
+
+def wrk_produce(server, records_per_request, seconds, connections=50):
+    values = ",".join('{"value":{"n":%d,"pad":"0123456789012345678901234567890123456789"}}' % i for i in range(records_per_request))
+    script = tempfile.mktemp(suffix=".lua")
+    with open(script, "w") as f:
+        f.write(WRK_LUA % ('{"records":[' + values + "]}"))
+    out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s", "-s", script,
+                          server.url + "/v1/topics/bench/records"], capture_output=True, text=True, timeout=seconds + 60).stdout
+    os.unlink(script)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"records_per_s": rps * records_per_request, "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def redis_xadd(server, pipeline, requests, connections=50):
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", str(connections),
+                          "-n", str(requests), "-P", str(pipeline), "-q", "XADD", "bench", "*", "v",
+                          '{"n":1,"pad":"0123456789012345678901234567890123456789"}'],
+                         capture_output=True, text=True, timeout=300).stdout
+    return {"records_per_s": float(re.search(r"([\d.]+) requests per second", out).group(1))}
+
+
+def median_of(runs, key):
+    values = [r[key] for r in runs if key in r]
+    return statistics.median(values) if values else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--logd", default=os.path.join(ROOT, ".build", "release", "logd"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="fanout-burst,fanout-paced,fanout-1000,storm,produce")
+    parser.add_argument("--quick", action="store_true", help="small loads (a smoke test of the harness)")
+    parser.add_argument("--write", action="store_true", help="append the table to Docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 65536), max(hard, 65536)))
+    except (ValueError, OSError):
+        pass
+    quick = args.quick
+    work = tempfile.mkdtemp(prefix="bench-server-")
+    rows = []  # (scenario, figure, peer name, peer value, logd value, better)
+
+    def interleaved(make_peer, make_logd, run):
+        peer_runs, logd_runs = [], []
+        for r in range(args.rounds):
+            order = [("peer", make_peer), ("logd", make_logd)] if r % 2 == 0 else [("logd", make_logd), ("peer", make_peer)]
+            for who, make in order:
+                server = make()
+                try:
+                    result = run(server)
+                finally:
+                    server.stop()
+                (peer_runs if who == "peer" else logd_runs).append(result)
+                print("  %s round %d: %s" % (who, r + 1, {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}), flush=True)
+        return peer_runs, logd_runs
+
+    def add(scenario, figure, peer, peer_runs, logd_runs, key, higher_is_better=True):
+        rows.append((scenario, figure, peer, median_of(peer_runs, key), median_of(logd_runs, key), higher_is_better))
+
+    subs = 20 if quick else 200
+    if "fanout-burst" in only:
+        print("fan-out, %d subscribers, burst" % subs, flush=True)
+        n = 200 if quick else 2000
+        p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
+                           lambda s: fanout(s, subs, n, 0, 60))
+        add("SSE fan-out, %d subscribers, burst" % subs, "delivered msg/s", "Nchan", p, l, "delivered_per_s")
+        add("", "publishes/s of one client", "Nchan", p, l, "publishes_per_s")
+        add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
+    if "fanout-paced" in only:
+        print("fan-out, %d subscribers, paced 200/s" % subs, flush=True)
+        n = 200 if quick else 2000
+        p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
+                           lambda s: fanout(s, subs, n, 200, n / 200))
+        add("SSE fan-out, %d subscribers, paced 200/s" % subs, "publishes/s reached", "Nchan", p, l, "publishes_per_s")
+        add("", "publish→receive p50 ms", "Nchan", p, l, "p50_ms", False)
+        add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
+    if "fanout-1000" in only and not quick:
+        print("fan-out, 1000 subscribers, paced 200/s", flush=True)
+        p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
+                           lambda s: fanout(s, 1000, 2000, 200, 10))
+        add("SSE fan-out, 1000 subscribers, paced 200/s", "delivered msg/s", "Nchan", p, l, "delivered_per_s")
+        add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
+        add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+    if "storm" in only:
+        for streams in ([1000] if quick else [1000, 10000]):
+            print("storm, %d streams" % streams, flush=True)
+            p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
+                               lambda s: storm(s, streams, idle_seconds=3 if quick else 10))
+            add("%d SSE streams opened by 2 processes" % streams, "seconds to open all", "Nchan", p, l, "open_all_s", False)
+            add("", "slowest connect ms", "Nchan", p, l, "slowest_connect_ms", False)
+            add("", "connects ≥ 200 ms", "Nchan", p, l, "connects_over_200ms", False)
+            add("", "median connect ms, first tenth opened", "Nchan", p, l, "first_tenth_median_ms", False)
+            add("", "median connect ms, last tenth opened", "Nchan", p, l, "last_tenth_median_ms", False)
+            add("", "KiB per idle stream", "Nchan", p, l, "kib_per_idle_stream", False)
+            add("", "CPU while idle, % of one core", "Nchan", p, l, "idle_cpu_percent_of_one_core", False)
+    if "produce" in only:
+        seconds = 3 if quick else 10
+        requests = 20000 if quick else 200000
+        for (durability, fsync, label) in (("none", "everysec", "none vs everysec"), ("fsync", "always", "fsync vs always")):
+            print("produce, 1 record per request, %s" % label, flush=True)
+            p, l = interleaved(lambda: start_redis(work, fsync), lambda: start_logd(args.logd, work, durability),
+                               lambda s: redis_xadd(s, 1, requests) if s.kind == "redis" else wrk_produce(s, 1, seconds))
+            add("produce, 1 record/request, 50 connections, %s" % label, "records/s", "Redis XADD", p, l, "records_per_s")
+            print("produce, 100 records per request, %s" % label, flush=True)
+            p, l = interleaved(lambda: start_redis(work, fsync), lambda: start_logd(args.logd, work, durability),
+                               lambda s: redis_xadd(s, 64, requests * 5) if s.kind == "redis" else wrk_produce(s, 100, seconds))
+            add("produce, 100 records/request, %s (Redis -P 64)" % label, "records/s", "Redis XADD", p, l, "records_per_s")
+
+    shutil.rmtree(work, ignore_errors=True)
+    table = ["| work | figure | peer | peer | logd | logd / peer |", "|---|---|---|---|---|---|"]
+    for scenario, figure, peer, pv, lv, higher in rows:
+        ratio = (lv / pv if higher else pv / lv) if pv and lv and pv == pv and lv == lv else float("nan")
+        table.append("| %s | %s | %s | %.4g | %.4g | %s |" % (scenario, figure, peer, pv, lv,
+                                                              ("%.2f×" % ratio) if ratio == ratio else "—"))
+    print("\n".join(table))
+    if args.write:
+        versions = "; ".join(filter(None, [
+            subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
+            subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split(" sha")[0],
+            subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]]))
+        with open(os.path.join(ROOT, "Docs", "BENCHMARKS.md"), "a") as f:
+            f.write("\n### make bench-server, %s\n\n%s, %d cores; %s. Command: `make bench-server BENCH_SERVER_ARGS=\"%s\"`. "
+                    "Medians of %d interleaved rounds; ratios > 1 favour logd (for times and latencies the ratio is peer / logd).\n\n%s\n"
+                    % (time.strftime("%Y-%m-%d"), platform.platform(), os.cpu_count(), versions, " ".join(sys.argv[1:]),
+                       args.rounds, "\n".join(table)))
+
+
+if __name__ == "__main__":
+    main()
