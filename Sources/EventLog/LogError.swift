@@ -12,7 +12,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case offsetOutOfRange, corruptData, diskFull, ioError, locked, closed
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
-            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached
+            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -69,6 +69,8 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var notCompacted: Self { .init(.notCompacted) }
         /// A topic was not created: the store holds as many topics as the creator allowed.
         public static var topicLimitReached: Self { .init(.topicLimitReached) }
+        /// The group still has members; only a group without members can be deleted.
+        public static var groupNotEmpty: Self { .init(.groupNotEmpty) }
 
         public var description: String { "\(storage)" }
 

@@ -49,6 +49,7 @@ extension APIError {
         case .unknownMember: code = .unknownMember
         case .staleGeneration: code = .staleGeneration
         case .rebalanceInProgress: code = .rebalancing
+        case .groupNotEmpty: code = .groupNotEmpty
         case .notCompacted: code = .notCompacted
         case .staleProducerEpoch, .outOfOrderSequence: code = .producerFenced
         default:

@@ -56,6 +56,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let topicExists = Code("topic_exists", .conflict)
         public static let staleGeneration = Code("stale_generation", .conflict)
         public static let rebalancing = Code("rebalancing", .conflict)
+        /// A group that still has members cannot be deleted.
+        public static let groupNotEmpty = Code("group_not_empty", .conflict)
         public static let notCompacted = Code("not_compacted", .conflict)
         public static let producerFenced = Code("producer_fenced", .conflict)
         public static let idempotencyKeyReused = Code("idempotency_key_reused", .conflict)

@@ -67,6 +67,44 @@ private func settle(_ groups: GroupCoordinator, _ group: String, _ members: [Mem
         #expect(Set(again[a]!).isSubset(of: two[a]!) && Set(again[b]!).isSubset(of: two[b]!))
     }
 
+    /// An operator's view: members with their partitions and the commits; a group with
+    /// members cannot be deleted; a deleted group's commits stay deleted after a restart.
+    @Test func describeAndDeleteGroups() async throws {
+        try await withTemporaryDirectory { dir in
+            var store = try await openStore(dir)
+            var groups = try await GroupCoordinator.open(store: store, logger: testLogger)
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 2))
+            let a = try await groups.join("g", topics: ["t"], sessionTimeout: .seconds(10))
+            try await groups.commit([TopicPartition("t", 1): CommittedOffset(5, metadata: "m")], for: "g",
+                                    by: GroupMemberGeneration(memberID: a.memberID, generation: a.generation))
+            let described = try await groups.describe("g")
+            #expect(described.state == .stable)
+            #expect(described.members.map(\.id) == [a.memberID])
+            #expect(described.members[0].assignment == [TopicPartition("t", 0), TopicPartition("t", 1)])
+            #expect(described.commits == [TopicPartition("t", 1): CommittedOffset(5, metadata: "m")])
+            #expect(await groups.groupNames() == ["g"])
+            do {
+                try await groups.deleteGroup("g")
+                Issue.record("a group with members was deleted")
+            } catch LogError.Code.groupNotEmpty {}
+            try await groups.leave("g", member: a.memberID)
+            #expect(try await groups.describe("g").state == .empty)
+            try await groups.deleteGroup("g")
+            await #expect(throws: LogError.self) { try await groups.describe("g") }
+            do {
+                try await groups.deleteGroup("g")
+                Issue.record("deleting twice succeeded")
+            } catch LogError.Code.groupNotFound {}
+            await groups.close()
+            try await store.close()
+            store = try await openStore(dir)
+            groups = try await GroupCoordinator.open(store: store, logger: testLogger)
+            #expect(await groups.groupNames().isEmpty)
+            await groups.close()
+            try await store.close()
+        }
+    }
+
     @Test func staleGenerationIsFenced() async throws {
         try await withGroups { store, groups in
             _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 2))

@@ -87,3 +87,52 @@ def test_a_server_that_is_not_there_is_a_clear_error(tmp_path):
     result = subprocess.run([LOGCTL, "topics", "list", "--url", "http://127.0.0.1:9"], capture_output=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith(b"logctl: transport: No answer from logd")
+
+
+def test_groups_list_describe_reset_by_time_and_delete(logd):
+    import json
+    import time
+    import urllib.request
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(logd.url + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, (json.loads(r.read() or b"null"))
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    import urllib.error
+    assert call("PUT", "/v1/topics/events", {"partitions": 1})[0] == 201
+    # Records stamped an hour apart: a reset by time lands on the first at or after it.
+    base = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    status, _ = call("POST", "/v1/topics/events/records",
+                     {"records": [{"value": n, "timestamp": base + n * 3_600_000} for n in range(5)]})
+    assert status == 200
+
+    status, joined = call("POST", "/v1/groups/g2/members", {"topics": ["events"], "session_timeout_ms": 10000})
+    assert status == 200
+    member = joined["member_id"]
+    listed = logctl(logd, "groups", "list").stdout.decode()
+    assert "g2\tstate=stable\tmembers=1" in listed
+    described = logctl(logd, "groups", "describe", "g2").stdout.decode()
+    assert ("member %s topics=events partitions=events/0" % member) in described
+
+    refused = logctl(logd, "groups", "delete", "g2")
+    assert refused.returncode == 1 and b"409 group_not_empty" in refused.stderr
+
+    reset = logctl(logd, "groups", "reset", "g2", "--topic", "events", "--to", "time:2026-01-01T02:30:00Z")
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.decode() == "events\t0\t3\n"  # 03:00 is the first at or after 02:30
+    assert call("POST", "/v1/groups/g2/reset", {"topic": "events", "to": "time:2026-01-01T01:00:00+01:00"})[1] == \
+        {"offsets": [{"topic": "events", "partition": 0, "offset": 0}]}
+    assert call("POST", "/v1/groups/g2/reset", {"topic": "events", "to": "time:soon"})[0] == 400
+    assert call("POST", "/v1/groups/g2/reset", {"topic": "events", "to": "latest", "partitions": [3]})[0] == 404
+    assert logctl(logd, "groups", "reset", "g2", "--topic", "events", "--to", "latest").stdout.decode() == "events\t0\t5\n"
+    assert "committed events/0 = 5" in logctl(logd, "groups", "describe", "g2").stdout.decode()
+
+    assert call("DELETE", "/v1/groups/g2/members/" + member)[0] == 204
+    assert logctl(logd, "groups", "delete", "g2").returncode == 0
+    assert call("GET", "/v1/groups/g2")[0] == 404
+    assert b"g2" not in logctl(logd, "groups", "list").stdout

@@ -20,14 +20,7 @@ final class PeriodicThread: @unchecked Sendable {
     init(intervalMs: Int, job: @escaping @Sendable () -> Void) {
         self.intervalMs = intervalMs
         self.job = job
-        mutex = .allocate(capacity: 1)
-        condition = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        var attr = pthread_condattr_t()
-        pthread_condattr_init(&attr)
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attr)
-        pthread_condattr_destroy(&attr)
+        (mutex, condition) = makeMonotonicCondition()
         let box = Unmanaged.passRetained(self)
         let rc = pthread_create(&thread, nil, { raw in
             let me = Unmanaged<PeriodicThread>.fromOpaque(raw!).takeRetainedValue()
@@ -72,4 +65,18 @@ final class PeriodicThread: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
         if first { pthread_join(thread, nil) }
     }
+}
+
+/// A mutex and a condition variable whose timed waits use `CLOCK_MONOTONIC` (not moved by
+/// changes of the wall clock), allocated for a thread that lives as long as its owner.
+func makeMonotonicCondition() -> (UnsafeMutablePointer<pthread_mutex_t>, UnsafeMutablePointer<pthread_cond_t>) {
+    let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    pthread_mutex_init(mutex, nil)
+    var attr = pthread_condattr_t()
+    pthread_condattr_init(&attr)
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+    pthread_cond_init(condition, &attr)
+    pthread_condattr_destroy(&attr)
+    return (mutex, condition)
 }

@@ -64,14 +64,7 @@ final class WaitTimers: @unchecked Sendable {
     private var thread = pthread_t()
 
     private init() {
-        mutex = .allocate(capacity: 1)
-        condition = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        var attr = pthread_condattr_t()
-        pthread_condattr_init(&attr)
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attr)
-        pthread_condattr_destroy(&attr)
+        (mutex, condition) = makeMonotonicCondition()
         let box = Unmanaged.passRetained(self)
         let rc = pthread_create(&thread, nil, { raw in
             Unmanaged<WaitTimers>.fromOpaque(raw!).takeRetainedValue().loop()

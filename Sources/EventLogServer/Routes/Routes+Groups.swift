@@ -21,6 +21,7 @@ extension Routes {
             return Response(status: .noContent)
         }
         router.get("/v1/groups/:group/records") { request, context in try await groupRecords(request, context) }
+        addGroupAdminRoutes(to: router)
     }
 
     // MARK: Parameters
@@ -199,15 +200,7 @@ extension Routes {
         out.beginObject()
         out.key("member_id"); out.string(membership.memberID.rawValue)
         out.key("generation"); out.int(membership.generation)
-        out.key("assignment")
-        out.beginArray()
-        for tp in membership.assignment {
-            out.beginObject()
-            out.key("topic"); out.string(tp.topic)
-            out.key("partition"); out.int(tp.partition)
-            out.endObject()
-        }
-        out.endArray()
+        out.key("assignment"); out.topicPartitions(membership.assignment)
         out.key("rebalancing"); out.bool(membership.rebalancing)
         out.endObject()
         return out.bytes
@@ -336,5 +329,19 @@ extension Routes {
         }
         try await access(request).requireGroup(name)
         return name
+    }
+}
+
+extension JSONWriter {
+    /// `[{"topic", "partition"}, ...]`.
+    mutating func topicPartitions(_ list: [TopicPartition]) {
+        beginArray()
+        for tp in list {
+            beginObject()
+            key("topic"); string(tp.topic)
+            key("partition"); int(tp.partition)
+            endObject()
+        }
+        endArray()
     }
 }
