@@ -78,13 +78,3 @@ import Testing
         #expect(stored.record == expected)
     }
 }
-
-/// Memory owned by an object, as a server's request buffer is.
-private final class OwnedBytes {
-    let memory: UnsafeMutableRawBufferPointer
-    init(_ bytes: [UInt8]) {
-        memory = .allocate(byteCount: bytes.count, alignment: 1)
-        memory.copyBytes(from: bytes)
-    }
-    deinit { memory.deallocate() }
-}

@@ -83,3 +83,13 @@ final class TestClock: Sendable {
     func advance(by delta: Int64) { ms.add(delta, ordering: .relaxed) }
     var clock: Partition.Clock { Partition.Clock(now: { self.ms.load(ordering: .relaxed) }) }
 }
+
+/// Memory owned by an object, as a server's request buffer is.
+final class OwnedBytes {
+    let memory: UnsafeMutableRawBufferPointer
+    init(_ bytes: [UInt8]) {
+        memory = .allocate(byteCount: bytes.count, alignment: 1)
+        memory.copyBytes(from: bytes)
+    }
+    deinit { memory.deallocate() }
+}
