@@ -11,7 +11,7 @@ import Synchronization
 /// ```swift
 /// let store = try await LogStore.open(at: "/var/lib/app/log", logger: logger)
 /// let orders = try await store.topic(named: "orders", creatingWith: TopicConfiguration(partitions: 3))
-/// let placed = try await orders.append([Record(key: "order-17", value: Array("placed".utf8))])
+/// let placed = try await orders.append([Record(key: "order-17", value: "placed")])
 /// for try await event in orders.records(from: .earliest) { … }
 /// try await store.close()
 /// ```

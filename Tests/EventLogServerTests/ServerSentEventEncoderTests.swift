@@ -7,9 +7,9 @@ struct ServerSentEventEncoderTests {
     let encoder = ServerSentEventEncoder()
 
     func frame(_ value: [UInt8]?, type: String? = nil, offset: Int64 = 7) -> String {
-        var headers: [RecordHeader] = []
-        if let type { headers.append(RecordHeader(name: "type", value: type)) }
-        let record = StoredRecord(offset: Offset(offset), timestamp: 0, key: nil, value: value, headers: headers)
+        var headers = RecordHeaders()
+        if let type { headers.append(name: "type", value: type) }
+        let record = StoredRecord(Record(value: value, headers: headers), offset: Offset(offset), timestamp: 0)
         var bytes: [UInt8] = []
         encoder.record(record, cursor: TopicPosition(nextOffsets: [Offset(offset) + 1]), into: &bytes)
         return String(decoding: bytes, as: UTF8.self)

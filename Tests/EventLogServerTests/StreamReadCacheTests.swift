@@ -18,20 +18,21 @@ import Testing
             }
             for chunk in 0..<3 {
                 let values = (0..<5).map { Array("{\"chunk\":\(chunk),\"n\":\($0)}".utf8) }
-                _ = try await partition.append(values.map { Record(key: nil as [UInt8]?, value: $0) })
+                _ = try await partition.append(values.map { Record(value: $0) })
                 for index in tails.indices {
                     var cursor = tails[index].position
                     let items = try #require(try await tails[index].read(maxRecords: 500, maxBytes: 256 << 10)).items
                     // Exactly the chunk, and the same bytes as unshared encoding.
-                    #expect(items.map(\.record.offset.rawValue) == (0..<5).map { Int64(chunk * 5 + $0) })
+                    #expect(items.map(\.offset.rawValue) == (0..<5).map { Int64(chunk * 5 + $0) })
                     for item in items {
-                        cursor.advance(past: item.record)
-                        #expect(cursor == TopicPosition(nextOffsets: [item.record.offset + 1]))
+                        cursor.advance(past: item)
+                        #expect(cursor == TopicPosition(nextOffsets: [item.offset + 1]))
                         var shared: [UInt8] = []
                         encoder.id(cursor, into: &shared)
-                        shared += item.attachment
+                        shared += item.content
+                        let record = try await partition.read(from: item.offset, maxRecords: 1).records[0]
                         var alone: [UInt8] = []
-                        encoder.record(item.record.record, cursor: cursor, into: &alone)
+                        encoder.record(record, cursor: cursor, into: &alone)
                         #expect(shared == alone)
                     }
                 }
@@ -58,13 +59,13 @@ import Testing
                         while offsets.count < 10 {
                             let step = try #require(try await tail.read(maxRecords: 500, maxBytes: 256 << 10))
                             if step.isEmpty { _ = await tail.waitForRecords(timeout: .seconds(10)) }
-                            offsets += step.items.map(\.record.offset.rawValue)
+                            offsets += step.items.map(\.offset.rawValue)
                         }
                         return offsets
                     }
                 }
                 try await Task.sleep(for: .milliseconds(200))  // let every stream wait, caught up
-                _ = try await partitions[0].append((0..<10).map { Record(key: nil as [UInt8]?, value: Array("\($0)".utf8)) })
+                _ = try await partitions[0].append((0..<10).map { Record(value: "\($0)") })
                 var all: [[Int64]] = []
                 for try await offsets in group { all.append(offsets) }
                 return all

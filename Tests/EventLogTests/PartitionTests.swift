@@ -16,7 +16,7 @@ import Testing
             let read = try await p.read(from: 0, maxRecords: 10)
             #expect(read.records.map(\.offset) == [0, 1, 2])
             #expect(text(read.records[0].value) == "one" && text(read.records[0].key) == "a")
-            #expect(read.records[0].header("type") == bytes("t1"))
+            #expect(read.records[0].headers["type"] == "t1")
             #expect(read.records[1].value == nil && read.records[1].key == nil)
             #expect(read.records[2].timestamp == 42)
             #expect(read.nextOffset == 3)

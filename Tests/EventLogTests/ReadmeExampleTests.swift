@@ -9,14 +9,14 @@ func readmeExample(directory: String) async throws {
     let store = try await LogStore.open(at: directory, logger: Logger(label: "app"))
     let orders = try await store.topic(named: "orders", creatingWith: TopicConfiguration(partitions: 3, compression: .zstd))
     let placed = try await orders.append([                    // each record to its key's partition, as Kafka would
-        Record(key: "order-17", value: Array("placed".utf8), headers: ["type": "order.placed"]),
-        Record(key: "order-18", value: Array("placed".utf8)),
+        Record(key: "order-17", value: "placed", headers: ["type": "order.placed"]),
+        Record(key: "order-18", value: "placed"),
     ])                                                        // durable: fdatasync'd, shared with concurrent appends
     print("order-17 stored at \(placed[0])")                  // partition/offset
     var position = try await orders.position(for: .earliest)
     for try await event in orders.records(from: position) {  // every partition: replays, then tails live
         if case .record(let record) = event {                 // else a .notice: records lost to retention or damage
-            print(record.partition, record.offset, String(decoding: record.value ?? [], as: UTF8.self))
+            print(record.partition, record.offset, record.value ?? "(tombstone)")
         }
         position.advance(past: event)                         // position.description ("0,-1,0") resumes: TopicPosition(text)
         if placed.allSatisfy({ position[$0.partition] > $0.offset }) { break }

@@ -26,6 +26,7 @@ func openStore(_ dir: String, faults: FaultInjector? = nil, configure: (inout Lo
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 func text(_ b: [UInt8]?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
+func text(_ b: RecordBytes?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
 
 /// Copies a data directory as a crash would leave it: every file as it is now, no clean marker,
 /// no lock held. (The page cache is the disk here; torn writes are made by truncating.)
@@ -71,7 +72,7 @@ func randomRecord(_ rng: inout SeededRandom) -> Record {
     let value: [UInt8]? = Int.random(in: 0..<10, using: &rng) == 0 ? nil : randomBytes(600)
     let headers = (0..<Int.random(in: 0...3, using: &rng)).map { i in RecordHeader(name: "h\(i)-" + String(Int.random(in: 0...999, using: &rng)), value: randomBytes(20)) }
     let ts: Int64? = Bool.random(using: &rng) ? Int64.random(in: 0...4_000_000_000_000, using: &rng) : nil
-    return Record(key: key, value: value, headers: headers, timestamp: ts)
+    return Record(key: key, value: value, headers: RecordHeaders(headers), timestamp: ts)
 }
 
 /// A settable wall clock for a store (`LogStore.Options.clock`): record, tombstone and
@@ -81,4 +82,14 @@ final class TestClock: Sendable {
     init(_ start: Int64) { ms = Atomic(start) }
     func advance(by delta: Int64) { ms.add(delta, ordering: .relaxed) }
     var clock: Partition.Clock { Partition.Clock(now: { self.ms.load(ordering: .relaxed) }) }
+}
+
+/// Memory owned by an object, as a server's request buffer is.
+final class OwnedBytes {
+    let memory: UnsafeMutableRawBufferPointer
+    init(_ bytes: [UInt8]) {
+        memory = .allocate(byteCount: bytes.count, alignment: 1)
+        memory.copyBytes(from: bytes)
+    }
+    deinit { memory.deallocate() }
 }

@@ -43,6 +43,32 @@ import Testing
         }
     }
 
+    /// The server routes a produce request's keys as they lie in the request body, and a
+    /// consumer may route by a key it read: every form of the key's bytes picks the partition
+    /// Kafka's partitioner does, contiguous ones hashed in place.
+    @Test func partitionIndexTakesAKeyInAnyFormOfBytes() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let topic = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 3))
+            let kafka: [(String, Int32)] = [("21", -973932308), ("foobar", -790332482), ("a-little-bit-long-string", -985981536),
+                                            ("a-little-bit-longer-string", -1486304829)]
+            _ = try await topic.partitions[0].append(kafka.map { Record(key: $0.0, value: nil) })
+            let stored = try await readAll(topic.partitions[0])  // keys as views into the read's buffer
+            for ((key, hash), record) in zip(kafka, stored) {
+                let expected = Int(UInt32(bitPattern: hash) & 0x7fff_ffff) % 3
+                let body = OwnedBytes(bytes("{\"key\":\"\(key)\"}"))  // as the produce route holds a key: in the body
+                let inBody = RecordBytes(unsafeBytes: UnsafeRawBufferPointer(rebasing: body.memory[8..<8 + key.utf8.count]), owner: body)
+                #expect(topic.partitionIndex(forKey: bytes(key)) == expected, "\(key) as [UInt8]")
+                #expect(topic.partitionIndex(forKey: RecordBytes(key)) == expected, "\(key) as RecordBytes")
+                #expect(topic.partitionIndex(forKey: try #require(record.key)) == expected, "\(key) read back")
+                #expect(topic.partitionIndex(forKey: inBody) == expected, "\(key) in a request body")
+                #expect(topic.partitionIndex(forKey: key.utf8) == expected, "\(key) as a string's UTF-8")
+                #expect(topic.partitionIndex(forKey: bytes(key).lazy.map { $0 }) == expected, "\(key) not contiguous")
+            }
+            try await store.close()
+        }
+    }
+
     @Test func resultsComeInInputOrderAndPointAtTheRecords() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)

@@ -67,9 +67,9 @@ import Testing
     }
 
     /// The bytes of a `<name>` field written as text or base64 per `<name>Encoding`.
-    private func decode(_ object: [String: Any], _ name: String) -> [UInt8]? {
+    private func decode(_ object: [String: Any], _ name: String) -> RecordBytes? {
         guard let text = object[name] as? String else { return nil }
-        if object[name + "Encoding"] as? String == "base64" { return Data(base64Encoded: text).map(Array.init) }
-        return Array(text.utf8)
+        if object[name + "Encoding"] as? String == "base64" { return Data(base64Encoded: text).map { RecordBytes(Array($0)) } }
+        return RecordBytes(text)
     }
 }

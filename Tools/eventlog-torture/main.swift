@@ -59,7 +59,7 @@ await withThrowingTaskGroup(of: Void.self) { group in
             while true {
                 let count = Int.random(in: 1...5, using: &rng)
                 let records = (0..<count).map { i in
-                    Record(key: Array("w\(w)".utf8), value: Array("w\(w)-s\(sequence)-r\(i)".utf8))
+                    Record(key: "w\(w)", value: "w\(w)-s\(sequence)-r\(i)")
                 }
                 let p = (w + sequence) % partitions
                 let range = try await topic.partitions[p].append(records)
@@ -86,7 +86,7 @@ func compactTorture(directory: String) async throws {
         let start = partition.endOffset.rawValue
         let records = (0..<50).map { i -> Record in
             let o = start + Int64(i)
-            return Record(key: Array("k\(o % 97)".utf8), value: Array("v\(o)".utf8))
+            return Record(key: "k\(o % 97)", value: "v\(o)")
         }
         let range = try await partition.append(records)
         writeLine("ACK \(range.end.rawValue)")

@@ -1,3 +1,5 @@
+import EventLog
+
 /// Bytes as text for a human or a script: the UTF-8 string when they are valid UTF-8,
 /// else base64 (RFC 4648, with padding).
 struct ByteText: Sendable {
@@ -19,7 +21,7 @@ struct ByteText: Sendable {
         }
     }
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: RecordBytes) {
         self = bytes.withUnsafeBytes { ByteText($0) }
     }
 

@@ -118,7 +118,7 @@ final class TextReporter: Reporter {
         return render(ByteText(raw))
     }
 
-    static func bytes(_ raw: [UInt8]) -> String { render(ByteText(raw)) }
+    static func bytes(_ raw: RecordBytes) -> String { render(ByteText(raw)) }
 
     private static func render(_ text: ByteText) -> String {
         text.encoding == .utf8 ? ByteText.quoted(text.text) : "base64:" + text.text

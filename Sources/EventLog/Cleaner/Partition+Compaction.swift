@@ -268,7 +268,7 @@ extension Partition {
                     try h.forEachRecord(in: batch) { view in
                         let keep = Self.keeps(view, map: map, mapEnd: mapEnd, tombstones: &tombstones)
                         if keep {
-                            kept.append(try view.stored())
+                            kept.append(view.stored())
                         } else {
                             dropped += 1
                         }

@@ -22,6 +22,22 @@ struct ByteWriter {
 
     @inlinable mutating func write(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
+    /// A length-prefixed field: the length as a varint (-1 for `nil`), then the bytes.
+    mutating func writeField(_ field: RecordBytes?) {
+        guard let field else { return writeVarint(-1) }
+        writeVarint(Int64(field.count))
+        field.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
+    /// A record's headers after their count: each a name (varint length, UTF-8) and a value field.
+    mutating func writeHeaders(_ headers: RecordHeaders) {
+        for h in headers {
+            writeVarint(Int64(h.name.utf8.count))
+            bytes.append(contentsOf: h.name.utf8)
+            writeField(h.value)
+        }
+    }
+
     /// Kafka's `varint`/`varlong`: zig-zag, then base-128 little-endian groups.
     @inlinable mutating func writeVarint(_ value: Int64) {
         var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
@@ -55,9 +71,16 @@ func varintSize(_ value: Int64) -> Int {
 /// Runs `body` over an array's bytes, keeping the typed `LogError` (the standard library's
 /// `withUnsafeBytes` rethrows untyped).
 @inlinable
-func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
+func withBytes<R, Element>(of array: [Element], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
     let result: Result<R, LogError> = array.withUnsafeBytes { raw in
         do throws(LogError) { return .success(try body(raw)) } catch { return .failure(error) }
     }
     return try result.get()
+}
+
+/// Runs `body` over an array's bytes, keeping the typed `LogError` (the standard library's
+/// `withUnsafeBytes` rethrows untyped).
+@inlinable
+func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(LogError) -> R) throws(LogError) -> R {
+    try withBytes(of: array, body)
 }

@@ -12,13 +12,14 @@ package struct RecordView {
     package var value: UnsafeRawBufferPointer?
     /// The encoded headers section and its count.
     var headerBytes: UnsafeRawBufferPointer
+    /// The record's key, value and headers fields, from the key's length to the record's end.
+    var fields: UnsafeRawBufferPointer
     /// How many headers the record has.
     package var headerCount: Int
 
     /// Decodes the headers (allocates).
-    package func headers() throws(LogError) -> [RecordHeader] {
-        var out: [RecordHeader] = []
-        out.reserveCapacity(headerCount)
+    package func headers() throws(LogError) -> RecordHeaders {
+        var out = RecordHeaders()
         var r = ByteReader(headerBytes)
         for _ in 0..<headerCount {
             guard let nameRange = try r.readBytesRange() else {
@@ -26,16 +27,28 @@ package struct RecordView {
             }
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: headerBytes[nameRange]), as: UTF8.self)
             let value = try r.readBytesRange().map { r.bytes($0) } ?? []
-            out.append(RecordHeader(name: name, value: value))
+            out.append(name: name, value: value)
         }
         return out
     }
 
-    /// Copies the record out.
-    package func stored() throws(LogError) -> StoredRecord {
-        StoredRecord(
-            offset: Offset(offset), timestamp: timestamp,
-            key: key.map { Array($0) }, value: value.map { Array($0) }, headers: try headers())
+    /// Copies the record out, into one buffer of its own.
+    package func stored() -> StoredRecord {
+        StoredRecord(self, in: Array(fields), base: fields.baseAddress!)
+    }
+}
+
+extension StoredRecord {
+    /// The record `view` describes, whose bytes are at the same places in `buffer` as they are
+    /// from `base` on: the view's own memory, or a copy of it.
+    init(_ view: borrowing RecordView, in buffer: [UInt8], base: UnsafeRawPointer) {
+        func range(_ field: UnsafeRawBufferPointer) -> Range<Int> {
+            let start = (field.baseAddress ?? base) - base
+            return start..<start + field.count
+        }
+        self.init(offset: Offset(view.offset), timestamp: view.timestamp, buffer: buffer,
+                  key: view.key.map(range), value: view.value.map(range),
+                  headers: range(view.headerBytes), headerCount: view.headerCount)
     }
 }
 
@@ -63,13 +76,51 @@ extension RecordBatchHeader {
         }
     }
 
-    /// Decodes every record into values.
-    package func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
+    /// Decodes every record of `batch` (the whole batch's bytes), as records whose fields are
+    /// views into `batch` (or, for a compressed batch, into its decompressed records).
+    package func records(in batch: [UInt8]) throws -> [StoredRecord] {
         var out: [StoredRecord] = []
         // A record takes at least 7 bytes: never trust a count the bytes cannot hold.
         out.reserveCapacity(min(Int(recordCount), batch.count / 7))
-        try forEachRecord(in: batch) { out.append(try $0.stored()) }
+        try forEachStoredRecord(in: batch, at: 0) { out.append($0) }
         return out
+    }
+
+    /// Decodes every record of a batch in memory the caller owns, copying the batch once.
+    package func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
+        try records(in: Array(batch))
+    }
+
+    /// Calls `body` for each record of the batch at `start` in `buffer`, as a record whose
+    /// fields are views into `buffer`: nothing is copied or allocated per record. A compressed
+    /// batch is decompressed once, into one buffer its records then point into.
+    ///
+    /// Checks framing as ``forEachRecord(in:_:)`` does, not the CRC.
+    func forEachStoredRecord(in buffer: [UInt8], at start: Int, _ body: (StoredRecord) throws -> Void) throws {
+        guard start >= 0, buffer.count - start >= totalSize else {
+            throw LogError(.corruptData, "a batch of \(totalSize) bytes is cut at \(buffer.count - start).")
+        }
+        guard let codec else {
+            throw LogError(.unsupportedCodec, "a batch uses compression codec \(codecID) (gzip=1, snappy=2), which EventLog does not support.")
+        }
+        let records: [UInt8]
+        let section: Range<Int>
+        if codec == .none {
+            records = buffer
+            section = start + Self.size..<start + totalSize
+        } else {
+            records = try buffer.withUnsafeBytes { raw throws(LogError) in
+                try Compression.decompress(UnsafeRawBufferPointer(rebasing: raw[start + Self.size..<start + totalSize]), codec: codec)
+            }
+            section = 0..<records.count
+        }
+        try records.withUnsafeBytes { raw in
+            // No bytes at all: no record can be decoded (this throws unless the count is 0).
+            guard let base = raw.baseAddress else { return try decodeRecords(raw) { _ in } }
+            try decodeRecords(UnsafeRawBufferPointer(rebasing: raw[section])) { view in
+                try body(StoredRecord(view, in: records, base: base))
+            }
+        }
     }
 
     private func decodeRecords(_ bytes: UnsafeRawBufferPointer, _ body: (borrowing RecordView) throws -> Void) throws {
@@ -93,6 +144,7 @@ extension RecordBatchHeader {
             guard !overflow else {
                 throw LogError(.corruptData, "a record's timestamp delta \(timestampDelta) overflows the batch's base timestamp \(baseTimestamp).")
             }
+            let fieldsStart = rr.position
             let key = try rr.readBytesRange()
             let value = try rr.readBytesRange()
             let headerCount = try rr.readVarint()
@@ -114,6 +166,7 @@ extension RecordBatchHeader {
                 key: key.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) },
                 value: value.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) },
                 headerBytes: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<end]),
+                fields: UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<end]),
                 headerCount: Int(headerCount))
             try body(view)
             r.position = end

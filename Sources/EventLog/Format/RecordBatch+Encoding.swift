@@ -132,8 +132,10 @@ public struct EncodedBatch: Sendable {
         cursor += 1
     }
 
+    /// Writes a length-prefixed field: the one copy of a key's, value's or header's bytes on
+    /// the append path (Docs/ARCHITECTURE.md, "An append, from HTTP body to pwrite").
     @inline(__always)
-    static func putField(_ bytes: [UInt8]?, _ cursor: inout UnsafeMutableRawPointer) {
+    static func putField(_ bytes: RecordBytes?, _ cursor: inout UnsafeMutableRawPointer) {
         guard let bytes else {
             putVarint(-1, &cursor)
             return
@@ -157,7 +159,7 @@ public struct EncodedBatch: Sendable {
         var body = ByteWriter(capacity: 64 * records.count)
         for r in records {
             maxTimestamp = max(maxTimestamp, r.timestamp)
-            Self.encodeRecord(Record(key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp),
+            Self.encodeRecord(r.record,
                               offsetDelta: r.offset.rawValue - source.baseOffset,
                               timestampDelta: r.timestamp - baseTimestamp, into: &body)
         }
@@ -198,24 +200,9 @@ public struct EncodedBatch: Sendable {
         w.write(UInt8(0)) // record attributes: unused
         w.writeVarint(timestampDelta)
         w.writeVarint(offsetDelta)
-        if let key = record.key {
-            w.writeVarint(Int64(key.count))
-            w.write(key)
-        } else {
-            w.writeVarint(-1)
-        }
-        if let value = record.value {
-            w.writeVarint(Int64(value.count))
-            w.write(value)
-        } else {
-            w.writeVarint(-1)
-        }
+        w.writeField(record.key)
+        w.writeField(record.value)
         w.writeVarint(Int64(record.headers.count))
-        for h in record.headers {
-            w.writeVarint(Int64(h.name.utf8.count))
-            w.bytes.append(contentsOf: h.name.utf8)
-            w.writeVarint(Int64(h.value.count))
-            w.write(h.value)
-        }
+        w.writeHeaders(record.headers)
     }
 }

@@ -70,8 +70,8 @@ extension GroupCoordinator {
     func write(_ records: [OffsetCommitRecord]) async throws {
         let now = currentMilliseconds()
         // One partition per group, so that a group's commits keep their order.
-        let index = offsetsTopic.partitionIndex(forKey: Array(records[0].group.utf8))
-        precondition(records.allSatisfy { offsetsTopic.partitionIndex(forKey: Array($0.group.utf8)) == index },
+        let index = offsetsTopic.partitionIndex(forKey: records[0].group.utf8)
+        precondition(records.allSatisfy { offsetsTopic.partitionIndex(forKey: $0.group.utf8) == index },
                      "one write goes to one offsets partition")
         let partition = offsetsTopic.partitions[index]
         let batch = try EncodedBatch(records: records.map { $0.record(now: now) }, codec: partition.configuration.compression, now: now)

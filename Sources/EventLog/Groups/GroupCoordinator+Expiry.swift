@@ -31,7 +31,7 @@ extension GroupCoordinator {
         // in one step (a commit made meanwhile lands after the tombstones and stays).
         var byPartition: [Int: [String]] = [:]
         for group in commits.keys where expired(group) {
-            byPartition[offsetsTopic.partitionIndex(forKey: Array(group.utf8)), default: []].append(group)
+            byPartition[offsetsTopic.partitionIndex(forKey: group.utf8), default: []].append(group)
         }
         let chunks = byPartition.sorted { $0.key < $1.key }.flatMap { _, groups in
             stride(from: 0, to: groups.count, by: Self.expiryBatchGroups).map { Array(groups[$0..<min($0 + Self.expiryBatchGroups, groups.count)]) }

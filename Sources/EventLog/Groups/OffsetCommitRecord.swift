@@ -76,11 +76,11 @@ struct OffsetCommitRecord: Hashable, Sendable {
         self.committed = committed
     }
 
-    /// A bounds-checked big-endian reader over a small array.
+    /// A bounds-checked big-endian reader over a record's key or value.
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: RecordBytes
         var index = 0
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        init(_ bytes: RecordBytes) { self.bytes = bytes }
         var atEnd: Bool { index == bytes.count }
 
         mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {

@@ -77,6 +77,57 @@ final class FileHandle: Sendable {
         faults?.note(.write(path: path, offset: offset, bytes: Array(bytes)))
     }
 
+    /// The most pieces one `pwritev(2)` takes (Linux's `IOV_MAX`).
+    static let maxPieces = 1024
+
+    /// Writes `pieces` one after the other at `offset` with `pwritev(2)`, from where they are
+    /// (no gathering copy), retrying short writes; throws on the first failure.
+    func write(gathering pieces: [UnsafeRawBufferPointer], at offset: Int64) throws(LogError) {
+        if let fault = faults?.check(.pwrite, path: path) {
+            if fault.partialBytes > 0 {
+                let joined = Self.joined(pieces)
+                joined.withUnsafeBytes { _ = pwrite(fd, $0.baseAddress, min(fault.partialBytes, $0.count), off_t(offset)) }
+            }
+            throw ioError("pwrite", fault.errno, path: path)
+        }
+        var vectors = pieces.compactMap { piece in
+            piece.baseAddress.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0), iov_len: piece.count) }
+        }
+        var first = 0
+        var done: Int64 = 0
+        while first < vectors.count {
+            let n = vectors.withUnsafeMutableBufferPointer { v in
+                pwritev(fd, v.baseAddress! + first, Int32(min(v.count - first, Self.maxPieces)), off_t(offset + done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("pwrite", errno, path: path)
+            }
+            if n == 0 { throw ioError("pwrite", ENOSPC, path: path) }
+            done += Int64(n)
+            // Skip what was written: whole pieces, then part of the next.
+            var left = n
+            while left > 0, first < vectors.count {
+                if left >= vectors[first].iov_len {
+                    left -= vectors[first].iov_len
+                    first += 1
+                } else {
+                    vectors[first].iov_base += left
+                    vectors[first].iov_len -= left
+                    left = 0
+                }
+            }
+        }
+        if let faults { faults.note(.write(path: path, offset: offset, bytes: Self.joined(pieces))) }
+    }
+
+    private static func joined(_ pieces: [UnsafeRawBufferPointer]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        for piece in pieces { bytes.append(contentsOf: piece) }
+        return bytes
+    }
+
     /// Starts writing `length` bytes at `offset` back to the disk without waiting (Linux
     /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`); best effort, a no-op where unsupported.
     func startWriteback(from offset: Int64, length: Int64) {

@@ -35,17 +35,19 @@ extension Partition {
     /// `NIOThreadPool` or a `Thread`, `log-dump`-style tools, the benchmarks. Never call it from
     /// an event loop or the cooperative pool (a task): a read of cold data blocks on the disk.
     /// Everything else, including every wait, is `async`. See <doc:AppendingAndReading>.
+    ///
+    /// The records' keys, values and headers are views into the buffers the read filled (a
+    /// buffer per `pread(2)` chunk, and one per compressed batch): nothing is copied or
+    /// allocated per record. See ``StoredRecord`` for how long they keep those buffers.
     public func readBlocking(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult {
         var records: [StoredRecord] = []
         records.reserveCapacity(min(maxRecords, 1024))
-        let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes) { view in
-            records.append(try view.stored())
-        }
+        let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes) { records.append($0) }
         return ReadResult(records: records, nextOffset: Offset(next))
     }
 
     /// Calls `body` for each record from `offset`, within the limits; returns the next offset.
-    func scan(from offset: Int64, maxRecords: Int, maxBytes: Int, _ body: (borrowing RecordView) throws -> Void) throws -> Int64 {
+    func scan(from offset: Int64, maxRecords: Int, maxBytes: Int, _ body: (StoredRecord) throws -> Void) throws -> Int64 {
         guard maxRecords > 0 else { throw LogError(.invalidArgument, "maxRecords must be positive, got \(maxRecords).") }
         let (start, end, segments, closed) = state.withLock { ($0.startOffset, $0.visibleEnd, $0.segments, $0.closed) }
         if closed { throw LogError(.closed, "partition \(topicName)/\(index) is closed.") }
@@ -102,12 +104,13 @@ extension Partition {
                 if header.baseOffset >= end { return next }
                 scanner.seek(to: before)
                 do {
-                    _ = try scanner.nextBatch(verify: true) { _, h, batch in
-                        try h.forEachRecord(in: batch) { view in
-                            guard view.offset >= next, view.offset < end, count < maxRecords else { return }
-                            try body(view)
+                    _ = try scanner.nextSharedBatch { h, buffer, start in
+                        try h.forEachStoredRecord(in: buffer, at: start) { record in
+                            let at = record.offset.rawValue
+                            guard at >= next, at < end, count < maxRecords else { return }
+                            try body(record)
                             count += 1
-                            next = view.offset + 1
+                            next = at + 1
                         }
                         bytes += h.totalSize
                         if count < maxRecords { next = max(next, min(h.nextOffset, end)) }

@@ -11,7 +11,7 @@ extension Partition {
 
     /// Waits until any of `positions` has a record at or after its offset.
     ///
-    /// One ``Wakeup`` is registered with every partition and with the process's deadline
+    /// One `Wakeup` is registered with every partition and with the process's deadline
     /// thread: the first of an append, the timeout, cancellation or a close resumes the
     /// task, and the others find it already resumed. No task is created per wait.
     /// - Returns: `true` once one does; `false` on timeout, cancellation or close.

@@ -116,21 +116,27 @@ extension Partition {
             let now = clock.now()
             var runEnd = i
             var bytes = 0
-            scratch.buffer.removeAll(keepingCapacity: true)
-            while runEnd < accepted.count {
+            var batches: [EncodedBatch] = []
+            scratch.baseOffsets.removeAll(keepingCapacity: true)
+            while runEnd < accepted.count, runEnd - i < Self.maxBatchesPerWrite {
                 let entry = run.entries[accepted[runEnd]]
                 let b = entry.batch!
                 if runEnd > i && startSize + Int64(bytes + b.bytes.count) > configuration.segmentBytes { break }
-                let at = scratch.buffer.count
-                scratch.buffer.append(contentsOf: b.bytes)
-                withUnsafeBytes(of: entry.range.first.rawValue.bigEndian) { raw in
-                    for k in 0..<8 { scratch.buffer[at + k] = raw[k] }
-                }
+                batches.append(b)
+                scratch.baseOffsets.append(entry.range.first.rawValue.bigEndian)
                 bytes += b.bytes.count
                 runEnd += 1
             }
             do {
-                try segment.log.write(scratch.buffer, at: startSize)
+                // Each batch from its own buffer, after its base offset, which the writer
+                // stamps now: the batch bytes are not copied again on their way to the file.
+                try withBytes(of: scratch.baseOffsets) { stamps throws(LogError) in
+                    var pieces: [UnsafeRawBufferPointer] = []
+                    pieces.reserveCapacity(2 * batches.count)
+                    try Self.withPieces(of: batches[...], stamps: stamps, &pieces) { pieces throws(LogError) in
+                        try segment.log.write(gathering: pieces, at: startSize)
+                    }
+                }
             } catch {
                 // Nothing of this run may stay: cut the file back to where it was. When that
                 // fails too, bytes nobody will acknowledge sit in the file: refuse writes.
@@ -173,6 +179,30 @@ extension Partition {
             if configuration.durability != .fsync { segment.startWritebackIfDue(every: Self.writebackBytes) }
             i = runEnd
         }
+    }
+
+    /// The most batches one write takes (two `pwritev(2)` pieces each, within `IOV_MAX`).
+    static let maxBatchesPerWrite = FileHandle.maxPieces / 2
+
+    /// Calls `body` with the pieces that write `batches` in order: each batch's base offset
+    /// (8 bytes of `stamps`), then the rest of its bytes, in place.
+    private static func withPieces(
+        of batches: ArraySlice<EncodedBatch>, stamps: UnsafeRawBufferPointer, _ pieces: inout [UnsafeRawBufferPointer],
+        _ body: ([UnsafeRawBufferPointer]) throws(LogError) -> Void
+    ) throws(LogError) {
+        guard let batch = batches.first else { return try body(pieces) }
+        let k = pieces.count / 2
+        let result: Result<Void, LogError> = batch.bytes.withUnsafeBytes { raw in
+            pieces.append(UnsafeRawBufferPointer(rebasing: stamps[k * 8..<k * 8 + 8]))
+            pieces.append(UnsafeRawBufferPointer(rebasing: raw[8...]))
+            defer { pieces.removeLast(2) }
+            do throws(LogError) {
+                return .success(try withPieces(of: batches.dropFirst(), stamps: stamps, &pieces, body))
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
     }
 
     /// Fails accepted appends that were not written and forgets their provisional producer records.

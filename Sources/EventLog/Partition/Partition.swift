@@ -185,9 +185,10 @@ public final class Partition: Sendable {
     }
 }
 
-/// The writer's reusable buffer. Only the partition's single writer job touches it.
+/// The writer's reusable state. Only the partition's single writer job touches it.
 final class WriterScratch: @unchecked Sendable {
-    var buffer: [UInt8] = []
+    /// The base offsets of the batches of a run, big-endian, as `pwritev(2)` writes them.
+    var baseOffsets: [Int64] = []
     /// A moving average of batches per sync (group commit's linger target).
     var recentGroupSize: Double = 1
     /// The writer's idle spin: how much it is worth spinning, and a drain counter.

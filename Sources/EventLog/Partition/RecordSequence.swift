@@ -1,9 +1,14 @@
+import Synchronization
+
 /// The records of one partition from a start position on: replays what is stored, then
 /// waits for appends and yields them as they are published. Never ends by itself; it ends
 /// when the task is cancelled or the partition closes.
 ///
-/// Memory stays bounded: it holds at most one read's worth of records (``readAheadBytes``).
-/// When retention deletes records it has not read yet, it continues from the new start.
+/// Memory stays bounded: it holds at most two reads' worth of records (``readAheadBytes``
+/// each): the records being handed out, and, while stored records remain past them, the
+/// next read, which the store's I/O threads make as the records before it are consumed.
+/// The records are views into the reads' buffers (see ``StoredRecord``). When retention
+/// deletes records it has not read yet, it continues from the new start.
 ///
 /// When it reaches stored data that is damaged (a batch that fails its checksum), `next()`
 /// throws ``LogError/Code/corruptData`` whose ``LogError/range`` names the unreadable offsets.
@@ -47,6 +52,8 @@ public struct RecordSequence: AsyncSequence, Sendable {
         var bufferIndex = 0
         let maxBytes: Int
         let maxRecords: Int
+        /// The read from `next` on, already under way on the I/O threads.
+        var readAhead: ReadAhead?
 
         init(partition: Partition, start: StartPosition, maxBytes: Int, maxRecords: Int) {
             self.partition = partition
@@ -70,7 +77,11 @@ public struct RecordSequence: AsyncSequence, Sendable {
                 if Task.isCancelled { return nil }
                 let result: Partition.ReadResult
                 do {
-                    result = try await partition.read(from: Offset(next), maxRecords: maxRecords, maxBytes: maxBytes)
+                    if let ahead = readAhead.take(), ahead.offset == next {
+                        result = try await ahead.result()
+                    } else {
+                        result = try await partition.read(from: Offset(next), maxRecords: maxRecords, maxBytes: maxBytes)
+                    }
                 } catch LogError.Code.offsetOutOfRange {
                     let (start, end) = (partition.startOffset.rawValue, partition.endOffset.rawValue)
                     if next < start { next = start; continue }
@@ -89,6 +100,9 @@ public struct RecordSequence: AsyncSequence, Sendable {
                 if buffer.isEmpty {
                     if partition.state.withLock({ $0.closed }) { return nil }
                     _ = await partition.waitForRecords(at: Offset(next), timeout: .seconds(3600))
+                } else if next < partition.endOffset.rawValue {
+                    // More is stored: read it while these records are handed out.
+                    readAhead = ReadAhead(partition, from: next, maxRecords: maxRecords, maxBytes: maxBytes)
                 }
             }
             defer { bufferIndex += 1 }
@@ -110,6 +124,53 @@ extension Partition {
         case .latest: return endOffset
         case .offset(let o): return min(max(o, startOffset), endOffset)
         case .timestamp(let ms): return try await offset(forTimestamp: ms)
+        }
+    }
+}
+
+/// One read of a partition made ahead, on the store's I/O threads, for a ``RecordSequence``:
+/// its result waits here for the iterator to come for it.
+final class ReadAhead: Sendable {
+    private enum State {
+        case reading
+        case waiting(CheckedContinuation<Partition.ReadResult, any Error>)
+        case done(Result<Partition.ReadResult, any Error>)
+    }
+
+    /// Where the read starts.
+    let offset: Int64
+    private let state = Mutex(State.reading)
+
+    /// Starts reading from `offset` on `partition`'s I/O threads.
+    init(_ partition: Partition, from offset: Int64, maxRecords: Int, maxBytes: Int) {
+        self.offset = offset
+        let submitted = partition.executor.submit { [self] in
+            finish(Result { try partition.readBlocking(from: Offset(offset), maxRecords: maxRecords, maxBytes: maxBytes) })
+        }
+        if !submitted { finish(.failure(LogError(.closed, "the store is closed."))) }
+    }
+
+    private func finish(_ result: Result<Partition.ReadResult, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<Partition.ReadResult, any Error>? in
+            guard case .waiting(let continuation) = state else {
+                state = .done(result)
+                return nil
+            }
+            state = .done(result)
+            return continuation
+        }
+        waiter?.resume(with: result)
+    }
+
+    /// The read's result, once it is there.
+    func result() async throws -> Partition.ReadResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let done = state.withLock { state -> Result<Partition.ReadResult, any Error>? in
+                if case .done(let result) = state { return result }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let done { continuation.resume(with: done) }
         }
     }
 }

@@ -9,8 +9,11 @@ package struct BatchScanner {
     package private(set) var position: Int64
     /// Where scanning stops (exclusive).
     package let end: Int64
-    /// Reused for every chunk: bytes `0 ..< filled` hold the file from `bufferStart`.
+    /// Bytes `0 ..< filled` hold the file from `bufferStart`. Reused for every chunk until
+    /// ``nextSharedBatch(_:)`` hands it out; the next chunk then goes to a new buffer.
     private var buffer: [UInt8] = []
+    /// Whether ``buffer`` was handed out (records point into it): it is never written again.
+    private var bufferShared = false
     private var filled = 0
     private var bufferStart: Int64 = 0
     private let chunkSize: Int
@@ -42,12 +45,22 @@ package struct BatchScanner {
         if position >= bufferStart && position + Int64(count) <= bufferEnd { return true }
         let want = Int(min(Int64(max(count, chunkSize)), end - position))
         guard want >= count else { return false }
+        let at = position
+        if bufferShared {
+            // Records point into the old buffer: read into a new one, which they never see.
+            bufferShared = false
+            buffer = []
+            filled = 0
+            buffer = try file.read(count: want, at: at)
+            filled = buffer.count
+            bufferStart = position
+            return filled >= count
+        }
         if buffer.count < want {
             // Grown, never shrunk: one allocation per scanner, not one per chunk.
             buffer = [UInt8](repeating: 0, count: want)
         }
         filled = 0
-        let at = position
         let read = buffer.withUnsafeMutableBytes { raw -> Result<Int, LogError> in
             do throws(LogError) {
                 return .success(try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: at))
@@ -92,6 +105,31 @@ package struct BatchScanner {
         verify: Bool,
         _ body: (_ position: Int64, _ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer) throws -> T
     ) throws -> T? {
+        guard let (at, header, start) = try loadBatch(verify: verify) else { return nil }
+        let result = try buffer.withUnsafeBytes { raw in
+            try body(at, header, UnsafeRawBufferPointer(rebasing: raw[start..<start + header.totalSize]))
+        }
+        position = at + Int64(header.totalSize)
+        return result
+    }
+
+    /// The next whole batch, checksum verified, as the scanner's buffer and where the batch
+    /// starts in it; `nil` at `end`. The caller may keep the buffer (records decoded from it
+    /// point into it): the scanner reads its next chunk into a new one.
+    package mutating func nextSharedBatch<T>(
+        _ body: (_ header: RecordBatchHeader, _ buffer: [UInt8], _ start: Int) throws -> T
+    ) throws -> T? {
+        guard let (at, header, start) = try loadBatch(verify: true) else { return nil }
+        bufferShared = true
+        let result = try body(header, buffer, start)
+        position = at + Int64(header.totalSize)
+        return result
+    }
+
+    /// Brings the next whole batch into the buffer, checksum verified when `verify` is set:
+    /// its file position, header and start in the buffer; `nil` at `end`. ``position`` stays
+    /// at the batch's start until the caller is done with it.
+    private mutating func loadBatch(verify: Bool) throws(LogError) -> (Int64, RecordBatchHeader, Int)? {
         let start = position
         guard let (at, header) = try nextHeader() else { return nil }
         position = start
@@ -99,15 +137,15 @@ package struct BatchScanner {
             throw damage("a batch of \(header.totalSize) bytes is cut off.")
         }
         let offsetInBuffer = Int(at - bufferStart)
-        let result = try buffer.withUnsafeBytes { raw in
-            let batch = UnsafeRawBufferPointer(rebasing: raw[offsetInBuffer..<offsetInBuffer + header.totalSize])
-            if verify && !RecordBatchHeader.checksumMatches(batch) {
+        if verify {
+            let matches = buffer.withUnsafeBytes { raw in
+                RecordBatchHeader.checksumMatches(UnsafeRawBufferPointer(rebasing: raw[offsetInBuffer..<offsetInBuffer + header.totalSize]))
+            }
+            if !matches {
                 throw damage("the CRC32C of the batch at offsets \(header.baseOffset)...\(header.lastOffset) does not match its bytes.")
             }
-            return try body(at, header, batch)
         }
-        position = at + Int64(header.totalSize)
-        return result
+        return (at, header, offsetInBuffer)
     }
 
     /// Moves to `position` (the start of a batch).

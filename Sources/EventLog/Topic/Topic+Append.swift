@@ -15,8 +15,8 @@ extension Topic {
     ///
     /// ```swift
     /// let placed = try await orders.append([
-    ///     Record(key: "order-17", value: Array("placed".utf8)),
-    ///     Record(key: "order-18", value: Array("placed".utf8)),
+    ///     Record(key: "order-17", value: "placed"),
+    ///     Record(key: "order-18", value: "placed"),
     /// ])
     /// placed[0].partition, placed[0].offset   // where order-17's record is
     /// ```

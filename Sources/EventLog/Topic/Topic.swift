@@ -30,7 +30,11 @@ public final class Topic: Sendable {
 
     /// The partition a key goes to: Kafka's `murmur2(key) & 0x7fffffff % partitions`, so that
     /// keys land where a Kafka producer's default partitioner would put them.
-    public func partitionIndex(forKey key: [UInt8]) -> Int {
+    ///
+    /// The key is any collection of bytes: a record's ``RecordBytes`` (as read, or pointing
+    /// into a request's body), a `[UInt8]`, a string's `utf8`. Bytes in contiguous memory are
+    /// hashed in place, without a copy.
+    public func partitionIndex(forKey key: some Collection<UInt8>) -> Int {
         Int(Murmur2.hash(key) & 0x7fff_ffff) % partitions.count
     }
 
@@ -47,7 +51,14 @@ public final class Topic: Sendable {
 
 /// Kafka's murmur2 hash (the Java client's `Utils.murmur2`).
 enum Murmur2 {
-    static func hash(_ data: [UInt8]) -> UInt32 {
+    /// The hash of `bytes`: in place when they are contiguous (arrays, ``RecordBytes``, native
+    /// strings' UTF-8), else of a copy.
+    static func hash(_ bytes: some Collection<UInt8>) -> UInt32 {
+        if let hash = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return hash }
+        return Array(bytes).withUnsafeBytes { hash($0) }
+    }
+
+    static func hash(_ data: UnsafeRawBufferPointer) -> UInt32 {
         let m: UInt32 = 0x5bd1_e995
         let r: UInt32 = 24
         let length = data.count

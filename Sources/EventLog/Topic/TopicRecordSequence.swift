@@ -45,7 +45,7 @@ public struct TopicRecordSequence: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let topic: Topic
         var start: Start?
-        var tail: TopicTail<Void>?
+        var tail: TopicTail<StoredRecord>?
         var buffer: [TopicEvent] = []
         var bufferIndex = 0
         let maxRecords: Int

@@ -14,33 +14,43 @@
 /// deleted while the tail was behind them, or stored data that is damaged (a gap marked
 /// ``TopicNotice/damaged``; reading continues after it).
 ///
-/// `Attachment` is what a custom reader returns with each record, such as the server's
-/// encoded event, shared by every stream that reads the same records; `Void` without one.
-package struct TopicTail<Attachment: Sendable>: Sendable {
+/// `Content` is what a reader gives of each record: the ``StoredRecord`` itself (a view into
+/// its read's buffer), or, from a custom reader, something made from it, such as the server's
+/// encoded event, shared by every stream that reads the same records (which then need not keep
+/// the records, nor their read's buffers). The tail itself needs only each record's offset
+/// and timestamp.
+package struct TopicTail<Content: Sendable>: Sendable {
     /// Reads `partition` from an offset, at most `maxRecords` records and about `maxBytes`
     /// bytes (at least one record when there is one), as ``Partition/read(from:maxRecords:maxBytes:)``
     /// does and with the same errors.
     package typealias Reader = @Sendable (_ partition: Partition, _ from: Offset, _ maxRecords: Int, _ maxBytes: Int) async throws -> Chunk
 
-    /// What a reader returns: records in offset order, each one's attachment, and, when the
-    /// reader knows it, the offset to read from next (past records compaction removed).
+    /// What a reader returns: each record's offset and timestamp, in offset order, and its
+    /// content; and, when the reader knows it, the offset to read from next (past records
+    /// compaction removed).
     package struct Chunk: Sendable {
-        package var records: [StoredRecord]
-        package var attachments: [Attachment]
+        package var positions: [(offset: Offset, timestamp: Int64)]
+        package var contents: [Content]
         package var nextOffset: Offset?
 
-        package init(records: [StoredRecord], attachments: [Attachment], nextOffset: Offset? = nil) {
-            precondition(records.count == attachments.count, "one attachment per record")
-            self.records = records
-            self.attachments = attachments
+        package init(positions: [(offset: Offset, timestamp: Int64)], contents: [Content], nextOffset: Offset? = nil) {
+            precondition(positions.count == contents.count, "one content per record")
+            self.positions = positions
+            self.contents = contents
             self.nextOffset = nextOffset
         }
     }
 
-    /// A record to deliver, with its attachment.
+    /// A record to deliver: where it is, and its content.
     package struct Item: Sendable {
-        package var record: TopicRecord
-        package var attachment: Attachment
+        /// The partition the record is in.
+        package var partition: Int
+        /// Its offset there.
+        package var offset: Offset
+        /// Its timestamp (ms), by which partitions are merged.
+        package var timestamp: Int64
+        /// What the reader gave of it.
+        package var content: Content
     }
 
     /// One step: the notices, then the records, in the order to deliver them.
@@ -135,23 +145,24 @@ package struct TopicTail<Attachment: Sendable>: Sendable {
 
         // Merge: repeatedly take the head with the smallest timestamp (ties by partition).
         var heads = Array(repeating: 0, count: partitions.count)
-        step.items.reserveCapacity(chunks.reduce(0) { $0 + ($1?.records.count ?? 0) })
+        step.items.reserveCapacity(chunks.reduce(0) { $0 + ($1?.positions.count ?? 0) })
         while true {
             var best: Int?
             for index in ready {
-                guard let chunk = chunks[index], heads[index] < chunk.records.count else { continue }
+                guard let chunk = chunks[index], heads[index] < chunk.positions.count else { continue }
                 if let current = best {
-                    if chunk.records[heads[index]].timestamp < chunks[current]!.records[heads[current]].timestamp { best = index }
+                    if chunk.positions[heads[index]].timestamp < chunks[current]!.positions[heads[current]].timestamp { best = index }
                 } else {
                     best = index
                 }
             }
             guard let chosen = best else { break }
             let chunk = chunks[chosen]!
-            let record = TopicRecord(partition: chosen, record: chunk.records[heads[chosen]])
-            step.items.append(Item(record: record, attachment: chunk.attachments[heads[chosen]]))
+            let (offset, timestamp) = chunk.positions[heads[chosen]]
+            let item = Item(partition: chosen, offset: offset, timestamp: timestamp, content: chunk.contents[heads[chosen]])
+            step.items.append(item)
             heads[chosen] += 1
-            position.advance(past: record)
+            position.advance(past: item)
         }
         // Past offsets that held no records (compaction), so that a caught-up tail waits
         // rather than reading the same empty range again.
@@ -171,16 +182,29 @@ package struct TopicTail<Attachment: Sendable>: Sendable {
     }
 }
 
-extension TopicTail where Attachment == Void {
-    /// A tail of `topic` from `position`, reading with ``Partition/read(from:maxRecords:maxBytes:)``.
+extension TopicTail where Content == StoredRecord {
+    /// A tail of `topic` from `position`, reading with ``Partition/read(from:maxRecords:maxBytes:)``:
+    /// each item's content is its record, a view into its read's buffer.
     ///
     /// - Throws: ``LogError/Code/invalidArgument`` when the position has another number of
     ///   partitions than the topic.
     package init(topic: Topic, from position: TopicPosition) throws(LogError) {
         try self.init(topic: topic, from: position) { partition, from, maxRecords, maxBytes in
             let result = try await partition.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes)
-            return Chunk(records: result.records, attachments: Array(repeating: (), count: result.records.count),
+            return Chunk(positions: result.records.map { ($0.offset, $0.timestamp) }, contents: result.records,
                          nextOffset: result.nextOffset)
         }
+    }
+}
+
+extension TopicTail.Item where Content == StoredRecord {
+    /// The record with its partition, as ``Topic/records(from:)-(TopicPosition)`` delivers it.
+    package var record: TopicRecord { TopicRecord(partition: partition, record: content) }
+}
+
+extension TopicPosition {
+    /// Moves past a record a tail delivered: its partition continues after its offset.
+    package mutating func advance<Content>(past item: TopicTail<Content>.Item) {
+        self[item.partition] = item.offset + 1
     }
 }

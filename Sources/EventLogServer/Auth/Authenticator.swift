@@ -60,21 +60,42 @@ struct Caller: Hashable, Sendable {
 /// Authenticates `/v1` requests: a static token grants everything, a JWT signed by one of
 /// the configured keys grants its `logd` claim (``AccessScope``), anything else is `401`.
 ///
-/// Verified JWTs are remembered (at most ``cacheCapacity``, never past their `exp`), so the
-/// middleware and a route asking again cost one verification.
+/// A request's grant is found once, by ``AuthMiddleware``, and read by its route through
+/// ``current`` (``Routes/grant(_:)``). Verified JWTs are remembered (at most
+/// ``cacheCapacity``, never past their `exp`), so a client's next request costs no verification.
 final class Authenticator: Sendable {
     private let staticTokens: [[UInt8]]
     private let staticCallers: [Caller]
     private let keys: Task<JWTKeyCollection, Never>?
-    private let cache = Mutex<[String: CachedScope]>([:])
+    private let cache = Mutex<[String: Grant]>([:])
     static let cacheCapacity = 4096
+    private let verifyCount = Atomic<Int>(0)
 
-    private struct CachedScope: Sendable {
+    /// How many times a presented token was verified (tests: once per request).
+    var verifications: Int { verifyCount.load(ordering: .relaxed) }
+
+    /// What a request's token grants and who presented it.
+    struct Grant: Sendable {
+        /// What the token may do.
         var scope: AccessScope
+        /// Who presented it.
         var caller: Caller
+        /// When the token stops being valid (a JWT's `exp`), in seconds since the epoch.
         var expiresAtSeconds: Double? = nil
         var notBeforeSeconds: Double? = nil
+
+        /// Everything, for one caller: authentication is off.
+        static let unrestricted = Grant(scope: .unrestricted, caller: .anonymous)
+
+        /// When a stream on this grant must end (a JWT's `exp`), or `nil`.
+        var deadline: TokenDeadline? {
+            expiresAtSeconds.map { TokenDeadline(expiresAtSeconds: $0, nowMilliseconds: currentTimeMilliseconds()) }
+        }
     }
+
+    /// The grant the middleware found for the request this task handles, with the
+    /// authenticator that found it.
+    @TaskLocal static var current: (authenticator: ObjectIdentifier, grant: Grant)?
 
     /// `nil` when authentication is off (no tokens, no keys).
     init?(staticTokens: [String], jwtKeys: [JWTVerificationKey]) {
@@ -103,32 +124,21 @@ final class Authenticator: Sendable {
         }
     }
 
-    /// The scope of the token `request` presents; `401 unauthorized` without a valid one.
-    func scope(for request: Request) async throws -> AccessScope {
-        try await grant(for: request).scope
+    /// The grant of the request this task handles: the one the middleware found (``current``),
+    /// else found now. `401 unauthorized` without a valid token.
+    func grant(for request: Request) async throws -> Grant {
+        if let current = Self.current, current.authenticator == ObjectIdentifier(self) { return current.grant }
+        return try await verify(request)
     }
 
-    /// The scope of the token `request` presents and who presented it; `401 unauthorized`
-    /// without a valid token.
-    func authenticate(_ request: Request) async throws -> (scope: AccessScope, caller: Caller) {
-        let grant = try await grant(for: request)
-        return (grant.scope, grant.caller)
-    }
-
-    /// When the token `request` presents stops being valid, for a stream to end then (so that
-    /// its client comes back with a fresh token); `nil` for a static token, a JWT without
-    /// `exp`, or a request without a valid token.
-    func deadline(for request: Request) async -> TokenDeadline? {
-        guard let seconds = try? await grant(for: request).expiresAtSeconds else { return nil }
-        return TokenDeadline(expiresAtSeconds: seconds, nowMilliseconds: currentTimeMilliseconds())
-    }
-
-    private func grant(for request: Request) async throws -> CachedScope {
+    /// Verifies the token `request` presents: what it grants and who presented it.
+    func verify(_ request: Request) async throws -> Grant {
+        verifyCount.add(1, ordering: .relaxed)
         guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
         let candidate = Array(presented.utf8)
         var matched: Int?
         for (n, token) in staticTokens.enumerated() where Self.constantTimeEquals(token, candidate) { matched = n }
-        if let matched { return CachedScope(scope: .unrestricted, caller: staticCallers[matched]) }
+        if let matched { return Grant(scope: .unrestricted, caller: staticCallers[matched]) }
         guard let keys, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
             throw Self.unauthorized("The token is not valid")
         }
@@ -147,7 +157,7 @@ final class Authenticator: Sendable {
             throw Self.unauthorized("The token is not valid")
         }
         let caller = claims.sub.map { Caller(kind: "sub", identity: $0.value) } ?? Caller(kind: "jwt", identity: presented)
-        let grant = CachedScope(scope: claims.scope, caller: caller, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
+        let grant = Grant(scope: claims.scope, caller: caller, expiresAtSeconds: claims.exp?.value.timeIntervalSince1970,
                                 notBeforeSeconds: claims.nbf?.value.timeIntervalSince1970)
         cache.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }

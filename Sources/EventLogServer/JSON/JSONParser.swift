@@ -1,7 +1,8 @@
 /// A strict RFC 8259 parser over bytes: no trailing commas, no comments, UTF-8 only.
 ///
 /// It is also the test the server uses to decide whether a stored value goes back as
-/// `"value"` (valid JSON text) or `"value_b64"`.
+/// `"value"` (valid JSON text) or `"value_b64"`: ``isValid(_:)-(UnsafeRawBufferPointer)``
+/// checks in place, building nothing.
 struct JSONParser {
     /// Why a document was rejected, with the byte position.
     struct Failure: Error, Sendable, CustomStringConvertible {
@@ -13,29 +14,51 @@ struct JSONParser {
     /// Nesting deeper than this is rejected rather than risking the stack.
     static let maximumDepth = 256
 
-    private let bytes: [UInt8]
-    private var index = 0
+    private let bytes: UnsafeRawBufferPointer
+    /// The next byte to read.
+    private(set) var index = 0
 
-    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// A parser over `bytes`, which must stay valid while it is used.
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Parses a whole document; surrounding whitespace is allowed, anything else after it is not.
     static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBytes { raw in
+            do throws(Failure) { return .success(try parse(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses a whole document in memory the caller owns.
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.failure("unexpected data after the JSON value") }
+        try parser.expectEnd()
         return value
     }
 
     /// Whether the bytes are one complete JSON document.
     static func isValid(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { isValid($0) }
+    }
+
+    /// Whether the bytes are one complete JSON document, checked in place (nothing is built).
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         // Fast reject: a JSON text starts (after whitespace) with one of `{["-0-9tfn`.
         guard let first = bytes.first(where: { !Self.isWhitespace($0) }) else { return false }
         switch first {
         case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "-"),
              UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-            return (try? parse(bytes)) != nil
+            var parser = JSONParser(bytes)
+            parser.skipWhitespace()
+            do {
+                _ = try parser.skipValue(depth: 0)
+                try parser.expectEnd()
+                return true
+            } catch {
+                return false
+            }
         default:
             return false
         }
@@ -45,13 +68,41 @@ struct JSONParser {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
-    private func failure(_ reason: String) -> Failure { Failure(position: index, reason: reason) }
+    func failure(_ reason: String) -> Failure { Failure(position: index, reason: reason) }
 
-    private mutating func skipWhitespace() {
+    /// Whether every byte has been read.
+    var atEnd: Bool { index == bytes.count }
+
+    /// The next byte, if any.
+    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    mutating func skipWhitespace() {
         while index < bytes.count, Self.isWhitespace(bytes[index]) { index += 1 }
     }
 
-    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+    /// Consumes `byte` (after whitespace), or fails with `expected`.
+    mutating func expect(_ byte: UInt8, _ expected: String) throws(Failure) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else { throw failure(expected) }
+        index += 1
+    }
+
+    /// Consumes `byte` when it comes next (after whitespace).
+    mutating func consume(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Fails unless only whitespace is left.
+    mutating func expectEnd() throws(Failure) {
+        skipWhitespace()
+        guard index == bytes.count else { throw failure("unexpected data after the JSON value") }
+    }
+
+    /// Parses the value at the current position into a tree.
+    mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
         guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
         guard index < bytes.count else { throw failure("unexpected end of input") }
         switch bytes[index] {
@@ -61,9 +112,79 @@ struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let range = try skipNumber()
+            return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self))
         default: throw failure("unexpected character")
         }
+    }
+
+    /// Checks the value at the current position and moves past it, building nothing.
+    ///
+    /// - Returns: whether its text is already compact, exactly as ``JSONWriter`` writes the
+    ///   value (no whitespace between tokens, and only the escapes it uses), so that a copy
+    ///   of the text is its compact form.
+    mutating func skipValue(depth: Int) throws(Failure) -> Bool {
+        guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
+        guard index < bytes.count else { throw failure("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            var compact = !skipSpaceReporting()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return compact
+            }
+            while true {
+                compact = !skipSpaceReporting() && compact
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
+                compact = try skipString() && compact
+                compact = !skipSpaceReporting() && compact
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+                index += 1
+                compact = !skipSpaceReporting() && compact
+                compact = try skipValue(depth: depth + 1) && compact
+                compact = !skipSpaceReporting() && compact
+                guard index < bytes.count else { throw failure("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return compact }
+                throw failure("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            var compact = !skipSpaceReporting()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return compact
+            }
+            while true {
+                compact = !skipSpaceReporting() && compact
+                compact = try skipValue(depth: depth + 1) && compact
+                compact = !skipSpaceReporting() && compact
+                guard index < bytes.count else { throw failure("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return compact }
+                throw failure("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): return try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true"); return true
+        case UInt8(ascii: "f"): try expectLiteral("false"); return true
+        case UInt8(ascii: "n"): try expectLiteral("null"); return true
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try skipNumber(); return true
+        default: throw failure("unexpected character")
+        }
+    }
+
+    /// Skips whitespace; whether there was any.
+    private mutating func skipSpaceReporting() -> Bool {
+        let start = index
+        skipWhitespace()
+        return index != start
+    }
+
+    /// The bytes from `range` of the input, in place.
+    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[range])
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
@@ -120,7 +241,8 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(Failure) -> JSONValue {
+    /// Moves past a number, checking its grammar; its range in the input.
+    private mutating func skipNumber() throws(Failure) -> Range<Int> {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { throw failure("invalid number") }
@@ -142,38 +264,83 @@ struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw failure("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+        return start..<index
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    private mutating func parseString() throws(Failure) -> String {
+    /// A string's bytes: where they are in the input when it has no escapes (its text is its
+    /// bytes), else decoded.
+    enum StringBytes {
+        case inPlace(Range<Int>)
+        case decoded([UInt8])
+    }
+
+    /// The string at the current position, as bytes; fails when the value is not a string.
+    mutating func stringBytes() throws(Failure) -> StringBytes {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        let start = index
+        _ = try skipString()
+        let text = start + 1..<index - 1
+        if !slice(text).contains(UInt8(ascii: "\\")) { return .inPlace(text) }
+        index = start
+        var utf8: [UInt8]? = []
+        _ = try scanString(into: &utf8)
+        return .decoded(utf8!)
+    }
+
+    /// Parses the string at the current position.
+    mutating func parseString() throws(Failure) -> String {
+        var utf8: [UInt8]? = []
+        _ = try scanString(into: &utf8)
+        // Checked as UTF-8 while scanned; escapes only add whole scalars.
+        return String(decoding: utf8!, as: UTF8.self)
+    }
+
+    /// Moves past the string at the current position, checking it; whether it is compact.
+    private mutating func skipString() throws(Failure) -> Bool {
+        var nothing: [UInt8]?
+        return try scanString(into: &nothing)
+    }
+
+    /// Moves past the string at the current position (its opening quote), checking its
+    /// escapes and UTF-8, and appends its decoded bytes to `utf8` when given.
+    ///
+    /// - Returns: whether it is written as ``JSONWriter`` writes strings (escapes only for `"`,
+    ///   `\\` and control characters, `\u00xx` in lowercase), so its text is already compact.
+    private mutating func scanString(into utf8: inout [UInt8]?) throws(Failure) -> Bool {
         index += 1  // opening quote
-        var utf8: [UInt8] = []
+        var canonical = true
         while true {
             guard index < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let string = String(validating: utf8, as: UTF8.self) else { throw failure("invalid UTF-8 in string") }
-                return string
+                return canonical
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw failure("unterminated escape") }
                 let escape = bytes[index]
                 index += 1
                 switch escape {
-                case UInt8(ascii: "\""): utf8.append(0x22)
-                case UInt8(ascii: "\\"): utf8.append(0x5C)
-                case UInt8(ascii: "/"): utf8.append(0x2F)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "\""): utf8?.append(0x22)
+                case UInt8(ascii: "\\"): utf8?.append(0x5C)
+                case UInt8(ascii: "/"): utf8?.append(0x2F); canonical = false
+                case UInt8(ascii: "b"): utf8?.append(0x08)
+                case UInt8(ascii: "f"): utf8?.append(0x0C)
+                case UInt8(ascii: "n"): utf8?.append(0x0A)
+                case UInt8(ascii: "r"): utf8?.append(0x0D)
+                case UInt8(ascii: "t"): utf8?.append(0x09)
                 case UInt8(ascii: "u"):
+                    let digits = index
                     var scalar = try parseHex4()
+                    // JSONWriter writes `\u00xx` (lowercase) only for controls without a short escape.
+                    let shortEscaped: Set<UInt32> = [0x08, 0x09, 0x0A, 0x0C, 0x0D]
+                    if scalar >= 0x20 || shortEscaped.contains(scalar)
+                        || slice(digits..<digits + 4).contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) }) {
+                        canonical = false
+                    }
                     if (0xD800...0xDBFF).contains(scalar) {
                         guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                             throw failure("unpaired surrogate")
@@ -186,14 +353,19 @@ struct JSONParser {
                         throw failure("unpaired surrogate")
                     }
                     guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid escape") }
-                    utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
+                    if utf8 != nil { utf8!.append(contentsOf: UTF8.encode(unicode)!) }
                 default:
                     throw failure("invalid escape")
                 }
-            default:
-                guard byte >= 0x20 else { throw failure("control character in string") }
-                utf8.append(byte)
+            case 0..<0x20:
+                throw failure("control character in string")
+            case 0..<0x80:
+                utf8?.append(byte)
                 index += 1
+            default:
+                guard let length = UTF8Validation.sequenceLength(in: bytes, at: index) else { throw failure("invalid UTF-8 in string") }
+                utf8?.append(contentsOf: slice(index..<index + length))
+                index += length
             }
         }
     }

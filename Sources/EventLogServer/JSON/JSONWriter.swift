@@ -53,6 +53,14 @@ struct JSONWriter {
     /// Writes bytes already known to be one valid JSON value.
     mutating func raw(_ json: some Collection<UInt8>) { beginValue(); bytes.append(contentsOf: json) }
 
+    /// Writes bytes as a base64 string (RFC 4648, padded), straight from where they are.
+    mutating func base64(_ raw: UnsafeRawBufferPointer) {
+        beginValue()
+        bytes.append(UInt8(ascii: "\""))
+        Base64.encode(raw, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     mutating func optionalString(_ value: String?) {
         if let value { string(value) } else { null() }
     }
@@ -78,11 +86,22 @@ struct JSONWriter {
         }
     }
 
+    /// Writes UTF-8 bytes (checked by the caller) as a string, from where they are.
+    mutating func utf8String(_ raw: UnsafeRawBufferPointer) {
+        beginValue()
+        appendQuoted(raw)
+    }
+
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     private mutating func appendQuoted(_ string: String) {
+        var string = string
+        string.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0)) }
+    }
+
+    private mutating func appendQuoted(_ utf8: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(byte)
             case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(byte)

@@ -8,12 +8,17 @@ import Hummingbird
 /// the answer is `401 unauthorized`; routes answer `403 forbidden` for what the token does not
 /// grant. Static tokens are compared in constant time; no token is ever logged. `/healthz`
 /// and `/metrics` stay open, for probes and scrapers.
+///
+/// The grant it finds is the request's only one: routes read it (``Authenticator/current``)
+/// rather than verifying the token again.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let authenticator: Authenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1") else { return try await next(request, context) }
-        _ = try await authenticator.scope(for: request)
-        return try await next(request, context)
+        let grant = try await authenticator.verify(request)
+        return try await Authenticator.$current.withValue((ObjectIdentifier(authenticator), grant)) {
+            try await next(request, context)
+        }
     }
 }

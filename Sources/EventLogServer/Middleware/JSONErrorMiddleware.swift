@@ -33,7 +33,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.debug("Request refused", metadata: ["error": "\(apiError.code.name)", "path": "\(request.uri.path)"])
             }
             metrics?.recordError(code: apiError.code.name)
-            return Self.response(for: apiError)
+            return apiError.response()
         }
     }
 
@@ -56,11 +56,4 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return APIError.from(error)
     }
 
-    /// The answer for an error: its status, headers and JSON body.
-    static func response(for error: APIError) -> Response {
-        var headers = error.headers
-        headers[.contentType] = "application/json"
-        let body = error.body
-        return Response(status: error.code.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
 }

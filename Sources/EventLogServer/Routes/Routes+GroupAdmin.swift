@@ -86,11 +86,10 @@ extension Routes {
     /// of every (or each given) partition of the topic; answers `{"offsets": [...]}`.
     private func resetGroup(_ request: Request, _ context: Context) async throws -> Response {
         let group = try await groupName(request, context)
+        let body = try await collectBody(request)
         let document: JSONValue
         do {
-            document = try JSONParser.parse(try await collectBody(request))
-        } catch let error as APIError {
-            throw error
+            document = try body.withUnsafeReadableBytes { try JSONParser.parse($0) }  // in place
         } catch {
             throw APIError(.invalidJSON, "The body is not valid JSON: \(error).")
         }

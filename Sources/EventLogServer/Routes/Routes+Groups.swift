@@ -62,7 +62,7 @@ extension Routes {
     private func postCommits(_ request: Request, _ context: Context) async throws -> Response {
         let group = try await groupName(request, context)
         let access = try await access(request)
-        let document = try parseObject(try await collectBody(request))
+        let document = try parseObject(Array(try await collectBody(request).readableBytesView))
         guard case .array(let items)? = document[member: "offsets"] else {
             throw APIError(.invalidArgument, "The body must have an \"offsets\" array.")
         }
@@ -157,7 +157,7 @@ extension Routes {
     private func join(_ request: Request, _ context: Context) async throws -> Response {
         let group = try await groupName(request, context)
         let access = try await access(request)
-        let document = try parseObject(try await collectBody(request))
+        let document = try parseObject(Array(try await collectBody(request).readableBytesView))
         guard case .array(let items)? = document[member: "topics"], !items.isEmpty else {
             throw APIError(.invalidArgument, "The body must have a non-empty \"topics\" array of topic names.")
         }

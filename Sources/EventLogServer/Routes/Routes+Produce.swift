@@ -1,6 +1,7 @@
 import EventLog
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 extension Routes {
     /// `POST /v1/topics/{topic}/records`: a JSON batch, or a raw body as one record's value.
@@ -8,26 +9,24 @@ extension Routes {
         router.post("/v1/topics/:topic/records") { request, context in try await produce(request, context) }
     }
 
+    /// One produce: the caller's grant is the middleware's (found once per request), the body
+    /// stays in the buffer it arrived in (records point into it), and the answer is made from
+    /// the typed result here, at the edge.
     private func produce(_ request: Request, _ context: Context) async throws -> Response {
         let name = try await topicName(request, context, for: .write)
         let idempotencyKey = try Self.idempotencyKey(request)
         let body = try await collectBody(request)
-        let records: [ProduceRecord]
         let bodyIsJSON = isJSON(request)
-        if bodyIsJSON {
-            records = try RecordJSON.parseProduceBody(body)
-        } else {
-            records = [try rawRecord(request, body: body)]
-        }
+        let raw = bodyIsJSON ? nil : try RawProduceParameters(request)
+        let records = try raw.map { [$0.record(value: body)] } ?? RecordJSON.parseProduceBody(body)
         let topic = try await topicCreatingIfNeeded(name, for: request)
 
         guard let idempotencyKey else {
-            return json(try await append(records, to: topic))
+            return json(try await append(records, to: topic).json())
         }
-        let query = request.uri.queryParameters
         let idempotent = IdempotentRequest(
-            caller: try await caller(request), topic: name, key: idempotencyKey, isJSON: bodyIsJSON,
-            rawParameters: bodyIsJSON ? [] : [query["key"], query["type"], query["partition"]], body: body)
+            caller: try await grant(request).caller, topic: name, key: idempotencyKey, isJSON: bodyIsJSON,
+            rawParameters: raw?.fingerprinted ?? [], body: body)
         switch await server.idempotency.claim(idempotent.cacheKey, fingerprint: idempotent.fingerprint) {
         case .answered(let answer):
             return json(answer)
@@ -35,7 +34,7 @@ extension Routes {
             throw Self.keyReused(idempotencyKey, topic: name)
         case .claimed:
             do {
-                let answer = try await append(records, to: topic, idempotent: idempotent)
+                let answer = try await append(records, to: topic, idempotent: idempotent).json()
                 server.idempotency.complete(idempotent.cacheKey, answer: answer)
                 return json(answer)
             } catch {
@@ -60,22 +59,6 @@ extension Routes {
         return key
     }
 
-    /// A raw body is one record's value; `?key=`, `?type=` and `?partition=` set the rest.
-    private func rawRecord(_ request: Request, body: [UInt8]) throws -> ProduceRecord {
-        let query = request.uri.queryParameters
-        var headers: [RecordHeader] = []
-        if let type = query["type"] { headers.append(RecordHeader(name: "type", value: String(type))) }
-        var partition: Int?
-        if let text = query["partition"] {
-            guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
-                throw APIError(.invalidPartition, "partition must be a non-negative integer, not \(text).")
-            }
-            partition = Int(number)
-        }
-        let key = query["key"].map { Array($0.utf8) }
-        return ProduceRecord(record: Record(key: key, value: body, headers: headers), partition: partition)
-    }
-
     /// Routes each record to its partition and appends each partition's share atomically.
     ///
     /// Explicit partition first, else the key's hash, else one partition for all of the
@@ -88,7 +71,7 @@ extension Routes {
     /// partition already holds answers with its original offsets and is not written again.
     /// When a partition holds a batch of that producer that this request would not write (the
     /// key came with another body), nothing is appended: `409 idempotency_key_reused`.
-    func append(_ records: [ProduceRecord], to topic: Topic, idempotent: IdempotentRequest? = nil) async throws -> [UInt8] {
+    func append(_ records: [ProduceRecord], to topic: Topic, idempotent: IdempotentRequest? = nil) async throws -> ProduceAnswer {
         // Internal topics (consumer group commits) refuse clients' writes in the engine
         // (`LogError.internalTopic`, answered 403).
         let partitionCount = topic.partitions.count
@@ -103,7 +86,7 @@ extension Routes {
                 }
                 index = partition
             } else if let key = produced.record.key {
-                index = topic.partitionIndex(forKey: key)
+                index = topic.partitionIndex(forKey: key)  // the library's partitioner (as `Topic.append`), on the bytes in place
             } else {
                 if roundRobin == nil {
                     roundRobin = idempotent.map { Int(UInt64(bitPattern: $0.producerID) % UInt64(partitionCount)) }
@@ -120,19 +103,25 @@ extension Routes {
         let alreadyWritten = try idempotent.map { try Self.sharesAlreadyWritten(byPartition, of: $0, in: topic) } ?? []
         let stamp = idempotent?.stamp
         let health = server.writeHealth  // `/healthz` reports appends failing for disk reasons
-        let appended: [Int: OffsetRange]
+        @Sendable func appendShare(_ index: Int, _ batch: [Record]) async throws -> OffsetRange {
+            let partition = topic.partitions[index]  // checked above
+            return try await health.track(topic: topic.name, partition: index) { try await partition.append(batch, producer: stamp) }
+        }
+        var appended: [Int: OffsetRange] = [:]
         do {
-            appended = try await withThrowingTaskGroup(of: (Int, OffsetRange).self) { group in
-                for (index, positions) in byPartition {
-                    let partition = topic.partitions[index]  // checked above
-                    let batch = positions.map { records[$0].record }
-                    group.addTask {
-                        (index, try await health.track(topic: topic.name, partition: index) { try await partition.append(batch, producer: stamp) })
+            if byPartition.count == 1, let (index, positions) = byPartition.first {
+                // One partition (the usual request): appended on this task, no task group.
+                appended[index] = try await appendShare(index, positions.map { records[$0].record })
+            } else {
+                appended = try await withThrowingTaskGroup(of: (Int, OffsetRange).self) { group in
+                    for (index, positions) in byPartition {
+                        let batch = positions.map { records[$0].record }
+                        group.addTask { (index, try await appendShare(index, batch)) }
                     }
+                    var ranges: [Int: OffsetRange] = [:]
+                    for try await (index, range) in group { ranges[index] = range }
+                    return ranges
                 }
-                var ranges: [Int: OffsetRange] = [:]
-                for try await (index, range) in group { ranges[index] = range }
-                return ranges
             }
         } catch let error as LogError where idempotent != nil && (error.code == .outOfOrderSequence || error.code == .staleProducerEpoch) {
             // Only another body under the same key makes the engine refuse our stamp.
@@ -148,18 +137,14 @@ extension Routes {
         if count > 0 { server.metrics.recordAppend(topic: topic.name, records: count, bytes: bytes) }
 
         var nextInPartition: [Int: Int64] = appended.mapValues { $0.first.rawValue }
-        var out = JSONWriter()
-        out.objectWithArray("offsets") { out in
-            for index in assignment {
-                let offset = nextInPartition[index]!
-                nextInPartition[index] = offset + 1
-                out.beginObject()
-                out.key("partition"); out.int(index)
-                out.key("offset"); out.int(offset)
-                out.endObject()
-            }
+        var answer = ProduceAnswer()
+        answer.offsets.reserveCapacity(assignment.count)
+        for index in assignment {
+            let offset = nextInPartition[index]!
+            nextInPartition[index] = offset + 1
+            answer.offsets.append(ProduceAnswer.Placement(partition: index, offset: Offset(offset)))
         }
-        return out.bytes
+        return answer
     }
 
     /// The partitions that already hold their share of `request` (a retry), from what each
@@ -177,5 +162,84 @@ extension Routes {
             written.insert(partition.index)
         }
         return written
+    }
+}
+
+/// Where the records of a produce went, in the request's order: the typed result that the
+/// HTTP and WebSocket routes each turn into their JSON.
+struct ProduceAnswer: Sendable, Equatable {
+    /// One record's place.
+    struct Placement: Sendable, Equatable {
+        var partition: Int
+        var offset: Offset
+    }
+
+    var offsets: [Placement] = []
+
+    /// Writes the `"offsets"` member into an object the caller opened.
+    func writeOffsets(to json: inout JSONWriter) {
+        json.key("offsets")
+        json.beginArray()
+        for placement in offsets {
+            json.beginObject()
+            json.key("partition"); json.int(placement.partition)
+            json.key("offset"); json.int(placement.offset.rawValue)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    /// The HTTP answer: `{"offsets": [{"partition", "offset"}, ...]}`.
+    func json() -> [UInt8] {
+        var out = JSONWriter(reservingCapacity: 32 * offsets.count + 16)
+        out.beginObject()
+        writeOffsets(to: &out)
+        out.endObject()
+        return out.bytes
+    }
+}
+
+/// The query parameters of a raw produce (a body that is one record's value): `key`, `type`
+/// and `partition`, with their bytes exactly as percent-encoded (Hummingbird's decoded query
+/// parameters replace bytes that are not UTF-8).
+struct RawProduceParameters {
+    var key: [UInt8]?
+    var type: [UInt8]?
+    var partition: Int?
+    /// The three parameters as given (absent: `nil`), for an idempotent request's fingerprint.
+    var fingerprinted: [[UInt8]?] { [key, type, partitionText] }
+    private var partitionText: [UInt8]?
+
+    init(_ request: Request) throws {
+        for pair in (request.uri.query ?? "").utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            let name = pair.prefix { $0 != UInt8(ascii: "=") }
+            let rawValue = pair.dropFirst(name.count + 1)
+            let field: WritableKeyPath<RawProduceParameters, [UInt8]?>
+            switch String(decoding: name, as: UTF8.self) {
+            case "key": field = \.key
+            case "type": field = \.type
+            case "partition": field = \.partitionText
+            default: continue
+            }
+            // A malformed escape is kept as written, as Hummingbird's own lookup does; the last
+            // occurrence counts, as there.
+            self[keyPath: field] = percentDecodedBytes(rawValue) ?? Array(rawValue)
+        }
+        if let text = partitionText {
+            guard let number = ClientNumber.parse(String(decoding: text, as: UTF8.self), in: ClientNumber.partitions) else {
+                throw APIError(.invalidPartition, "partition must be a non-negative integer, not \(String(decoding: text, as: UTF8.self)).")
+            }
+            partition = Int(number)
+        }
+    }
+
+    /// The record: `body` (in its buffer, not copied) as the value, with the key and `type` header.
+    func record(value body: ByteBuffer) -> ProduceRecord {
+        let value = body.withUnsafeReadableBytesWithStorageManagement { raw, storage in
+            RecordBytes(unsafeBytes: raw, owner: storage.takeUnretainedValue())
+        }
+        var headers = RecordHeaders()
+        if let type { headers.append(name: "type", value: type) }
+        return ProduceRecord(record: Record(key: key, value: value, headers: headers), partition: partition)
     }
 }

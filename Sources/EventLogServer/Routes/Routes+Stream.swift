@@ -82,7 +82,7 @@ extension Routes {
             return Self.refusedStream(retryMilliseconds: configuration.jitteredRetryMilliseconds(), headers: headers)
         }
 
-        let tokenDeadline = await server.authenticator?.deadline(for: request)  // a JWT's `exp` ends the stream
+        let tokenDeadline = try? await grant(request).deadline  // a JWT's `exp` ends the stream
         let compressed = acceptsGzip(request.headers[.acceptEncoding])
         if compressed { headers[.contentEncoding] = "gzip" }
         let server = self.server
@@ -130,16 +130,17 @@ extension Routes {
                         output.event { encoder.notice(notice, into: &$0) }
                     }
                     for item in step.items {
-                        cursor.advance(past: item.record)
+                        cursor.advance(past: item)
                         output.event { frame in
-                            // Shared with every stream on the partition; only the id is this stream's.
+                            // Encoded once, from the read's buffer, and shared with every stream
+                            // on the partition; only the id is this stream's.
                             encoder.id(cursor, into: &frame)
-                            frame.append(contentsOf: item.attachment)
+                            frame.append(contentsOf: item.content)
                         }
                     }
                     cursor = tail.position
                     let now = currentTimeMilliseconds()
-                    for item in step.items { server.metrics.recordDelivery(timestamp: item.record.record.timestamp, nowMilliseconds: now) }
+                    for item in step.items { server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now) }
                 }
                 // Awaiting the write is the back-pressure: no read-ahead past one batch. A write
                 // that makes no progress within the stuck-stream timeout closes the connection.

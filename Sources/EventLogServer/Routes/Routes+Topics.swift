@@ -35,7 +35,7 @@ extension Routes {
     private func putTopic(_ request: Request, _ context: Context) async throws -> Response {
         let name = try await topicName(request, context, for: .manage)
         let body = try await collectBody(request)
-        let settings = try TopicSettings(body: body)
+        let settings = try TopicSettings(body: Array(body.readableBytesView))
         var configuration = store.defaultTopicConfiguration
         settings.apply(to: &configuration)
         let topic: Topic

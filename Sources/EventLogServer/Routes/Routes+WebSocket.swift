@@ -51,9 +51,10 @@ extension Routes where Context: WebSocketRequestContext {
         let routes = self
         let maxMessage = configuration.maxBodyBytes
         // Produce messages need write access to the topic (the upgrade checked read access).
-        let mayWrite = (try? await access(request))?.allows(.write, topic: start.topic.name) ?? false
+        let grant = try? await grant(request)
+        let mayWrite = grant?.scope.allows(.write, topic: start.topic.name) ?? false
         // A JWT's `exp` ends the session: a `token_expired` message with the cursor, then a close (1008).
-        let tokenDeadline = await server.authenticator?.deadline(for: request)
+        let tokenDeadline = grant?.deadline
         // A client that reads nothing: its connection is closed after the stuck-stream timeout, as for SSE.
         let deadline = StreamWriteDeadline(channel: (context as? any ChannelRequestContext)?.channel,
                                            timeout: configuration.stuckStreamTimeout, server: server)
@@ -106,9 +107,10 @@ extension Routes where Context: WebSocketRequestContext {
                         }
                         let now = currentTimeMilliseconds()
                         for item in step.items {
-                            cursor.advance(past: item.record)
-                            try await send(Self.recordMessage(item.record.record, partition: item.record.partition, cursor: cursor))
-                            server.metrics.recordDelivery(timestamp: item.record.record.timestamp, nowMilliseconds: now)
+                            cursor.advance(past: item)
+                            // Encoded from the record's read buffer, in place.
+                            try await send(Self.recordMessage(item.content, partition: item.partition, cursor: cursor))
+                            server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now)
                         }
                         cursor = tail.position
                     }
@@ -134,35 +136,34 @@ extension Routes where Context: WebSocketRequestContext {
     private func webSocketProduce(_ message: WebSocketMessage, topic: Topic, mayWrite: Bool) async -> String {
         var id: JSONValue = .null
         do {
-            let bytes: [UInt8]
+            // The message's bytes, which the records point into (a text message is copied
+            // once, out of its `String`).
+            let buffer: ByteBuffer
             switch message {
-            case .text(let text): bytes = Array(text.utf8)
-            case .binary(let buffer): bytes = Array(buffer.readableBytesView)
+            case .text(let text): buffer = ByteBuffer(string: text)
+            case .binary(let binary): buffer = binary
             }
-            let document: JSONValue
-            do {
-                document = try JSONParser.parse(bytes)
-            } catch {
-                throw APIError(.invalidJSON, "The message is not valid JSON: \(error).")
+            let envelope = try buffer.withUnsafeReadableBytes { raw in
+                do {
+                    return try Self.produceEnvelope(raw)
+                } catch let failure as JSONParser.Failure {
+                    throw APIError(.invalidJSON, "The message is not valid JSON: \(failure).")
+                }
             }
-            id = document[member: "id"] ?? .null
-            guard document[member: "type"]?.stringValue == "produce" else {
+            id = envelope.id
+            guard envelope.type == "produce" else {
                 throw APIError(.invalidArgument, "Messages to the server are {\"type\": \"produce\", \"id\", \"records\": [...]}.")
             }
             guard mayWrite else { throw APIError(.forbidden, "This token may not write topic \(topic.name).") }
-            let records = try RecordJSON.parseProduceBody(bytes)
+            let records = try RecordJSON.parseProduceBody(buffer)
             let answer = try await append(records, to: topic)
-            // {"offsets": [...]} becomes {"type": "produced", "id": …, "offsets": [...]}.
             var out = JSONWriter()
             out.beginObject()
             out.key("type"); out.string("produced")
             out.key("id"); out.append(id)
+            answer.writeOffsets(to: &out)
             out.endObject()
-            var bytesOut = out.bytes
-            bytesOut.removeLast()
-            bytesOut.append(UInt8(ascii: ","))
-            bytesOut.append(contentsOf: answer.dropFirst())
-            return String(decoding: bytesOut, as: UTF8.self)
+            return String(decoding: out.bytes, as: UTF8.self)
         } catch {
             let apiError = APIError.from(error)
             server.metrics.recordError(code: apiError.code.name)
@@ -175,6 +176,31 @@ extension Routes where Context: WebSocketRequestContext {
             out.endObject()
             return String(decoding: out.bytes, as: UTF8.self)
         }
+    }
+
+    /// A client message's `id` and `type` members (the last of each, as for any member), read
+    /// without building the rest; `records` is parsed afterwards, in place.
+    private static func produceEnvelope(_ raw: UnsafeRawBufferPointer) throws -> (id: JSONValue, type: String?) {
+        var parser = JSONParser(raw)
+        parser.skipWhitespace()
+        _ = try parser.skipValue(depth: 0)
+        try parser.expectEnd()
+        parser = JSONParser(raw)
+        var id = JSONValue.null
+        var type: String?
+        guard parser.consume(UInt8(ascii: "{")), !parser.consume(UInt8(ascii: "}")) else { return (id, type) }
+        repeat {
+            parser.skipWhitespace()
+            let name = try parser.parseString()
+            try parser.expect(UInt8(ascii: ":"), "expected ':'")
+            parser.skipWhitespace()
+            switch name {
+            case "id": id = try parser.parseValue(depth: 1)
+            case "type": type = try parser.parseValue(depth: 1).stringValue
+            default: _ = try parser.skipValue(depth: 1)
+            }
+        } while parser.consume(UInt8(ascii: ","))
+        return (id, type)
     }
 
     private static func recordMessage(_ record: StoredRecord, partition: Int, cursor: TopicPosition) -> String {

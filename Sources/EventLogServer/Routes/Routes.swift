@@ -27,14 +27,15 @@ struct Routes<Context: RequestContext>: Sendable {
         return name
     }
 
-    /// What the request's token may do: everything when authentication is off.
-    func access(_ request: Request) async throws -> AccessScope {
-        try await server.authenticator?.scope(for: request) ?? .unrestricted
+    /// What the request's token grants and who sent it: found once per request, by the
+    /// authentication middleware; everything, for one caller, when authentication is off.
+    func grant(_ request: Request) async throws -> Authenticator.Grant {
+        try await server.authenticator?.grant(for: request) ?? .unrestricted
     }
 
-    /// Who sent the request (``Caller``): one caller for all when authentication is off.
-    func caller(_ request: Request) async throws -> Caller {
-        try await server.authenticator?.authenticate(request).caller ?? .anonymous
+    /// What the request's token may do: everything when authentication is off.
+    func access(_ request: Request) async throws -> AccessScope {
+        try await grant(request).scope
     }
 
     /// The `{topic}` path parameter, once the request's token may `action` it (else `403 forbidden`).
@@ -73,7 +74,10 @@ struct Routes<Context: RequestContext>: Sendable {
     }
 
     /// The request body, at most ``LogServerConfiguration/maxBodyBytes``, else `413 payload_too_large`.
-    func collectBody(_ request: Request) async throws -> [UInt8] {
+    ///
+    /// Kept in the buffer it arrived in: a body that came in one read is not copied (a body
+    /// that came in several is gathered into one buffer by Hummingbird's `collect`).
+    func collectBody(_ request: Request) async throws -> ByteBuffer {
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ ClientNumber.parse($0, in: 0...Int.max) }), length > limit {
             throw APIError(.payloadTooLarge, "The body has \(length) bytes; this server accepts at most \(limit).",
@@ -81,8 +85,7 @@ struct Routes<Context: RequestContext>: Sendable {
         }
         var request = request
         do {
-            let buffer = try await request.collectBody(upTo: limit)
-            return Array(buffer.readableBytesView)
+            return try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.",
                            headers: [.connection: "close"])
@@ -107,8 +110,15 @@ struct Routes<Context: RequestContext>: Sendable {
 /// Decodes `%XX` escapes; `nil` for a malformed escape or bytes that are not UTF-8.
 func percentDecoded(_ text: some StringProtocol) -> String? {
     guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+    return percentDecodedBytes(text.utf8).flatMap { String(validating: $0, as: UTF8.self) }
+}
+
+/// Decodes `%XX` escapes into the bytes they stand for, whatever those are; `nil` for a
+/// malformed escape.
+func percentDecodedBytes(_ utf8: some Collection<UInt8>) -> [UInt8]? {
     var bytes: [UInt8] = []
-    var iterator = text.utf8.makeIterator()
+    bytes.reserveCapacity(utf8.count)
+    var iterator = utf8.makeIterator()
     func hexValue(_ byte: UInt8?) -> UInt8? {
         guard let byte else { return nil }
         switch byte {
@@ -126,5 +136,5 @@ func percentDecoded(_ text: some StringProtocol) -> String? {
             bytes.append(byte)
         }
     }
-    return String(validating: bytes, as: UTF8.self)
+    return bytes
 }

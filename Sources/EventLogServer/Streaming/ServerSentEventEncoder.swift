@@ -53,45 +53,59 @@ public struct ServerSentEventEncoder: Sendable {
 
     /// One record's event after its `id:` line: the same for every stream, so it can be
     /// encoded once and shared (the id is each stream's own cursor).
+    ///
+    /// Encoded from the record's bytes where they are (a read's buffer): the value is copied
+    /// once, into `buffer`. A `type` header that is not UTF-8 names no event (an event name is
+    /// text); the JSON routes give it exactly, in `headers_b64`.
     public func recordBody(_ record: StoredRecord, into buffer: inout [UInt8]) {
-        let type = record.header("type").map { String(decoding: $0, as: UTF8.self) }.map(Self.singleLine)
+        let type = record.headers["type"].flatMap { type in type.withUnsafeBytes { UTF8Validation.isValid($0) } ? type : nil }
         guard let value = record.value else {
-            if let type { append("event: \(type)\n", to: &buffer) }
+            appendEventLine(type, to: &buffer)
             append("data: null\n\n", to: &buffer)
             return
         }
-        if String(validating: value, as: UTF8.self) != nil {
-            if let type { append("event: \(type)\n", to: &buffer) }
-            appendDataLines(value, to: &buffer)
-        } else {
-            append("event: \(type ?? "binary")\n", to: &buffer)
-            buffer.append(contentsOf: "data: ".utf8)
-            Base64.encode(value, into: &buffer)
-            buffer.append(UInt8(ascii: "\n"))
+        value.withUnsafeBytes { raw in
+            if UTF8Validation.isValid(raw) {
+                appendEventLine(type, to: &buffer)
+                appendDataLines(raw, to: &buffer)
+            } else {
+                if type != nil { appendEventLine(type, to: &buffer) } else { append("event: binary\n", to: &buffer) }
+                buffer.append(contentsOf: "data: ".utf8)
+                Base64.encode(raw, into: &buffer)
+                buffer.append(UInt8(ascii: "\n"))
+            }
+        }
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// `event: <type>`, kept on its line (line breaks dropped); nothing without a type.
+    private func appendEventLine(_ type: RecordBytes?, to buffer: inout [UInt8]) {
+        guard let type else { return }
+        buffer.append(contentsOf: "event: ".utf8)
+        type.withUnsafeBytes { raw in
+            for byte in raw where byte != 0x0A && byte != 0x0D { buffer.append(byte) }
         }
         buffer.append(UInt8(ascii: "\n"))
     }
 
     /// One `data:` line per line of `value`; an empty value is one empty `data:` line.
-    private func appendDataLines(_ value: [UInt8], to buffer: inout [UInt8]) {
+    private func appendDataLines(_ value: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
+        buffer.reserveCapacity(buffer.count + value.count + 8)
         buffer.append(contentsOf: "data: ".utf8)
+        var lineStart = 0
         var i = 0
         while i < value.count {
             let byte = value[i]
             if byte == 0x0D || byte == 0x0A {
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[lineStart..<i]))
                 buffer.append(contentsOf: "\ndata: ".utf8)
                 if byte == 0x0D, i + 1 < value.count, value[i + 1] == 0x0A { i += 1 }
-            } else {
-                buffer.append(byte)
+                lineStart = i + 1
             }
             i += 1
         }
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[lineStart..<value.count]))
         buffer.append(UInt8(ascii: "\n"))
-    }
-
-    /// An event type must stay on its line.
-    private static func singleLine(_ text: String) -> String {
-        String(text.unicodeScalars.filter { $0 != "\n" && $0 != "\r" })
     }
 
     private func append(_ text: String, to buffer: inout [UInt8]) {

@@ -16,10 +16,12 @@ import Synchronization
 /// recently used entries go first. An entry keeps its `Partition` alive, so that a topic
 /// deleted and made again never matches an old entry.
 final class StreamReadCache: Sendable {
-    /// Records read from `from` on, in offset order, and each one's encoded event without its id line.
+    /// Records read from `from` on, in offset order: each one's offset and timestamp, and its
+    /// encoded event without the id line. The records themselves are not kept: they would keep
+    /// their read's buffers (up to a megabyte each) alive, uncounted.
     struct Chunk: Sendable {
-        var records: [StoredRecord]
-        var bodies: [[UInt8]]
+        var positions: [(offset: Offset, timestamp: Int64)]
+        var events: [[UInt8]]
         var bytes: Int
     }
 
@@ -112,7 +114,7 @@ final class StreamReadCache: Sendable {
             let waiters = state.withLock { state -> [CheckedContinuation<Chunk?, Never>] in
                 guard case .loading(let waiters)? = state.entries[key] else { return [] }
                 state.clock += 1
-                if chunk.bytes <= capacityBytes / 4 && !chunk.records.isEmpty {
+                if chunk.bytes <= capacityBytes / 4 && !chunk.positions.isEmpty {
                     state.entries[key] = .ready(chunk, partition: partition, lastUse: state.clock)
                     state.bytes += chunk.bytes
                     Self.evict(&state, capacity: capacityBytes)
@@ -126,34 +128,34 @@ final class StreamReadCache: Sendable {
         }
     }
 
-    /// Reads and encodes, without sharing.
+    /// Reads and encodes (from the read's buffer), without sharing.
     private static func load(_ partition: Partition, from: Offset, maxRecords: Int, maxBytes: Int,
                              encoder: ServerSentEventEncoder) async throws -> Chunk {
         let records = try await partition.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes).records
-        var bodies: [[UInt8]] = []
-        bodies.reserveCapacity(records.count)
+        var events: [[UInt8]] = []
+        events.reserveCapacity(records.count)
         var bytes = 0
         for record in records {
-            var body: [UInt8] = []
-            encoder.recordBody(record, into: &body)
-            bytes += body.count + (record.value?.count ?? 0) + (record.key?.count ?? 0) + 64
-            bodies.append(body)
+            var event: [UInt8] = []
+            encoder.recordBody(record, into: &event)
+            bytes += event.count + 48
+            events.append(event)
         }
-        return Chunk(records: records, bodies: bodies, bytes: bytes)
+        return Chunk(positions: records.map { ($0.offset, $0.timestamp) }, events: events, bytes: bytes)
     }
 
     /// The first records of `chunk` within a stream's own limits (at least one).
     private static func prefix(of chunk: Chunk, maxRecords: Int, maxBytes: Int) -> Chunk {
         var count = 0
         var bytes = 0
-        while count < chunk.records.count && count < maxRecords {
-            let size = chunk.bodies[count].count
+        while count < chunk.positions.count && count < maxRecords {
+            let size = chunk.events[count].count
             if count > 0 && bytes + size > maxBytes { break }
             bytes += size
             count += 1
         }
-        guard count < chunk.records.count else { return chunk }
-        return Chunk(records: Array(chunk.records[..<count]), bodies: Array(chunk.bodies[..<count]), bytes: bytes)
+        guard count < chunk.positions.count else { return chunk }
+        return Chunk(positions: Array(chunk.positions[..<count]), events: Array(chunk.events[..<count]), bytes: bytes)
     }
 
     /// Drops the least recently used ready entries until the total fits.

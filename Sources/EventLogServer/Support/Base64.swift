@@ -30,7 +30,12 @@ enum Base64 {
 
     /// Decodes padded base64; `nil` for any character outside the alphabet, bad length or padding.
     static func decode(_ text: String) -> [UInt8]? {
-        let input = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { decode(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Decodes padded base64 text from where it is (a request body).
+    static func decode(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(input.count / 4 * 3)

@@ -1,5 +1,6 @@
 import Crypto
 import EventLog
+import NIOCore
 
 /// A produce request that carries an `Idempotency-Key`: who sent it with which key, what it
 /// asks, and the producer stamp its batches are appended with (Docs/HTTP-API.md).
@@ -26,16 +27,16 @@ struct IdempotentRequest: Sendable {
     /// The stamp of each partition's batch.
     var stamp: ProducerStamp { ProducerStamp(producerID: producerID, epoch: 0, baseSequence: baseSequence) }
 
-    init(caller: Caller, topic: String, key: String, isJSON: Bool, rawParameters: [Substring?], body: [UInt8]) {
+    init(caller: Caller, topic: String, key: String, isJSON: Bool, rawParameters: [[UInt8]?], body: ByteBuffer) {
         cacheKey = IdempotencyCache.Key(topic: topic, caller: caller, key: key)
 
         var content = SHA256()
         Self.update(&content, Array((isJSON ? "json" : "raw").utf8))
         for parameter in rawParameters {
             // Absent and empty differ: a length of -1 for absent.
-            if let parameter { Self.update(&content, Array(parameter.utf8)) } else { Self.update(&content, nil) }
+            Self.update(&content, parameter)
         }
-        Self.update(&content, body)
+        body.withUnsafeReadableBytes { Self.update(&content, $0) }
         fingerprint = Array(content.finalize())
         baseSequence = Int32(Self.integer(fingerprint, bytes: 4) & 0x3FFF_FFFF)
 
@@ -50,9 +51,17 @@ struct IdempotentRequest: Sendable {
 
     /// Feeds one length-prefixed field (`nil`: length -1), so that fields cannot run into each other.
     private static func update(_ hasher: inout SHA256, _ field: [UInt8]?) {
-        let length = Int32(clamping: field?.count ?? -1)
-        withUnsafeBytes(of: length.bigEndian) { hasher.update(bufferPointer: $0) }
-        if let field { hasher.update(data: field) }
+        guard let field else {
+            withUnsafeBytes(of: Int32(-1).bigEndian) { hasher.update(bufferPointer: $0) }
+            return
+        }
+        field.withUnsafeBytes { update(&hasher, $0) }
+    }
+
+    /// Feeds one length-prefixed field, from where its bytes are.
+    private static func update(_ hasher: inout SHA256, _ field: UnsafeRawBufferPointer) {
+        withUnsafeBytes(of: Int32(clamping: field.count).bigEndian) { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: field)
     }
 
     /// The first `bytes` bytes of `digest` as a big-endian integer.

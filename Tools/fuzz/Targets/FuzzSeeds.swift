@@ -12,10 +12,10 @@ extension FuzzTargets {
             _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(bytes))
         }
         let samples: [[Record]] = [
-            [Record(value: Array("one".utf8))],
-            [Record(key: Array("k".utf8), value: nil, headers: [], timestamp: 5)],
+            [Record(value: "one")],
+            [Record(key: "k", value: nil, timestamp: 5)],
             (0..<5).map { i in
-                Record(key: Array("key-\(i)".utf8), value: Array(repeating: UInt8(65 + i), count: 40),
+                Record(key: "key-\(i)", value: Array(repeating: UInt8(65 + i), count: 40),
                        headers: [RecordHeader(name: "type", value: "t\(i)"), RecordHeader(name: "n", value: [UInt8(i)])],
                        timestamp: 1_700_000_000_000 + Int64(i) * 1000)
             },

@@ -29,9 +29,17 @@ public enum FuzzTargets {
             _ = RecordBatchHeader.checksumMatches(raw)
             guard let header = try? RecordBatchHeader(parsing: raw) else { return }
             try? header.forEachRecord(in: raw) { view in
-                _ = try view.stored()
+                _ = view.stored()
                 _ = try view.headers()
             }
+        }
+        // The read path's decoder: records as views into the batch, headers walked in place.
+        guard let header = data.withUnsafeBytes({ try? RecordBatchHeader(parsing: $0) }),
+              let records = try? header.records(in: data) else { return }
+        for record in records {
+            _ = (record.key?.count, record.value?.count, record.copied())
+            for h in record.headers { _ = (h.name, h.value.count) }
+            _ = record.headers["type"]
         }
     }
 
@@ -157,7 +165,7 @@ final class RecoveryTemplate: Sendable {
                 let partition = try await store.createTopic(named: name, configuration: configuration).partitions[0]
                 for i in 0..<24 {
                     let records = (0..<(1 + i % 4)).map { j in
-                        Record(key: Array("k\(i % 5)".utf8), value: Array("value \(i)-\(j)".utf8),
+                        Record(key: "k\(i % 5)", value: "value \(i)-\(j)",
                                headers: [RecordHeader(name: "h", value: "\(i)")], timestamp: 1_700_000_000_000 + Int64(i))
                     }
                     try await partition.append(records)

@@ -90,14 +90,15 @@ enum CompactionScenario {
             throw BenchmarkError("compaction: end \(partition.endOffset), \(report.recordsRemoved) records removed, \(report.bytesBefore) → \(report.bytesAfter) bytes")
         }
         let active = partition.segments().last!.baseOffset
-        var seen = Set<[UInt8]>()
+        var seen = Set<RecordBytes>()
         var closedRecords = 0
         var next = partition.startOffset
         while next < partition.endOffset {
             let r = try partition.readBlocking(from: next, maxRecords: 100_000, maxBytes: 16 << 20)
             if r.records.isEmpty { break }
             for record in r.records {
-                guard let key = record.key else { continue }
+                // A copy of its own: a key kept in the set must not keep its read's buffer alive.
+                guard let key = record.key?.copied() else { continue }
                 if record.offset < active {
                     closedRecords += 1
                     guard seen.insert(key).inserted else { throw BenchmarkError("compaction kept two versions of a key below the active segment") }

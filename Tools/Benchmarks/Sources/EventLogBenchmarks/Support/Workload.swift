@@ -26,7 +26,7 @@ struct Workload: Sendable {
             batch.reserveCapacity(batchSize)
             for _ in 0..<batchSize {
                 let v = Self.eventValue(size: valueSize, rng: &rng)
-                batch.append(Record(key: [UInt8]?.none, value: v))
+                batch.append(Record(value: v))
                 data.append(Data(v))
             }
             batches.append(batch)
