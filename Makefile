@@ -9,7 +9,7 @@ PIP_DEPS     := pytest openapi-spec-validator sseclient-py
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
+.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture
 
 all: build
 
@@ -95,6 +95,20 @@ fuzz: deps-debian
 			echo "$$t: $$(grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$t.log | awk '{print $$2}') inputs in $(FUZZ_SECONDS) s, no finding"; \
 		else echo "$$t: FINDING (see $(FUZZ_BUILD)/$$t.log and $(FUZZ_BUILD)/findings/)"; status=1; fi; \
 	done; exit $$status
+
+# Torture (Docs/RELIABILITY.md): the embedded campaign, TORTURE_ROUNDS rounds of a writer
+# killed with SIGKILL at random moments and at named crash points, every death checked
+# (`make test` runs 20 rounds); then the same against logd over HTTP with SSE consumers
+# resuming by Last-Event-ID, HTTP_TORTURE_ROUNDS kills (`make test` runs 5).
+TORTURE_ROUNDS      ?= 1000
+HTTP_TORTURE_ROUNDS ?= 100
+TORTURE_DIR         ?= .build/torture
+torture: build deps-pip
+	rm -rf $(TORTURE_DIR)
+	$(DEBUG_BIN)/eventlog-torture campaign $(TORTURE_DIR) --rounds $(TORTURE_ROUNDS)
+	rm -rf $(TORTURE_DIR)
+	HTTP_TORTURE_ROUNDS=$(HTTP_TORTURE_ROUNDS) LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
+		$(PYTHON) -m pytest -q -s Tests/e2e/test_http_torture.py
 
 docs:
 	$(SWIFT) package generate-documentation --target EventLog
