@@ -75,7 +75,9 @@ struct Routes<Context: RequestContext>: Sendable {
     /// The request body, at most ``LogServerConfiguration/maxBodyBytes``, else `413 payload_too_large`.
     func collectBody(_ request: Request) async throws -> [UInt8] {
         let limit = configuration.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap({ ClientNumber.parse($0, in: 0...Int.max) }), length > limit {
+        // Any declared length over the limit, also one past Int64.max (the HTTP decoder takes
+        // lengths up to 2^64 - 1; waiting for such a body would hold the connection for nothing).
+        if let length = request.headers[.contentLength], ClientNumber.decimal(length, exceeds: limit) {
             throw APIError(.payloadTooLarge, "The body has \(length) bytes; this server accepts at most \(limit).",
                            headers: [.connection: "close"])
         }
@@ -83,6 +85,10 @@ struct Routes<Context: RequestContext>: Sendable {
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            // A body without a Content-Length (chunked) that grew past the limit.
+            throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.",
+                           headers: [.connection: "close"])
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.",
                            headers: [.connection: "close"])
