@@ -203,6 +203,20 @@ def test_bodies_over_the_limit_or_short_of_their_length(tmp_path):
         assert server.stop() == 0
 
 
+def test_a_malformed_chunked_body_is_an_invalid_request(logd):
+    """Not `incomplete_body`: the body did not end early, its framing is not HTTP/1.1."""
+    raw = b"POST /v1/topics/c/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+    for data in (raw + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                 raw + b"Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n",
+                 raw + b"Transfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n",
+                 raw + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n"):
+        status, head, body, _ = exchange(logd.url, data)
+        assert status == 400, head
+        assert json.loads(body)["error"] == "invalid_request", (data, body)
+    status, _, body = call(logd.url, "GET", "/v1/topics")
+    assert "\"c\"" not in body.decode(), body
+
+
 def test_invalid_json_and_wrong_types(logd):
     produce(logd.url, "j", [{"value": 1}])
     json_headers = {"Content-Type": "application/json"}
