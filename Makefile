@@ -9,7 +9,7 @@ PIP_DEPS     := pytest openapi-spec-validator sseclient-py
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture
+.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize
 
 all: build
 
@@ -109,6 +109,15 @@ torture: build deps-pip
 	rm -rf $(TORTURE_DIR)
 	HTTP_TORTURE_ROUNDS=$(HTTP_TORTURE_ROUNDS) LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
 		$(PYTHON) -m pytest -q -s Tests/e2e/test_http_torture.py
+
+# Sanitizers (Docs/RELIABILITY.md): the whole Swift suite under AddressSanitizer, then under
+# ThreadSanitizer, each in its own build path. Long (two full builds); not part of `make test`.
+SANITIZE_TEST_ARGS ?=
+sanitize: deps-debian
+	$(SWIFT) build --build-path .build-asan --sanitize=address
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)
+	$(SWIFT) build --build-path .build-tsan --sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SWIFT) test --build-path .build-tsan --sanitize=thread $(SANITIZE_TEST_ARGS)
 
 docs:
 	$(SWIFT) package generate-documentation --target EventLog
