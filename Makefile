@@ -5,11 +5,11 @@ SWIFT        ?= swift
 SHARED       ?= ../shared
 PYTHON       ?= python3
 DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
-PIP_DEPS     := pytest openapi-spec-validator sseclient-py
+PIP_DEPS     := pytest openapi-spec-validator sseclient-py schemathesis aiohttp
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize
+.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis
 
 all: build
 
@@ -46,7 +46,7 @@ run: release
 # The end-to-end and conformance suites run the debug binaries that `build` made: a second,
 # release build of the whole tree would double the time on 2 cores for no extra coverage.
 TEST_BIN := $(DEBUG_BIN)
-test: deps build test-swift test-e2e openapi conformance
+test: deps build test-swift test-e2e openapi schemathesis conformance
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -56,6 +56,12 @@ test-swift:
 test-e2e: build deps-pip
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
 		$(PYTHON) -m pytest -q Tests/e2e
+
+# Schemathesis against Docs/openapi.yaml on a live logd (Tests/schemathesis/run.py): a bounded
+# number of generated cases per operation; no 5xx, every answer as the document says.
+SCHEMATHESIS_EXAMPLES ?= 25
+schemathesis: build deps-pip
+	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) $(PYTHON) Tests/schemathesis/run.py
 
 openapi: deps-pip
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('Docs/openapi.yaml')[0]); print('Docs/openapi.yaml: valid OpenAPI')"

@@ -183,9 +183,9 @@ extension Routes {
             strategy = parsed
         }
         var reset = OffsetResetPolicy.earliest
-        switch document[member: "reset"]?.stringValue {
-        case nil, "earliest": break
-        case "latest": reset = .latest
+        switch document[member: "reset"] {
+        case nil, .string("earliest")?: break
+        case .string("latest")?: reset = .latest
         default: throw APIError(.invalidReset, "reset must be earliest or latest.")
         }
         let membership = try await server.groups.coordinator().join(

@@ -15,6 +15,8 @@ extension Routes {
         let records: [ProduceRecord]
         let bodyIsJSON = isJSON(request)
         if bodyIsJSON {
+            // The records name their partitions; a `?partition=` is still range-checked.
+            _ = try Self.queryPartition(request)
             records = try RecordJSON.parseProduceBody(body)
         } else {
             records = [try rawRecord(request, body: body)]
@@ -65,15 +67,17 @@ extension Routes {
         let query = request.uri.queryParameters
         var headers: [Header] = []
         if let type = query["type"] { headers.append(Header(name: "type", value: String(type))) }
-        var partition: Int?
-        if let text = query["partition"] {
-            guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
-                throw APIError(.invalidPartition, "partition must be a non-negative integer, not \(text).")
-            }
-            partition = Int(number)
-        }
         let key = query["key"].map { Array($0.utf8) }
-        return ProduceRecord(record: Record(key: key, value: body, headers: headers), partition: partition)
+        return ProduceRecord(record: Record(key: key, value: body, headers: headers), partition: try Self.queryPartition(request))
+    }
+
+    /// `?partition=`, range-checked, or `nil` when absent.
+    private static func queryPartition(_ request: Request) throws -> Int? {
+        guard let text = request.uri.queryParameters["partition"] else { return nil }
+        guard let number = ClientNumber.parse(text, in: ClientNumber.partitions) else {
+            throw APIError(.invalidPartition, "partition must be a non-negative integer, not \(text).")
+        }
+        return Int(number)
     }
 
     /// Routes each record to its partition and appends each partition's share atomically.
