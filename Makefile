@@ -5,7 +5,7 @@ SWIFT        ?= swift
 SHARED       ?= ../shared
 PYTHON       ?= python3
 DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
-PIP_DEPS     := pytest openapi-spec-validator sseclient-py schemathesis aiohttp
+PIP_DEPS     := pytest openapi-spec-validator sseclient-py schemathesis
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
