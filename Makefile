@@ -9,7 +9,7 @@ PIP_DEPS     := pytest openapi-spec-validator sseclient-py schemathesis
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis
+.PHONY: all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis soak
 
 all: build
 
@@ -115,6 +115,14 @@ torture: build deps-pip
 	rm -rf $(TORTURE_DIR)
 	HTTP_TORTURE_ROUNDS=$(HTTP_TORTURE_ROUNDS) LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
 		$(PYTHON) -m pytest -q -s Tests/e2e/test_http_torture.py
+
+# Soak (Docs/RELIABILITY.md, Tests/soak/soak.py): logd with SOAK_CLIENTS SSE clients (a tenth
+# reconnecting with Last-Event-ID), 20 long-poll fetchers, a steady producer and the cleaner for
+# SOAK_SECONDS; `make test` runs 60 s with 300 clients (Tests/e2e/test_soak.py).
+SOAK_SECONDS ?= 600
+SOAK_CLIENTS ?= 2000
+soak: build
+	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd $(PYTHON) Tests/soak/soak.py --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS)
 
 # Sanitizers (Docs/RELIABILITY.md): the whole Swift suite under AddressSanitizer, then under
 # ThreadSanitizer, each in its own build path. Long (two full builds); not part of `make test`.
