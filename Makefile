@@ -128,10 +128,10 @@ soak: build
 # ThreadSanitizer, each in its own build path. Long (two full builds); not part of `make test`.
 SANITIZE_TEST_ARGS ?=
 sanitize: deps-debian
-	$(SWIFT) build --build-path .build-asan --sanitize=address
-	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)
-	$(SWIFT) build --build-path .build-tsan --sanitize=thread
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SWIFT) test --build-path .build-tsan --sanitize=thread $(SANITIZE_TEST_ARGS)
+	$(SWIFT) build --build-tests --build-path .build-asan --sanitize=address
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test --skip-build --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)
+	$(SWIFT) build --build-tests --build-path .build-tsan --sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SWIFT) test --skip-build --build-path .build-tsan --sanitize=thread $(SANITIZE_TEST_ARGS)
 
 docs:
 	$(SWIFT) package generate-documentation --target EventLog
