@@ -126,7 +126,7 @@ soak: build
 
 # Sanitizers (Docs/RELIABILITY.md): the whole Swift suite under AddressSanitizer, then under
 # ThreadSanitizer, each in its own build path. Long (two full builds); not part of `make test`.
-SANITIZE_TEST_ARGS ?=
+SANITIZE_TEST_ARGS ?= --no-parallel
 sanitize: deps-debian
 	$(SWIFT) build --build-tests --build-path .build-asan --sanitize=address
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test --skip-build --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)

@@ -232,6 +232,35 @@ import Testing
         }
     }
 
+    /// Retention unlinks a segment's log, then its indexes (crash point `retention.log-removed`
+    /// between them). Found by the torture campaign: the indexes of a deleted segment stayed
+    /// in the partition directory forever. The next open removes them, and nothing else.
+    @Test func theIndexesOfADeletedSegmentAreRemovedAtOpen() async throws {
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 60, segmentBytes: 2048)
+            try await store.close()
+            let pdir = dir + "/topics/r/0"
+            let logs = try FileManager.default.contentsOfDirectory(atPath: pdir).filter { $0.hasSuffix(".log") }.sorted()
+            #expect(logs.count > 3)
+            // What a crash between the unlinks leaves: the oldest segment's log gone, its indexes not.
+            try FileManager.default.removeItem(atPath: pdir + "/" + logs[0])
+            try? FileManager.default.removeItem(atPath: dir + "/.clean-shutdown")
+            let reopened = try await openStore(dir)
+            let files = try FileManager.default.contentsOfDirectory(atPath: pdir)
+            let stem = String(logs[0].dropLast(".log".count))
+            #expect(!files.contains(stem + ".index") && !files.contains(stem + ".timeindex"), "\(files.sorted())")
+            // The other segments keep their indexes, and their records read.
+            for log in logs.dropFirst() {
+                let s = String(log.dropLast(".log".count))
+                #expect(files.contains(s + ".index"), "\(s)")
+            }
+            let p = try reopened.topic(named: "r")!.partition(0)
+            let records = try await readAll(p)
+            #expect(records.map { text($0.value)! } == Array(values.suffix(records.count)))
+            try await reopened.close()
+        }
+    }
+
     @Test func missingOrGarbledIndexesAreRebuilt() async throws {
         try await withTemporaryDirectory { dir in
             let (store, values) = try await populated(dir, batches: 60, segmentBytes: 2048)

@@ -216,6 +216,19 @@ struct TortureCampaign {
             problem(round, "recovery or a check failed: \(error)")
             return
         }
+        // No file of a deleted segment is left behind (a retention or compaction interrupted
+        // between the unlinks of a segment's files must not leave its indexes forever).
+        for topic in ["t", "r", "kv", GroupCoordinator.offsetsTopicName] {
+            for partition in listDirectory(directory + "/topics/" + topic) where Int(partition) != nil {
+                let files = Set(listDirectory(directory + "/topics/" + topic + "/" + partition))
+                for file in files where file.hasSuffix(".index") || file.hasSuffix(".timeindex") {
+                    let stem = String(file.prefix { $0 != "." })
+                    if !files.contains(stem + ".log") {
+                        problem(round, "\(topic)/\(partition): \(file) is left without its segment's log")
+                    }
+                }
+            }
+        }
         // Every other round, the next writer opens without the clean marker: a recovery of a
         // store whose files are all synced.
         if round % 2 == 1 { unlink(directory + "/.clean-shutdown") }
@@ -230,7 +243,17 @@ struct TortureCampaign {
         let text = String(decoding: readWholeFile(out) ?? [], as: UTF8.self)
         unlink(out)
         if ending != .exited(0) {
-            problem(round, "log-dump --verify: \(ending): \(text.split(separator: "\n").filter { $0.contains("problem") || $0.contains("verify") }.prefix(20).joined(separator: "\n"))")
+            problem(round, "log-dump --verify: \(ending): \(text.split(separator: "\n").filter { $0.contains("PROBLEM") || $0.hasPrefix("verify") }.prefix(20).joined(separator: "\n"))")
+            keepForInspection(round, directory)
+        }
+    }
+
+    /// Copies a data directory that failed a check next to the campaign's, for a post-mortem.
+    func keepForInspection(_ round: Int, _ directory: String) {
+        let copy = base + "/failed-round-\(round)"
+        if let child = Subprocess.spawn(["/bin/cp", "-a", directory, copy], stdout: "/dev/null", stderr: "/dev/null") {
+            _ = child.wait()
+            print("round \(round): the data directory is kept in \(copy)")
         }
     }
 
@@ -422,18 +445,24 @@ struct SplitMix {
     mutating func next() -> UInt64 { TortureContent.next(&state) }
 }
 
+/// The names in a directory (none when it cannot be read).
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// Removes a directory tree (the campaign's own scratch directories).
 func removeTree(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
-    if (st.st_mode & S_IFMT) == S_IFDIR, let dir = opendir(path) {
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
-        for name in names { removeTree(path + "/" + name) }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+        for name in listDirectory(path) { removeTree(path + "/" + name) }
         rmdir(path)
     } else {
         unlink(path)

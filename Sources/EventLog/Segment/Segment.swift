@@ -27,6 +27,16 @@ package struct SegmentPaths: Sendable {
         guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return Int64(digits)
     }
+
+    /// The base offset named by an `.index` or `.timeindex` file name, or `nil` for any other name.
+    package static func baseOffset(ofIndexFile name: String) -> Int64? {
+        let stem: Substring
+        if name.hasSuffix(".index") { stem = name.dropLast(".index".count) }
+        else if name.hasSuffix(".timeindex") { stem = name.dropLast(".timeindex".count) }
+        else { return nil }
+        guard stem.utf8.count == 20, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int64(stem)
+    }
 }
 
 /// One segment of a partition: a `.log` file of batches and its sparse indexes.
