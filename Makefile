@@ -129,7 +129,7 @@ soak: build
 SANITIZE_TEST_ARGS ?= --no-parallel
 sanitize: deps-debian
 	$(SWIFT) build --build-tests --build-path .build-asan --sanitize=address
-	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test --skip-build --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp $(SWIFT) test --skip-build --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)
 	$(SWIFT) build --build-tests --build-path .build-tsan --sanitize=thread
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SWIFT) test --skip-build --build-path .build-tsan --sanitize=thread $(SANITIZE_TEST_ARGS)
 
