@@ -5,7 +5,7 @@ SWIFT        ?= swift
 SHARED       ?= ../shared
 PYTHON       ?= python3
 DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
-PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium confluent-kafka kafka-python lz4 zstandard
+PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium confluent-kafka kafka-python lz4 zstandard schemathesis
 # A real browser for the tests of logd.js (Tests/e2e/test_browser.py); only `make test` needs it.
 BROWSER_DEPS := chromium chromium-driver
 # Real Kafka clients, the judges of the Kafka listener (Docs/KAFKA.md): kcat 1.7.1 (librdkafka 2.0.2).
@@ -13,7 +13,7 @@ KAFKA_CLIENT_DEPS := kcat
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz
+.PHONY: kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis soak
 
 all: build
 
@@ -56,7 +56,7 @@ run: release
 # The end-to-end and conformance suites run the debug binaries that `build` made: a second,
 # release build of the whole tree would double the time on 2 cores for no extra coverage.
 TEST_BIN := $(DEBUG_BIN)
-test: deps kafka-codegen-check build test-swift test-e2e openapi conformance
+test: deps kafka-codegen-check build test-swift test-e2e openapi schemathesis conformance
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -80,6 +80,12 @@ kafka-golden: deps-kafka-clients deps-pip
 	rm -rf Tools/fuzz/corpus/kafka-request && mkdir -p Tools/fuzz/corpus/kafka-request
 	for f in Tests/KafkaProtocolTests/Golden/*/*-request*.bin; do \
 		cp $$f Tools/fuzz/corpus/kafka-request/$$(basename $$(dirname $$f))-$$(basename $$f .bin); done
+
+# Schemathesis against Docs/openapi.yaml on a live logd (Tests/schemathesis/run.py): a bounded
+# number of generated cases per operation; no 5xx, every answer as the document says.
+SCHEMATHESIS_EXAMPLES ?= 25
+schemathesis: build deps-pip
+	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) $(PYTHON) Tests/schemathesis/run.py
 
 openapi: deps-pip
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('Docs/openapi.yaml')[0]); print('Docs/openapi.yaml: valid OpenAPI')"
@@ -127,6 +133,37 @@ fuzz: deps-debian
 			echo "$$t: $$(grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$t.log | awk '{print $$2}') inputs in $(FUZZ_SECONDS) s, no finding"; \
 		else echo "$$t: FINDING (see $(FUZZ_BUILD)/$$t.log and $(FUZZ_BUILD)/findings/)"; status=1; fi; \
 	done; exit $$status
+
+# Torture (Docs/RELIABILITY.md): the embedded campaign, TORTURE_ROUNDS rounds of a writer
+# killed with SIGKILL at random moments and at named crash points, every death checked
+# (`make test` runs 20 rounds); then the same against logd over HTTP with SSE consumers
+# resuming by Last-Event-ID, HTTP_TORTURE_ROUNDS kills (`make test` runs 5).
+TORTURE_ROUNDS      ?= 1000
+HTTP_TORTURE_ROUNDS ?= 100
+TORTURE_DIR         ?= .build/torture
+torture: build deps-pip
+	rm -rf $(TORTURE_DIR)
+	$(DEBUG_BIN)/eventlog-torture campaign $(TORTURE_DIR) --rounds $(TORTURE_ROUNDS)
+	rm -rf $(TORTURE_DIR)
+	HTTP_TORTURE_ROUNDS=$(HTTP_TORTURE_ROUNDS) LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
+		$(PYTHON) -m pytest -q -s Tests/e2e/test_http_torture.py
+
+# Soak (Docs/RELIABILITY.md, Tests/soak/soak.py): logd with SOAK_CLIENTS SSE clients (a tenth
+# reconnecting with Last-Event-ID), 20 long-poll fetchers, a steady producer and the cleaner for
+# SOAK_SECONDS; `make test` runs 60 s with 300 clients (Tests/e2e/test_soak.py).
+SOAK_SECONDS ?= 600
+SOAK_CLIENTS ?= 2000
+soak: build
+	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd $(PYTHON) Tests/soak/soak.py --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS)
+
+# Sanitizers (Docs/RELIABILITY.md): the whole Swift suite under AddressSanitizer, then under
+# ThreadSanitizer, each in its own build path. Long (two full builds); not part of `make test`.
+SANITIZE_TEST_ARGS ?= --no-parallel
+sanitize: deps-debian
+	$(SWIFT) build --build-tests --build-path .build-asan --sanitize=address
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp $(SWIFT) test --skip-build --build-path .build-asan --sanitize=address $(SANITIZE_TEST_ARGS)
+	$(SWIFT) build --build-tests --build-path .build-tsan --sanitize=thread
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(SWIFT) test --skip-build --build-path .build-tsan --sanitize=thread $(SANITIZE_TEST_ARGS)
 
 docs:
 	$(SWIFT) package generate-documentation --target EventLog

@@ -427,7 +427,9 @@ public final class LogStore: Sendable {
             try await executor.run {
                 let trash = self.directory + "/trash"
                 try FileSystem.createDirectory(trash)
-                let target = trash + "/" + name + "-" + String(FileSystem.monotonicNanoseconds())
+                // At most 64 characters of the name, for an operator's eye: a whole one (up to
+                // 249) and the suffix would pass NAME_MAX (255) and fail the rename.
+                let target = trash + "/" + String(name.prefix(64)) + "-" + String(FileSystem.monotonicNanoseconds())
                 // No flusher tick still writes into the directory while it moves.
                 try self.flushGate.withLock { _ throws(LogError) in try FileSystem.rename(topic.directory, target) }
                 try FileSystem.syncDirectory(self.topicsDirectory)

@@ -1,11 +1,17 @@
 import NIOCore
+import NIOHTTP1
 
 extension APIError {
     /// The answer to a request whose body could not be read to its end: the client closed or
-    /// reset its side early (`400 incomplete_body`), or stopped sending for the idle timeout
-    /// (`408 request_timeout`). Either way it is the client's fault, and nothing was done.
+    /// reset its side early (`400 incomplete_body`; the decoder reports that as an end of
+    /// input in the wrong state), framed it wrongly (a malformed chunk: `400 invalid_request`),
+    /// or stopped sending for the idle timeout (`408 request_timeout`). Either way it is the
+    /// client's fault, and nothing was done.
     init(bodyNotReceived error: any Error) {
-        if error is ConnectionGuard.BodyStalled {
+        if let error = error as? HTTPParserError, error != .invalidEOFState {
+            self.init(.invalidRequest, "The request body is not valid HTTP/1.1 (\(error)); nothing was done.",
+                      headers: [.connection: "close"])
+        } else if error is ConnectionGuard.BodyStalled {
             self.init(.requestTimeout, "The request body stalled: nothing arrived for the server's idle timeout.",
                       headers: [.connection: "close"])
         } else {

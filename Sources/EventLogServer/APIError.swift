@@ -34,7 +34,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let invalidLastEventID = Code("invalid_last_event_id", .badRequest)
         public static let invalidIdempotencyKey = Code("invalid_idempotency_key", .badRequest)
         public static let invalidArgument = Code("invalid_argument", .badRequest)
-        /// A request HTTP/1.1 cannot parse: a malformed request line, header or `Content-Length`.
+        /// A request HTTP/1.1 cannot parse: a malformed request line, header, `Content-Length`
+        /// or chunked body framing.
         public static let invalidRequest = Code("invalid_request", .badRequest)
         /// A body that ended (the client closed or reset its side) before its `Content-Length`
         /// or last chunk: nothing was done with it.

@@ -24,6 +24,15 @@ struct ClientNumberTests {
         #expect(ClientNumber.parse(text, in: 0...10_000) == nil)
     }
 
+    @Test("a declared body length over the limit, however many digits", arguments: [
+        ("4097", true), ("4096", false), ("0", false), ("0004096", false), ("00004097", true),
+        ("9223372036854775807", true), ("9223372036854775808", true), ("18446744073709551615", true),
+        ("99999999999999999999999999", true), ("", false), ("-1", false), ("1a", false), ("+5000", false),
+    ])
+    func lengthsOverTheLimit(text: String, exceeds: Bool) {
+        #expect(ClientNumber.decimal(text, exceeds: 4096) == exceeds)
+    }
+
     @Test("a negative number only where the range has them")
     func negatives() {
         #expect(ClientNumber.parse("-1", in: 0...Int64.max) == nil)

@@ -192,6 +192,75 @@ import Testing
         }
     }
 
+    /// The offset index and the time index are written one after the other (crash point
+    /// `index.flushed`): a crash between them leaves the time index behind the offset index.
+    /// Recovery must complete it with the segment's true running maximum, not the largest
+    /// timestamp after the last offset-index entry. Found by the torture campaign: log-dump
+    /// --verify reported "entry 0 says timestamp …124 is reached at offset 1277, but the
+    /// batches up to offset 1281 reach …137", and a lookup by time skipped records.
+    @Test func aTimeIndexBehindTheOffsetIndexIsCompletedWithTheTrueMaximum() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            var config = TopicConfiguration()
+            config.indexIntervalBytes = 1000
+            let p = try await store.createTopic(named: "r", configuration: config).partitions[0]
+            // Timestamps rise to 1290 over 30 batches, fall back to 1005 and rise again to 1295.
+            func timestamp(_ b: Int) -> Int64 { b < 30 ? 1000 + Int64(b) * 10 : 1005 + Int64(b - 30) * 10 }
+            for b in 0..<60 {
+                try await p.append((0..<3).map { Record(key: "k", value: bytes("batch \(b) record \($0) " + String(repeating: "z", count: 30)), timestamp: timestamp(b)) })
+            }
+            try p.writeCheckpointIfChanged()
+            let crashed = try crashCopy(of: dir)
+            defer { try? FileManager.default.removeItem(atPath: crashed) }
+            try await store.close()
+            // The time index file as a crash between the two writes of a flush leaves it: behind.
+            let stem = String(try activeLogPath(crashed).dropLast(".log".count))
+            try FileHandle.open(stem + ".timeindex").truncate(to: Int64(TimeIndex.entrySize))
+
+            let recovered = try await openStore(crashed)
+            let rp = recovered.topic(named: "r")!.partitions[0]
+            let segment = rp.state.withLock { $0.segments.last! }
+            let (_, times) = try segment.indexSnapshot()
+            let (_, expected) = try segment.rebuildIndexes(interval: 1000, upTo: segment.size)
+            #expect(times.relativeOffsets == expected.relativeOffsets)
+            #expect(times.lastTimestamp == 1295)
+            #expect(times.timestamps == expected.timestamps)
+            // The first record at or after 1270 is batch 27's first (offset 81), not one of the
+            // second rise's batches (offset 171).
+            #expect(try await rp.offset(forTimestamp: 1270) == 81)
+            try await recovered.close()
+        }
+    }
+
+    /// Retention unlinks a segment's log, then its indexes (crash point `retention.log-removed`
+    /// between them). Found by the torture campaign: the indexes of a deleted segment stayed
+    /// in the partition directory forever. The next open removes them, and nothing else.
+    @Test func theIndexesOfADeletedSegmentAreRemovedAtOpen() async throws {
+        try await withTemporaryDirectory { dir in
+            let (store, values) = try await populated(dir, batches: 60, segmentBytes: 2048)
+            try await store.close()
+            let pdir = dir + "/topics/r/0"
+            let logs = try FileManager.default.contentsOfDirectory(atPath: pdir).filter { $0.hasSuffix(".log") }.sorted()
+            #expect(logs.count > 3)
+            // What a crash between the unlinks leaves: the oldest segment's log gone, its indexes not.
+            try FileManager.default.removeItem(atPath: pdir + "/" + logs[0])
+            try? FileManager.default.removeItem(atPath: dir + "/.clean-shutdown")
+            let reopened = try await openStore(dir)
+            let files = try FileManager.default.contentsOfDirectory(atPath: pdir)
+            let stem = String(logs[0].dropLast(".log".count))
+            #expect(!files.contains(stem + ".index") && !files.contains(stem + ".timeindex"), "\(files.sorted())")
+            // The other segments keep their indexes, and their records read.
+            for log in logs.dropFirst() {
+                let s = String(log.dropLast(".log".count))
+                #expect(files.contains(s + ".index"), "\(s)")
+            }
+            let p = reopened.topic(named: "r")!.partitions[0]
+            let records = try await readAll(p)
+            #expect(records.map { text($0.value)! } == Array(values.suffix(records.count)))
+            try await reopened.close()
+        }
+    }
+
     @Test func missingOrGarbledIndexesAreRebuilt() async throws {
         try await withTemporaryDirectory { dir in
             let (store, values) = try await populated(dir, batches: 60, segmentBytes: 2048)

@@ -1,5 +1,6 @@
 """/healthz while the disk is full, against a real logd on a small tmpfs: `503` with the
-reason while appends fail for disk reasons, `200` again by itself once an append succeeds."""
+reason while appends fail for disk reasons, `200` again by itself once an append succeeds.
+Reads and event streams keep working meanwhile, and nothing on the disk is corrupt."""
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import urllib.request
 import pytest
 
 from conftest import Logd
+from sse_client import EventSourceConnection
 
 
 @pytest.fixture
@@ -42,6 +44,10 @@ def test_healthz_reports_a_full_disk_and_recovers(small_disk):
         assert call(server.url, "PUT", "/v1/topics/keep", {"segment_bytes": 65536})[0] == 201
         assert call(server.url, "PUT", "/v1/topics/fill", {"segment_bytes": 65536})[0] == 201
         assert call(server.url, "POST", "/v1/topics/keep/records", {"records": [{"value": "k"}]})[0] == 200
+        # A stream open before the disk fills.
+        early = EventSourceConnection(server.url, "/v1/topics/keep/events?from=earliest")
+        early_events = (e for e in early.events() if e[1] is not None)
+        assert next(early_events) == ("0", '"k"')
 
         value = "x" * (32 << 10)
         for _ in range(400):
@@ -59,8 +65,16 @@ def test_healthz_reports_a_full_disk_and_recovers(small_disk):
         health = json.loads(body)
         assert health["error"] == "not_accepting_writes" and health["reason"] == "disk_full", health
         assert "fill" in health["message"] and str(small_disk) not in health["message"], health
-        # Reads still work meanwhile.
+        # Reads still work meanwhile, and so do streams: a new one replays what is there.
         assert call(server.url, "GET", "/v1/topics/keep/records?offset=0")[0] == 200
+        late = EventSourceConnection(server.url, "/v1/topics/fill/events?from=earliest")
+        late_events = (e for e in late.events() if e[1] is not None)
+        assert next(late_events)[0] == "0"
+        late.cut()
+        # Nothing on the full disk is corrupt.
+        verify = subprocess.run([os.environ.get("LOG_DUMP_BIN", "log-dump"), str(small_disk / "data"), "--verify",
+                                 "--allow-incomplete-tail", "--no-progress"], capture_output=True, text=True)
+        assert verify.returncode == 0, verify.stdout[-3000:]
 
         # Another topic on the same full disk fails too; still unhealthy.
         status, _ = call(server.url, "POST", "/v1/topics/keep/records", {"records": [{"value": value}]})
@@ -74,5 +88,9 @@ def test_healthz_reports_a_full_disk_and_recovers(small_disk):
         status, body = call(server.url, "GET", "/healthz")
         assert status == 200, body
         assert json.loads(body)["status"] == "ok"
+        # The stream opened before the disk filled goes on with the new record (after the
+        # other topic's append, when that one fitted).
+        assert any(data == '"after"' for _, data in early_events)
+        early.cut()
     finally:
         assert server.stop() == 0

@@ -327,8 +327,10 @@ extension Partition {
         try FileSystem.writeAtomically(paths.timeIndex + ".cleaned", timeIndex.encoded(), directory: directory, faults: faults)
         let manifest = Array(group.map { String($0.baseOffset) }.joined(separator: "\n").utf8) + [0x0A]
         try FileSystem.writeAtomically(paths.stem + ".swap-manifest", manifest, directory: directory, faults: faults)
+        CrashPoints.hit("compaction.manifest-written")
         try FileSystem.rename(paths.index + ".cleaned", paths.index + ".swap")
         try FileSystem.rename(paths.timeIndex + ".cleaned", paths.timeIndex + ".swap")
+        CrashPoints.hit("compaction.indexes-renamed")
         try FileSystem.rename(paths.log + ".cleaned", paths.log + ".swap")
         try FileSystem.syncDirectory(directory)
         CrashPoints.hit("compaction.committed")
@@ -364,6 +366,7 @@ extension Partition {
             try FileSystem.rename(from, to)
         }
         try FileSystem.syncDirectory(directory)
+        CrashPoints.hit("compaction.renamed")
         try FileSystem.remove(paths.stem + ".swap-manifest")
     }
 

@@ -59,9 +59,11 @@ extension Partition {
             // A reader still inside it must not write its index files back (Segment.retireFiles()).
             segment.retireFiles()
             try FileSystem.remove(segment.paths.log)
+            CrashPoints.hit("retention.log-removed")
             try FileSystem.remove(segment.paths.index)
             try FileSystem.remove(segment.paths.timeIndex)
         }
+        CrashPoints.hit("retention.removed")
         try FileSystem.syncDirectory(directory)
         let bytes = doomed.reduce(Int64(0)) { $0 + $1.size }
         logger.info("retention deleted segments", metadata: ["segments": "\(doomed.count)", "bytes": "\(bytes)", "start_offset": "\(newStart)"])

@@ -77,6 +77,7 @@ extension GroupCoordinator {
         let batch = try EncodedBatch(records: records.map { $0.record(now: now) }, codec: partition.configuration.compression, now: now)
         // The continuation's body runs here, on the actor: the batch is queued before we suspend.
         let range = try await withCheckedThrowingContinuation { partition.enqueue(batch, continuation: $0) }
+        CrashPoints.hit("group-commit.appended")
         for (i, var record) in records.enumerated() {
             if record.committed != nil { record.committedAt = now }
             apply(record, at: range.first.advanced(by: Int64(i)))

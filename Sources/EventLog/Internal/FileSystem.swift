@@ -88,14 +88,20 @@ package enum FileSystem {
     }
 
     /// Writes a small file atomically: temporary file, `fdatasync`, rename, directory sync.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8], directory: String, faults: FaultInjector? = nil) throws(LogError) {
+    ///
+    /// `crashPoints` names the two crash points on the way (``CrashPoints``): `<name>.synced`
+    /// (the temporary file synced, not renamed) and `<name>.renamed` (renamed, the directory
+    /// not yet synced).
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], directory: String, faults: FaultInjector? = nil,
+                                crashPoints: CrashPoints.Pair = .atomicWrite) throws(LogError) {
         let tmp = path + ".tmp"
         let file = try FileHandle.open(tmp, create: true, faults: faults)
         try file.truncate(to: 0)
         try file.write(bytes, at: 0)
         try file.sync()
+        CrashPoints.hit(crashPoints.synced)
         try rename(tmp, path, faults: faults)
-        CrashPoints.hit("atomic-write.renamed")
+        CrashPoints.hit(crashPoints.renamed)
         try syncDirectory(directory, faults: faults)
     }
 

@@ -16,12 +16,22 @@ extension Partition {
             throw LogError(.ioError, "\(directory): could not finish an interrupted compaction: \(error)")
         }
         var bases: [Int64] = []
+        var indexFiles: [(name: String, base: Int64)] = []
         for name in try FileSystem.list(directory) {
             if name.hasSuffix(".tmp") {
                 try FileSystem.remove(directory + "/" + name)
             } else if let base = SegmentPaths.baseOffset(ofLogFile: name) {
                 bases.append(base)
+            } else if let base = SegmentPaths.baseOffset(ofIndexFile: name) {
+                indexFiles.append((name, base))
             }
+        }
+        // The indexes of a segment whose log is gone: a retention pass died between the
+        // unlinks of its files. Nothing reads them; without this they would stay forever.
+        let logs = Set(bases)
+        for file in indexFiles where !logs.contains(file.base) {
+            logger.info("removing the index of a deleted segment", metadata: ["file": "\(file.name)"])
+            try FileSystem.remove(directory + "/" + file.name)
         }
         bases.sort()
         let checkpoint = (try? FileSystem.readFile(directory + "/" + RecoveryCheckpoint.fileName))

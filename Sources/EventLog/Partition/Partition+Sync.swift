@@ -177,7 +177,8 @@ extension Partition {
         let (durable, last, lastWrite) = state.withLock { ($0.durable, $0.lastCheckpoint, $0.lastCheckpointWriteMs) }
         guard durable != last else { return }
         if !force && now - lastWrite < Self.checkpointIntervalMs { return }
-        try FileSystem.writeAtomically(directory + "/" + RecoveryCheckpoint.fileName, durable.encoded(), directory: directory, faults: faults)
+        try FileSystem.writeAtomically(directory + "/" + RecoveryCheckpoint.fileName, durable.encoded(), directory: directory, faults: faults,
+                                       crashPoints: .checkpoint)
         state.withLock {
             $0.lastCheckpoint = durable
             $0.lastCheckpointWriteMs = now

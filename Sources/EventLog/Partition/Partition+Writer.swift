@@ -48,6 +48,7 @@ extension Partition {
                     sched_yield()
                 }
                 scratch.recentGroupSize = scratch.recentGroupSize * 0.75 + Double(run.writtenCount) * 0.25
+                if rounds > 0 { CrashPoints.hit("append.grouped") }
                 syncAndPublish(&run)
             } else {
                 publish(&run)

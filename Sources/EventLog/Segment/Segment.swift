@@ -27,6 +27,16 @@ package struct SegmentPaths: Sendable {
         guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return Int64(digits)
     }
+
+    /// The base offset named by an `.index` or `.timeindex` file name, or `nil` for any other name.
+    package static func baseOffset(ofIndexFile name: String) -> Int64? {
+        let stem: Substring
+        if name.hasSuffix(".index") { stem = name.dropLast(".index".count) }
+        else if name.hasSuffix(".timeindex") { stem = name.dropLast(".timeindex".count) }
+        else { return nil }
+        guard stem.utf8.count == 20, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int64(stem)
+    }
 }
 
 /// One segment of a partition: a `.log` file of batches and its sparse indexes.
@@ -341,24 +351,30 @@ final class Segment: Sendable {
     /// synced with the data, so after a power loss the files can end well before the recovery
     /// checkpoint, and without this the gap would stay unindexed (reads in it scanning far more
     /// than one interval). Damage ends the scan, as in ``rebuildIndexes(interval:upTo:)``.
+    ///
+    /// The time index is written after the offset index (``flushIndexes()``), so a crash can
+    /// leave it further behind: the scan then starts at the batch of its last entry instead,
+    /// so that the entries it adds carry the segment's true running maximum (an entry with a
+    /// smaller timestamp than an earlier batch's would make lookups by time skip records).
     func completeIndexes(_ offsetIndex: inout OffsetIndex, _ timeIndex: inout TimeIndex, interval: Int, upTo size: Int64) {
-        let start = offsetIndex.isEmpty ? 0 : Int64(offsetIndex.entry(offsetIndex.count - 1).position)
+        let offsetsFrom = offsetIndex.isEmpty ? 0 : Int64(offsetIndex.entry(offsetIndex.count - 1).position)
+        let lastTimeRel = timeIndex.relativeOffsets.last
+        let timesFrom = lastTimeRel.map { Int64(offsetIndex.floorAndNextPosition(for: $0).floor.position) } ?? 0
         var sinceEntry = 0
         var maxTs = timeIndex.lastTimestamp ?? .min
-        let lastTimeRel = timeIndex.relativeOffsets.last
-        var scanner = BatchScanner(file: log, start: start, end: size)
-        var first = true
+        var scanner = BatchScanner(file: log, start: min(offsetsFrom, timesFrom), end: size)
+        let hadOffsetEntries = !offsetIndex.isEmpty
         while let (position, header) = (try? scanner.nextHeader()) ?? nil {
             let rel = UInt32(header.baseOffset - paths.baseOffset)
-            // The batch at the last entry is indexed already; counting restarts after it.
-            if !(first && !offsetIndex.isEmpty) {
+            // Batches before the last offset entry are indexed there already, and so is the
+            // batch at it; counting restarts after it.
+            if !hadOffsetEntries || position > offsetsFrom {
                 sinceEntry += header.totalSize
                 if sinceEntry >= interval || offsetIndex.isEmpty && position > 0 {
                     offsetIndex.append(relativeOffset: rel, position: UInt32(position))
                     sinceEntry = 0
                 }
             }
-            first = false
             if header.maxTimestamp > maxTs {
                 maxTs = header.maxTimestamp
                 if lastTimeRel.map({ rel > $0 }) ?? true {

@@ -87,21 +87,23 @@ extension Routes {
             offsets[TopicPartition(topic, Int(partition))] = CommittedOffset(Offset(offset), metadata: metadata)
         }
         for tp in offsets.keys { _ = try existingTopic(tp.topic) }
+        // Range-checked whenever it is sent, also without a member.
+        var generation: Int?
+        switch document[member: "generation"] {
+        case nil, .null?: break
+        case let value?:
+            guard let number = value.integer(in: 0...Int64.max) else {
+                throw APIError(.invalidArgument, "\"generation\" must be a non-negative integer.")
+            }
+            generation = Int(number)
+        }
         var member: GroupMemberGeneration?
         switch document[member: "member_id"] {
         case nil, .null?: break
         case .string(let id)?:
             // A member commits in a generation, which fences it once the group moved on.
-            let generation: Int
-            switch document[member: "generation"] {
-            case nil, .null?:
+            guard let generation else {
                 throw APIError(.invalidArgument, "A commit with \"member_id\" needs the \"generation\" the member commits in.")
-            case .number?:
-                guard let value = document[member: "generation"]?.integer(in: 0...Int64.max) else {
-                    throw APIError(.invalidArgument, "\"generation\" must be a non-negative integer.")
-                }
-                generation = Int(value)
-            default: throw APIError(.invalidArgument, "\"generation\" must be a non-negative integer.")
             }
             member = GroupMemberGeneration(memberID: MemberID(id), generation: generation)
         default: throw APIError(.invalidArgument, "\"member_id\" must be a string.")
@@ -184,9 +186,9 @@ extension Routes {
             strategy = parsed
         }
         var reset = OffsetResetPolicy.earliest
-        switch document[member: "reset"]?.stringValue {
-        case nil, "earliest": break
-        case "latest": reset = .latest
+        switch document[member: "reset"] {
+        case nil, .string("earliest")?: break
+        case .string("latest")?: reset = .latest
         default: throw APIError(.invalidReset, "reset must be earliest or latest.")
         }
         let membership = try await server.groups.coordinator().join(

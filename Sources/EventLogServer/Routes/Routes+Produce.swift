@@ -17,7 +17,9 @@ extension Routes {
         let idempotencyKey = try Self.idempotencyKey(request)
         let body = try await collectBody(request)
         let bodyIsJSON = isJSON(request)
-        let raw = bodyIsJSON ? nil : try RawProduceParameters(request)
+        // `?partition=` is range-checked for JSON bodies too (their records name their partitions).
+        let parameters = try RawProduceParameters(request)
+        let raw = bodyIsJSON ? nil : parameters
         let records = try raw.map { [$0.record(value: body)] } ?? RecordJSON.parseProduceBody(body)
         let topic = try await topicCreatingIfNeeded(name, for: request)
 

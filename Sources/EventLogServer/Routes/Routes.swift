@@ -79,13 +79,19 @@ struct Routes<Context: RequestContext>: Sendable {
     /// that came in several is gathered into one buffer by Hummingbird's `collect`).
     func collectBody(_ request: Request) async throws -> ByteBuffer {
         let limit = configuration.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap({ ClientNumber.parse($0, in: 0...Int.max) }), length > limit {
+        // Any declared length over the limit, also one past Int64.max (the HTTP decoder takes
+        // lengths up to 2^64 - 1; waiting for such a body would hold the connection for nothing).
+        if let length = request.headers[.contentLength], ClientNumber.decimal(length, exceeds: limit) {
             throw APIError(.payloadTooLarge, "The body has \(length) bytes; this server accepts at most \(limit).",
                            headers: [.connection: "close"])
         }
         var request = request
         do {
             return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            // A body without a Content-Length (chunked) that grew past the limit.
+            throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.",
+                           headers: [.connection: "close"])
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.payloadTooLarge, "The body is larger than the \(limit) bytes this server accepts.",
                            headers: [.connection: "close"])

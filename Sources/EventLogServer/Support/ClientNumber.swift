@@ -18,6 +18,24 @@ enum ClientNumber {
         parse(text, in: Int64(range.lowerBound)...Int64(range.upperBound)).map { Int($0) }
     }
 
+    /// Whether `text` is a run of ASCII digits (HTTP's `1*DIGIT`: leading zeros allowed) whose
+    /// value exceeds `limit`, however many digits it has: a `Content-Length` the HTTP decoder
+    /// accepted (it takes up to 2^64 - 1) that is too large for any body this server reads.
+    static func decimal(_ text: some StringProtocol, exceeds limit: Int) -> Bool {
+        var value = 0
+        var digits = 0
+        for byte in text.utf8 {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return false }
+            digits += 1
+            guard value <= limit else { continue }  // already over: the rest only has to be digits
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            value = overflow1 || overflow2 ? .max : next
+            if overflow1 || overflow2 { return true }
+        }
+        return digits > 0 && value > limit
+    }
+
     /// A JSON value as an integer within `range`: a number literal of the same strict form
     /// (JSON's grammar already forbids `+`, spaces and leading zeros; a fraction or exponent,
     /// even `1.0`, is refused).
