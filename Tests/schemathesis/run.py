@@ -24,7 +24,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         server = Logd(os.path.join(tmp, "data"), stderr_path=os.path.join(tmp, "logd.log")).start()
         try:
-            argv = ["st", "run", os.path.join(HERE, "..", "..", "Docs", "openapi.yaml"), "--url", server.url,
+            argv = ["st", "--config-file", os.path.join(HERE, "schemathesis.toml"), "run", os.path.join(HERE, "..", "..", "Docs", "openapi.yaml"), "--url", server.url,
                     "--exclude-path-regex", "/(events|ws)$", "--max-examples", examples, "--request-timeout", "20",
                     "--workers", "1", "--checks", CHECKS, "--no-color", "--generation-database", "none",
                     "--phases", "coverage,fuzzing,stateful"]
