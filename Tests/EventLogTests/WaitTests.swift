@@ -29,7 +29,10 @@ import Testing
             let woke = await Partition.waitForRecords([(p, Offset(0))], timeout: .milliseconds(150))
             let took = clock.now - started
             #expect(!woke)
-            #expect(took >= .milliseconds(145) && took < .seconds(2), "took \(took)")
+            // Not before its deadline; and it does end (a timer that never fired would hang
+            // here). The upper bound is loose: under `make test` the two cooperative threads
+            // can be busy with other suites for seconds before the resumed task runs.
+            #expect(took >= .milliseconds(145) && took < .seconds(15), "took \(took)")
             #expect(p.waiterBookkeepingCount == 0)
             try await store.close()
         }
