@@ -75,6 +75,9 @@ public enum ResetTarget: Sendable, Hashable {
     case offset(Int64)
     /// The first record at or after this time, in milliseconds since the epoch.
     case time(Int64)
+    /// The first record at or after this time, as text the server parses: milliseconds since
+    /// the epoch or ISO 8601 (`2026-12-01T09:00:00Z`); anything else is its `400`.
+    case timeText(String)
 
     var json: String {
         switch self {
@@ -82,6 +85,7 @@ public enum ResetTarget: Sendable, Hashable {
         case .latest: "\"latest\""
         case .offset(let o): String(o)
         case .time(let ms): "\"time:\(ms)\""
+        case .timeText(let text): jsonString("time:" + text)
         }
     }
 }

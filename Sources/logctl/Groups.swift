@@ -1,6 +1,5 @@
 import ArgumentParser
 import EventLogClient
-import Foundation
 
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,14 +53,8 @@ struct Groups: AsyncParsableCommand {
             case "earliest": target = .earliest
             case "latest": target = .latest
             case _ where to.hasPrefix("time:"):
-                let text = String(to.dropFirst(5))
-                if let ms = Int64(text) {
-                    target = .time(ms)
-                } else if let date = ISO8601DateFormatter().date(from: text) ?? { let f = ISO8601DateFormatter(); f.formatOptions.insert(.withFractionalSeconds); return f.date(from: text) }() {
-                    target = .time(Int64(date.timeIntervalSince1970 * 1000))
-                } else {
-                    throw ValidationError("--to time: takes an ISO 8601 date-time (2026-12-01T09:00:00Z) or milliseconds, not '\(text)'.")
-                }
+                // The server parses the time (ms or ISO 8601) and answers 400 for anything else.
+                target = .timeText(String(to.dropFirst(5)))
             default:
                 guard let offset = Int64(to), offset >= 0 else { throw ValidationError("--to takes earliest, latest, an offset or time:..., not '\(to)'.") }
                 target = .offset(offset)

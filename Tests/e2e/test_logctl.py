@@ -136,3 +136,10 @@ def test_groups_list_describe_reset_by_time_and_delete(logd):
     assert logctl(logd, "groups", "delete", "g2").returncode == 0
     assert call("GET", "/v1/groups/g2")[0] == 404
     assert b"g2" not in logctl(logd, "groups", "list").stdout
+
+
+def test_a_reset_to_a_time_the_server_cannot_read_is_its_clear_error(logd):
+    logctl(logd, "topics", "create", "times")
+    result = logctl(logd, "groups", "reset", "g9", "--topic", "times", "--to", "time:soon")
+    assert result.returncode == 1
+    assert b"400 invalid_argument" in result.stderr and b"ISO 8601" in result.stderr
