@@ -131,6 +131,10 @@ pid %s/nginx.pid;
 events { worker_connections 32768; }
 http {
   access_log off;
+  # nginx closes a keep-alive connection after 1,000 requests by default; the publisher
+  # sends every message over one connection, as it does to logd.
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
   client_body_temp_path %s;
   server {
     listen 127.0.0.1:%d backlog=4096;
