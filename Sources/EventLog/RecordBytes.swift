@@ -61,6 +61,15 @@ public struct RecordBytes: Sendable {
         self.count = count
     }
 
+    /// Bytes of a read's buffer from `start`, `count` long: a view, nothing copied.
+    @usableFromInline
+    init(_ buffer: ReadBuffer, start: Int, count: Int) {
+        precondition(start >= 0 && count >= 0 && start + count <= buffer.capacity, "a view inside its buffer")
+        storage = .lent(owner: buffer, base: UnsafeRawPointer(buffer.base))
+        self.start = start
+        self.count = count
+    }
+
     /// Bytes another object owns, without copying them.
     ///
     /// For a server that keeps request bodies in its own buffers (SwiftNIO's `ByteBuffer`: pass

@@ -30,7 +30,7 @@ public struct RecordHeaders: Sendable {
         /// Headers given one by one.
         case list([RecordHeader])
         /// Kafka's encoding (after the count) in a read's buffer, framing already checked.
-        case encoded(buffer: [UInt8], range: Range<Int>, count: Int)
+        case encoded(buffer: ReadBuffer, range: Range<Int>, count: Int)
     }
 
     private var storage: Storage
@@ -46,7 +46,7 @@ public struct RecordHeaders: Sendable {
     }
 
     /// The `count` headers encoded in `range` of `buffer`, whose framing was checked.
-    init(encoded buffer: [UInt8], range: Range<Int>, count: Int) {
+    init(encoded buffer: ReadBuffer, range: Range<Int>, count: Int) {
         storage = count == 0 ? .list([]) : .encoded(buffer: buffer, range: range, count: count)
     }
 
@@ -59,9 +59,9 @@ public struct RecordHeaders: Sendable {
             var i = startIndex
             while i < endIndex {
                 let entry = Self.entry(in: buffer, at: i.position)
-                let matches = buffer.withUnsafeBytes { raw in
+                let matches = withExtendedLifetime(buffer) {
                     var name = name
-                    return name.withUTF8 { UnsafeRawBufferPointer($0).elementsEqual(UnsafeRawBufferPointer(rebasing: raw[entry.name])) }
+                    return name.withUTF8 { UnsafeRawBufferPointer($0).elementsEqual(buffer.bytes(entry.name)) }
                 }
                 if matches { return Self.value(of: entry, in: buffer) }
                 i = Index(ordinal: i.ordinal + 1, position: entry.end)
@@ -83,9 +83,9 @@ public struct RecordHeaders: Sendable {
     }
 
     /// Where the header at `position` of `buffer` keeps its name and value, and where it ends.
-    private static func entry(in buffer: [UInt8], at position: Int) -> (name: Range<Int>, value: Range<Int>?, end: Int) {
-        buffer.withUnsafeBytes { raw in
-            var reader = ByteReader(raw, position: position)
+    private static func entry(in buffer: ReadBuffer, at position: Int) -> (name: Range<Int>, value: Range<Int>?, end: Int) {
+        withExtendedLifetime(buffer) {
+            var reader = ByteReader(buffer.bytes(0..<buffer.capacity), position: position)
             do {
                 guard let name = try reader.readBytesRange() else { preconditionFailure("a header name was checked when its record was decoded") }
                 let value = try reader.readBytesRange()
@@ -96,7 +96,7 @@ public struct RecordHeaders: Sendable {
         }
     }
 
-    private static func value(of entry: (name: Range<Int>, value: Range<Int>?, end: Int), in buffer: [UInt8]) -> RecordBytes {
+    private static func value(of entry: (name: Range<Int>, value: Range<Int>?, end: Int), in buffer: ReadBuffer) -> RecordBytes {
         // A null header value (Kafka allows it) reads as empty bytes.
         entry.value.map { RecordBytes(buffer, start: $0.lowerBound, count: $0.count) } ?? RecordBytes()
     }
@@ -153,7 +153,7 @@ extension RecordHeaders: Collection {
             let entry = Self.entry(in: buffer, at: position.position)
             // Names are UTF-8 text (a `String` when appended); one another Kafka client stored
             // that is not reads with replacement characters.
-            let name = buffer.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[entry.name]), as: UTF8.self) }
+            let name = withExtendedLifetime(buffer) { String(decoding: buffer.bytes(entry.name), as: UTF8.self) }
             return RecordHeader(name: name, value: Self.value(of: entry, in: buffer))
         }
     }

@@ -12,17 +12,17 @@ public struct StoredRecord: Sendable {
     /// Milliseconds since the Unix epoch: the record's own, or the append's time.
     public let timestamp: Int64
     /// The buffer the key, value and headers are in: a read's, or the record's own.
-    let buffer: [UInt8]
+    @usableFromInline let buffer: ReadBuffer
     /// Where the key starts in ``buffer``, and its length (-1: no key).
-    let keyStart: UInt32, keyCount: Int32
+    @usableFromInline let keyStart: UInt32, keyCount: Int32
     /// Where the value starts in ``buffer``, and its length (-1: a tombstone).
-    let valueStart: UInt32, valueCount: Int32
+    @usableFromInline let valueStart: UInt32, valueCount: Int32
     /// The encoded headers section in ``buffer``, and how many headers it holds.
     let headersStart: UInt32, headersEnd: UInt32, headerCount: Int32
 
     /// A record whose fields sit in `buffer` at the positions a decoded record view gives.
-    init(offset: Offset, timestamp: Int64, buffer: [UInt8], key: Range<Int>?, value: Range<Int>?, headers: Range<Int>, headerCount: Int) {
-        precondition(buffer.count <= Int(UInt32.max), "a read buffer is smaller than 4 GiB")
+    init(offset: Offset, timestamp: Int64, buffer: ReadBuffer, key: Range<Int>?, value: Range<Int>?, headers: Range<Int>, headerCount: Int) {
+        precondition(buffer.capacity <= Int(UInt32.max), "a read buffer is smaller than 4 GiB")
         self.offset = offset
         self.timestamp = timestamp
         self.buffer = buffer
@@ -51,16 +51,18 @@ public struct StoredRecord: Sendable {
         let value = field(record.value)
         let headersStart = w.count
         w.writeHeaders(record.headers)
-        self.init(offset: offset, timestamp: timestamp, buffer: w.bytes, key: key, value: value,
+        self.init(offset: offset, timestamp: timestamp, buffer: ReadBuffer(copying: w.bytes), key: key, value: value,
                   headers: headersStart..<w.count, headerCount: record.headers.count)
     }
 
     /// The key, or `nil`.
+    @inlinable
     public var key: RecordBytes? {
         keyCount < 0 ? nil : RecordBytes(buffer, start: Int(keyStart), count: Int(keyCount))
     }
 
     /// The value, or `nil` for a tombstone.
+    @inlinable
     public var value: RecordBytes? {
         valueCount < 0 ? nil : RecordBytes(buffer, start: Int(valueStart), count: Int(valueCount))
     }
@@ -81,7 +83,7 @@ public struct StoredRecord: Sendable {
         // Fields follow each other: key, value, headers (the first present one starts the copy).
         let start = Int(keyCount >= 0 ? keyStart : valueCount >= 0 ? valueStart : headersStart)
         let end = Int(headersEnd)
-        let own = Array(buffer[start..<end])
+        let own = ReadBuffer(copying: buffer.bytes(start..<end))
         func moved(_ position: UInt32) -> Int { Int(position) - start }
         return StoredRecord(
             offset: offset, timestamp: timestamp, buffer: own,

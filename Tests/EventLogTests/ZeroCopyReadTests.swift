@@ -65,7 +65,7 @@ import Testing
                 Self.expectEqual(read, appended[offset], at: offset, "\(codec) kept record \(offset)")
                 let copy = read.copied()
                 #expect(copy == read)
-                #expect(copy.buffer.count <= read.buffer.count)
+                #expect(copy.buffer.capacity <= read.buffer.capacity)
                 Self.expectEqual(copy, appended[offset], at: offset, "\(codec) copied record \(offset)")
             }
         }
@@ -83,8 +83,60 @@ import Testing
             let records = try p.readBlocking(from: 0, maxRecords: 1_000).records
             #expect(records.count == 1_000)
             // One buffer per chunk read (uncompressed) or per batch (compressed), never one per record.
-            let buffers = Set(records.map { $0.buffer.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } })
+            let buffers = Set(records.map { ObjectIdentifier($0.buffer) })
             #expect(buffers.count <= (codec == .none ? 2 : 50), "\(buffers.count) buffers for \(records.count) records")
+            try await store.close()
+        }
+    }
+
+    @Test func poolHandsOutOnlyBuffersNothingElseHolds() {
+        let pool = ReadBufferPool(capacityBytes: 64 << 10)
+        var first: ReadBuffer? = pool.take(atLeast: 100)
+        #expect(first!.capacity == 16 << 10)
+        let firstID = ObjectIdentifier(first!)
+        // Held by a "record": the next take gets another buffer.
+        let second = pool.take(atLeast: 100)
+        #expect(ObjectIdentifier(second) != firstID)
+        // Let go: it comes back.
+        first = nil
+        let third = pool.take(atLeast: 16 << 10)
+        #expect(ObjectIdentifier(third) == firstID)
+        // Bounded: buffers past 64 KiB are not kept.
+        let held = (0..<6).map { _ in pool.take(atLeast: 10_000) }
+        #expect(pool.heldBytes <= 64 << 10)
+        #expect(held.count == 6)
+        // Larger than 1 MiB: never pooled.
+        let huge = pool.take(atLeast: (1 << 20) + 1)
+        #expect(huge.capacity == (1 << 20) + 1)
+        #expect(pool.heldBytes <= 64 << 10)
+        withExtendedLifetime((second, third)) {}
+    }
+
+    @Test func readsReuseTheBuffersOfRecordsLetGo() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.createTopic(named: "reuse", configuration: TopicConfiguration(durability: .none)).partitions[0]
+            for b in 0..<20 {
+                try await p.append((0..<50).map { Record(value: "batch \(b) record \($0) " + String(repeating: "r", count: 100)) })
+            }
+            // Records let go: a later read reads into the same buffers (the pool is shared
+            // with tests running beside this one, so one of several tries is enough).
+            var reused = false
+            for _ in 0..<20 where !reused {
+                let first = Set(try p.readBlocking(from: 0, maxRecords: 1_000).records.map { ObjectIdentifier($0.buffer) })
+                let second = try p.readBlocking(from: 0, maxRecords: 1_000).records
+                reused = second.contains { first.contains(ObjectIdentifier($0.buffer)) }
+            }
+            #expect(reused, "no read reused a buffer whose records were let go")
+
+            // A record kept pins its buffer: no later read writes into it.
+            let kept = try p.readBlocking(from: 0, maxRecords: 1_000).records[0]
+            for _ in 0..<5 {
+                let records = try p.readBlocking(from: 0, maxRecords: 1_000).records
+                #expect(records.count == 1_000)
+                #expect(records.allSatisfy { $0.buffer !== kept.buffer }, "a later read wrote into a buffer a kept record points into")
+            }
+            #expect(String(decoding: Array(kept.value!), as: UTF8.self).hasPrefix("batch 0 record 0 "))
             try await store.close()
         }
     }

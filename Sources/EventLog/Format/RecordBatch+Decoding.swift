@@ -34,14 +34,14 @@ package struct RecordView {
 
     /// Copies the record out, into one buffer of its own.
     package func stored() -> StoredRecord {
-        StoredRecord(self, in: Array(fields), base: fields.baseAddress!)
+        StoredRecord(self, in: ReadBuffer(copying: fields), base: fields.baseAddress!)
     }
 }
 
 extension StoredRecord {
     /// The record `view` describes, whose bytes are at the same places in `buffer` as they are
     /// from `base` on: the view's own memory, or a copy of it.
-    init(_ view: borrowing RecordView, in buffer: [UInt8], base: UnsafeRawPointer) {
+    init(_ view: borrowing RecordView, in buffer: ReadBuffer, base: UnsafeRawPointer) {
         func range(_ field: UnsafeRawBufferPointer) -> Range<Int> {
             let start = (field.baseAddress ?? base) - base
             return start..<start + field.count
@@ -79,16 +79,16 @@ extension RecordBatchHeader {
     /// Decodes every record of `batch` (the whole batch's bytes), as records whose fields are
     /// views into `batch` (or, for a compressed batch, into its decompressed records).
     package func records(in batch: [UInt8]) throws -> [StoredRecord] {
-        var out: [StoredRecord] = []
-        // A record takes at least 7 bytes: never trust a count the bytes cannot hold.
-        out.reserveCapacity(min(Int(recordCount), batch.count / 7))
-        try forEachStoredRecord(in: batch, at: 0) { out.append($0) }
-        return out
+        try batch.withUnsafeBytes { try records(in: $0) }
     }
 
     /// Decodes every record of a batch in memory the caller owns, copying the batch once.
     package func records(in batch: UnsafeRawBufferPointer) throws -> [StoredRecord] {
-        try records(in: Array(batch))
+        var out: [StoredRecord] = []
+        // A record takes at least 7 bytes: never trust a count the bytes cannot hold.
+        out.reserveCapacity(min(Int(recordCount), batch.count / 7))
+        try forEachStoredRecord(in: ReadBuffer(copying: batch), count: batch.count, at: 0) { out.append($0) }
+        return out
     }
 
     /// Calls `body` for each record of the batch at `start` in `buffer`, as a record whose
@@ -96,28 +96,28 @@ extension RecordBatchHeader {
     /// batch is decompressed once, into one buffer its records then point into.
     ///
     /// Checks framing as ``forEachRecord(in:_:)`` does, not the CRC.
-    func forEachStoredRecord(in buffer: [UInt8], at start: Int, _ body: (StoredRecord) throws -> Void) throws {
-        guard start >= 0, buffer.count - start >= totalSize else {
-            throw LogError(.corruptData, "a batch of \(totalSize) bytes is cut at \(buffer.count - start).")
+    func forEachStoredRecord(in buffer: ReadBuffer, count: Int, at start: Int, _ body: (StoredRecord) throws -> Void) throws {
+        guard start >= 0, count - start >= totalSize, count <= buffer.capacity else {
+            throw LogError(.corruptData, "a batch of \(totalSize) bytes is cut at \(count - start).")
         }
         guard let codec else {
             throw LogError(.unsupportedCodec, "a batch uses compression codec \(codecID) (gzip=1, snappy=2), which EventLog does not support.")
         }
-        let records: [UInt8]
+        let records: ReadBuffer
         let section: Range<Int>
         if codec == .none {
             records = buffer
             section = start + Self.size..<start + totalSize
         } else {
-            records = try buffer.withUnsafeBytes { raw throws(LogError) in
-                try Compression.decompress(UnsafeRawBufferPointer(rebasing: raw[start + Self.size..<start + totalSize]), codec: codec)
-            }
-            section = 0..<records.count
+            let plain = try Compression.decompress(buffer.bytes(start + Self.size..<start + totalSize), codec: codec)
+            records = ReadBuffer(copying: plain)
+            section = 0..<plain.count
         }
-        try records.withUnsafeBytes { raw in
-            // No bytes at all: no record can be decoded (this throws unless the count is 0).
-            guard let base = raw.baseAddress else { return try decodeRecords(raw) { _ in } }
-            try decodeRecords(UnsafeRawBufferPointer(rebasing: raw[section])) { view in
+        // No bytes at all: no record can be decoded (this throws unless the count is 0).
+        guard section.count > 0 else { return try decodeRecords(UnsafeRawBufferPointer(start: nil, count: 0)) { _ in } }
+        let base = UnsafeRawPointer(records.base)
+        try withExtendedLifetime(records) {
+            try decodeRecords(records.bytes(section)) { view in
                 try body(StoredRecord(view, in: records, base: base))
             }
         }

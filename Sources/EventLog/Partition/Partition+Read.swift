@@ -41,7 +41,9 @@ extension Partition {
     /// allocated per record. See ``StoredRecord`` for how long they keep those buffers.
     public func readBlocking(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult {
         var records: [StoredRecord] = []
-        records.reserveCapacity(min(maxRecords, 1024))
+        // Room for the records the limits allow (a stored record takes at least 16 bytes of
+        // log), up to 128 Ki records, so that a large read's array does not grow by copying.
+        records.reserveCapacity(max(0, min(maxRecords, maxBytes / 16 + 1, 1 << 17)))
         let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes) { records.append($0) }
         return ReadResult(records: records, nextOffset: Offset(next))
     }
@@ -105,7 +107,7 @@ extension Partition {
                 scanner.seek(to: before)
                 do {
                     _ = try scanner.nextSharedBatch { h, buffer, start in
-                        try h.forEachStoredRecord(in: buffer, at: start) { record in
+                        try h.forEachStoredRecord(in: buffer, count: buffer.capacity, at: start) { record in
                             let at = record.offset.rawValue
                             guard at >= next, at < end, count < maxRecords else { return }
                             try body(record)

@@ -44,15 +44,20 @@ public struct RecordSequence: AsyncSequence, Sendable {
     }
 
     /// Reads ahead in bounded steps and waits on the partition between them.
+    ///
+    /// `next()` hands out the records of the last read from an inlinable fast path, so that a
+    /// `for try await` loop pays no async call per record; only the next read (once per
+    /// ``readAheadRecords`` records or so) goes through the out-of-line ``nextRead()``.
     public struct Iterator: AsyncIteratorProtocol {
         let partition: Partition
         var start: StartPosition?
-        var next: Int64 = 0
-        var buffer: [StoredRecord] = []
-        var bufferIndex = 0
+        var nextOffset: Int64 = 0
+        /// The records of the last read, handed out from ``bufferIndex`` on.
+        @usableFromInline var buffer: [StoredRecord] = []
+        @usableFromInline var bufferIndex = 0
         let maxBytes: Int
         let maxRecords: Int
-        /// The read from `next` on, already under way on the I/O threads.
+        /// The read from `nextOffset` on, already under way on the I/O threads.
         var readAhead: ReadAhead?
 
         init(partition: Partition, start: StartPosition, maxBytes: Int, maxRecords: Int) {
@@ -68,41 +73,62 @@ public struct RecordSequence: AsyncSequence, Sendable {
         /// - Throws: ``LogError/Code/corruptData`` with the unreadable ``LogError/range`` (the
         ///   next call continues after it); ``LogError/Code/offsetOutOfRange`` when the start
         ///   cannot be resolved.
+        @inlinable
         public mutating func next() async throws -> StoredRecord? {
+            if bufferIndex < buffer.count {
+                defer { bufferIndex += 1 }
+                return buffer[bufferIndex]
+            }
+            return try await nextRead(isolation: nil)
+        }
+
+        /// ``next()``, as a `for try await` loop calls it (the same fast path).
+        @inlinable
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> StoredRecord? {
+            if bufferIndex < buffer.count {
+                defer { bufferIndex += 1 }
+                return buffer[bufferIndex]
+            }
+            return try await nextRead(isolation: actor)
+        }
+
+        /// Reads the next records (or waits for them), then hands out the first.
+        @usableFromInline
+        mutating func nextRead(isolation actor: isolated (any Actor)?) async throws -> StoredRecord? {
             if let start {
-                next = try await partition.resolve(start).rawValue
+                nextOffset = try await partition.resolve(start).rawValue
                 self.start = nil
             }
             while bufferIndex == buffer.count {
                 if Task.isCancelled { return nil }
                 let result: Partition.ReadResult
                 do {
-                    if let ahead = readAhead.take(), ahead.offset == next {
+                    if let ahead = readAhead.take(), ahead.offset == nextOffset {
                         result = try await ahead.result()
                     } else {
-                        result = try await partition.read(from: Offset(next), maxRecords: maxRecords, maxBytes: maxBytes)
+                        result = try await partition.read(from: Offset(nextOffset), maxRecords: maxRecords, maxBytes: maxBytes)
                     }
                 } catch LogError.Code.offsetOutOfRange {
                     let (start, end) = (partition.startOffset.rawValue, partition.endOffset.rawValue)
-                    if next < start { next = start; continue }
-                    if next > end { next = end; continue }
-                    throw LogError(.offsetOutOfRange, "offset \(next) is outside partition \(partition.topicName)/\(partition.index).")
+                    if nextOffset < start { nextOffset = start; continue }
+                    if nextOffset > end { nextOffset = end; continue }
+                    throw LogError(.offsetOutOfRange, "offset \(nextOffset) is outside partition \(partition.topicName)/\(partition.index).")
                 } catch LogError.Code.closed {
                     return nil
                 } catch let error as LogError where error.code == .corruptData && error.range != nil {
                     // Skip the damage on the next call; the caller learns the range now.
-                    next = Swift.max(next, error.range!.end.rawValue)
+                    nextOffset = Swift.max(nextOffset, error.range!.end.rawValue)
                     throw error
                 }
                 buffer = result.records
                 bufferIndex = 0
-                next = result.nextOffset.rawValue
+                nextOffset = result.nextOffset.rawValue
                 if buffer.isEmpty {
                     if partition.state.withLock({ $0.closed }) { return nil }
-                    _ = await partition.waitForRecords(at: Offset(next), timeout: .seconds(3600))
-                } else if next < partition.endOffset.rawValue {
+                    _ = await partition.waitForRecords(at: Offset(nextOffset), timeout: .seconds(3600))
+                } else if nextOffset < partition.endOffset.rawValue {
                     // More is stored: read it while these records are handed out.
-                    readAhead = ReadAhead(partition, from: next, maxRecords: maxRecords, maxBytes: maxBytes)
+                    readAhead = ReadAhead(partition, from: nextOffset, maxRecords: maxRecords, maxBytes: maxBytes)
                 }
             }
             defer { bufferIndex += 1 }
@@ -139,11 +165,15 @@ final class ReadAhead: Sendable {
 
     /// Where the read starts.
     let offset: Int64
+    /// The read's limits.
+    let maxRecords: Int, maxBytes: Int
     private let state = Mutex(State.reading)
 
     /// Starts reading from `offset` on `partition`'s I/O threads.
     init(_ partition: Partition, from offset: Int64, maxRecords: Int, maxBytes: Int) {
         self.offset = offset
+        self.maxRecords = maxRecords
+        self.maxBytes = maxBytes
         let submitted = partition.executor.submit { [self] in
             finish(Result { try partition.readBlocking(from: Offset(offset), maxRecords: maxRecords, maxBytes: maxBytes) })
         }

@@ -10,19 +10,22 @@ package struct BatchScanner {
     /// Where scanning stops (exclusive).
     package let end: Int64
     /// Bytes `0 ..< filled` hold the file from `bufferStart`. Reused for every chunk until
-    /// ``nextSharedBatch(_:)`` hands it out; the next chunk then goes to a new buffer.
-    private var buffer: [UInt8] = []
+    /// ``nextSharedBatch(_:)`` hands it out; the next chunk then goes to another buffer from
+    /// ``pool`` (records point into the old one).
+    private var buffer: ReadBuffer?
     /// Whether ``buffer`` was handed out (records point into it): it is never written again.
     private var bufferShared = false
     private var filled = 0
     private var bufferStart: Int64 = 0
+    private let pool: ReadBufferPool
     private let chunkSize: Int
 
-    init(file: FileHandle, start: Int64, end: Int64, chunkSize: Int = 256 << 10) {
+    init(file: FileHandle, start: Int64, end: Int64, chunkSize: Int = 256 << 10, pool: ReadBufferPool = .shared) {
         self.file = file
         self.position = start
         self.end = end
         self.chunkSize = chunkSize
+        self.pool = pool
     }
 
     /// Opens a scanner over a whole file (tools).
@@ -45,30 +48,14 @@ package struct BatchScanner {
         if position >= bufferStart && position + Int64(count) <= bufferEnd { return true }
         let want = Int(min(Int64(max(count, chunkSize)), end - position))
         guard want >= count else { return false }
-        let at = position
-        if bufferShared {
-            // Records point into the old buffer: read into a new one, which they never see.
+        if bufferShared || (buffer?.capacity ?? 0) < want {
+            // Records point into a shared buffer: the next chunk goes to another, which they
+            // never see. Buffers come from the pool, already faulted in (ReadBuffer.swift).
             bufferShared = false
-            buffer = []
-            filled = 0
-            buffer = try file.read(count: want, at: at)
-            filled = buffer.count
-            bufferStart = position
-            return filled >= count
-        }
-        if buffer.count < want {
-            // Grown, never shrunk: one allocation per scanner, not one per chunk.
-            buffer = [UInt8](repeating: 0, count: want)
+            buffer = pool.take(atLeast: want)
         }
         filled = 0
-        let read = buffer.withUnsafeMutableBytes { raw -> Result<Int, LogError> in
-            do throws(LogError) {
-                return .success(try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: at))
-            } catch {
-                return .failure(error)
-            }
-        }
-        filled = try read.get()
+        filled = try file.read(into: UnsafeMutableRawBufferPointer(start: buffer!.base, count: want), at: position)
         bufferStart = position
         return filled >= count
     }
@@ -86,9 +73,7 @@ package struct BatchScanner {
         let header: RecordBatchHeader
         let at = Int(position - bufferStart)
         do {
-            header = try withBytes(buffer) { raw throws(LogError) in
-                try RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: raw[at...]))
-            }
+            header = try RecordBatchHeader(parsing: buffer!.bytes(at..<filled))
         } catch {
             throw damage(error.message)
         }
@@ -106,9 +91,7 @@ package struct BatchScanner {
         _ body: (_ position: Int64, _ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer) throws -> T
     ) throws -> T? {
         guard let (at, header, start) = try loadBatch(verify: verify) else { return nil }
-        let result = try buffer.withUnsafeBytes { raw in
-            try body(at, header, UnsafeRawBufferPointer(rebasing: raw[start..<start + header.totalSize]))
-        }
+        let result = try body(at, header, buffer!.bytes(start..<start + header.totalSize))
         position = at + Int64(header.totalSize)
         return result
     }
@@ -117,11 +100,11 @@ package struct BatchScanner {
     /// starts in it; `nil` at `end`. The caller may keep the buffer (records decoded from it
     /// point into it): the scanner reads its next chunk into a new one.
     package mutating func nextSharedBatch<T>(
-        _ body: (_ header: RecordBatchHeader, _ buffer: [UInt8], _ start: Int) throws -> T
+        _ body: (_ header: RecordBatchHeader, _ buffer: ReadBuffer, _ start: Int) throws -> T
     ) throws -> T? {
         guard let (at, header, start) = try loadBatch(verify: true) else { return nil }
         bufferShared = true
-        let result = try body(header, buffer, start)
+        let result = try body(header, buffer!, start)
         position = at + Int64(header.totalSize)
         return result
     }
@@ -138,10 +121,7 @@ package struct BatchScanner {
         }
         let offsetInBuffer = Int(at - bufferStart)
         if verify {
-            let matches = buffer.withUnsafeBytes { raw in
-                RecordBatchHeader.checksumMatches(UnsafeRawBufferPointer(rebasing: raw[offsetInBuffer..<offsetInBuffer + header.totalSize]))
-            }
-            if !matches {
+            if !RecordBatchHeader.checksumMatches(buffer!.bytes(offsetInBuffer..<offsetInBuffer + header.totalSize)) {
                 throw damage("the CRC32C of the batch at offsets \(header.baseOffset)...\(header.lastOffset) does not match its bytes.")
             }
         }

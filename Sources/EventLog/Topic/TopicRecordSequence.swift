@@ -46,8 +46,9 @@ public struct TopicRecordSequence: AsyncSequence, Sendable {
         let topic: Topic
         var start: Start?
         var tail: TopicTail<StoredRecord>?
-        var buffer: [TopicEvent] = []
-        var bufferIndex = 0
+        /// The events of the last step not handed out yet, the next one last: taking it moves
+        /// it out (no copy).
+        @usableFromInline var pending: [TopicEvent] = []
         let maxRecords: Int
         let maxBytes: Int
 
@@ -60,10 +61,28 @@ public struct TopicRecordSequence: AsyncSequence, Sendable {
 
         /// The next record or notice, waiting for an append when there is none yet.
         ///
+        /// An inlinable fast path hands out the last step's events; only the next step goes
+        /// through the out-of-line ``nextStep()`` (as ``RecordSequence/Iterator`` does).
+        ///
         /// - Returns: `nil` once the task is cancelled, or the topic deleted or the store closed.
         /// - Throws: ``LogError/Code/invalidArgument`` for a position of another number of
         ///   partitions than the topic; an I/O error of a read.
+        @inlinable
         public mutating func next() async throws -> TopicEvent? {
+            if let event = pending.popLast() { return event }
+            return try await nextStep(isolation: nil)
+        }
+
+        /// ``next()``, as a `for try await` loop calls it (the same fast path).
+        @inlinable
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> TopicEvent? {
+            if let event = pending.popLast() { return event }
+            return try await nextStep(isolation: actor)
+        }
+
+        /// Reads the next step (or waits for one), then hands out its first event.
+        @usableFromInline
+        mutating func nextStep(isolation actor: isolated (any Actor)?) async throws -> TopicEvent? {
             if let start {
                 self.start = nil
                 let position: TopicPosition
@@ -72,22 +91,24 @@ public struct TopicRecordSequence: AsyncSequence, Sendable {
                 case .resolving(let startPosition): position = try await topic.position(for: startPosition)
                 }
                 let tail = try TopicTail(topic: topic, from: position)
-                buffer = tail.startNotices.map { .notice($0) }
+                pending = tail.startNotices.reversed().map { .notice($0) }
                 self.tail = tail
             }
-            while bufferIndex == buffer.count {
+            while pending.isEmpty {
                 if Task.isCancelled { return nil }
-                guard let step = try await tail!.read(maxRecords: maxRecords, maxBytes: maxBytes) else { return nil }
-                buffer.removeAll(keepingCapacity: true)
-                bufferIndex = 0
-                for notice in step.notices { buffer.append(.notice(notice)) }
-                for item in step.items { buffer.append(.record(item.record)) }
-                if buffer.isEmpty {
+                guard var step = try await tail!.read(maxRecords: maxRecords, maxBytes: maxBytes) else { return nil }
+                pending.reserveCapacity(step.notices.count + step.items.count)
+                // Newest last-out: the records in reverse, then the notices that come before them.
+                while let item = step.items.popLast() {
+                    let partition = item.partition
+                    pending.append(.record(TopicRecord(partition: partition, record: (consume item).content)))
+                }
+                for notice in step.notices.reversed() { pending.append(.notice(notice)) }
+                if pending.isEmpty {
                     _ = await tail!.waitForRecords(timeout: .seconds(3600))
                 }
             }
-            defer { bufferIndex += 1 }
-            return buffer[bufferIndex]
+            return pending.popLast()
         }
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Follows every partition of a topic from a position, in bounded steps: the engine behind
 /// ``Topic/records(from:)-(TopicPosition)`` and the server's event streams (SSE, WebSocket).
 ///
@@ -144,25 +146,35 @@ package struct TopicTail<Content: Sendable>: Sendable {
         }
 
         // Merge: repeatedly take the head with the smallest timestamp (ties by partition).
+        // Each partition's records are moved out of its chunk (reversed, then taken from the
+        // end), not copied: no retain and release per record.
+        var timesBy: [[(offset: Offset, timestamp: Int64)]] = Array(repeating: [], count: partitions.count)
+        var contentsBy: [[Content]] = Array(repeating: [], count: partitions.count)
+        var total = 0
+        for index in ready {
+            guard chunks[index] != nil else { continue }
+            swap(&timesBy[index], &chunks[index]!.positions)
+            swap(&contentsBy[index], &chunks[index]!.contents)
+            contentsBy[index].reverse()
+            total += timesBy[index].count
+        }
+        step.items.reserveCapacity(total)
         var heads = Array(repeating: 0, count: partitions.count)
-        step.items.reserveCapacity(chunks.reduce(0) { $0 + ($1?.positions.count ?? 0) })
         while true {
-            var best: Int?
-            for index in ready {
-                guard let chunk = chunks[index], heads[index] < chunk.positions.count else { continue }
-                if let current = best {
-                    if chunk.positions[heads[index]].timestamp < chunks[current]!.positions[heads[current]].timestamp { best = index }
-                } else {
+            var best = -1
+            var bestTimestamp = Int64.max
+            for index in ready where heads[index] < timesBy[index].count {
+                let timestamp = timesBy[index][heads[index]].timestamp
+                if best < 0 || timestamp < bestTimestamp {
                     best = index
+                    bestTimestamp = timestamp
                 }
             }
-            guard let chosen = best else { break }
-            let chunk = chunks[chosen]!
-            let (offset, timestamp) = chunk.positions[heads[chosen]]
-            let item = Item(partition: chosen, offset: offset, timestamp: timestamp, content: chunk.contents[heads[chosen]])
-            step.items.append(item)
-            heads[chosen] += 1
-            position.advance(past: item)
+            guard best >= 0 else { break }
+            let offset = timesBy[best][heads[best]].offset
+            step.items.append(Item(partition: best, offset: offset, timestamp: bestTimestamp, content: contentsBy[best].removeLast()))
+            heads[best] += 1
+            position[best] = offset + 1
         }
         // Past offsets that held no records (compaction), so that a caught-up tail waits
         // rather than reading the same empty range again.
@@ -188,9 +200,26 @@ extension TopicTail where Content == StoredRecord {
     ///
     /// - Throws: ``LogError/Code/invalidArgument`` when the position has another number of
     ///   partitions than the topic.
+    ///
+    /// Reads ahead, as ``RecordSequence`` does: while a partition has stored records past a
+    /// read, the next read of it runs on the store's I/O threads as the step is handed out, so
+    /// a replay rarely waits for a thread hop. A step then holds at most two reads per
+    /// partition: its own and the one ahead.
     package init(topic: Topic, from position: TopicPosition) throws(LogError) {
+        let aheads = Mutex<[Int: ReadAhead]>([:])
         try self.init(topic: topic, from: position) { partition, from, maxRecords, maxBytes in
-            let result = try await partition.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes)
+            let ahead = aheads.withLock { $0.removeValue(forKey: partition.index) }
+            let result: Partition.ReadResult
+            // The read made ahead serves when it starts here and keeps within this step's limits.
+            if let ahead, ahead.offset == from.rawValue, ahead.maxRecords <= maxRecords, ahead.maxBytes <= maxBytes {
+                result = try await ahead.result()
+            } else {
+                result = try await partition.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes)
+            }
+            if !result.records.isEmpty, result.nextOffset < partition.endOffset {
+                let next = ReadAhead(partition, from: result.nextOffset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes)
+                aheads.withLock { $0[partition.index] = next }
+            }
             return Chunk(positions: result.records.map { ($0.offset, $0.timestamp) }, contents: result.records,
                          nextOffset: result.nextOffset)
         }
