@@ -36,6 +36,8 @@ public final class LogServer: Service, Sendable {
     let streamSlots: StreamSlots
     let connections = ConnectionRegistry()
     let streamReadCache: StreamReadCache
+    /// The caught-up plain SSE streams of each topic, written to by one task per topic.
+    let liveFanout: LiveFanout
     let rateLimiter: RateLimiter?
     let groups: GroupCoordinatorLoader  // consumer groups (Routes+Groups.swift)
     /// `nil` when authentication is off.
@@ -51,6 +53,9 @@ public final class LogServer: Service, Sendable {
                                             maxBytes: configuration.idempotencyMaxBytes)
         self.streamSlots = StreamSlots(limit: configuration.maxStreams)
         self.streamReadCache = StreamReadCache(capacityBytes: configuration.streamReadCacheBytes)
+        let liveFanout = LiveFanout(cache: streamReadCache, configuration: configuration, metrics: metrics)
+        self.liveFanout = liveFanout
+        lifecycle.onStopping { liveFanout.stopAll() }
         self.rateLimiter = configuration.requestsPerSecond.map { RateLimiter(requestsPerSecond: $0) }
         var groupOptions = GroupCoordinator.Options()
         groupOptions.offsetsRetention = configuration.offsetsRetention

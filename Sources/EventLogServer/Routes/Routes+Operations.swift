@@ -25,7 +25,8 @@ extension Routes {
             let topics = store.topics(includeInternal: true)
             server.metrics.updateScrapeGauges(diskBytes: topics.map { topic in
                 (topic.name, topic.partitions.reduce(Int64(0)) { $0 + $1.sizeInBytes })
-            }, streamCache: server.streamReadCache.counts, acceptingWrites: server.writeHealth.currentFailure == nil)
+            }, streamCache: server.streamReadCache.counts, liveStreams: server.liveFanout.memberCount,
+               acceptingWrites: server.writeHealth.currentFailure == nil)
             server.metrics.updateDamagedRanges(topics.flatMap(\.partitions))
             await updateConsumerLagGauges()  // consumer groups (Routes+Groups.swift)
             return Response(

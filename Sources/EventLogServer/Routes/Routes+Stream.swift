@@ -88,8 +88,11 @@ extension Routes {
         let server = self.server
         let configuration = self.configuration
         let retry = configuration.retryMilliseconds
-        let deadline = StreamWriteDeadline(channel: (context as? any ChannelRequestContext)?.channel,
-                                           timeout: configuration.stuckStreamTimeout, server: server)
+        let channel = (context as? any ChannelRequestContext)?.channel
+        let deadline = StreamWriteDeadline(channel: channel, timeout: configuration.stuckStreamTimeout, server: server)
+        // Caught up, a plain stream joins its topic's live fan-out (LiveFanout.swift); one that
+        // needs a step of its own per event (gzip, group commits, a token's expiry) never does.
+        let joinsLiveFanout = channel != nil && !compressed && groupCommits == nil && tokenDeadline == nil
         server.metrics.streamOpened(webSocket: false)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer {
@@ -116,6 +119,30 @@ extension Routes {
                     break streaming
                 }
                 if step.isEmpty {
+                    if joinsLiveFanout, let channel {
+                        let topic = start.topic
+                        let at = cursor
+                        switch await withCheckedContinuation({ server.liveFanout.join(topic, at: at, channel: channel, $0) }) {
+                        case .notJoined:
+                            break  // wait alone, below
+                        case .closed:
+                            return
+                        case .slow(let position), .failed(let position):
+                            // Go on alone from the first event the hub did not write here.
+                            tail = try server.streamReadCache.tail(of: topic, from: position, encoder: encoder)
+                            cursor = tail.position
+                            for notice in tail.startNotices {
+                                cursor.advance(past: notice)
+                                output.event { encoder.notice(notice, into: &$0) }
+                            }
+                            cursor = tail.position
+                            try await deadline.write(output.take(), to: &writer)
+                            continue streaming
+                        case .ended(let position), .stopping(let position):
+                            cursor = position
+                            break streaming
+                        }
+                    }
                     let keepalive = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
                     let idleTimeout = tokenDeadline?.capping(keepalive) ?? keepalive
                     let waiting = tail

@@ -11,6 +11,7 @@ final class ServerLifecycle: Sendable {
         var phase: Phase = .starting
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
+        var stopHandlers: [@Sendable () -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -21,14 +22,28 @@ final class ServerLifecycle: Sendable {
         state.withLock { if $0.phase == .starting { $0.phase = .running } }
     }
 
-    /// Moves to ``Phase/stopping`` and wakes every waiter.
+    /// Moves to ``Phase/stopping``, wakes every waiter and runs the stop handlers.
     func beginStopping() {
-        let waiters = state.withLock { state in
+        let (waiters, handlers) = state.withLock { state in
             state.phase = .stopping
-            defer { state.waiters = [:] }
-            return state.waiters
+            defer {
+                state.waiters = [:]
+                state.stopHandlers = []
+            }
+            return (state.waiters, state.stopHandlers)
         }
         for waiter in waiters.values { waiter.resume() }
+        for handler in handlers { handler() }
+    }
+
+    /// Runs `handler` when the server begins stopping (at once if it has).
+    func onStopping(_ handler: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if state.phase == .stopping { return true }
+            state.stopHandlers.append(handler)
+            return false
+        }
+        if now { handler() }
     }
 
     /// Returns once the server begins stopping, or when the calling task is cancelled.

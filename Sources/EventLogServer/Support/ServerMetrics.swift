@@ -86,9 +86,13 @@ final class ServerMetrics: Sendable {
     func streamOpened(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).increment() }
     func streamClosed(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).decrement() }
 
-    /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, and
-    /// the shared stream read cache's hits and misses since the start.
-    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int), acceptingWrites: Bool) {
+    /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, the
+    /// shared stream read cache's hits and misses since the start, and the streams in live fan-out.
+    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int), liveStreams: Int,
+                            acceptingWrites: Bool) {
+        registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "live_fanout_streams", unitName: "",
+                                             helpText: "SSE streams caught up and written to by their topic's live fan-out (the rest read on their own)."))
+            .set(Int64(liveStreams))
         registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "accepting_writes", unitName: "",
                                              helpText: "1 while appends succeed, 0 while they fail for a disk reason (as /healthz reports)."))
             .set(Int64(acceptingWrites ? 1 : 0))

@@ -1,0 +1,249 @@
+import EventLog
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// Live fan-out of event streams (Docs/adr/0003-live-fanout.md): the plain SSE streams of a
+/// topic that have caught up with its end are written to by one task per topic, which reads
+/// and encodes each event once (with its `id:`, the same for every stream at the end) and
+/// writes the same bytes into every stream's connection from the connection's own event loop.
+/// A stream in the hub costs no task wake-up, no timer and no read per event: its request's
+/// task sleeps until the hub hands it back.
+///
+/// A stream joins only at the hub's exact position (``FanoutHub/join(at:channel:_:)``), so
+/// it never misses or repeats an event; the hub hands it back (``Handback``) with the position
+/// of the first event it did not write to it when the connection cannot take more (its
+/// outbound buffer is over the high-water mark: the stream goes on by itself, with its own
+/// back-pressure and stuck-stream deadline), when the topic closes, when reading fails, or when
+/// the server stops. Streams that need a per-stream step (gzip, `?group=` commits, a JWT's
+/// `exp`) never join.
+final class LiveFanout: Sendable {
+    private struct State {
+        var hubs: [ObjectIdentifier: FanoutHub] = [:]
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    let cache: StreamReadCache
+    let configuration: LogServerConfiguration
+    let metrics: ServerMetrics
+
+    init(cache: StreamReadCache, configuration: LogServerConfiguration, metrics: ServerMetrics) {
+        self.cache = cache
+        self.configuration = configuration
+        self.metrics = metrics
+    }
+
+    /// Joins `topic`'s hub at `position`, making the hub when there is none (then at that
+    /// position). `resume` gets the hand-back; when the stream cannot join (the hub is
+    /// elsewhere, or the server stops), it gets ``Handback/notJoined`` at once.
+    func join(_ topic: Topic, at position: TopicPosition, channel: any Channel,
+              _ resume: CheckedContinuation<Handback, Never>) {
+        let hub: FanoutHub? = state.withLock { state in
+            if state.stopped { return nil }
+            if let hub = state.hubs[ObjectIdentifier(topic)] { return hub }
+            let hub = FanoutHub(topic: topic, position: position, fanout: self)
+            state.hubs[ObjectIdentifier(topic)] = hub
+            return hub
+        }
+        guard let hub, hub.join(at: position, channel: channel, resume) else {
+            return resume.resume(returning: .notJoined)
+        }
+    }
+
+    /// Forgets `hub` (it ended) unless another took its place.
+    fileprivate func remove(_ hub: FanoutHub) {
+        state.withLock { state in
+            if state.hubs[ObjectIdentifier(hub.topic)] === hub { state.hubs[ObjectIdentifier(hub.topic)] = nil }
+        }
+    }
+
+    /// Hands every stream back with ``Handback/stopping(_:)``; no stream joins afterwards.
+    func stopAll() {
+        let hubs = state.withLock { state in
+            state.stopped = true
+            return Array(state.hubs.values)
+        }
+        for hub in hubs { hub.stop() }
+    }
+
+    /// Streams in hubs now (tests, metrics).
+    var memberCount: Int { state.withLock { $0.hubs.values.reduce(0) { $0 + $1.memberCount } } }
+}
+
+/// Why a stream left its hub, and where it goes on from.
+enum Handback: Sendable {
+    /// It could not join: the hub is at another position, or the server is stopping.
+    case notJoined
+    /// Its connection could not take more: continue alone from the position.
+    case slow(TopicPosition)
+    /// Reading failed in the hub: continue alone from the position (and meet the error there).
+    case failed(TopicPosition)
+    /// The topic was deleted or the store closed.
+    case ended(TopicPosition)
+    /// The server is stopping.
+    case stopping(TopicPosition)
+    /// The connection closed.
+    case closed
+}
+
+/// One topic's live streams and the task that writes to them.
+final class FanoutHub: Sendable {
+    /// A stream in the hub. `evicted` is read and written only on the connection's event loop,
+    /// where every write to it happens.
+    private final class Member: @unchecked Sendable {
+        let id: UInt64
+        let channel: any Channel
+        let resume: CheckedContinuation<Handback, Never>
+        var evicted = false
+
+        init(id: UInt64, channel: any Channel, resume: CheckedContinuation<Handback, Never>) {
+            self.id = id
+            self.channel = channel
+            self.resume = resume
+        }
+    }
+
+    private struct State {
+        /// The position after the last event written (or being written) to the members.
+        var position: TopicPosition
+        var members: [UInt64: Member] = [:]
+        var nextID: UInt64 = 0
+        var running = false
+        var ended = false
+    }
+
+    let topic: Topic
+    private let fanout: LiveFanout
+    private let state: Mutex<State>
+
+    fileprivate init(topic: Topic, position: TopicPosition, fanout: LiveFanout) {
+        self.topic = topic
+        self.fanout = fanout
+        state = Mutex(State(position: position))
+    }
+
+    var memberCount: Int { state.withLock { $0.members.count } }
+
+    /// Adds a stream whose next event is at `position`; `false` when the hub is at another
+    /// position or has ended. Starts the hub's task with its first member.
+    fileprivate func join(at position: TopicPosition, channel: any Channel, _ resume: CheckedContinuation<Handback, Never>) -> Bool {
+        let (joined, start, id): (Bool, Bool, UInt64) = state.withLock { state in
+            guard !state.ended, state.position == position else { return (false, false, 0) }
+            state.nextID += 1
+            state.members[state.nextID] = Member(id: state.nextID, channel: channel, resume: resume)
+            defer { state.running = true }
+            return (true, !state.running, state.nextID)
+        }
+        guard joined else { return false }
+        channel.closeFuture.whenComplete { [self] _ in leave(id, .closed) }
+        if start {
+            let position = position
+            Task { await run(from: position) }
+        }
+        return true
+    }
+
+    /// Removes a member and hands it back (once: whoever removes it resumes it).
+    private func leave(_ id: UInt64, _ handback: Handback) {
+        state.withLock { $0.members.removeValue(forKey: id) }?.resume.resume(returning: handback)
+    }
+
+    /// Hands every member back with ``Handback/stopping(_:)`` and ends the hub.
+    fileprivate func stop() {
+        end { .stopping($0) }
+    }
+
+    /// Ends the hub: no member joins any more, and every member is handed back.
+    private func end(_ handback: (TopicPosition) -> Handback) {
+        let (members, position) = state.withLock { state in
+            state.ended = true
+            defer { state.members = [:] }
+            return (Array(state.members.values), state.position)
+        }
+        for member in members { member.resume.resume(returning: handback(position)) }
+        fanout.remove(self)
+    }
+
+    /// Reads the topic from `position` and writes each step to every member until none is left.
+    private func run(from position: TopicPosition) async {
+        let configuration = fanout.configuration
+        let encoder = ServerSentEventEncoder()
+        var tail: TopicTail<[UInt8]>
+        do {
+            tail = try fanout.cache.tail(of: topic, from: position, encoder: encoder)
+        } catch {
+            return end { .failed($0) }
+        }
+        var frame: [UInt8] = []
+        while true {
+            // No member left: the hub ends (a stream that joins later makes a new one).
+            let idle = state.withLock { state -> Bool in
+                if state.members.isEmpty { state.ended = true }
+                return state.ended
+            }
+            if idle { return end { .stopping($0) } }
+
+            var cursor = tail.position
+            let step: TopicTail<[UInt8]>.Step
+            do {
+                guard let read = try await tail.read(maxRecords: configuration.streamBatchRecords, maxBytes: configuration.streamBatchBytes) else {
+                    return end { .ended($0) }
+                }
+                step = read
+            } catch {
+                return end { .failed($0) }
+            }
+            frame.removeAll(keepingCapacity: true)
+            if step.isEmpty {
+                if await tail.waitForRecords(timeout: configuration.keepaliveInterval) { continue }
+                encoder.keepalive(into: &frame)
+                write(frame, advancingTo: nil)
+                continue
+            }
+            for notice in step.notices {
+                cursor.advance(past: notice)
+                encoder.notice(notice, into: &frame)
+            }
+            for item in step.items {
+                cursor.advance(past: item)
+                encoder.id(cursor, into: &frame)
+                frame.append(contentsOf: item.content)
+            }
+            write(frame, advancingTo: tail.position)
+            let now = currentTimeMilliseconds()
+            for item in step.items { fanout.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now) }
+        }
+    }
+
+    /// Writes `bytes` to every member, from each connection's event loop; moves the hub's
+    /// position to `next` in the same critical section that takes the members, so that a
+    /// stream joining at the new position gets none of these bytes and one at the old gets all.
+    private func write(_ bytes: [UInt8], advancingTo next: TopicPosition?) {
+        let (members, from): ([Member], TopicPosition) = state.withLock { state in
+            let from = state.position
+            if let next { state.position = next }
+            return (Array(state.members.values), from)
+        }
+        guard !members.isEmpty else { return }
+        let buffer = ByteBuffer(bytes: bytes)
+        var byLoop: [ObjectIdentifier: (any EventLoop, [Member])] = [:]
+        for member in members {
+            let loop = member.channel.eventLoop
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].1.append(member)
+        }
+        for (loop, group) in byLoop.values {
+            loop.execute { [self] in
+                for member in group where !member.evicted {
+                    guard member.channel.isWritable else {
+                        // Over the high-water mark: this member goes on alone from these bytes.
+                        member.evicted = true
+                        leave(member.id, .slow(from))
+                        continue
+                    }
+                    member.channel.writeAndFlush(HTTPResponsePart.body(buffer), promise: nil)
+                }
+            }
+        }
+    }
+}
