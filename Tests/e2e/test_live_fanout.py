@@ -1,0 +1,177 @@
+"""The live fan-out (Docs/adr/0003-live-fanout.md): caught-up plain SSE streams of a topic are
+written to by one task per topic. What must hold whatever the mode: every record exactly once,
+in order per partition, with ids that resume; a slow reader is handed back to read on its
+own; streams join while records keep coming."""
+import json
+import re
+import threading
+import time
+import urllib.request
+
+from conftest import Logd, connect, produce
+from sse_client import EventSourceConnection
+
+
+def make_topic(url, topic, partitions):
+    req = urllib.request.Request("%s/v1/topics/%s" % (url, topic), method="PUT",
+                                 data=json.dumps({"partitions": partitions, "durability": "none"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status in (200, 201)
+
+
+def gauge(url, name):
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r"^%s(?:\{[^}]*kind=\"sse\"[^}]*\})? (\S+)$" % re.escape(name), text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def wait_for(predicate, seconds=20, what="condition"):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def collect(conn, count, out, key=None):
+    """Reads `count` record events from `conn` into out[key] as (id, data)."""
+    got = []
+    for event_id, data in conn.events():
+        if data is None:
+            continue
+        got.append((event_id, data))
+        if len(got) == count:
+            break
+    out[key] = got
+
+
+def check_exactly_once_in_order(got, expected_values):
+    values = [json.loads(d)["v"] for _, d in got]
+    assert sorted(values) == sorted(expected_values), "missing or repeated records"
+    by_key = {}
+    for v in values:
+        key, seq = v.split(":")
+        by_key.setdefault(key, []).append(int(seq))
+    for key, seqs in by_key.items():
+        assert seqs == sorted(seqs), "records of key %s out of order" % key
+
+
+def test_caught_up_streams_share_the_live_fanout_and_get_every_record_once(tmp_path):
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "fan", 3)
+        conns = [EventSourceConnection(server.url, "/v1/topics/fan/events?from=earliest") for _ in range(30)]
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 30, what="30 streams in the live fan-out")
+        out = {}
+        threads = [threading.Thread(target=collect, args=(c, 300, out, i)) for i, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        expected = []
+        for batch in range(30):
+            records = [{"key": "k%d" % (i % 7), "value": {"v": "k%d:%d" % (i % 7, batch * 10 + i)}} for i in range(10)]
+            expected += [r["value"]["v"] for r in records]
+            produce(server.url, "fan", records)
+        for t in threads:
+            t.join(30)
+        assert len(out) == 30
+        last_ids = set()
+        for got in out.values():
+            check_exactly_once_in_order(got, expected)
+            last_ids.add(got[-1][0])
+        # Every stream ends at the same cursor: the position after all 300 records.
+        assert len(last_ids) == 1
+        # Resuming from that cursor delivers nothing old.
+        produce(server.url, "fan", [{"key": "k0", "value": {"v": "k0:999"}}])
+        resumed = EventSourceConnection(server.url, "/v1/topics/fan/events", last_event_id=last_ids.pop())
+        first = next((d for _, d in resumed.events() if d is not None))
+        assert json.loads(first)["v"] == "k0:999"
+        for c in conns + [resumed]:
+            c.cut()
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_slow_reader_is_handed_back_and_loses_nothing(tmp_path):
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "slow", 1)
+        fast = [EventSourceConnection(server.url, "/v1/topics/slow/events?from=earliest") for _ in range(3)]
+        # A client with a tiny receive buffer that reads nothing until the end.
+        sock = connect(server.url, rcvbuf=4096)
+        sock.sendall(b"GET /v1/topics/slow/events?from=earliest HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 4, what="4 streams in the live fan-out")
+        out = {}
+        # 12 MB: more than the kernel's socket buffers on loopback absorb.
+        threads = [threading.Thread(target=collect, args=(c, 6000, out, i)) for i, c in enumerate(fast)]
+        for t in threads:
+            t.start()
+        payload = "x" * 2000
+        expected = []
+        for batch in range(120):
+            records = [{"key": "k", "value": {"v": "k:%d" % (batch * 50 + i), "pad": payload}} for i in range(50)]
+            expected += [r["value"]["v"] for r in records]
+            produce(server.url, "slow", records)
+        for t in threads:
+            t.join(60)
+        for got in out.values():
+            check_exactly_once_in_order(got, expected)
+        # The slow stream left the hub (it reads on its own now), and is still open.
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 3, what="the slow stream handed back")
+        assert gauge(server.url, "eventlog_open_streams") == 4
+        # It reads now: everything, once, in order.
+        slow = EventSourceConnection.__new__(EventSourceConnection)
+        slow.sock, slow.buf, slow.chunk_left, slow.text = sock, b"", 0, b""
+        sock.settimeout(30)
+        while b"\r\n\r\n" not in slow.buf:
+            slow.buf += sock.recv(65536)
+        _, slow.buf = slow.buf.split(b"\r\n\r\n", 1)
+        slow_out = {}
+        collect(slow, 6000, slow_out, 0)
+        check_exactly_once_in_order(slow_out[0], expected)
+        for c in fast + [slow]:
+            c.cut()
+    finally:
+        assert server.stop() == 0
+
+
+def test_streams_join_while_records_keep_coming(tmp_path):
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "busy", 2)
+        total = 1500
+        expected = ["k%d:%d" % (i % 3, i) for i in range(total)]
+        done = threading.Event()
+
+        def publish():
+            for start in range(0, total, 5):
+                produce(server.url, "busy", [{"key": "k%d" % (i % 3), "value": {"v": "k%d:%d" % (i % 3, i)}}
+                                             for i in range(start, start + 5)])
+            done.set()
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        out = {}
+        threads = []
+        conns = []
+        for i in range(12):
+            # Staggered: each starts from earliest, replays, catches up and joins mid-flight.
+            time.sleep(0.05)
+            c = EventSourceConnection(server.url, "/v1/topics/busy/events?from=earliest")
+            conns.append(c)
+            t = threading.Thread(target=collect, args=(c, total, out, i))
+            t.start()
+            threads.append(t)
+        publisher.join(60)
+        assert done.is_set()
+        for t in threads:
+            t.join(60)
+        assert len(out) == 12
+        for got in out.values():
+            check_exactly_once_in_order(got, expected)
+        for c in conns:
+            c.cut()
+    finally:
+        assert server.stop() == 0
