@@ -48,17 +48,14 @@ enum SequentialReadScenario {
         // The AsyncSequences over the small partition, best of 3 each (a run is short: one
         // scheduling hiccup on a busy machine would decide a single one).
         let small = fixture.small
-        var partitionRate = 0.0
-        for _ in 0..<3 {
-            let watch = Stopwatch()
+        let last = Int64(fixture.smallRecords - 1)
+        let partitionRate = try await bestRate(of: 3, records: fixture.smallRecords, "records(from: .earliest)") {
             var seen = 0
             for try await record in small.records(from: .earliest) {
                 seen += 1
-                if record.offset.rawValue == Int64(fixture.smallRecords - 1) { break }
+                if record.offset.rawValue == last { break }
             }
-            let seconds = watch.elapsedSeconds
-            guard seen == fixture.smallRecords else { throw BenchmarkError("records(from: .earliest) yielded \(seen) records") }
-            partitionRate = max(partitionRate, Double(seen) / seconds)
+            return seen
         }
         context.results.add(.sequentialRead, "partition records(from: .earliest) AsyncSequence, \(RandomReadScenario.millions(fixture.smallRecords)) records, best of 3",
                             figure: Units.rate(partitionRate), baseline: "readBlocking " + Units.rate(best),
@@ -66,21 +63,31 @@ enum SequentialReadScenario {
 
         // The topic-level AsyncSequence over the same one-partition topic (TopicTail).
         guard let topic = fixture.store.topic(named: ReadFixture.smallTopic) else { throw BenchmarkError("no topic \(ReadFixture.smallTopic)") }
-        var topicRate = 0.0
-        for _ in 0..<3 {
-            let watch = Stopwatch()
+        let topicRate = try await bestRate(of: 3, records: fixture.smallRecords, "topic records(from: .earliest)") {
             var seen = 0
             for try await event in topic.records(from: .earliest) {
                 guard let record = event.record else { continue }
                 seen += 1
-                if record.offset.rawValue == Int64(fixture.smallRecords - 1) { break }
+                if record.offset.rawValue == last { break }
             }
-            let seconds = watch.elapsedSeconds
-            guard seen == fixture.smallRecords else { throw BenchmarkError("topic records(from: .earliest) yielded \(seen) records") }
-            topicRate = max(topicRate, Double(seen) / seconds)
+            return seen
         }
         context.results.add(.sequentialRead, "topic records(from: .earliest) AsyncSequence, \(RandomReadScenario.millions(fixture.smallRecords)) records, best of 3",
                             figure: Units.rate(topicRate), baseline: "readBlocking " + Units.rate(best),
                             ratio: topicRate / best, target: "≥ 0.8× readBlocking", verdict: topicRate >= 0.8 * best ? .met : .missed)
+    }
+
+    /// The best records/s of `runs` runs of `body`, which returns how many records it read
+    /// (each run must read all `records`).
+    private static func bestRate(of runs: Int, records: Int, _ what: String, _ body: () async throws -> Int) async throws -> Double {
+        var best = 0.0
+        for _ in 0..<runs {
+            let watch = Stopwatch()
+            let seen = try await body()
+            let seconds = watch.elapsedSeconds
+            guard seen == records else { throw BenchmarkError("\(what) yielded \(seen) records") }
+            best = max(best, Double(seen) / seconds)
+        }
+        return best
     }
 }
