@@ -153,7 +153,7 @@ let package = Package(
         .target(
             name: "EventLogFuzzTargets",
             dependencies: [
-                "EventLog", "KafkaProtocol",
+                "EventLog", "KafkaProtocol", "EventLogServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/fuzz/Targets",

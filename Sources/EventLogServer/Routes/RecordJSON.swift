@@ -288,3 +288,30 @@ enum RecordJSON {
         }
     }
 }
+
+extension RecordJSON {
+    /// A client message's `id` and `type` members (the last of each, as for any member), read
+    /// without building the rest; `records` is parsed afterwards, in place.
+    static func messageEnvelope(_ raw: UnsafeRawBufferPointer) throws -> (id: JSONValue, type: String?) {
+        var parser = JSONParser(raw)
+        parser.skipWhitespace()
+        _ = try parser.skipValue(depth: 0)
+        try parser.expectEnd()
+        parser = JSONParser(raw)
+        var id = JSONValue.null
+        var type: String?
+        guard parser.consume(UInt8(ascii: "{")), !parser.consume(UInt8(ascii: "}")) else { return (id, type) }
+        repeat {
+            parser.skipWhitespace()
+            let name = try parser.parseString()
+            try parser.expect(UInt8(ascii: ":"), "expected ':'")
+            parser.skipWhitespace()
+            switch name {
+            case "id": id = try parser.parseValue(depth: 1)
+            case "type": type = try parser.parseValue(depth: 1).stringValue
+            default: _ = try parser.skipValue(depth: 1)
+            }
+        } while parser.consume(UInt8(ascii: ","))
+        return (id, type)
+    }
+}

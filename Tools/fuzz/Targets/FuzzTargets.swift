@@ -20,6 +20,10 @@ public enum FuzzTargets {
         "topic-config": topicConfig,
         "recovery-checkpoint": recoveryCheckpoint,
         "kafka-request": kafkaRequest,
+        "produce-body": produceBody,
+        "websocket-message": webSocketMessage,
+        "query-parameters": queryParameters,
+        "sse-cursor": sseCursor,
     ]
 
     /// The bytes as a whole stored batch: header, then every record decoded (CRC not required,
