@@ -11,15 +11,21 @@ extension Routes {
     enum FetchOffset: Equatable {
         case earliest, latest
         case offset(Int64)
+        /// The first record at or after this time (ms since the epoch), by the time index.
+        case time(Int64)
     }
 
-    /// Parses `earliest`, `latest` or a non-negative 64-bit integer in decimal digits.
+    /// Parses `earliest`, `latest`, a non-negative 64-bit integer in decimal digits, or
+    /// `time:` and a time in milliseconds since the epoch or ISO 8601 (``parseTime(_:)``).
     static func parseFetchOffset(_ text: Substring?) -> FetchOffset? {
         guard let text else { return .earliest }
         switch text {
         case "earliest": return .earliest
         case "latest": return .latest
         default:
+            if text.hasPrefix("time:") {
+                return parseTime(String(text.dropFirst(5))).map { .time($0) }
+            }
             guard let value = ClientNumber.parse(text, in: ClientNumber.offsets) else { return nil }
             return .offset(value)
         }
@@ -38,7 +44,7 @@ extension Routes {
             throw APIError(.invalidPartition, "partition must be a non-negative integer.")
         }
         guard let requested = Self.parseFetchOffset(query["offset"]) else {
-            throw APIError(.invalidOffset, "offset must be a non-negative 64-bit integer, earliest or latest.")
+            throw APIError(.invalidOffset, "offset must be a non-negative 64-bit integer, earliest, latest or time:<ms or ISO 8601>.")
         }
         guard let limit = Self.integerParameter(query["limit"], default: 100, in: 1...RecordJSON.maxRecordsPerRequest) else {
             throw APIError(.invalidLimit, "limit must be an integer from 1 to \(RecordJSON.maxRecordsPerRequest).")
@@ -61,6 +67,7 @@ extension Routes {
         case .earliest: offset = partition.startOffset
         case .latest: offset = partition.endOffset
         case .offset(let value): offset = Offset(value)
+        case .time(let milliseconds): offset = try await partition.offset(forTimestamp: milliseconds)
         }
         var result = try await readOrResolve(partition, from: &offset, gap: &gap, resetToEarliest: resetToEarliest, limit: limit)
         if result.records.isEmpty, waitMs > 0 {

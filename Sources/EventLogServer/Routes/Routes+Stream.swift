@@ -39,7 +39,7 @@ extension Routes {
         var from: FetchOffset = .latest
         if requested == nil, let text = query["from"] {
             guard let parsed = Self.parseFetchOffset(text) else {
-                throw APIError(.invalidOffset, "from must be earliest, latest or a non-negative 64-bit integer.")
+                throw APIError(.invalidOffset, "from must be earliest, latest, a non-negative 64-bit integer or time:<ms or ISO 8601>.")
             }
             from = parsed
         }
@@ -55,6 +55,7 @@ extension Routes {
         case .earliest: .earliest
         case .latest: .latest
         case .offset(let offset): .offset(Offset(offset))
+        case .time(let milliseconds): .timestamp(milliseconds)
         }
         var position = try await topic.position(for: start)
         // Consumer groups: `?group=G` starts at the group's commits (Routes+Groups.swift).
@@ -72,7 +73,13 @@ extension Routes {
             HTTPField.Name("X-Accel-Buffering")!: "no",
             .vary: "Accept-Encoding",
         ]
-        let encoder = ServerSentEventEncoder()
+        let format: ServerSentEventEncoder.Format
+        switch request.uri.queryParameters["format"] {
+        case nil, "value": format = .value
+        case "envelope": format = .envelope
+        default: throw APIError(.invalidArgument, "format must be value or envelope.")
+        }
+        let encoder = ServerSentEventEncoder(format: format)
         // Reads are shared with the other streams, and so are their encoded events.
         let tail = try server.streamReadCache.tail(of: start.topic, from: start.position, encoder: encoder)
         let groupCommits = try await groupCommitsForStream(request, topic: start.topic, from: tail.position)  // consumer groups: `?group=G`
@@ -122,7 +129,7 @@ extension Routes {
                     if joinsLiveFanout, let channel {
                         let topic = start.topic
                         let at = cursor
-                        switch await withCheckedContinuation({ server.liveFanout.join(topic, at: at, channel: channel, $0) }) {
+                        switch await withCheckedContinuation({ server.liveFanout.join(topic, encoder: encoder, at: at, channel: channel, $0) }) {
                         case .notJoined:
                             break  // wait alone, below
                         case .closed:

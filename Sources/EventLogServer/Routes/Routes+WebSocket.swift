@@ -14,6 +14,10 @@ extension Routes where Context: WebSocketRequestContext {
     func addWebSocketRoutes(to router: Router<Context>) {
         router.ws("/v1/topics/:topic/ws") { request, context in
             _ = try await resolveStreamStart(request, context, cursorParameter: Self.cursorParameter(request), creatingTopic: false)
+            // Record messages always carry the whole record: `format=envelope` is what they are.
+            guard [nil, "envelope"].contains(request.uri.queryParameters["format"]) else {
+                throw APIError(.invalidArgument, "format on a WebSocket must be envelope (its record messages hold the whole record).")
+            }
             guard server.lifecycle.phase != .stopping else {
                 throw APIError(.unavailable, "The server is stopping.", headers: [.retryAfter: "1"])
             }

@@ -19,8 +19,14 @@ import Synchronization
 /// `exp`) never join.
 final class LiveFanout: Sendable {
     private struct State {
-        var hubs: [ObjectIdentifier: FanoutHub] = [:]
+        /// By topic and format.
+        var hubs: [HubKey: FanoutHub] = [:]
         var stopped = false
+    }
+
+    private struct HubKey: Hashable {
+        var topic: ObjectIdentifier
+        var format: ServerSentEventEncoder.Format
     }
 
     private let state = Mutex(State())
@@ -37,13 +43,14 @@ final class LiveFanout: Sendable {
     /// Joins `topic`'s hub at `position`, making the hub when there is none (then at that
     /// position). `resume` gets the hand-back; when the stream cannot join (the hub is
     /// elsewhere, or the server stops), it gets ``Handback/notJoined`` at once.
-    func join(_ topic: Topic, at position: TopicPosition, channel: any Channel,
+    func join(_ topic: Topic, encoder: ServerSentEventEncoder, at position: TopicPosition, channel: any Channel,
               _ resume: CheckedContinuation<Handback, Never>) {
+        let key = HubKey(topic: ObjectIdentifier(topic), format: encoder.format)
         let hub: FanoutHub? = state.withLock { state in
             if state.stopped { return nil }
-            if let hub = state.hubs[ObjectIdentifier(topic)] { return hub }
-            let hub = FanoutHub(topic: topic, position: position, fanout: self)
-            state.hubs[ObjectIdentifier(topic)] = hub
+            if let hub = state.hubs[key] { return hub }
+            let hub = FanoutHub(topic: topic, encoder: encoder, position: position, fanout: self)
+            state.hubs[key] = hub
             return hub
         }
         guard let hub, hub.join(at: position, channel: channel, resume) else {
@@ -53,8 +60,9 @@ final class LiveFanout: Sendable {
 
     /// Forgets `hub` (it ended) unless another took its place.
     fileprivate func remove(_ hub: FanoutHub) {
+        let key = HubKey(topic: ObjectIdentifier(hub.topic), format: hub.encoder.format)
         state.withLock { state in
-            if state.hubs[ObjectIdentifier(hub.topic)] === hub { state.hubs[ObjectIdentifier(hub.topic)] = nil }
+            if state.hubs[key] === hub { state.hubs[key] = nil }
         }
     }
 
@@ -87,7 +95,7 @@ enum Handback: Sendable {
     case closed
 }
 
-/// One topic's live streams and the task that writes to them.
+/// One topic's live streams of one format, and the task that writes to them.
 final class FanoutHub: Sendable {
     /// A stream in the hub. `evicted` is read and written only on the connection's event loop,
     /// where every write to it happens.
@@ -114,11 +122,14 @@ final class FanoutHub: Sendable {
     }
 
     let topic: Topic
+    /// How the hub's events are encoded (its streams' `format`).
+    let encoder: ServerSentEventEncoder
     private let fanout: LiveFanout
     private let state: Mutex<State>
 
-    fileprivate init(topic: Topic, position: TopicPosition, fanout: LiveFanout) {
+    fileprivate init(topic: Topic, encoder: ServerSentEventEncoder, position: TopicPosition, fanout: LiveFanout) {
         self.topic = topic
+        self.encoder = encoder
         self.fanout = fanout
         state = Mutex(State(position: position))
     }
@@ -168,7 +179,6 @@ final class FanoutHub: Sendable {
     /// Reads the topic from `position` and writes each step to every member until none is left.
     private func run(from position: TopicPosition) async {
         let configuration = fanout.configuration
-        let encoder = ServerSentEventEncoder()
         var tail: TopicTail<[UInt8]>
         do {
             tail = try fanout.cache.tail(of: topic, from: position, encoder: encoder)

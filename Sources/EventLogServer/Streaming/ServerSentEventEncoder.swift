@@ -7,9 +7,24 @@ public import EventLog
 /// (split at `\r\n`, `\r` and `\n`, which the parser would split at too), then a blank line.
 /// A non-UTF-8 value is sent as its base64. A tombstone is one `data: null` line, as fetch
 /// reads it, so it still fires an event.
-public struct ServerSentEventEncoder: Sendable {
-    /// Makes an encoder.
-    public init() {}
+public struct ServerSentEventEncoder: Sendable, Hashable {
+    /// What an event's `data:` holds.
+    public enum Format: String, Sendable, Hashable {
+        /// The record's value (`?format=value`, the default).
+        case value
+        /// The whole record as one JSON object (`?format=envelope`): `partition`, `offset`,
+        /// `timestamp`, `key` (or `key_b64`), `type`, `value` (or `value_b64`), `headers`
+        /// (and `headers_b64`), as a fetch answers each record, plus the `type` header's text.
+        case envelope
+    }
+
+    /// What each record's `data:` holds.
+    public var format: Format
+
+    /// Makes an encoder of records in `format`.
+    public init(format: Format = .value) {
+        self.format = format
+    }
 
     /// The stream's first bytes: the reconnection delay a client should wait.
     public func retry(milliseconds: Int, into buffer: inout [UInt8]) {
@@ -40,15 +55,16 @@ public struct ServerSentEventEncoder: Sendable {
         append("event: token_expired\ndata: {\"cursor\":\"\(cursor)\"}\n\n", to: &buffer)
     }
 
-    /// An event's `id:` line, to put before a ``recordBody(_:into:)``.
+    /// An event's `id:` line, to put before a ``recordBody(_:partition:into:)``.
     public func id(_ cursor: TopicPosition, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n", to: &buffer)
     }
 
-    /// One record as one event whose id is `cursor` (the cursor after this record).
-    public func record(_ record: StoredRecord, cursor: TopicPosition, into buffer: inout [UInt8]) {
+    /// One record of partition `partition` as one event whose id is `cursor` (the cursor after
+    /// this record).
+    public func record(_ record: StoredRecord, partition: Int = 0, cursor: TopicPosition, into buffer: inout [UInt8]) {
         append("id: \(cursor)\n", to: &buffer)
-        recordBody(record, into: &buffer)
+        recordBody(record, partition: partition, into: &buffer)
     }
 
     /// One record's event after its `id:` line: the same for every stream, so it can be
@@ -57,8 +73,21 @@ public struct ServerSentEventEncoder: Sendable {
     /// Encoded from the record's bytes where they are (a read's buffer): the value is copied
     /// once, into `buffer`. A `type` header that is not UTF-8 names no event (an event name is
     /// text); the JSON routes give it exactly, in `headers_b64`.
-    public func recordBody(_ record: StoredRecord, into buffer: inout [UInt8]) {
+    public func recordBody(_ record: StoredRecord, partition: Int, into buffer: inout [UInt8]) {
         let type = record.headers["type"].flatMap { type in type.withUnsafeBytes { UTF8Validation.isValid($0) } ? type : nil }
+        if format == .envelope {
+            appendEventLine(type, to: &buffer)
+            var json = JSONWriter(reservingCapacity: 96 + (record.value?.count ?? 0))
+            json.beginObject()
+            RecordJSON.writeMembers(record, partition: partition, to: &json)
+            json.key("type")
+            if let type { type.withUnsafeBytes { json.utf8String($0) } } else { json.null() }
+            json.endObject()
+            buffer.append(contentsOf: "data: ".utf8)
+            buffer.append(contentsOf: json.bytes)  // one line: JSON strings escape line breaks
+            buffer.append(contentsOf: "\n\n".utf8)
+            return
+        }
         guard let value = record.value else {
             appendEventLine(type, to: &buffer)
             append("data: null\n\n", to: &buffer)

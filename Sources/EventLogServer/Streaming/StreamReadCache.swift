@@ -28,6 +28,8 @@ final class StreamReadCache: Sendable {
     private struct Key: Hashable {
         var partition: ObjectIdentifier
         var from: Int64
+        /// Events are encoded for one format.
+        var format: ServerSentEventEncoder.Format
     }
 
     private enum Entry {
@@ -62,7 +64,7 @@ final class StreamReadCache: Sendable {
         guard capacityBytes > 0 else {
             return try await Self.load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
         }
-        let key = Key(partition: ObjectIdentifier(partition), from: from.rawValue)
+        let key = Key(partition: ObjectIdentifier(partition), from: from.rawValue, format: encoder.format)
         enum Lookup { case hit(Chunk), wait, load }
         let lookup: Lookup = state.withLock { state in
             state.clock += 1
@@ -137,7 +139,7 @@ final class StreamReadCache: Sendable {
         var bytes = 0
         for record in records {
             var event: [UInt8] = []
-            encoder.recordBody(record, into: &event)
+            encoder.recordBody(record, partition: partition.index, into: &event)
             bytes += event.count + 48
             events.append(event)
         }
