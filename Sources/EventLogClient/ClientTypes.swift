@@ -111,12 +111,15 @@ public enum FetchStart: Sendable, Hashable {
     case earliest
     case latest
     case offset(Int64)
+    /// The first record at or after a time: milliseconds since the epoch, or ISO 8601.
+    case time(String)
 
     var queryValue: String {
         switch self {
         case .earliest: "earliest"
         case .latest: "latest"
         case .offset(let o): String(o)
+        case .time(let text): "time:" + text
         }
     }
 }

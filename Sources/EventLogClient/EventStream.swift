@@ -11,6 +11,9 @@ public enum StreamStart: Sendable, Hashable {
     case offset(Int64)
     /// A cursor a stream gave before (``StreamedRecord/cursor``): the records after it.
     case cursor(String)
+    /// Each partition's first record at or after a time: milliseconds since the epoch, or an
+    /// ISO 8601 date-time (`2026-12-01T09:00:00Z`), as the server reads `from=time:`.
+    case time(String)
 }
 
 /// A record delivered by an ``EventStream``.
@@ -145,6 +148,7 @@ public struct EventStream: AsyncSequence, Sendable {
                 case .earliest: query.append(("from", "earliest"))
                 case .latest: query.append(("from", "latest"))
                 case .offset(let o): query.append(("from", String(o)))
+                case .time(let text): query.append(("from", "time:" + text))
                 case .cursor: break
                 }
             }

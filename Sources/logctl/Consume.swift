@@ -6,7 +6,8 @@ struct Consume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a topic's records over Server-Sent Events, resuming by itself when the connection drops.",
         discussion: """
-            --from earliest | latest | OFFSET (on every partition) | -N (the last N of each \
+            --from earliest | latest | OFFSET (on every partition) | time:ISO8601 or time:MS (each \
+            partition's first record at or after that time) | -N (the last N of each \
             partition; write --from=-N) | a cursor a stream gave before (17,4,-1). Without --follow the command \
             stops once it has printed what the topic held when it started. With --group G the \
             server starts from G's commit and commits what was printed (at most every second, \
@@ -44,6 +45,13 @@ struct Consume: AsyncParsableCommand {
             // Without --follow: stop at the ends the topic had now.
             var remaining: [Int: Int64] = [:]
             for p in info.partitions where p.endOffset > p.startOffset { remaining[p.partition] = p.endOffset - 1 }
+            if !follow, case .time(let time) = start {
+                // Partitions with nothing at or after the time have nothing to wait for.
+                for partition in remaining.keys {
+                    let first = try await client.fetch(topic: topic, partition: partition, from: .time(time), limit: 1)
+                    if first.records.isEmpty { remaining[partition] = nil }
+                }
+            }
             if !follow, group == nil, case .latest = start { return }
             var printed = 0
             if !follow, remaining.isEmpty { return }
@@ -77,6 +85,7 @@ struct Consume: AsyncParsableCommand {
         case "latest": return .latest
         default: break
         }
+        if text.hasPrefix("time:"), text.count > 5 { return .time(String(text.dropFirst(5))) }
         if text.hasPrefix("-"), let n = Int64(text.dropFirst()), n > 0 {
             // The last n of each partition: a cursor one before max(start, end - n).
             let cursor = partitions.sorted { $0.partition < $1.partition }
@@ -86,7 +95,7 @@ struct Consume: AsyncParsableCommand {
         if let offset = Int64(text), offset >= 0 { return .offset(offset) }
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         if parts.count == partitions.count, parts.allSatisfy({ Int64($0).map { $0 >= -1 } ?? false }) { return .cursor(text) }
-        throw ValidationError("--from takes earliest, latest, an offset, -N or a cursor of \(partitions.count) numbers, not '\(text)'.")
+        throw ValidationError("--from takes earliest, latest, an offset, time:<ms or ISO 8601>, -N or a cursor of \(partitions.count) numbers, not '\(text)'.")
     }
 
     static func render(_ record: StreamedRecord, _ format: Format) -> String {

@@ -143,3 +143,20 @@ def test_a_reset_to_a_time_the_server_cannot_read_is_its_clear_error(logd):
     result = logctl(logd, "groups", "reset", "g9", "--topic", "times", "--to", "time:soon")
     assert result.returncode == 1
     assert b"400 invalid_argument" in result.stderr and b"ISO 8601" in result.stderr
+
+
+def test_consume_from_a_time(logd):
+    from conftest import produce
+    assert logctl(logd, "topics", "create", "timed", "--partitions", "2").returncode == 0
+    # Client timestamps: partition 0 has 1 s and 3 s, partition 1 only 1 s.
+    produce(logd.url, "timed", [{"partition": 0, "value": "early-0", "timestamp": 1000},
+                                {"partition": 1, "value": "early-1", "timestamp": 1000},
+                                {"partition": 0, "value": "late-0", "timestamp": 3000}])
+    late = logctl(logd, "consume", "timed", "--from", "time:1970-01-01T00:00:02Z", "--format", "value", timeout=30)
+    assert late.returncode == 0, late.stderr
+    assert late.stdout.decode() == '"late-0"\n'
+    every = logctl(logd, "consume", "timed", "--from", "time:0", "--format", "value", timeout=30)
+    assert sorted(every.stdout.decode().split()) == ['"early-0"', '"early-1"', '"late-0"']
+    bad = logctl(logd, "consume", "timed", "--from", "time:tomorrow")
+    assert bad.returncode != 0
+    assert b"time:<ms or ISO 8601>" in bad.stderr, bad.stderr
