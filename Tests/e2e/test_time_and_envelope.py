@@ -77,3 +77,12 @@ def test_envelope_events_hold_the_whole_record(logd):
     plain.cut()
     status, body = get("%s/v1/topics/timed/events?format=xml" % logd.url)
     assert status == 400 and body["error"] == "invalid_argument"
+
+
+def test_a_time_with_many_fraction_digits_is_read_not_a_crash(logd):
+    # Found by fuzzing: four or more fraction digits trapped the parser, and the server stopped.
+    seed(logd)
+    status, body = get("%s/v1/topics/timed/records?offset=time:1970-01-01T00:00:01.999999Z" % logd.url)
+    assert status == 200 and [r["offset"] for r in body["records"]] == [1, 2]
+    status, _ = get("%s/healthz" % logd.url)
+    assert status == 200

@@ -171,7 +171,9 @@ extension Routes {
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            // `.5` is 500 ms. (Never a range `digits..<3` when there are more digits: a range
+            // whose bounds are reversed traps, and one request could stop the server.)
+            if digits < 3 { for _ in digits..<3 { millis *= 10 } }
         }
         var offsetMinutes: Int64 = 0
         guard i < b.count else { return nil }
