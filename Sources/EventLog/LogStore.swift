@@ -123,6 +123,7 @@ public final class LogStore: Sendable {
         do {
             try await store.executor.run {
                 try store.loadTopics(cleanShutdown: clean)
+                store.emptyTrash()
                 // From here on a crash is unclean again.
                 try FileSystem.remove(markerPath)
                 try FileSystem.syncDirectory(directory, faults: faults)
@@ -137,6 +138,20 @@ public final class LogStore: Sendable {
             "directory": "\(directory)", "clean": "\(clean)", "topics": "\(store.state.withLock { $0.topics.count })",
         ])
         return store
+    }
+
+    /// Removes what a topic deletion left in `trash/` when the process died between moving the
+    /// topic there and removing it: deleted topics never come back, and their bytes do not
+    /// stay on the disk for ever. A failure is logged, not fatal (the next open tries again).
+    private func emptyTrash() {
+        let trash = directory + "/trash"
+        guard FileSystem.isDirectory(trash), let leftovers = try? FileSystem.list(trash), !leftovers.isEmpty else { return }
+        do {
+            for name in leftovers { try FileSystem.removeTree(trash + "/" + name) }
+            logger.notice("removed topics whose deletion a crash interrupted", metadata: ["count": "\(leftovers.count)"])
+        } catch {
+            logger.warning("could not empty the trash directory", metadata: ["error": "\(error)"])
+        }
     }
 
     private func loadTopics(cleanShutdown: Bool) throws {

@@ -28,6 +28,24 @@ import Testing
         }
     }
 
+    /// A process killed between moving a deleted topic into `trash/` and removing it left the
+    /// topic's files there for ever (found by the reliability review): the next open removes them.
+    @Test func whatACrashedDeleteLeftInTheTrashGoesAtTheNextOpen() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let topic = try await store.createTopic(named: "doomed", configuration: TopicConfiguration(partitions: 2))
+            try await topic.partitions[1].append(Record(value: bytes(String(repeating: "z", count: 10_000))))
+            try await store.close()
+            // The disk as a kill -9 right after the delete's rename leaves it.
+            try FileManager.default.createDirectory(atPath: dir + "/trash", withIntermediateDirectories: true)
+            try FileManager.default.moveItem(atPath: dir + "/topics/doomed", toPath: dir + "/trash/doomed-123456789")
+            let reopened = try await openStore(dir)
+            #expect(reopened.topic(named: "doomed") == nil)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/trash").isEmpty)
+            try await reopened.close()
+        }
+    }
+
     @Test func aTopicRecreatedDuringADeleteKeepsEverythingAcknowledged() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
