@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -11,38 +12,23 @@ import Testing
         try await withTemporaryDirectory { dir in
             let mountPoint = dir + "/disk"
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            let mount = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint])
+            let mount = try ProcessOutput.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint], mergingStandardError: true)
             if mount.status != 0 {
-                try Test.cancel("cannot mount a small tmpfs here (needs root): \(mount.output)")
+                try Test.cancel("cannot mount a small tmpfs here (needs root): \(mount.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
-            defer { _ = try? run("/bin/umount", ["-l", mountPoint]) }
+            defer { _ = try? ProcessOutput.run("/bin/umount", ["-l", mountPoint]) }
             try await body(mountPoint)
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     /// `log-dump --verify` on a data directory: its exit status and last lines.
     static func verify(_ dir: String) throws -> (status: Int32, output: String) {
-        let logDump = URL(fileURLWithPath: KillTests.tortureBinary).deletingLastPathComponent().appendingPathComponent("log-dump").path
-        try #require(FileManager.default.isExecutableFile(atPath: logDump), "build it first: swift build --product log-dump")
-        let (status, output) = try run(logDump, [dir, "--verify", "--no-progress"])
-        return (status, String(output.split(separator: "\n").suffix(15).joined(separator: "\n")))
+        let run = try ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), [dir, "--verify", "--no-progress"], mergingStandardError: true)
+        return (run.status, String(run.stdout.split(separator: "\n").suffix(15).joined(separator: "\n")))
     }
 
     static func payload(_ i: Int) -> [UInt8] {
-        var rng = SeededRandom(seed: UInt64(i))
+        var rng = SplitMix64(seed: UInt64(i))
         return (0..<(16 << 10)).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import TestSupport
 import Testing
 
 /// `--records`: every record of every codec, decompressed, as text and as JSON Lines.
@@ -7,7 +8,7 @@ import Testing
     @Test(arguments: [CompressionCodec.none, .lz4, .zstd])
     func everyRecordIsPrinted(codec: CompressionCodec) async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await LogStore.open(at: dir, logger: testLogger)
+            let store = try await openStore(dir)
             let config = TopicConfiguration(partitions: 1, compression: codec, durability: .fsync, segmentBytes: 2048)
             let p = try await store.createTopic(named: "mixed", configuration: config).partitions[0]
             var expected: [Record] = []

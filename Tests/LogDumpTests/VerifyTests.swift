@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import TestSupport
 import Testing
 
 /// `--verify`: a clean log exits 0; each kind of damage exits 1 naming the file and byte position.
