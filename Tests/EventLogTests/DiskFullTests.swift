@@ -12,18 +12,24 @@ import Testing
         try await withTemporaryDirectory { dir in
             let mountPoint = dir + "/disk"
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            let mount = try ProcessOutput.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint], mergingStandardError: true)
+            let mount = try await ProcessOutput.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint], mergingStandardError: true)
             if mount.status != 0 {
                 try Test.cancel("cannot mount a small tmpfs here (needs root): \(mount.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
-            defer { _ = try? ProcessOutput.run("/bin/umount", ["-l", mountPoint]) }
-            try await body(mountPoint)
+            func unmount() async { _ = try? await ProcessOutput.run("/bin/umount", ["-l", mountPoint]) }
+            do {
+                try await body(mountPoint)
+            } catch {
+                await unmount()
+                throw error
+            }
+            await unmount()
         }
     }
 
     /// `log-dump --verify` on a data directory: its exit status and last lines.
-    static func verify(_ dir: String) throws -> (status: Int32, output: String) {
-        let run = try ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), [dir, "--verify", "--no-progress"], mergingStandardError: true)
+    static func verify(_ dir: String) async throws -> (status: Int32, output: String) {
+        let run = try await ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), [dir, "--verify", "--no-progress"], mergingStandardError: true)
         return (run.status, String(run.stdout.split(separator: "\n").suffix(15).joined(separator: "\n")))
     }
 
@@ -73,7 +79,7 @@ import Testing
             // Reads keep working, and nothing on disk is corrupt.
             #expect(try await readAll(fill).map { $0.value.map(Array.init) } == acked.map { Optional($0) })
             #expect(try await readAll(keep).map { text($0.value) } == ["kept"])
-            let whileFull = try Self.verify(dir)
+            let whileFull = try await Self.verify(dir)
             #expect(whileFull.status == 0, "log-dump --verify while full:\n\(whileFull.output)")
 
             // Space comes back: appends resume by themselves, without a reopen.
@@ -85,7 +91,7 @@ import Testing
             #expect(try await readAll(fill).map { $0.value.map(Array.init) } == acked.map { Optional($0) })
             try await store.close()
 
-            let afterwards = try Self.verify(dir)
+            let afterwards = try await Self.verify(dir)
             #expect(afterwards.status == 0, "log-dump --verify after:\n\(afterwards.output)")
             let reopened = try await openStore(dir) { $0.cleanerInterval = nil }
             #expect(try await readAll(reopened.topic(named: "fill")!.partitions[0]).map { $0.value.map(Array.init) } == acked.map { Optional($0) })

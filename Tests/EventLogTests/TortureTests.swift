@@ -11,7 +11,7 @@ import Testing
         let binary = try BuiltProduct.torture.requireBuilt()
         let logDump = try BuiltProduct.logDump.requireBuilt()
         try await withTemporaryDirectory { dir in
-            let campaign = try ProcessOutput.run(binary, ["campaign", dir + "/campaign", "--rounds", "20", "--log-dump", logDump],
+            let campaign = try await ProcessOutput.run(binary, ["campaign", dir + "/campaign", "--rounds", "20", "--log-dump", logDump],
                                                  mergingStandardError: true)
             let output = campaign.stdout
             print(output)

@@ -21,8 +21,8 @@ extension ProcessOutput {
 }
 
 /// Runs the built log-dump (``BuiltProduct/logDump``) with `arguments` to its end.
-func runDump(_ arguments: [String]) throws -> ProcessOutput {
-    try ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), arguments)
+func runDump(_ arguments: [String]) async throws -> ProcessOutput {
+    try await ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), arguments)
 }
 
 /// A data directory with one topic written through the library and closed cleanly.

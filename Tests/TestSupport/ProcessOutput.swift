@@ -12,14 +12,15 @@ package struct ProcessOutput: Sendable {
     /// Runs `executable` with `arguments` to its end.
     ///
     /// Output goes to files, read once the program has exited, so no pipe can fill up and
-    /// block it however much it prints. Blocks the calling thread until the program exits.
+    /// block it however much it prints. The wait for its exit holds no thread (a
+    /// termination handler resumes it), so a long run does not starve the other tests.
     ///
     /// - Parameters:
     ///   - environment: the program's environment; the test's own when `nil`.
     ///   - mergingStandardError: standard error into `stdout` too, in the order written.
     package static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, mergingStandardError: Bool = false
-    ) throws -> ProcessOutput {
+    ) async throws -> ProcessOutput {
         let scratch = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(scratch) }
         let outPath = scratch + "/stdout", errPath = scratch + "/stderr"
@@ -33,8 +34,15 @@ package struct ProcessOutput: Sendable {
         if let environment { process.environment = environment }
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in exited.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                exited.resume(throwing: error)
+            }
+        }
         try? out.close()
         if !mergingStandardError { try? err.close() }
         return ProcessOutput(

@@ -41,6 +41,7 @@ class Logd:
 
     def __init__(self, data_dir, extra_args=(), stderr_path=None):
         cmd = shlex.split(os.environ.get("LOGD_BIN", "logd"))
+        self.data_dir = data_dir
         self.argv = cmd + ["--data-dir", str(data_dir), "--port", "0", "--host", "127.0.0.1"] + list(extra_args)
         # The server's log goes here when given (tests that check what an operator sees).
         self.stderr_path = stderr_path
