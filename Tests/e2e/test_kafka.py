@@ -33,18 +33,13 @@ class KafkaLogd(Logd):
         self.kafka = None
         self._kafka_ready = threading.Event()
 
-    def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace").strip()
-            m = KAFKA_RE.match(line)
-            if m:
-                self.kafka = "%s:%s" % (m.group(1), m.group(2))
-                self.kafka_port = int(m.group(2))
-                self._kafka_ready.set()
-            m = re.match(r"^logd listening on (http://\S+?)/?$", line)
-            if m:
-                self.url = m.group(1)
-                self._ready.set()
+    def _line(self, line):
+        m = KAFKA_RE.match(line)
+        if m:
+            self.kafka = "%s:%s" % (m.group(1), m.group(2))
+            self.kafka_port = int(m.group(2))
+            self._kafka_ready.set()
+        super()._line(line)
 
     def start(self, timeout=60):
         super().start(timeout)
