@@ -66,6 +66,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def process_fds(pid):
+    """How many file descriptors process `pid` has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def process_rss_kib(pid):
+    """The resident memory of process `pid` in KiB (`VmRSS`), 0 when it is not reported."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 LISTEN_RE = re.compile(r"^logd listening on (http://\S+?)/?$")
 
 
