@@ -127,16 +127,21 @@ final class JSONReporter: Reporter {
     private func write(_ t: Totals, to w: inout JSONWriter) {
         w.beginObject()
         w.field("segments", t.segments)
-        w.field("batches", t.batches)
-        w.field("records", t.records)
         w.field("bytes", t.bytes)
-        w.field("uncompressed_bytes", t.uncompressedBytes)
-        w.field("compression_ratio", t.compressionRatio)
-        w.field("first_offset", t.firstOffset)
-        w.field("last_offset", t.lastOffset)
-        w.timestampField("first_timestamp", t.firstTimestamp, text: "first_time")
-        w.timestampField("max_timestamp", t.maxTimestamp, text: "max_time")
+        write(span: t, to: &w)
         w.endObject()
+    }
+
+    /// The members a segment and a total share.
+    private func write(span s: some BatchSpan, to w: inout JSONWriter) {
+        w.field("batches", s.batches)
+        w.field("records", s.records)
+        w.field("first_offset", s.firstOffset)
+        w.field("last_offset", s.lastOffset)
+        w.timestampField("first_timestamp", s.firstTimestamp, text: "first_time")
+        w.timestampField("max_timestamp", s.maxTimestamp, text: "max_time")
+        w.field("uncompressed_bytes", s.uncompressedBytes)
+        w.field("compression_ratio", s.compressionRatio)
     }
 
     private func write(_ topic: DumpReport.Topic, to w: inout JSONWriter) {
@@ -169,19 +174,12 @@ final class JSONReporter: Reporter {
         w.field("file", s.file)
         w.field("base_offset", s.baseOffset)
         w.field("bytes", s.bytes)
-        w.field("batches", s.batches)
-        w.field("records", s.records)
-        w.field("first_offset", s.firstOffset)
-        w.field("last_offset", s.lastOffset)
-        w.timestampField("first_timestamp", s.firstTimestamp, text: "first_time")
-        w.timestampField("max_timestamp", s.maxTimestamp, text: "max_time")
+        write(span: s, to: &w)
         w.field("codec", s.codec)
         w.key("codecs")
         w.beginObject()
         for (name, count) in s.codecs.sorted(by: { $0.key < $1.key }) { w.field(name, count) }
         w.endObject()
-        w.field("uncompressed_bytes", s.uncompressedBytes)
-        w.field("compression_ratio", s.compressionRatio)
         w.key("incomplete_tail")
         if let tail = s.incompleteTail {
             w.beginObject()
