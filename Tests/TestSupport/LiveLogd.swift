@@ -9,21 +9,17 @@ package final class LiveLogd: @unchecked Sendable {
 
     /// The server's data directory (`--data-dir`).
     package let dataDirectory: String
-    /// More flags for every start.
-    package let extraArguments: [String]
     /// `http://127.0.0.1:PORT` once started.
     package private(set) var url = ""
     /// The port it listens on once started; a restart keeps it.
     package private(set) var port = 0
     private var process: Process?
-    private var output: LineCollector?
 
     /// A server not started yet, with a fresh data directory.
     ///
     /// - Throws: ``TestSupportError`` when the directory cannot be made.
-    package init(extraArguments: [String] = []) throws {
+    package init() throws {
         dataDirectory = try makeTemporaryDirectory()
-        self.extraArguments = extraArguments
     }
 
     deinit {
@@ -39,14 +35,12 @@ package final class LiveLogd: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltProduct.logd.requireBuilt())
         process.arguments = ["--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", String(port), "--log-level", "error"]
-            + extraArguments
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
         let output = LineCollector(stdout.fileHandleForReading)
-        self.output = output
         let prefix = "logd listening on "
         guard let line = try await output.firstLine(within: timeout, where: { $0.hasPrefix(prefix) }) else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
