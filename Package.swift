@@ -167,15 +167,26 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        // What the test targets share: temporary directories, a live `logd`, store and process
+        // fixtures. Not a product: only test targets depend on it.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "CCRC32C"],
+            dependencies: ["EventLog", "CCRC32C", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EventLogServerTests",
             dependencies: [
-                "EventLogServer",
+                "EventLogServer", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
@@ -183,31 +194,30 @@ let package = Package(
         ),
         .testTarget(
             name: "FuzzRegressionTests",
-            dependencies: ["EventLogFuzzTargets"],
+            dependencies: ["EventLogFuzzTargets", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EventLogClientTests",
-            dependencies: ["EventLogClient"],
+            dependencies: ["EventLogClient", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "KafkaProtocolTests",
-            dependencies: ["KafkaProtocol"],
+            dependencies: ["KafkaProtocol", "TestSupport"],
             exclude: ["Golden"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EventLogKafkaTests",
             dependencies: [
-                "EventLogKafka", "EventLog", "KafkaProtocol",
-                .product(name: "Logging", package: "swift-log"),
+                "EventLogKafka", "EventLog", "KafkaProtocol", "TestSupport",
             ],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "LogDumpTests",
-            dependencies: ["EventLog"],
+            dependencies: ["EventLog", "TestSupport"],
             swiftSettings: strictSwift
         ),
     ],

@@ -1,13 +1,14 @@
 import EventLogClient
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// `EventLogClient` against a real `logd`, which the tests kill and restart.
 @Suite(.timeLimit(.minutes(2))) struct EventLogClientTests {
     @Test func produceFetchTopicsAndErrors() async throws {
-        let server = LiveLogd()
-        try server.start()
+        let server = try LiveLogd()
+        try await server.start()
         defer { #expect(server.stop() == 0) }
         let client = EventLogClient(url: server.url)
 
@@ -63,8 +64,8 @@ import Testing
     /// The stream resumes by itself across a `kill -9` and restart of the server: every
     /// acknowledged record arrives exactly once, in order per partition.
     @Test func aStreamResumesAcrossAServerKilledAndRestarted() async throws {
-        let server = LiveLogd()
-        try server.start()
+        let server = try LiveLogd()
+        try await server.start()
         defer { _ = server.stop() }
         let client = EventLogClient(url: server.url, requestTimeout: .seconds(5))
         try await client.createTopic("t", settings: TopicSettings(partitions: 2, durability: "fsync"))
@@ -98,7 +99,7 @@ import Testing
         for n in 0..<60 { await produce(n) }
         // Some of these were delivered before the kill, the rest after the restart.
         server.kill9()
-        try server.start()
+        try await server.start()
         for n in 60..<120 { await produce(n) }
 
         let deadline = ContinuousClock.now + .seconds(40)

@@ -1,26 +1,21 @@
 import EventLog
 @testable import EventLogKafka
-import Foundation
 import KafkaProtocol
-import Logging
+import TestSupport
 import Testing
 
 /// The broker's answers to requests no client in the e2e tests sends, in process.
 @Suite struct KafkaBrokerTests {
     static func withBroker(_ configure: (inout KafkaListenerConfiguration) -> Void = { _ in }, partitions: Int = 1,
                            _ body: (KafkaBroker, LogStore) async throws -> Void) async throws {
-        let dir = NSTemporaryDirectory() + "kafka-broker-test-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        var options = LogStore.Options()
-        options.defaultTopicConfiguration.partitions = partitions
-        let store = try await LogStore.open(at: dir, options: options, logger: logger)
-        var configuration = KafkaListenerConfiguration()
-        configure(&configuration)
-        let broker = KafkaBroker(store: store, configuration: configuration, advertisedHost: "127.0.0.1", advertisedPort: 9092, logger: logger)
-        try await body(broker, store)
-        try await store.close()
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir) { $0.defaultTopicConfiguration.partitions = partitions }
+            var configuration = KafkaListenerConfiguration()
+            configure(&configuration)
+            let broker = KafkaBroker(store: store, configuration: configuration, advertisedHost: "127.0.0.1", advertisedPort: 9092, logger: testLogger)
+            try await body(broker, store)
+            try await store.close()
+        }
     }
 
     /// Sends `body` at `version` and decodes the answer.

@@ -1,6 +1,7 @@
 import EventLog
 @testable import EventLogServer
 import Foundation
+import TestSupport
 import Testing
 
 /// `logd`'s configuration: the file its `--config` names, and the ranges its settings must respect.
@@ -30,28 +31,30 @@ import Testing
         }
     }
 
-    @Test func theFileComesBeforeTheCommandLineSoTheCommandLineWins() throws {
-        let path = NSTemporaryDirectory() + "logd-test-" + UUID().uuidString + ".conf"
-        try "port = 1\nhost = ::1\n".write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let expanded = try ConfigurationFile.expanding(["--port", "2", "--config", path])
-        #expect(expanded == ["--port", "1", "--host", "::1", "--port", "2", "--config", path])
-        #expect(try ConfigurationFile.expanding(["--port", "2"]) == ["--port", "2"])
-        let missing = path + ".missing"
-        #expect(throws: ConfigurationError("cannot read \(missing): No such file or directory.")) {
-            try ConfigurationFile.arguments(readingFile: missing)
+    @Test func theFileComesBeforeTheCommandLineSoTheCommandLineWins() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/logd.conf"
+            try "port = 1\nhost = ::1\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let expanded = try ConfigurationFile.expanding(["--port", "2", "--config", path])
+            #expect(expanded == ["--port", "1", "--host", "::1", "--port", "2", "--config", path])
+            #expect(try ConfigurationFile.expanding(["--port", "2"]) == ["--port", "2"])
+            let missing = path + ".missing"
+            #expect(throws: ConfigurationError("cannot read \(missing): No such file or directory.")) {
+                try ConfigurationFile.arguments(readingFile: missing)
+            }
         }
     }
 
-    @Test func secretsAreReadWithoutTheirTrailingNewline() throws {
-        let path = NSTemporaryDirectory() + "logd-secret-" + UUID().uuidString
-        let secret = String(repeating: "s", count: 40)
-        try (secret + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try TextFile.read(path) == secret)
-        let keys = try LogdConfiguration.jwtKeys(secret: nil, secretFile: path, environmentSecret: "ignored", publicKeyFile: nil)
-        #expect(keys == [.hmacSHA256(secret: secret)])
-        #expect(try LogdConfiguration.jwtKeys(secret: "", secretFile: nil, environmentSecret: "env", publicKeyFile: nil) == [.hmacSHA256(secret: "env")])
+    @Test func secretsAreReadWithoutTheirTrailingNewline() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/secret"
+            let secret = String(repeating: "s", count: 40)
+            try (secret + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try TextFile.read(path) == secret)
+            let keys = try LogdConfiguration.jwtKeys(secret: nil, secretFile: path, environmentSecret: "ignored", publicKeyFile: nil)
+            #expect(keys == [.hmacSHA256(secret: secret)])
+            #expect(try LogdConfiguration.jwtKeys(secret: "", secretFile: nil, environmentSecret: "env", publicKeyFile: nil) == [.hmacSHA256(secret: "env")])
+        }
     }
 
     @Test func theDefaultsAreValidAndComeFromTheLibrarysTypes() throws {

@@ -3,37 +3,9 @@ import EventLog
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import NIOCore
+import TestSupport
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Runs `body` with a fresh directory that is removed afterwards.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    var template = Array("/tmp/eventlog-server-test-XXXXXX".utf8CString)
-    guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
-        throw APIError(.internalError, "mkdtemp failed")
-    }
-    defer { removeTree(path) }
-    return try await body(path)
-}
-
-private func removeTree(_ path: String) {
-    if let directory = opendir(path) {
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            removeTree(path + "/" + name)
-        }
-        closedir(directory)
-        rmdir(path)
-    } else {
-        unlink(path)
-    }
-}
 
 /// Runs `body` against the routes of a server over a new store, in-process (no sockets);
 /// `faults` makes the store's system calls fail on purpose.
@@ -43,13 +15,10 @@ func withTestServer(
     _ body: @escaping @Sendable (any TestClientProtocol, LogServer) async throws -> Void
 ) async throws {
     try await withTemporaryDirectory { directory in
-        let logger = Logger(label: "test")
-        var options = LogStore.Options()
-        options.faults = faults
-        let store = try await LogStore.open(at: directory, options: options, logger: logger)
+        let store = try await openStore(directory, faults: faults)
         var configuration = LogServerConfiguration()
         configure(&configuration)
-        let server = LogServer(store: store, configuration: configuration, logger: logger)
+        let server = LogServer(store: store, configuration: configuration, logger: testLogger)
         let router = Router(context: LogRequestContext.self)
         server.addMiddleware(to: router)
         server.addRoutes(to: router)

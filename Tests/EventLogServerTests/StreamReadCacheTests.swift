@@ -1,13 +1,13 @@
 import EventLog
 @testable import EventLogServer
-import Logging
+import TestSupport
 import Testing
 
 /// Caught-up streams on one partition share one read and one encoding per appended chunk.
 @Suite struct StreamReadCacheTests {
     @Test func caughtUpStreamsReadAndEncodeOncePerChunk() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
+            let store = try await openStore(directory)
             let topic = try await store.topic(named: "shared", creatingWith: store.defaultTopicConfiguration)
             let partition = topic.partitions[0]
             let cache = StreamReadCache(capacityBytes: 4 << 20)
@@ -46,7 +46,7 @@ import Testing
 
     @Test func concurrentWakeupsShareOneRead() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await LogStore.open(at: directory, logger: Logger(label: "test"))
+            let store = try await openStore(directory)
             let topic = try await store.topic(named: "wake", creatingWith: store.defaultTopicConfiguration)
             let cache = StreamReadCache(capacityBytes: 4 << 20)
             let streams = 16

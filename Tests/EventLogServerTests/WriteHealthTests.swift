@@ -1,11 +1,11 @@
 import EventLog
 @testable import EventLogServer
-import Logging
+import TestSupport
 import Testing
 
 /// What `/healthz` reports while appends fail: which failures clear by themselves, and when.
 @Suite struct WriteHealthTests {
-    let health = WriteHealth(logger: Logger(label: "test"))
+    let health = WriteHealth(logger: testLogger)
 
     func fail(_ code: LogError.Code, topic: String = "t", partition: Int = 0) async {
         await #expect(throws: LogError.self) {

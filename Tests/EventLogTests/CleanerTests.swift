@@ -1,16 +1,13 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import EventLog
 
 @Suite struct CleanerTests {
     func compactedTopic(_ store: LogStore, _ name: String = "kv", segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) async throws -> Partition {
-        var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
-        config.deleteRetention = .milliseconds(deleteRetentionMs)
-        config.indexIntervalBytes = 256
+        let config = compactedConfiguration(segmentBytes: segmentBytes, deleteRetentionMs: deleteRetentionMs)
         return try await store.createTopic(named: name, configuration: config).partitions[0]
     }
-
-    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerInterval = nil }
 
     @Test func latestValuePerKeySurvivesWithOffsetsAndOrderKept() async throws {
         try await withTemporaryDirectory { dir in

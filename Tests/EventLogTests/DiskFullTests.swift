@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -11,38 +12,29 @@ import Testing
         try await withTemporaryDirectory { dir in
             let mountPoint = dir + "/disk"
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            let mount = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint])
+            let mount = try await ProcessOutput.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint], mergingStandardError: true)
             if mount.status != 0 {
-                try Test.cancel("cannot mount a small tmpfs here (needs root): \(mount.output)")
+                try Test.cancel("cannot mount a small tmpfs here (needs root): \(mount.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
-            defer { _ = try? run("/bin/umount", ["-l", mountPoint]) }
-            try await body(mountPoint)
+            func unmount() async { _ = try? await ProcessOutput.run("/bin/umount", ["-l", mountPoint]) }
+            do {
+                try await body(mountPoint)
+            } catch {
+                await unmount()
+                throw error
+            }
+            await unmount()
         }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     /// `log-dump --verify` on a data directory: its exit status and last lines.
-    static func verify(_ dir: String) throws -> (status: Int32, output: String) {
-        let logDump = URL(fileURLWithPath: KillTests.tortureBinary).deletingLastPathComponent().appendingPathComponent("log-dump").path
-        try #require(FileManager.default.isExecutableFile(atPath: logDump), "build it first: swift build --product log-dump")
-        let (status, output) = try run(logDump, [dir, "--verify", "--no-progress"])
-        return (status, String(output.split(separator: "\n").suffix(15).joined(separator: "\n")))
+    static func verify(_ dir: String) async throws -> (status: Int32, output: String) {
+        let run = try await ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), [dir, "--verify", "--no-progress"], mergingStandardError: true)
+        return (run.status, String(run.stdout.split(separator: "\n").suffix(15).joined(separator: "\n")))
     }
 
     static func payload(_ i: Int) -> [UInt8] {
-        var rng = SeededRandom(seed: UInt64(i))
+        var rng = SplitMix64(seed: UInt64(i))
         return (0..<(16 << 10)).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
@@ -87,7 +79,7 @@ import Testing
             // Reads keep working, and nothing on disk is corrupt.
             #expect(try await readAll(fill).map { $0.value.map(Array.init) } == acked.map { Optional($0) })
             #expect(try await readAll(keep).map { text($0.value) } == ["kept"])
-            let whileFull = try Self.verify(dir)
+            let whileFull = try await Self.verify(dir)
             #expect(whileFull.status == 0, "log-dump --verify while full:\n\(whileFull.output)")
 
             // Space comes back: appends resume by themselves, without a reopen.
@@ -99,7 +91,7 @@ import Testing
             #expect(try await readAll(fill).map { $0.value.map(Array.init) } == acked.map { Optional($0) })
             try await store.close()
 
-            let afterwards = try Self.verify(dir)
+            let afterwards = try await Self.verify(dir)
             #expect(afterwards.status == 0, "log-dump --verify after:\n\(afterwards.output)")
             let reopened = try await openStore(dir) { $0.cleanerInterval = nil }
             #expect(try await readAll(reopened.topic(named: "fill")!.partitions[0]).map { $0.value.map(Array.init) } == acked.map { Optional($0) })

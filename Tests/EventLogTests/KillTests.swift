@@ -1,29 +1,21 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import EventLog
 
 /// `kill -9` a process appending with `fsync` durability at random moments, then check that
 /// every acknowledged record is there, byte for byte, at its offset.
 @Suite(.serialized) struct KillTests {
-    static var tortureBinary: String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        // The test bundle sits next to the package's products (…/debug/EventLogPackageTests.xctest).
-        var candidates = [here.appendingPathComponent("eventlog-torture").path]
-        if let env = ProcessInfo.processInfo.environment["EVENTLOG_TORTURE_BIN"] { candidates.insert(env, at: 0) }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }
-
     struct Ack {
         var partition: Int, first: Int64, count: Int, writer: Int, sequence: Int
     }
 
     @Test(.timeLimit(.minutes(5)))
     func killMinus9WhileAppendingLosesNoAcknowledgedRecord() async throws {
-        let binary = Self.tortureBinary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build it first: swift build --product eventlog-torture (looked at \(binary))")
+        let binary = try BuiltProduct.torture.requireBuilt()
         try await withTemporaryDirectory { dir in
             var allAcks: [Ack] = []
-            var rng = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+            var rng = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
             for round in 0..<24 {
                 let codec = ["none", "lz4", "zstd"][round % 3]
                 let process = Process()
@@ -35,11 +27,8 @@ import Testing
                 try process.run()
                 let collector = LineCollector(pipe.fileHandleForReading)
                 // Wait for it to be ready, then let it run a random while.
-                let readyBy = Date().addingTimeInterval(30)
-                while !collector.lines.contains("READY") && Date() < readyBy && process.isRunning {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                try #require(collector.lines.contains("READY"), "round \(round): the writer did not start")
+                let ready = try await collector.firstLine(within: .seconds(30)) { $0 == "READY" }
+                try #require(ready != nil, "round \(round): the writer did not start")
                 try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &rng)))
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
@@ -85,53 +74,13 @@ import Testing
     }
 }
 
-/// Reads lines from a pipe on a background thread.
-final class LineCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer = Data()
-    private var done = false
-    private let handle: Foundation.FileHandle
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(_ handle: Foundation.FileHandle) {
-        self.handle = handle
-        Thread.detachNewThread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                lock.lock(); buffer.append(chunk); lock.unlock()
-            }
-            finished.signal()
-        }
-    }
-
-    /// Complete lines so far.
-    var lines: [String] {
-        lock.lock(); defer { lock.unlock() }
-        return Self.completeLines(buffer)
-    }
-
-    /// Waits for end of file and returns every complete line (a torn last line is dropped).
-    func finish() -> [String] {
-        finished.wait()
-        lock.lock(); defer { lock.unlock() }
-        return Self.completeLines(buffer)
-    }
-
-    static func completeLines(_ data: Data) -> [String] {
-        guard let lastNewline = data.lastIndex(of: 0x0A) else { return [] }
-        return String(decoding: data[..<lastNewline], as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-}
-
 /// `kill -9` during compaction, at random moments and at the swap's named crash points.
 @Suite(.serialized) struct CompactionKillTests {
     @Test(.timeLimit(.minutes(5)))
     func killDuringCompactionLeavesOldOrNewSetNeverAMix() async throws {
-        let binary = KillTests.tortureBinary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build it first: swift build --product eventlog-torture")
+        let binary = try BuiltProduct.torture.requireBuilt()
         try await withTemporaryDirectory { dir in
-            var rng = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+            var rng = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
             var ackedEnd: Int64 = 0
             var compactions = 0
             var crashPointExits = 0

@@ -1,20 +1,12 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import EventLog
 
 /// Retention and compaction passes: where they run, how concurrent requests share them,
 /// tombstone expiry, offset spans, and the files they leave.
 @Suite struct MaintenanceTests {
-    func compactedConfiguration(segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) -> TopicConfiguration {
-        var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
-        config.deleteRetention = .milliseconds(deleteRetentionMs)
-        config.indexIntervalBytes = 256
-        return config
-    }
-
-    func noBackgroundCleaner(_ o: inout LogStore.Options) { o.cleanerInterval = nil }
-
     // MARK: Passes never hold the append path's threads (issue 10, item 19)
 
     /// Six concurrent compaction requests on one topic while an `fsync` append goes to

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -48,7 +49,7 @@ import Testing
             let store = try await openStore(dir)
             var config = TopicConfiguration(compression: codec, durability: .none, segmentBytes: 2048)
             config.indexIntervalBytes = 256
-            var rng = SeededRandom(seed: 5)
+            var rng = SplitMix64(seed: 5)
             let p = try await store.createTopic(named: "roll", configuration: config).partitions[0]
             var expected: [String] = []
             for batch in 0..<60 {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -55,7 +56,7 @@ import Testing
             let acks = acknowledged.list.withLock { $0 }
             try await store.close()
 
-            var rng = SeededRandom(seed: UInt64(journal.count) &* 2_654_435_761)
+            var rng = SplitMix64(seed: UInt64(journal.count) &* 2_654_435_761)
             let cuts = (0..<Self.cuts).map { _ in Int.random(in: 0...journal.count, using: &rng) }.sorted()
             var model = PowerCutModel(root: dir)
             var applied = 0

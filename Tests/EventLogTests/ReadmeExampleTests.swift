@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -42,8 +43,7 @@ func readmeExample(directory: String) async throws {
         let end = source.range(of: "    // README-END")!.lowerBound
         let example = source[start..<end].split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
-        let readmePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").path
-        let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+        let readme = try String(contentsOfFile: packageDirectory + "/README.md", encoding: .utf8)
         #expect(readme.contains(example), "README.md's example differs from ReadmeExampleTests.swift")
     }
 }

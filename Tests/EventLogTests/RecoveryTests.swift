@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func flippedBytesInTheTailAreCutNeverServed() async throws {
-        var rng = SeededRandom(seed: 2024)
+        var rng = SplitMix64(seed: 2024)
         try await withTemporaryDirectory { dir in
             let (store, values) = try await populated(dir, batches: 20)
             let base = try crashCopy(of: dir)

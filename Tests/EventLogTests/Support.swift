@@ -1,32 +1,7 @@
 import Foundation
-import Logging
 import Synchronization
+import TestSupport
 @testable import EventLog
-
-/// Runs `body` with a fresh temporary directory, removed afterwards whatever happens.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let path = NSTemporaryDirectory() + "eventlog-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try await body(path)
-}
-
-let testLogger: Logger = {
-    var l = Logger(label: "eventlog.test")
-    l.logLevel = .critical
-    return l
-}()
-
-func openStore(_ dir: String, faults: FaultInjector? = nil, configure: (inout LogStore.Options) -> Void = { _ in }) async throws -> LogStore {
-    var options = LogStore.Options()
-    options.faults = faults
-    configure(&options)
-    return try await LogStore.open(at: dir, options: options, logger: testLogger)
-}
-
-func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
-func text(_ b: [UInt8]?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
-func text(_ b: RecordBytes?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
 
 /// Copies a data directory as a crash would leave it: every file as it is now, no clean marker,
 /// no lock held. (The page cache is the disk here; torn writes are made by truncating.)
@@ -50,20 +25,20 @@ func readAll(_ p: Partition) async throws -> [StoredRecord] {
     return out
 }
 
-/// A deterministic random generator (SplitMix64) so property tests can print their seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Store options without the background cleaner, for tests that run passes themselves:
+/// `openStore(dir, configure: noBackgroundCleaner)`.
+func noBackgroundCleaner(_ options: inout LogStore.Options) { options.cleanerInterval = nil }
+
+/// A compacted topic's configuration with small segments and a dense index.
+func compactedConfiguration(segmentBytes: Int64 = 2048, deleteRetentionMs: Int64 = 24 * 3_600_000) -> TopicConfiguration {
+    var config = TopicConfiguration(durability: .none, cleanupPolicy: .compact, segmentBytes: segmentBytes)
+    config.deleteRetention = .milliseconds(deleteRetentionMs)
+    config.indexIntervalBytes = 256
+    return config
 }
 
-func randomRecord(_ rng: inout SeededRandom) -> Record {
+/// A random record (keys, values, headers, timestamps each sometimes absent) from `rng`.
+func randomRecord(_ rng: inout SplitMix64) -> Record {
     func randomBytes(_ max: Int) -> [UInt8] {
         let n = Int.random(in: 0...max, using: &rng)
         return (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The short form of the torture campaign (`make torture` runs the long one): 20 rounds of
@@ -7,22 +8,14 @@ import Testing
 @Suite(.serialized) struct TortureTests {
     @Test(.timeLimit(.minutes(5)))
     func twentyRoundsOfKillsAndCrashPointsLoseNothing() async throws {
-        let binary = KillTests.tortureBinary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build it first: swift build --product eventlog-torture (looked at \(binary))")
-        let logDump = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("log-dump").path
-        try #require(FileManager.default.isExecutableFile(atPath: logDump), "build it first: swift build --product log-dump")
+        let binary = try BuiltProduct.torture.requireBuilt()
+        let logDump = try BuiltProduct.logDump.requireBuilt()
         try await withTemporaryDirectory { dir in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["campaign", dir + "/campaign", "--rounds", "20", "--log-dump", logDump]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let campaign = try await ProcessOutput.run(binary, ["campaign", dir + "/campaign", "--rounds", "20", "--log-dump", logDump],
+                                                 mergingStandardError: true)
+            let output = campaign.stdout
             print(output)
-            #expect(process.terminationStatus == 0, "the campaign found problems:\n\(output)")
+            #expect(campaign.status == 0, "the campaign found problems:\n\(output)")
             let summary = try #require(output.split(separator: "\n").last { $0.hasPrefix("torture: 20 rounds") })
             #expect(summary.contains("problems: 0; lost: 0"))
             // The crash points really fired: most rounds die at one.

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import EventLog
 
@@ -8,7 +9,7 @@ import Testing
     /// Appends random records (keys, tombstones, headers with any bytes) in batches of one to
     /// twenty, to a topic with small segments and a dense index.
     private static func appendRandom(_ p: Partition, seed: UInt64) async throws -> [Record] {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var appended: [Record] = []
         for _ in 0..<40 {
             let batch = (0..<Int.random(in: 1...20, using: &rng)).map { _ in randomRecord(&rng) }
@@ -39,7 +40,7 @@ import Testing
 
             // Reads of every size from every kind of start, each kept: later reads must not
             // write into the buffers earlier records point into.
-            var rng = SeededRandom(seed: 5)
+            var rng = SplitMix64(seed: 5)
             var kept: [StoredRecord] = []
             for _ in 0..<60 {
                 let from = Int.random(in: 0..<appended.count, using: &rng)

@@ -1,14 +1,13 @@
 import EventLogFuzzTargets
 import Foundation
+import TestSupport
 import Testing
 
 /// Every input kept from fuzzing (`Tools/fuzz/regressions/<target>/`: the ones that once
 /// crashed, hung or leaked, and the seeds of `Tools/fuzz/corpus/<target>/`) goes through its
 /// target again: each must return, as it does since its fix.
 @Suite struct FuzzRegressionTests {
-    static let fuzzDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Tools/fuzz").path
+    static let fuzzDirectory = packageDirectory + "/Tools/fuzz"
 
     static func inputs(_ kind: String) -> [(target: String, path: String)] {
         let root = fuzzDirectory + "/" + kind

@@ -1,30 +1,10 @@
 import EventLog
 import Foundation
-import Logging
+import TestSupport
 import Testing
 
-/// Runs `body` with a fresh temporary directory, removed afterwards whatever happens.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let path = NSTemporaryDirectory() + "log-dump-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try await body(path)
-}
-
-let testLogger: Logger = {
-    var l = Logger(label: "log-dump.test")
-    l.logLevel = .critical
-    return l
-}()
-
-func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
-
-/// What one run of the log-dump binary printed, and its exit status.
-struct DumpRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-
+/// What one run of the log-dump binary printed, read as JSON.
+extension ProcessOutput {
     /// Standard output as one JSON object.
     func document() throws -> [String: Any] {
         let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
@@ -40,37 +20,9 @@ struct DumpRun {
     }
 }
 
-/// The built `log-dump`: next to the test bundle (…/debug/EventLogPackageTests.xctest), or `LOG_DUMP_BIN`.
-var logDumpBinary: String {
-    let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var candidates = [here.appendingPathComponent("log-dump").path]
-    if let env = ProcessInfo.processInfo.environment["LOG_DUMP_BIN"] { candidates.insert(env, at: 0) }
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-}
-
-/// Runs log-dump with `arguments`, output into files (no pipe can fill up and block it).
-func runDump(_ arguments: [String]) throws -> DumpRun {
-    let binary = logDumpBinary
-    try #require(FileManager.default.isExecutableFile(atPath: binary), "build it first: swift build --product log-dump (looked at \(binary))")
-    let scratch = NSTemporaryDirectory() + "log-dump-run-" + UUID().uuidString
-    let outPath = scratch + ".out", errPath = scratch + ".err"
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    try process.run()
-    process.waitUntilExit()
-    return DumpRun(
-        status: process.terminationStatus,
-        stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+/// Runs the built log-dump (``BuiltProduct/logDump``) with `arguments` to its end.
+func runDump(_ arguments: [String]) async throws -> ProcessOutput {
+    try await ProcessOutput.run(try BuiltProduct.logDump.requireBuilt(), arguments)
 }
 
 /// A data directory with one topic written through the library and closed cleanly.
@@ -83,7 +35,7 @@ struct SampleLog {
     /// Writes `batches` batches of 1 to 5 records to partition 0, with small segments so there are several.
     static func write(in directory: String, codec: CompressionCodec = .none, batches: Int = 60,
                       segmentBytes: Int64 = 4096, keepOpen: Bool = false) async throws -> (SampleLog, LogStore?) {
-        let store = try await LogStore.open(at: directory, logger: testLogger)
+        let store = try await openStore(directory)
         var configuration = TopicConfiguration(partitions: 1, compression: codec, durability: .fsync, segmentBytes: segmentBytes)
         configuration.indexIntervalBytes = 256
         // The records carry 2023 timestamps: without this every batch would roll a segment by age.

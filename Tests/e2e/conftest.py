@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -33,22 +34,78 @@ def produce(url, topic, records):
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 200
 
+
+def call(url, method, path, body=None, token=None, headers=None, timeout=30):
+    """One request to the server at `url`, with `body` as JSON when given and a bearer `token`
+    when given: `(status, raw body)`, for an error status too (no exception)."""
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        sent["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
+                                 method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def call_json(url, method, path, body=None, token=None, headers=None, timeout=30):
+    """`call`, with the body parsed as JSON (`None` when empty; the raw bytes when it is not JSON)."""
+    status, raw = call(url, method, path, body, token, headers, timeout)
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_fds(pid):
+    """How many file descriptors process `pid` has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def process_rss_kib(pid):
+    """The resident memory of process `pid` in KiB (`VmRSS`), 0 when it is not reported."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 LISTEN_RE = re.compile(r"^logd listening on (http://\S+?)/?$")
 
 
 class Logd:
-    """Runs `$LOGD_BIN --data-dir D --port 0` and waits for its listening line."""
+    """Runs `$LOGD_BIN --data-dir D --port 0` and waits for its listening line; it can be
+    killed with SIGKILL and started again on the same data directory and port."""
 
     def __init__(self, data_dir, extra_args=(), stderr_path=None):
-        cmd = shlex.split(os.environ.get("LOGD_BIN", "logd"))
-        self.argv = cmd + ["--data-dir", str(data_dir), "--port", "0", "--host", "127.0.0.1"] + list(extra_args)
+        self.cmd = shlex.split(os.environ.get("LOGD_BIN", "logd"))
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.port = 0
         # The server's log goes here when given (tests that check what an operator sees).
         self.stderr_path = stderr_path
         self.proc = None
         self.url = None
         self._ready = threading.Event()
 
+    @property
+    def argv(self):
+        return self.cmd + ["--data-dir", str(self.data_dir), "--port", str(self.port), "--host", "127.0.0.1"] + self.extra_args
+
     def start(self, timeout=60):
+        """Starts it and waits for its listening line: on a free port the first time, on the
+        same port again after `stop` or `kill9`."""
+        self._ready.clear()
         stderr = open(self.stderr_path, "ab") if self.stderr_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
         if self.stderr_path:
@@ -57,18 +114,28 @@ class Logd:
         if not self._ready.wait(timeout):
             self.proc.kill()
             raise AssertionError("logd did not start within %ss" % timeout)
+        self.port = int(self.url.rsplit(":", 1)[1])
         return self
 
     def _read(self):
         for raw in iter(self.proc.stdout.readline, b""):
-            m = LISTEN_RE.match(raw.decode("utf-8", "replace").strip())
-            if m:
-                self.url = m.group(1)
-                self._ready.set()
+            self._line(raw.decode("utf-8", "replace").strip())
+
+    def _line(self, line):
+        """One line of standard output (subclasses look for more)."""
+        m = LISTEN_RE.match(line)
+        if m:
+            self.url = m.group(1)
+            self._ready.set()
 
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(20)
+
+    def kill9(self):
+        """SIGKILL, and wait until the process is gone."""
+        self.proc.send_signal(signal.SIGKILL)
         return self.proc.wait(20)
 
 

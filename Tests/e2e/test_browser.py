@@ -50,7 +50,6 @@ def wait_for(driver, script, predicate, seconds=30, diagnose=None):
 def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
     data = tmp_path / "data"
     server = Logd(data, ["--retry-ms", "300"]).start()
-    port = server.url.rsplit(":", 1)[1]
     try:
         with urllib.request.urlopen(server.url + "/logd.js") as r:
             assert r.status == 200 and r.headers["Content-Type"].startswith("text/javascript")
@@ -89,10 +88,9 @@ def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
         assert [r for r in got if r[2] == "note"] == [[offsets[0]["partition"], offsets[0]["offset"], "note", {"n": 0}]]
 
         # kill -9, records produced while the page is disconnected, restart on the same port.
-        server.proc.kill()
-        server.proc.wait(10)
+        server.kill9()
         wait_for(browser, "return window.states", lambda s: "reconnecting" in s)
-        server = Logd(data, ["--retry-ms", "300", "--port", port]).start()
+        server.start()  # the same port
         for n in range(6, 12):
             produce(server.url, "chat", [{"key": "k%d" % n, "value": {"n": n}}])
         got = wait_for(browser, "return window.got", lambda g: len(g) >= 12, seconds=40)

@@ -3,35 +3,10 @@ head (431 then closed), a head that never ends (408 then closed), an idle keep-a
 connection (closed), a body shorter than its Content-Length (a client error, not a 500)."""
 import json
 import socket
-import subprocess
-import threading
 import time
-import urllib.parse
 import urllib.request
 
-from conftest import Logd
-
-
-class LoggedLogd(Logd):
-    """A logd whose standard error (its log) is kept in a file."""
-
-    def __init__(self, data_dir, log_path, extra_args=()):
-        super().__init__(data_dir, extra_args)
-        self.log_path = log_path
-
-    def start(self, timeout=60):
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log)
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(timeout):
-            self.proc.kill()
-            raise AssertionError("logd did not start within %ss" % timeout)
-        return self
-
-
-def connect(url, timeout=10):
-    u = urllib.parse.urlsplit(url)
-    return socket.create_connection((u.hostname, u.port), timeout=timeout)
+from conftest import Logd, connect
 
 
 def read_until_closed(sock, limit_seconds):
@@ -60,7 +35,7 @@ def metrics(url):
 
 
 def test_oversized_head_is_431_and_closed(tmp_path):
-    server = LoggedLogd(tmp_path / "data", tmp_path / "logd.log").start()  # the default limit: 32 KiB
+    server = Logd(tmp_path / "data", stderr_path=tmp_path / "logd.log").start()  # the default limit: 32 KiB
     try:
         for head in (
             # One 100 KB header, a 100 KB request line, and many small headers.
@@ -141,7 +116,7 @@ def test_idle_connection_is_closed(tmp_path):
 
 
 def test_body_shorter_than_its_length_is_a_client_error(tmp_path):
-    server = LoggedLogd(tmp_path / "data", tmp_path / "logd.log", ["--log-level", "debug"]).start()
+    server = Logd(tmp_path / "data", ["--log-level", "debug"], stderr_path=tmp_path / "logd.log").start()
     try:
         sock = connect(server.url)
         sock.sendall(b"POST /v1/topics/short/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

@@ -10,25 +10,13 @@ import json
 import os
 import re
 import time
-import urllib.error
 import urllib.request
 
-from conftest import Logd
+from conftest import Logd, call
 from test_websocket import WebSocket
 
 TOPIC = "damaged"
 BATCHES = 60
-
-
-def call(url, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            raw = r.read()
-            return r.status, raw
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def write_segments(url):

@@ -4,12 +4,10 @@ Reads and event streams keep working meanwhile, and nothing on the disk is corru
 import json
 import os
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import Logd
+from conftest import Logd, call
 from sse_client import EventSourceConnection
 
 
@@ -25,16 +23,6 @@ def small_disk(tmp_path):
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def call(url, method, path, body=None):
-    req = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def test_healthz_reports_a_full_disk_and_recovers(small_disk):

@@ -2,7 +2,6 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import Logd, produce
+from conftest import Logd, free_port, produce
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 EXAMPLES = os.path.join(ROOT, "Docs", "examples")
@@ -22,7 +21,6 @@ EXAMPLES = os.path.join(ROOT, "Docs", "examples")
 def test_python_consumer_reads_every_record_once_across_a_restart(tmp_path):
     data = tmp_path / "data"
     server = Logd(data, ["--retry-ms", "300"]).start()
-    port = server.url.rsplit(":", 1)[1]
     urllib.request.urlopen(urllib.request.Request(server.url + "/v1/topics/orders", method="PUT",
                                                   data=b'{"partitions": 2}', headers={"Content-Type": "application/json"}))
     for n in range(5):
@@ -38,9 +36,8 @@ def test_python_consumer_reads_every_record_once_across_a_restart(tmp_path):
         while len(lines) < 5 and time.time() < deadline:
             time.sleep(0.05)
         assert len(lines) == 5, lines
-        server.proc.kill()
-        server.proc.wait(10)
-        server = Logd(data, ["--retry-ms", "300", "--port", port]).start()
+        server.kill9()
+        server.start()  # the same port
         for n in range(5, 10):
             produce(server.url, "orders", [{"key": "k%d" % n, "value": {"n": n}}])
         assert consumer.wait(40) == 0, consumer.stderr.read()
@@ -53,12 +50,6 @@ def test_python_consumer_reads_every_record_once_across_a_restart(tmp_path):
         if consumer.poll() is None:
             consumer.kill()
         assert server.stop() == 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_live_typing_in_two_browser_windows(tmp_path):

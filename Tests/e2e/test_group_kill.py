@@ -3,26 +3,17 @@ one of them is killed with SIGKILL and restarted. At-least-once: every record is
 and the only records processed twice are ones the killed member processed after its last
 commit (see group_consumer.py for the protocol each consumer follows)."""
 import collections
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
+
+from conftest import call_json
 
 TOTAL = 100_000
 PARTITIONS = 6
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def request(url, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        raw = r.read()
-        return r.status, (json.loads(raw) if raw else None)
 
 
 def parse(path):
@@ -51,11 +42,11 @@ def distinct(paths):
 
 def test_kill_one_of_three_consumers(logd, tmp_path):
     url, topic, group = logd.url, "orders", "billing"
-    status, _ = request(url, "PUT", "/v1/topics/%s" % topic, {"partitions": PARTITIONS})
+    status, _ = call_json(url, "PUT", "/v1/topics/%s" % topic, {"partitions": PARTITIONS}, timeout=60)
     assert status == 201
     for start in range(0, TOTAL, 10_000):
         recs = [{"value": i, "partition": i % PARTITIONS} for i in range(start, start + 10_000)]
-        assert request(url, "POST", "/v1/topics/%s/records" % topic, {"records": recs})[0] == 200
+        assert call_json(url, "POST", "/v1/topics/%s/records" % topic, {"records": recs}, timeout=60)[0] == 200
 
     def spawn(name):
         path = str(tmp_path / (name + ".log"))
@@ -81,7 +72,7 @@ def test_kill_one_of_three_consumers(logd, tmp_path):
 
         deadline = time.monotonic() + 120
         while True:
-            status, lag = request(url, "GET", "/v1/groups/%s/lag" % group)
+            status, lag = call_json(url, "GET", "/v1/groups/%s/lag" % group, timeout=60)
             behind = sum(p["lag"] for p in lag["partitions"])
             if distinct(paths) == TOTAL and len(lag["partitions"]) == PARTITIONS and behind == 0:
                 break

@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import Logd, produce
+from conftest import Logd, process_fds, process_rss_kib, produce
 from test_client_numbers import call, q
 
 BOUNDARIES = ["-1", "0", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808",
@@ -349,18 +349,6 @@ def test_path_traversal_in_topic_and_group_names(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["data"], os.listdir(tmp_path)
     for name in os.listdir(tmp_path / "data" / "topics"):
         assert name not in (".", "..") and all(c.isalnum() or c in "._-" for c in name), name
-
-
-def process_fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def process_rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 SILENT_CONNECTIONS = 2000

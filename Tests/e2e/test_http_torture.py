@@ -6,14 +6,11 @@ directory verifies clean. HTTP_TORTURE_ROUNDS kills (5 here; `make torture` runs
 import json
 import os
 import random
-import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 
-from conftest import Logd
+from conftest import Logd, call, call_json
 from sse_client import EventSourceConnection
 
 ROUNDS = int(os.environ.get("HTTP_TORTURE_ROUNDS", "5"))
@@ -32,21 +29,10 @@ class Restartable:
         self.kills = 0
 
     def kill_and_restart(self):
-        self.server.proc.send_signal(signal.SIGKILL)
-        self.server.proc.wait(20)
+        self.server.kill9()
         self.kills += 1
         self.server = Logd(self.data_dir).start()
         self.url = self.server.url
-
-
-def call(url, method, path, body=None, headers=None, timeout=10):
-    req = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 class Producer(threading.Thread):
@@ -69,8 +55,8 @@ class Producer(threading.Thread):
             body = {"records": [{"value": {"n": n + i}, "partition": (n + i) % PARTITIONS} for i in range(k)]}
             while True:
                 try:
-                    status, answer = call(self.cluster.url, "POST", "/v1/topics/%s/records" % TOPIC, body,
-                                          {"Idempotency-Key": "batch-%d" % n})
+                    status, answer = call_json(self.cluster.url, "POST", "/v1/topics/%s/records" % TOPIC, body,
+                                               headers={"Idempotency-Key": "batch-%d" % n}, timeout=10)
                 except OSError:
                     self.retries += 1
                     time.sleep(0.02)
@@ -139,7 +125,7 @@ class Consumer(threading.Thread):
 def end_offsets(url):
     ends = []
     for p in range(PARTITIONS):
-        status, answer = call(url, "GET", "/v1/topics/%s/records?partition=%d&offset=latest" % (TOPIC, p))
+        status, answer = call_json(url, "GET", "/v1/topics/%s/records?partition=%d&offset=latest" % (TOPIC, p), timeout=10)
         assert status == 200, answer
         ends.append(answer["next_offset"])
     return ends
@@ -147,7 +133,7 @@ def end_offsets(url):
 
 def test_sigkill_while_producing_and_streaming_loses_and_repeats_nothing(tmp_path):
     cluster = Restartable(tmp_path / "data")
-    assert call(cluster.url, "PUT", "/v1/topics/" + TOPIC, {"partitions": PARTITIONS, "durability": "fsync"})[0] == 201
+    assert call(cluster.url, "PUT", "/v1/topics/" + TOPIC, {"partitions": PARTITIONS, "durability": "fsync"}, timeout=10)[0] == 201
     producer = Producer(cluster)
     consumers = [Consumer(cluster) for _ in range(CONSUMERS)]
     producer.start()

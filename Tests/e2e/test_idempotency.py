@@ -1,42 +1,25 @@
 """Idempotency-Key against a real logd: a key is bound to its caller and to the request's body,
 and a repeat gets exactly the first answer, also after a restart."""
-import json
-import urllib.error
-import urllib.request
 
-from conftest import Logd
+from conftest import Logd, call, call_json
 
 
 def post(url, topic, body, key, token=None):
-    headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    req = urllib.request.Request("%s/v1/topics/%s/records" % (url, topic), data=json.dumps(body).encode(),
-                                 method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return call_json(url, "POST", "/v1/topics/%s/records" % topic, body, token, {"Idempotency-Key": key}, timeout=15)
 
 
-def call(url, method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
-                                 method=method, headers=headers)
-    with urllib.request.urlopen(req, timeout=15) as r:
-        raw = r.read()
-        return json.loads(raw) if raw else None
+def get(url, path, token=None):
+    status, body = call_json(url, "GET", path, token=token, timeout=15)
+    assert status == 200, body
+    return body
 
 
 def end_offsets(url, topic, token=None):
-    return [p["end_offset"] for p in call(url, "GET", "/v1/topics/" + topic, token=token)["partitions"]]
+    return [p["end_offset"] for p in get(url, "/v1/topics/" + topic, token)["partitions"]]
 
 
 def values(url, topic, partition, token=None):
-    body = call(url, "GET", "/v1/topics/%s/records?partition=%d&offset=0&limit=1000" % (topic, partition), token=token)
+    body = get(url, "/v1/topics/%s/records?partition=%d&offset=0&limit=1000" % (topic, partition), token)
     return [r["value"] for r in body["records"]]
 
 
@@ -77,8 +60,8 @@ def test_a_key_survives_a_restart(tmp_path):
     # Three partitions; keyed records spread by their key, keyless ones go to one partition.
     body = {"records": [{"key": "k%d" % i, "value": i} for i in range(8)] + [{"value": "keyless-%d" % i} for i in range(3)]}
     try:
-        call(server.url, "PUT", "/v1/topics/orders", {"partitions": 3})
-        call(server.url, "POST", "/v1/topics/orders/records", {"records": [{"value": "before"}]})
+        assert call(server.url, "PUT", "/v1/topics/orders", {"partitions": 3}, timeout=15)[0] == 201
+        assert call(server.url, "POST", "/v1/topics/orders/records", {"records": [{"value": "before"}]}, timeout=15)[0] == 200
         status, answer = post(server.url, "orders", body, "order-42")
         assert status == 200, answer
         ends = end_offsets(server.url, "orders")

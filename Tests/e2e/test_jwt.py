@@ -7,11 +7,10 @@ import http.client
 import json
 import time
 import urllib.parse
-import urllib.request
 
 import pytest
 
-from conftest import Logd
+from conftest import Logd, call
 from test_websocket import WebSocket
 
 SECRET = "e2e-jwt-secret-" + "x" * 40
@@ -28,19 +27,6 @@ def jwt(grants, exp_in=3600, secret=SECRET):
     signing_input = (header + "." + payload).encode()
     signature = b64url(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
     return header + "." + payload + "." + signature
-
-
-def request(url, method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
-                                 method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def open_stream(url, path):
@@ -66,8 +52,8 @@ def server(tmp_path):
     secret_file.write_text(SECRET + "\n")
     srv = Logd(tmp_path / "data", ["--jwt-secret-file", str(secret_file), "--auth-token", ADMIN]).start()
     for topic in ("orders", "audit"):
-        assert request(srv.url, "PUT", "/v1/topics/" + topic, {"partitions": 1}, ADMIN)[0] == 201
-    assert request(srv.url, "POST", "/v1/topics/orders/records", {"records": [{"value": "o1"}]}, ADMIN)[0] == 200
+        assert call(srv.url, "PUT", "/v1/topics/" + topic, {"partitions": 1}, ADMIN)[0] == 201
+    assert call(srv.url, "POST", "/v1/topics/orders/records", {"records": [{"value": "o1"}]}, ADMIN)[0] == 200
     yield srv
     assert srv.stop() == 0
 
@@ -96,7 +82,7 @@ def test_expired_and_forged_tokens_are_401(server):
         status, conn, resp = open_stream(server.url, "/v1/topics/orders/events?access_token=" + token)
         assert status == 401 and json.loads(resp.read())["error"] == "unauthorized"
         conn.close()
-        assert request(server.url, "GET", "/v1/topics", token=token)[0] == 401
+        assert call(server.url, "GET", "/v1/topics", token=token)[0] == 401
 
 
 def test_websocket_produce_needs_the_write_scope(server):

@@ -8,8 +8,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import Logd
-from test_jwt import ADMIN, SECRET, jwt, request
+from conftest import Logd, call
+from test_jwt import ADMIN, SECRET, jwt
 from test_websocket import WebSocket
 
 
@@ -19,7 +19,7 @@ def server(tmp_path):
     secret_file.write_text(SECRET + "\n")
     srv = Logd(tmp_path / "data", ["--jwt-secret-file", str(secret_file), "--auth-token", ADMIN,
                                    "--keepalive-seconds", "1"]).start()
-    assert request(srv.url, "POST", "/v1/topics/orders/records", {"records": [{"value": i} for i in range(3)]}, ADMIN)[0] == 200
+    assert call(srv.url, "POST", "/v1/topics/orders/records", {"records": [{"value": i} for i in range(3)]}, ADMIN)[0] == 200
     yield srv
     assert srv.stop() == 0
 
@@ -47,7 +47,7 @@ def test_event_stream_ends_when_its_token_expires(server):
 
     # A fresh token resumes after the cursor.
     fresh = jwt({"read": ["orders"]})
-    assert request(server.url, "POST", "/v1/topics/orders/records", {"records": [{"value": 3}]}, ADMIN)[0] == 200
+    assert call(server.url, "POST", "/v1/topics/orders/records", {"records": [{"value": 3}]}, ADMIN)[0] == 200
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     conn.request("GET", "/v1/topics/orders/events?access_token=" + fresh, headers={"Last-Event-ID": data["cursor"]})
     resp = conn.getresponse()

@@ -33,18 +33,13 @@ class KafkaLogd(Logd):
         self.kafka = None
         self._kafka_ready = threading.Event()
 
-    def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace").strip()
-            m = KAFKA_RE.match(line)
-            if m:
-                self.kafka = "%s:%s" % (m.group(1), m.group(2))
-                self.kafka_port = int(m.group(2))
-                self._kafka_ready.set()
-            m = re.match(r"^logd listening on (http://\S+?)/?$", line)
-            if m:
-                self.url = m.group(1)
-                self._ready.set()
+    def _line(self, line):
+        m = KAFKA_RE.match(line)
+        if m:
+            self.kafka = "%s:%s" % (m.group(1), m.group(2))
+            self.kafka_port = int(m.group(2))
+            self._kafka_ready.set()
+        super()._line(line)
 
     def start(self, timeout=60):
         super().start(timeout)
@@ -64,6 +59,20 @@ def kcat(server, *args, stdin=None, timeout=30, check=True):
     if check:
         assert p.returncode == 0, p.stderr.decode()
     return p
+
+
+def consume(server, topic, count):
+    """The first `count` values of partition 0 of `topic`, read with confluent-kafka's consumer."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": server.kafka, "group.id": "none", "enable.auto.commit": False})
+    c.assign([TopicPartition(topic, 0, 0)])
+    values = []
+    while len(values) < count:
+        m = c.poll(10)
+        assert m is not None and not m.error(), m and m.error()
+        values.append(m.value())
+    c.close()
+    return values
 
 
 def create_topic(server, name, partitions):
@@ -221,7 +230,7 @@ def test_kcat_codecs_round_trip(broker, codec):
 
 
 def test_confluent_kafka_lz4_and_zstd_are_stored_and_gzip_and_snappy_get_76(broker):
-    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka import Producer
     results = {}
     for codec in ["lz4", "zstd", "gzip", "snappy"]:
         p = Producer({"bootstrap.servers": broker.kafka, "compression.type": codec, "linger.ms": 5})
@@ -232,33 +241,18 @@ def test_confluent_kafka_lz4_and_zstd_are_stored_and_gzip_and_snappy_get_76(brok
         results[codec] = {None if e is None else e.code() for e in errors}
     assert results["lz4"] == {None} and results["zstd"] == {None}
     assert results["gzip"] == {76} and results["snappy"] == {76}
-    c = Consumer({"bootstrap.servers": broker.kafka, "group.id": "none", "enable.auto.commit": False})
-    c.assign([TopicPartition("cc", 0, 0)])
-    values = []
-    while len(values) < 100:
-        m = c.poll(10)
-        assert m is not None and not m.error(), m and m.error()
-        values.append(m.value())
-    c.close()
+    values = consume(broker, "cc", 100)
     assert [v.split()[0] for v in values] == [b"lz4"] * 50 + [b"zstd"] * 50
 
 
 def test_kafka_python_idempotent_producer_and_confluent_consumer(broker):
     from kafka import KafkaProducer
-    from confluent_kafka import Consumer, TopicPartition
     p = KafkaProducer(bootstrap_servers=broker.kafka)   # enable_idempotence defaults to True
     for i in range(100):
         p.send("kp", key=b"k", value=b"kafka-python %d" % i)
     p.flush(20)
     p.close()
-    c = Consumer({"bootstrap.servers": broker.kafka, "group.id": "none", "enable.auto.commit": False})
-    c.assign([TopicPartition("kp", 0, 0)])
-    values = []
-    while len(values) < 100:
-        m = c.poll(10)
-        assert m is not None and not m.error(), m and m.error()
-        values.append(m.value())
-    c.close()
+    values = consume(broker, "kp", 100)
     assert values == [b"kafka-python %d" % i for i in range(100)]
 
 

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from conftest import Logd, connect, produce
+from conftest import Logd, connect, process_rss_kib, produce
 
 
 def raw_get(url, path, rcvbuf=None):
@@ -105,14 +105,6 @@ def test_max_connections(tmp_path):
         assert server.stop() == 0
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def wait_for_stuck_close(server):
     """Polls /metrics until the server reports one stuck stream closed (at most 20 s)."""
     deadline = time.time() + 20
@@ -143,13 +135,13 @@ def test_stuck_stream_is_closed(tmp_path):
         value = "v" * (512 << 10)  # 512 KiB values: the socket buffers fill at once
         for _ in range(8):
             produce(server.url, "big", [{"value": value}] * 4)
-        before = rss_kib(server.proc.pid)
+        before = process_rss_kib(server.proc.pid)
         sock = raw_get(server.url, "/v1/topics/big/events?from=earliest", rcvbuf=4096)
         time.sleep(0.5)
         # The client reads nothing: the server must close the stream after about 2 s.
         wait_for_stuck_close(server)
         # Memory stayed bounded: far below the 16 MiB the stream would have buffered.
-        assert rss_kib(server.proc.pid) - before < 12 << 10
+        assert process_rss_kib(server.proc.pid) - before < 12 << 10
         # The client sees the end of the connection once it reads what was sent.
         assert bytes_until_closed(sock) < 16 << 20
         sock.close()

@@ -29,20 +29,14 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from conftest import Logd  # noqa: E402
+from conftest import Logd, process_fds, process_rss_kib  # noqa: E402
 
 TOPIC = "soak"
 PARTITIONS = 2
 
 
 def process_stats(pid):
-    fds = len(os.listdir("/proc/%d/fd" % pid))
-    rss = 0
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    return rss, fds
+    return process_rss_kib(pid), process_fds(pid)
 
 
 class Shared:

@@ -3,7 +3,7 @@ import EventLog
 /// Bytes as text for a human or a script: the UTF-8 string when they are valid UTF-8,
 /// else base64 (RFC 4648, with padding).
 struct ByteText: Sendable {
-    enum Encoding: String, Sendable {
+    enum Encoding: Sendable {
         case utf8
         case base64
     }

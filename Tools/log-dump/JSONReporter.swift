@@ -32,16 +32,16 @@ final class JSONReporter: Reporter {
         w.field("partition", partitionNumber.map(Int64.init))
         w.field("file", file)
         w.field("position", position)
-        w.field("baseOffset", header.baseOffset)
-        w.field("lastOffset", header.lastOffset)
+        w.field("base_offset", header.baseOffset)
+        w.field("last_offset", header.lastOffset)
         w.field("records", Int64(header.recordCount))
         w.field("bytes", Int64(header.totalSize))
         w.field("codec", header.codec?.description ?? "codec-\(header.codecID)")
-        w.timestampField("baseTimestamp", header.baseTimestamp, text: "baseTime")
-        w.timestampField("maxTimestamp", header.maxTimestamp, text: "maxTime")
-        w.field("producerId", header.producerID)
-        w.field("producerEpoch", Int64(header.producerEpoch))
-        w.field("baseSequence", Int64(header.baseSequence))
+        w.timestampField("base_timestamp", header.baseTimestamp, text: "base_time")
+        w.timestampField("max_timestamp", header.maxTimestamp, text: "max_time")
+        w.field("producer_id", header.producerID)
+        w.field("producer_epoch", Int64(header.producerEpoch))
+        w.field("base_sequence", Int64(header.baseSequence))
         w.field("crc", Int64(header.crc))
         w.endObject()
         out.line(w.text)
@@ -55,20 +55,15 @@ final class JSONReporter: Reporter {
         w.field("topic", topicName)
         w.field("partition", partitionNumber.map(Int64.init))
         w.field("file", file)
-        w.field("batchPosition", batchPosition)
+        w.field("batch_position", batchPosition)
         w.field("offset", record.offset)
         w.timestampField("timestamp", record.timestamp, text: "time")
+        // The rest as the HTTP API writes a record (Docs/LOG-DUMP.md, "One record shape"),
+        // except a UTF-8 value: its text as `value_text` (the command-line contract prints
+        // values as text when they are UTF-8).
         w.bytesField("key", record.key.map(ByteText.init))
-        w.key("headers")
-        w.beginArray()
-        for header in (try? record.headers()) ?? [] {
-            w.beginObject()
-            w.field("name", header.name)
-            w.bytesField("value", ByteText(header.value))
-            w.endObject()
-        }
-        w.endArray()
-        w.bytesField("value", record.value.map(ByteText.init))
+        w.bytesField("value", record.value.map(ByteText.init), textSuffix: "_text")
+        w.headersFields(((try? record.headers()) ?? []).map { (name: $0.name, value: ByteText($0.value)) })
         w.endObject()
         out.line(w.text)
     }
@@ -92,10 +87,10 @@ final class JSONReporter: Reporter {
         w.field("path", report.path)
         w.field("kind", report.kind.rawValue)
         w.field("verified", settings.verify)
-        w.field("problemCount", report.problemCount)
-        w.key("cleanShutdown")
+        w.field("problem_count", report.problemCount)
+        w.key("clean_shutdown")
         if let clean = report.cleanShutdown { w.value(clean) } else { w.null() }
-        if settings.records { w.field("recordsPrinted", report.recordsPrinted) }
+        if settings.records { w.field("records_printed", report.recordsPrinted) }
         w.key("totals")
         write(report.totals, to: &w)
         w.key("topics")
@@ -132,16 +127,21 @@ final class JSONReporter: Reporter {
     private func write(_ t: Totals, to w: inout JSONWriter) {
         w.beginObject()
         w.field("segments", t.segments)
-        w.field("batches", t.batches)
-        w.field("records", t.records)
         w.field("bytes", t.bytes)
-        w.field("uncompressedBytes", t.uncompressedBytes)
-        w.field("compressionRatio", t.compressionRatio)
-        w.field("firstOffset", t.firstOffset)
-        w.field("lastOffset", t.lastOffset)
-        w.timestampField("firstTimestamp", t.firstTimestamp, text: "firstTime")
-        w.timestampField("maxTimestamp", t.maxTimestamp, text: "maxTime")
+        write(span: t, to: &w)
         w.endObject()
+    }
+
+    /// The members a segment and a total share.
+    private func write(span s: some BatchSpan, to w: inout JSONWriter) {
+        w.field("batches", s.batches)
+        w.field("records", s.records)
+        w.field("first_offset", s.firstOffset)
+        w.field("last_offset", s.lastOffset)
+        w.timestampField("first_timestamp", s.firstTimestamp, text: "first_time")
+        w.timestampField("max_timestamp", s.maxTimestamp, text: "max_time")
+        w.field("uncompressed_bytes", s.uncompressedBytes)
+        w.field("compression_ratio", s.compressionRatio)
     }
 
     private func write(_ topic: DumpReport.Topic, to w: inout JSONWriter) {
@@ -172,22 +172,15 @@ final class JSONReporter: Reporter {
     private func write(_ s: SegmentReport, to w: inout JSONWriter) {
         w.beginObject()
         w.field("file", s.file)
-        w.field("baseOffset", s.baseOffset)
+        w.field("base_offset", s.baseOffset)
         w.field("bytes", s.bytes)
-        w.field("batches", s.batches)
-        w.field("records", s.records)
-        w.field("firstOffset", s.firstOffset)
-        w.field("lastOffset", s.lastOffset)
-        w.timestampField("firstTimestamp", s.firstTimestamp, text: "firstTime")
-        w.timestampField("maxTimestamp", s.maxTimestamp, text: "maxTime")
+        write(span: s, to: &w)
         w.field("codec", s.codec)
         w.key("codecs")
         w.beginObject()
         for (name, count) in s.codecs.sorted(by: { $0.key < $1.key }) { w.field(name, count) }
         w.endObject()
-        w.field("uncompressedBytes", s.uncompressedBytes)
-        w.field("compressionRatio", s.compressionRatio)
-        w.key("incompleteTail")
+        w.key("incomplete_tail")
         if let tail = s.incompleteTail {
             w.beginObject()
             w.field("position", tail.position)
@@ -198,7 +191,7 @@ final class JSONReporter: Reporter {
         }
         w.key("index")
         if let index = s.offsetIndex { write(index, to: &w) } else { w.null() }
-        w.key("timeIndex")
+        w.key("time_index")
         if let index = s.timeIndex { write(index, to: &w) } else { w.null() }
         w.endObject()
     }
@@ -210,14 +203,14 @@ final class JSONReporter: Reporter {
         w.field("present", index.present)
         w.field("bytes", index.bytes)
         w.field("entries", index.entries)
-        w.field("firstOffset", index.firstOffset)
-        w.field("lastOffset", index.lastOffset)
+        w.field("first_offset", index.firstOffset)
+        w.field("last_offset", index.lastOffset)
         if index.kind == .offset {
-            w.field("firstPosition", index.firstPosition)
-            w.field("lastPosition", index.lastPosition)
+            w.field("first_position", index.firstPosition)
+            w.field("last_position", index.lastPosition)
         } else {
-            w.timestampField("firstTimestamp", index.firstTimestamp, text: "firstTime")
-            w.timestampField("lastTimestamp", index.lastTimestamp, text: "lastTime")
+            w.timestampField("first_timestamp", index.firstTimestamp, text: "first_time")
+            w.timestampField("last_timestamp", index.lastTimestamp, text: "last_time")
         }
         w.endObject()
     }

@@ -48,10 +48,27 @@ struct JSONWriter {
     mutating func field(_ name: String, _ b: Bool) { key(name); value(b) }
     mutating func field(_ name: String, _ d: Double?) { key(name); if let d { value(d) } else { null() } }
 
-    /// A field holding bytes: the text (or base64) and, beside it, `<name>Encoding`.
-    mutating func bytesField(_ name: String, _ bytes: ByteText?) {
-        field(name, bytes?.text)
-        field(name + "Encoding", bytes?.encoding.rawValue)
+    /// A field holding bytes, named as the HTTP API names a record's: `name` + `textSuffix`
+    /// with the text when the bytes are UTF-8, else `name_b64` with their base64; `name: null`
+    /// when there are none.
+    mutating func bytesField(_ name: String, _ bytes: ByteText?, textSuffix: String = "") {
+        guard let bytes else { return field(name, nil as String?) }
+        field(name + (bytes.encoding == .utf8 ? textSuffix : "_b64"), bytes.text)
+    }
+
+    /// A record's headers as the HTTP API writes them: `headers`, an object of those whose
+    /// values are UTF-8, and only when there are others, `headers_b64`, an object of those
+    /// in base64. Each keeps the headers' order.
+    mutating func headersFields(_ headers: [(name: String, value: ByteText)]) {
+        key("headers")
+        beginObject()
+        for header in headers where header.value.encoding == .utf8 { field(header.name, header.value.text) }
+        endObject()
+        guard headers.contains(where: { $0.value.encoding == .base64 }) else { return }
+        key("headers_b64")
+        beginObject()
+        for header in headers where header.value.encoding == .base64 { field(header.name, header.value.text) }
+        endObject()
     }
 
     /// A timestamp field in milliseconds and, beside it, the same instant as ISO-8601 text.

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaProtocol
+import TestSupport
 import Testing
 
 /// One captured frame of `Golden/<scenario>/<Api>-v<N>-<request|response>.bin`.
@@ -19,8 +20,7 @@ struct GoldenFrame: Sendable, CustomTestStringConvertible {
     var fileName: String { "\(api)-v\(version)-\(isRequest ? "request" : "response")" + (index > 1 ? "-\(index)" : "") }
     var testDescription: String { "\(scenario)/\(fileName)" }
 
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden").path
+    static let directory = packageDirectory + "/Tests/KafkaProtocolTests/Golden"
 
     /// Every captured frame, in a stable order.
     static let all: [GoldenFrame] = {

@@ -1,20 +1,13 @@
 @testable import KafkaProtocol
+import TestSupport
 import Testing
 
-/// A small, seedable random number generator (SplitMix64), so a failing round trip names a
-/// seed that reproduces it.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
+/// The generator of TestSupport under the name the generated `random(version:using:)`
+/// (Generated/RandomMessages.swift, which imports only KafkaProtocol) uses.
+typealias SplitMix64 = TestSupport.SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Random field values for the generated messages' `random(version:using:)`.
+extension SplitMix64 {
     /// Extreme values often: the limits of each type find sign and width mistakes.
     private mutating func edgeOr<T: FixedWidthInteger>(_: T.Type) -> T {
         switch next() % 6 {
