@@ -47,7 +47,7 @@ public struct RecordSequence: AsyncSequence, Sendable {
     ///
     /// `next()` hands out the records of the last read from an inlinable fast path, so that a
     /// `for try await` loop pays no async call per record; only the next read (once per
-    /// ``readAheadRecords`` records or so) goes through the out-of-line ``nextRead()``.
+    /// ``readAheadRecords`` records or so) goes through an out-of-line call.
     public struct Iterator: AsyncIteratorProtocol {
         let partition: Partition
         var start: StartPosition?

@@ -62,7 +62,7 @@ public struct TopicRecordSequence: AsyncSequence, Sendable {
         /// The next record or notice, waiting for an append when there is none yet.
         ///
         /// An inlinable fast path hands out the last step's events; only the next step goes
-        /// through the out-of-line ``nextStep()`` (as ``RecordSequence/Iterator`` does).
+        /// through an out-of-line call (as ``RecordSequence/Iterator`` does).
         ///
         /// - Returns: `nil` once the task is cancelled, or the topic deleted or the store closed.
         /// - Throws: ``LogError/Code/invalidArgument`` for a position of another number of
