@@ -149,7 +149,14 @@ class H2Connection:
         raise AssertionError("no such frame within %ss; resets %r, goaway %r" % (seconds, self.resets, self.goaway))
 
     def body_contains(self, stream, text, seconds=10):
-        self.wait_for(lambda f: text.encode() in self.bodies[stream], seconds)
+        """Waits until the body received on `stream` so far contains `text`."""
+        if text.encode() not in self.bodies[stream]:
+            self.wait_for(lambda f: text.encode() in self.bodies[stream], seconds)
+
+    def wait_ended(self, stream, seconds=10):
+        """Waits until the server ends `stream` (END_STREAM or RST_STREAM)."""
+        if stream not in self.ended and stream not in self.resets:
+            self.wait_for(lambda f: stream in self.ended or stream in self.resets, seconds)
 
     def close(self):
         self.sock.close()

@@ -174,7 +174,7 @@ def test_twenty_event_sources_on_one_page_over_http2_with_tls(tmp_path):
             for (let i = 0; i < 20; i++) {
                 const source = new EventSource("/v1/topics/many/events?from=latest");
                 source.onopen = () => { window.opened += 1; };
-                source.onmessage = e => { (window.got[i] = window.got[i] || []).push(JSON.parse(e.data).value); };
+                source.onmessage = e => { (window.got[i] = window.got[i] || []).push(JSON.parse(e.data)); };
                 window.sources.push(source);
             }
         """)

@@ -43,13 +43,20 @@ struct HTTP2Connection: Sendable {
     /// Adds the HTTP/2 handlers to `channel`'s pipeline; must run on its event loop.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Multiplexer> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
+            let pipeline = channel.pipeline.syncOperations
+            let multiplexer = try pipeline.configureAsyncHTTP2Pipeline(
                 mode: .server,
                 connectionManagerConfiguration: managementConfiguration,
                 http2HandlerConfiguration: handlerConfiguration
             ) { streamChannel in
                 stream.setup(channel: streamChannel, logger: logger)
             }
+            // The connection manager starts its idle and grace timers on `channelActive`, which
+            // came before the HTTP version was known: it is told again, and only it.
+            if channel.isActive {
+                try pipeline.context(handlerType: NIOHTTP2Handler.self).fireChannelActive()
+            }
+            return multiplexer
         }
     }
 
