@@ -183,6 +183,8 @@ let package = Package(
             name: "EventLogServerTests",
             dependencies: [
                 "EventLogServer",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
