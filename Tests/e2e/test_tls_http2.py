@@ -378,3 +378,27 @@ def test_a_bad_certificate_at_start_is_a_clear_error(tmp_path, case):
         assert trace not in err, err
     assert len(err.strip().splitlines()) <= 3, err
     assert not data.exists()  # nothing was opened
+
+
+def test_over_the_connection_limit_an_http2_connection_is_answered_503_and_sent_goaway(tmp_path):
+    server = Logd(tmp_path / "data", ["--max-connections", "1"]).start()
+    url = server.url
+    try:
+        first = H2Connection(url)
+        stream = first.request("GET", "/v1/topics/crowd/events?from=earliest")
+        first.body_contains(stream, "retry:")
+        second = H2Connection(url)
+        refused = second.request("GET", "/v1/topics/crowd/records")
+        second.body_contains(refused, "unavailable")
+        # GOAWAY: the connection ends once its streams have (here, at once), not only this request.
+        second.wait_for(lambda f: f is None or f[0] == GOAWAY)
+        second.wait_for(lambda f: f is None)  # closed by the server
+        second.close()
+        time.sleep(0.2)  # the server counts the close
+        # The connection within the limit goes on.
+        producer = first.request("POST", "/v1/topics/crowd/records", [("content-type", "application/json")], end_stream=False)
+        first.data(producer, json.dumps({"records": [{"value": "still here"}]}).encode(), end_stream=True)
+        first.body_contains(stream, "still here")
+        first.close()
+    finally:
+        assert server.stop() == 0
