@@ -116,7 +116,7 @@ public final class LogServer: Service, Sendable {
                 http1: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                     configuration: channelConfiguration),
                 http2: HTTP2Connection(stream: HTTP2RequestStream(responder: responder, limits: limits, metrics: metrics),
-                                       configuration: configuration),
+                                       configuration: configuration, metrics: metrics),
                 tls: tls, limits: limits, registry: registry, metrics: metrics)
         }
     }

@@ -286,6 +286,7 @@ def test_http2_limits_apply_per_stream(tmp_path):
         started = time.time()
         connection.wait_for(lambda f: f is None or f[0] == GOAWAY, seconds=10)
         assert 1.5 <= time.time() - started < 8
+        connection.wait_for(lambda f: f is None, seconds=5)  # closed without waiting for the client
         connection.close()
     finally:
         assert server.stop() == 0
@@ -300,11 +301,12 @@ def test_sighup_reloads_the_certificate_and_open_streams_survive(tmp_path):
     shutil.copy(first_cert, live_cert)
     shutil.copy(first_key, live_key)
     log = tmp_path / "logd.log"
-    server = Logd(tmp_path / "data", ["--tls-certificate", str(live_cert), "--tls-key", str(live_key)], stderr_path=log).start()
+    config = tmp_path / "logd.conf"  # the TLS files named in the configuration file, as an operator would
+    config.write_text("tls-certificate = %s\ntls-key = %s\n" % (live_cert, live_key))
+    server = Logd(tmp_path / "data", ["--config", str(config)], stderr_path=log).start()
     url = server.url
     try:
         assert serial_of_new_connection(url, cafile) == "03E9"
-        produce_url = url
         stream = HTTPSEventStream(url, cafile, "/v1/topics/renew/events?from=earliest")
         h2 = H2Connection(url, cafile=str(cafile))
         h2_stream = h2.request("GET", "/v1/topics/renew/events?from=earliest")
@@ -321,7 +323,7 @@ def test_sighup_reloads_the_certificate_and_open_streams_survive(tmp_path):
             time.sleep(0.1)
 
         # Both streams opened under the old certificate are still live.
-        status, _ = https_json(produce_url, str(cafile), "/v1/topics/renew/records", {"records": [{"value": "after reload"}]})
+        status, _ = https_json(url, str(cafile), "/v1/topics/renew/records", {"records": [{"value": "after reload"}]})
         assert status == 200
         assert stream.event_until(lambda value: value == "after reload")
         h2.body_contains(h2_stream, "after reload")

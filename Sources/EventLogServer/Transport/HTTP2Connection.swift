@@ -3,18 +3,21 @@ import NIOCore
 import NIOHTTP2
 
 /// An HTTP/2 connection (over TLS after ALPN `h2`, or h2c with prior knowledge): SwiftNIO's
-/// HTTP/2 handler and connection manager, and one ``HTTP2RequestStream`` per stream.
+/// HTTP/2 handler and connection manager, an ``HTTP2IdleGuard``, and one
+/// ``HTTP2RequestStream`` per stream.
 ///
 /// - At most ``LogServerConfiguration/http2MaxConcurrentStreams`` streams at once
 ///   (`SETTINGS_MAX_CONCURRENT_STREAMS`); a client that opens more gets them refused
 ///   (`RST_STREAM(REFUSED_STREAM)`, or the connection ends with a `PROTOCOL_ERROR`), so one
 ///   connection cannot grow the server's tables without bound. Floods of resets, control
 ///   frames and `CONTINUATION`s are bounded by SwiftNIO's own limits.
-/// - A connection with no open stream for ``LogServerConfiguration/idleTimeout`` is closed
-///   (`GOAWAY`), as an idle HTTP/1.1 keep-alive connection is.
-/// - On graceful shutdown (`ChannelShouldQuiesceEvent`) it sends `GOAWAY`, lets open streams
-///   end (streams end at once), and is closed after
-///   ``LogServerConfiguration/shutdownGracePeriod`` at the latest.
+/// - A connection with no open stream for ``LogServerConfiguration/idleTimeout`` is sent
+///   `GOAWAY` and closed, as an idle HTTP/1.1 keep-alive connection is (``HTTP2IdleGuard``).
+/// - On graceful shutdown (`ChannelShouldQuiesceEvent`), or over
+///   ``LogServerConfiguration/maxConnections``, it sends `GOAWAY` and lets open streams end
+///   (on shutdown streams end at once) within ``LogServerConfiguration/shutdownGracePeriod``
+///   of the client's acknowledgement; on shutdown the ``ConnectionRegistry`` closes it at the
+///   end of that grace whatever the client does.
 /// - Header lists are advertised (`SETTINGS_MAX_HEADER_LIST_SIZE`) and decoded up to twice
 ///   ``LogServerConfiguration/maxHeaderBytes``: a head over the limit but within that is
 ///   answered `431` on its own stream; a larger one ends the connection.
@@ -24,8 +27,10 @@ struct HTTP2Connection: Sendable {
     let stream: HTTP2RequestStream
     let handlerConfiguration: NIOHTTP2Handler.Configuration
     let managementConfiguration: NIOHTTP2ServerConnectionManagementHandler.Configuration
+    let idleTimeout: TimeAmount
+    let metrics: ServerMetrics
 
-    init(stream: HTTP2RequestStream, configuration: LogServerConfiguration) {
+    init(stream: HTTP2RequestStream, configuration: LogServerConfiguration, metrics: ServerMetrics) {
         self.stream = stream
         var handler = NIOHTTP2Handler.Configuration()
         handler.connection.initialSettings = [
@@ -33,9 +38,12 @@ struct HTTP2Connection: Sendable {
             HTTP2Setting(parameter: .maxHeaderListSize, value: 2 * configuration.maxHeaderBytes),
         ]
         self.handlerConfiguration = handler
+        self.idleTimeout = TimeAmount(configuration.idleTimeout)
+        self.metrics = metrics
         self.managementConfiguration = .init(
-            maxIdleTime: TimeAmount(configuration.idleTimeout),
+            maxIdleTime: nil,  // HTTP2IdleGuard
             maxAge: nil,
+            // After a GOAWAY (and the client's answer to its PING), open streams have this long.
             maxGraceTime: TimeAmount(configuration.shutdownGracePeriod),
             keepalive: nil)
     }
@@ -44,18 +52,19 @@ struct HTTP2Connection: Sendable {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Multiplexer> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
+            let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: managementConfiguration)
+            let idle = HTTP2IdleGuard(idleTimeout: idleTimeout, metrics: metrics)
+            let events = HTTP2IdleGuard.StreamEvents(manager: manager.http2StreamDelegate,
+                                                     idle: NIOLoopBound(idle, eventLoop: channel.eventLoop))
             let multiplexer = try pipeline.configureAsyncHTTP2Pipeline(
-                mode: .server,
-                connectionManagerConfiguration: managementConfiguration,
-                http2HandlerConfiguration: handlerConfiguration
+                mode: .server, streamDelegate: events, configuration: handlerConfiguration
             ) { streamChannel in
                 stream.setup(channel: streamChannel, logger: logger)
             }
-            // The connection manager starts its idle and grace timers on `channelActive`, which
-            // came before the HTTP version was known: it is told again, and only it.
-            if channel.isActive {
-                try pipeline.context(handlerType: NIOHTTP2Handler.self).fireChannelActive()
-            }
+            try pipeline.addHandler(manager)
+            // Added to an active connection, it starts its timer at once (the manager's own
+            // timers, which would start on `channelActive`, are not used).
+            try pipeline.addHandler(idle)
             return multiplexer
         }
     }
