@@ -404,3 +404,21 @@ def test_over_the_connection_limit_an_http2_connection_is_answered_503_and_sent_
         first.close()
     finally:
         assert server.stop() == 0
+
+
+def test_sigterm_ends_http2_streams_with_goaway_and_exits_within_the_grace(tmp_path, certificate):
+    cert, key = certificate
+    server = Logd(tmp_path / "data", ["--tls-certificate", cert, "--tls-key", key, "--shutdown-grace-seconds", "10"]).start()
+    connection = H2Connection(server.url, cafile=cert)
+    streams = [connection.request("GET", "/v1/topics/bye/events?from=earliest") for _ in range(3)]
+    for stream in streams:
+        connection.body_contains(stream, "retry:")
+    started = time.time()
+    server.proc.send_signal(signal.SIGTERM)
+    connection.wait_for(lambda f: f is None or all(s in connection.ended or s in connection.resets for s in streams))
+    # GOAWAY, a PING this client answers, then the close once no stream is open.
+    connection.wait_for(lambda f: f is None, seconds=15)
+    assert connection.goaway is not None
+    assert server.proc.wait(10) == 0
+    assert time.time() - started < 8  # the streams ended at once, not at the grace's end
+    connection.close()

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP2
 
 /// An HTTP/2 connection (over TLS after ALPN `h2`, or h2c with prior knowledge): SwiftNIO's
-/// HTTP/2 handler and connection manager, an ``HTTP2IdleGuard``, and one
+/// HTTP/2 handler and connection manager, an ``HTTP2ConnectionGuard``, and one
 /// ``HTTP2RequestStream`` per stream.
 ///
 /// - At most ``LogServerConfiguration/http2MaxConcurrentStreams`` streams at once
@@ -12,12 +12,11 @@ import NIOHTTP2
 ///   connection cannot grow the server's tables without bound. Floods of resets, control
 ///   frames and `CONTINUATION`s are bounded by SwiftNIO's own limits.
 /// - A connection with no open stream for ``LogServerConfiguration/idleTimeout`` is sent
-///   `GOAWAY` and closed, as an idle HTTP/1.1 keep-alive connection is (``HTTP2IdleGuard``).
+///   `GOAWAY` and closed, as an idle HTTP/1.1 keep-alive connection is (``HTTP2ConnectionGuard``).
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), or over
-///   ``LogServerConfiguration/maxConnections``, it sends `GOAWAY` and lets open streams end
-///   (on shutdown streams end at once) within ``LogServerConfiguration/shutdownGracePeriod``
-///   of the client's acknowledgement; on shutdown the ``ConnectionRegistry`` closes it at the
-///   end of that grace whatever the client does.
+///   ``LogServerConfiguration/maxConnections``, it sends `GOAWAY`, lets open streams end (on
+///   shutdown streams end at once) and is closed when none is left, or at the end of
+///   ``LogServerConfiguration/shutdownGracePeriod`` whatever the client does.
 /// - Header lists are advertised (`SETTINGS_MAX_HEADER_LIST_SIZE`) and decoded up to twice
 ///   ``LogServerConfiguration/maxHeaderBytes``: a head over the limit but within that is
 ///   answered `431` on its own stream; a larger one ends the connection.
@@ -28,6 +27,7 @@ struct HTTP2Connection: Sendable {
     let handlerConfiguration: NIOHTTP2Handler.Configuration
     let managementConfiguration: NIOHTTP2ServerConnectionManagementHandler.Configuration
     let idleTimeout: TimeAmount
+    let gracePeriod: TimeAmount
     let metrics: ServerMetrics
 
     init(stream: HTTP2RequestStream, configuration: LogServerConfiguration, metrics: ServerMetrics) {
@@ -39,9 +39,10 @@ struct HTTP2Connection: Sendable {
         ]
         self.handlerConfiguration = handler
         self.idleTimeout = TimeAmount(configuration.idleTimeout)
+        self.gracePeriod = TimeAmount(configuration.shutdownGracePeriod)
         self.metrics = metrics
         self.managementConfiguration = .init(
-            maxIdleTime: nil,  // HTTP2IdleGuard
+            maxIdleTime: nil,  // HTTP2ConnectionGuard
             maxAge: nil,
             // After a GOAWAY (and the client's answer to its PING), open streams have this long.
             maxGraceTime: TimeAmount(configuration.shutdownGracePeriod),
@@ -53,18 +54,18 @@ struct HTTP2Connection: Sendable {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: managementConfiguration)
-            let idle = HTTP2IdleGuard(idleTimeout: idleTimeout, metrics: metrics)
-            let events = HTTP2IdleGuard.StreamEvents(manager: manager.http2StreamDelegate,
-                                                     idle: NIOLoopBound(idle, eventLoop: channel.eventLoop))
+            let guardHandler = HTTP2ConnectionGuard(idleTimeout: idleTimeout, gracePeriod: gracePeriod, metrics: metrics)
+            let events = HTTP2ConnectionGuard.StreamEvents(manager: manager.http2StreamDelegate,
+                                                           connection: NIOLoopBound(guardHandler, eventLoop: channel.eventLoop))
             let multiplexer = try pipeline.configureAsyncHTTP2Pipeline(
                 mode: .server, streamDelegate: events, configuration: handlerConfiguration
             ) { streamChannel in
                 stream.setup(channel: streamChannel, logger: logger)
             }
             try pipeline.addHandler(manager)
-            // Added to an active connection, it starts its timer at once (the manager's own
-            // timers, which would start on `channelActive`, are not used).
-            try pipeline.addHandler(idle)
+            // Added to an active connection, it starts its idle timer at once (the manager's
+            // own timers, which would start on `channelActive`, are not used).
+            try pipeline.addHandler(guardHandler)
             return multiplexer
         }
     }
