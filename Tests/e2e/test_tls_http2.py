@@ -189,10 +189,20 @@ def test_h2c_with_prior_knowledge_and_http1_for_upgrade(tmp_path):
         version, status, body = curl_json("--http2-prior-knowledge", "-H", "Content-Type: application/json",
                                           "--data", json.dumps({"records": [{"value": "clear"}]}), url + "/v1/topics/plain/records")
         assert (version, status, body["offsets"]) == ("2", 200, [{"partition": 0, "offset": 0}])
+        # A fetch and a long poll over h2c, the poll answered by a produce on another connection.
+        version, status, body = curl_json("--http2-prior-knowledge", url + "/v1/topics/plain/records?offset=0")
+        assert (version, status, [r["value"] for r in body["records"]]) == ("2", 200, ["clear"])
+        poll = subprocess.Popen(["curl", "-sS", "--http2-prior-knowledge", "-w", "\n%{http_version}",
+                                 url + "/v1/topics/plain/records?offset=1&wait_ms=20000"], stdout=subprocess.PIPE)
+        time.sleep(0.5)
+        produce(url, "plain", [{"value": "polled"}])
+        out = poll.communicate(timeout=30)[0].decode()
+        body, _, version = out.rpartition("\n")
+        assert version == "2" and [r["value"] for r in json.loads(body)["records"]] == ["polled"]
         # `Upgrade: h2c` is not taken up: the request is answered over HTTP/1.1 (so is any
         # upgrade but a WebSocket's).
         version, status, body = curl_json("--http2", url + "/v1/topics/plain/records?offset=0")
-        assert (version, status, [r["value"] for r in body["records"]]) == ("1.1", 200, ["clear"])
+        assert (version, status, [r["value"] for r in body["records"]]) == ("1.1", 200, ["clear", "polled"])
         sock = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10)
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
@@ -205,7 +215,7 @@ def test_h2c_with_prior_knowledge_and_http1_for_upgrade(tmp_path):
             connection.body_contains(stream, 'data: "clear"')
             producer = connection.request("POST", "/v1/topics/plain/records", [("content-type", "application/json")], end_stream=False)
             connection.data(producer, json.dumps({"records": [{"value": "live"}]}).encode(), end_stream=True)
-            connection.body_contains(producer, '"offset":1')
+            connection.body_contains(producer, '"offset":2')
             connection.body_contains(stream, 'data: "live"')
         finally:
             connection.close()
