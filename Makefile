@@ -8,12 +8,15 @@ DEBIAN_DEPS  := liblz4-dev libzstd-dev zlib1g-dev pkg-config
 PIP_DEPS     := pytest openapi-spec-validator sseclient-py selenium confluent-kafka kafka-python lz4 zstandard schemathesis
 # A real browser for the tests of logd.js (Tests/e2e/test_browser.py); only `make test` needs it.
 BROWSER_DEPS := chromium chromium-driver
+# TLS and HTTP/2 clients for Tests/e2e/test_tls_http2.py: openssl makes the test certificates,
+# curl (with nghttp2), nghttp and h2load speak HTTP/2 over TLS and h2c.
+TLS_TEST_DEPS := openssl curl nghttp2-client
 # Real Kafka clients, the judges of the Kafka listener (Docs/KAFKA.md): kcat 1.7.1 (librdkafka 2.0.2).
 KAFKA_CLIENT_DEPS := kcat
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis soak
+.PHONY: deps-tls kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis soak
 
 all: build
 
@@ -29,6 +32,9 @@ deps-debian:
 
 deps-browser:
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BROWSER_DEPS)"
+
+deps-tls:
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(TLS_TEST_DEPS)"
 
 deps-kafka-clients:
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(KAFKA_CLIENT_DEPS)"
@@ -63,7 +69,7 @@ test-swift:
 	$(SWIFT) build --product eventlog-torture
 	$(SWIFT) test --parallel --num-workers 2
 
-test-e2e: build deps-pip deps-browser deps-kafka-clients
+test-e2e: build deps-pip deps-browser deps-kafka-clients deps-tls
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
 		$(PYTHON) -m pytest -q Tests/e2e
 

@@ -85,19 +85,28 @@ public final class LogServer: Service, Sendable {
         }
     }
 
-    /// The HTTP/1.1 server to give the `Application`, with WebSocket upgrades routed by
-    /// `webSocketRouter`, that guards every connection from its accept: heads of at most
-    /// ``LogServerConfiguration/maxHeaderBytes`` arriving within
-    /// ``LogServerConfiguration/headerTimeout``, silent connections closed after
-    /// ``LogServerConfiguration/idleTimeout``, every connection counted for
-    /// ``LogServerConfiguration/maxConnections`` and closed when a graceful shutdown's
-    /// ``LogServerConfiguration/shutdownGracePeriod`` ends.
+    /// The HTTP server to give the `Application`: HTTP/1.1 with WebSocket upgrades routed by
+    /// `webSocketRouter`, and HTTP/2 — over TLS when `tls` is given (ALPN `h2`), else h2c for
+    /// clients that open with HTTP/2's preface (prior knowledge).
+    ///
+    /// Every connection is guarded from its accept (``LogServerChannel``): heads of at most
+    /// ``LogServerConfiguration/maxHeaderBytes`` (HTTP/2: per stream, `431`), arriving within
+    /// ``LogServerConfiguration/headerTimeout`` (HTTP/1.1), silent connections and stalled
+    /// bodies ended after ``LogServerConfiguration/idleTimeout``, at most
+    /// ``LogServerConfiguration/http2MaxConcurrentStreams`` streams per HTTP/2 connection,
+    /// every connection counted for ``LogServerConfiguration/maxConnections`` and closed when
+    /// a graceful shutdown's ``LogServerConfiguration/shutdownGracePeriod`` ends.
     ///
     /// ```swift
-    /// let app = Application(router: router, server: server.httpServer(webSocketRouter: router))
+    /// let tls = try TLSCredentials(certificatePath: "cert.pem", keyPath: "key.pem", logger: logger)
+    /// let app = Application(router: router, server: server.httpServer(webSocketRouter: router, tls: tls))
     /// ```
+    ///
+    /// - Parameters:
+    ///   - webSocketRouter: the router whose WebSocket routes are upgraded (HTTP/1.1 only).
+    ///   - tls: the certificate and key every new connection presents; `nil` for plain TCP.
     public func httpServer<WebSocketRouter: HTTPResponderBuilder & SendableMetatype>(
-        webSocketRouter: WebSocketRouter
+        webSocketRouter: WebSocketRouter, tls: TLSCredentials? = nil
     ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         var http1 = HTTP1Channel.Configuration()
@@ -106,12 +115,14 @@ public final class LogServer: Service, Sendable {
         let limits = ConnectionLimits(maxHeaderBytes: configuration.maxHeaderBytes,
                                       headerTimeout: TimeAmount(configuration.headerTimeout),
                                       idleTimeout: TimeAmount(configuration.idleTimeout))
-        let (registry, metrics) = (connections, metrics)
+        let (registry, metrics, configuration) = (connections, metrics, configuration)
         return HTTPServerBuilder { responder in
-            GuardedHTTPChannel(
-                inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+            LogServerChannel(
+                http1: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                     configuration: channelConfiguration),
-                limits: limits, registry: registry, metrics: metrics)
+                http2: HTTP2Connection(stream: HTTP2RequestStream(responder: responder, limits: limits, metrics: metrics),
+                                       configuration: configuration, metrics: metrics),
+                tls: tls, limits: limits, registry: registry, metrics: metrics)
         }
     }
 

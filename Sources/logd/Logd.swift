@@ -5,6 +5,7 @@ import EventLogServer
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,15 @@ struct Logd: AsyncParsableCommand {
 
     @Option(name: .long, help: "The port to listen on; 0 picks a free one.")
     var port = defaults.port
+
+    @Option(name: .long, help: "A PEM file with the TLS certificate chain (server certificate first); with --tls-key, logd speaks HTTPS with HTTP/2 and HTTP/1.1. Read again on SIGHUP.")
+    var tlsCertificate: String?
+
+    @Option(name: .long, help: "A PEM file with the TLS certificate's private key. Read again on SIGHUP.")
+    var tlsKey: String?
+
+    @Option(name: .long, help: "Streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).")
+    var http2MaxConcurrentStreams = defaults.server.http2MaxConcurrentStreams
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = defaults.logLevel.rawValue
@@ -155,6 +165,8 @@ struct Logd: AsyncParsableCommand {
         c.dataDirectory = dataDir
         c.host = host
         c.port = port
+        c.tlsCertificateFile = tlsCertificate
+        c.tlsKeyFile = tlsKey
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level \(logLevel) is not a level.") }
         c.logLevel = level
 
@@ -190,6 +202,7 @@ struct Logd: AsyncParsableCommand {
         c.server.maxConnections = maxConnections ?? defaults.server.maxConnections
         c.server.stuckStreamTimeout = stuckStreamTimeoutSeconds == 0 ? nil : .seconds(stuckStreamTimeoutSeconds)
         c.server.maxHeaderBytes = maxHeaderBytes
+        c.server.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         c.server.headerTimeout = .seconds(headerTimeoutSeconds)
         c.server.idleTimeout = .seconds(idleTimeoutSeconds)
         c.server.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
@@ -211,6 +224,22 @@ struct Logd: AsyncParsableCommand {
         }
         let logger = Logger(label: "logd")
 
+        // TLS first: a certificate or key that cannot be used stops logd before it opens anything.
+        var tls: TLSCredentials?
+        if let certificatePath = configuration.tlsCertificateFile, let keyPath = configuration.tlsKeyFile {
+            do {
+                tls = try TLSCredentials(certificatePath: certificatePath, keyPath: keyPath, logger: logger)
+            } catch {
+                Self.fail("logd: cannot use the TLS certificate: \(error.message)")
+            }
+        }
+        // SIGHUP reloads the certificate and key; trapped before anything listens, so that a
+        // SIGHUP sent as soon as logd says it listens reloads rather than ends the process.
+        var reloader: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let tls {
+            reloader = [.init(service: tls.reloader(on: await UnixSignalsSequence(trapping: .sighup)))]
+        }
+
         let dataDirectory = configuration.dataDirectory
         let store: LogStore
         do {
@@ -227,14 +256,14 @@ struct Logd: AsyncParsableCommand {
         server.addRoutes(to: router)
         server.addWebSocketRoutes(to: router)
 
-        let (host, port) = (configuration.host, configuration.port)
+        let (host, port, scheme) = (configuration.host, configuration.port, configuration.usesTLS ? "https" : "http")
         if !configuration.requiresAuthentication, !configuration.listensOnLoopback {
             logger.warning("Authentication is off and logd listens on \(host): anyone who can reach it can read and write.")
         }
 
         let app = Application(
             router: router,
-            server: server.httpServer(webSocketRouter: router),
+            server: server.httpServer(webSocketRouter: router, tls: tls),
             // A deep accept queue: a storm of thousands of stream connections (browsers
             // reconnecting after a restart) waits in it instead of being dropped and retried
             // a second later by the client's SYN timer. The kernel caps it at somaxconn.
@@ -242,7 +271,7 @@ struct Logd: AsyncParsableCommand {
             onServerRunning: { channel in
                 let boundPort = channel.localAddress?.port ?? port
                 let shownHost = host.contains(":") ? "[\(host)]" : host
-                StandardStream.output.writeLine("logd listening on http://\(shownHost):\(boundPort)")
+                StandardStream.output.writeLine("logd listening on \(scheme)://\(shownHost):\(boundPort)")
             },
             logger: logger
         )
@@ -263,7 +292,7 @@ struct Logd: AsyncParsableCommand {
                     .init(service: LogStoreCloser(store: store, logger: logger)),
                     .init(service: app),
                     .init(service: server),
-                ] + kafka,
+                ] + reloader + kafka,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

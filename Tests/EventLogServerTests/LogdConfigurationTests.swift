@@ -86,5 +86,9 @@ import Testing
         #expect(refused { $0.store.defaultTopicConfiguration.durability = .interval(.zero) }?.hasPrefix("the default topic settings") == true)
         #expect(refused { $0.server.jwtKeys = [.hmacSHA256(secret: "short")] }?.contains("32 bytes") == true)
         #expect(refused { $0.server.stuckStreamTimeout = nil; $0.server.maxConnections = nil } == nil)
+        #expect(refused { $0.tlsCertificateFile = "cert.pem" } == "--tls-certificate and --tls-key go together: give both or neither.")
+        #expect(refused { $0.tlsKeyFile = "key.pem" } == "--tls-certificate and --tls-key go together: give both or neither.")
+        #expect(refused { $0.tlsCertificateFile = "cert.pem"; $0.tlsKeyFile = "key.pem" } == nil)
+        #expect(refused { $0.server.http2MaxConcurrentStreams = 0 } == "--http2-max-concurrent-streams must be between 1 and 10000.")
     }
 }

@@ -80,7 +80,18 @@ def process_rss_kib(pid):
     return 0
 
 
-LISTEN_RE = re.compile(r"^logd listening on (http://\S+?)/?$")
+LISTEN_RE = re.compile(r"^logd listening on (https?://\S+?)/?$")
+
+
+def make_certificate(directory, name="server", serial=1, days=2):
+    """A self-signed certificate for 127.0.0.1 and localhost (EC P-256) made with `openssl`:
+    returns the paths of its PEM certificate and key, `<name>.crt` and `<name>.key`."""
+    cert, key = os.path.join(str(directory), name + ".crt"), os.path.join(str(directory), name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", str(days), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-set_serial", str(serial)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    return cert, key
 
 
 class Logd:

@@ -4,12 +4,13 @@ meanwhile exactly once, in order."""
 import json
 import os
 import shutil
+import ssl
 import time
 import urllib.request
 
 import pytest
 
-from conftest import Logd, produce
+from conftest import Logd, make_certificate, produce
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
@@ -17,19 +18,25 @@ from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 
-@pytest.fixture
-def browser():
+def chromium(extra_args=()):
+    """A headless Chromium driven by chromium-driver, with `extra_args` on its command line."""
     driver_path = shutil.which("chromedriver")
     if driver_path is None:
         pytest.skip("chromium-driver is not installed (make deps-browser)")
     options = Options()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu") + tuple(extra_args):
         options.add_argument(arg)
     binary = shutil.which("chromium")
     if binary:
         options.binary_location = binary
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_script_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser():
+    driver = chromium()
     try:
         yield driver
     finally:
@@ -147,4 +154,42 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
         if shots:
             browser.save_screenshot(os.path.join(shots, "console.png"))
     finally:
+        assert server.stop() == 0
+
+
+def test_twenty_event_sources_on_one_page_over_http2_with_tls(tmp_path):
+    """Browsers open at most 6 HTTP/1.1 connections per origin, so a page's 7th EventSource
+    would wait; over HTTP/2 one connection carries them all. 20 streams from one page, all
+    live: each receives a record produced after every one of them is open."""
+    cert, key = make_certificate(tmp_path)
+    server = Logd(tmp_path / "data", ["--tls-certificate", cert, "--tls-key", key]).start()
+    driver = chromium(["--ignore-certificate-errors"])
+    try:
+        driver.get(server.url + "/healthz")
+        assert driver.execute_script("return performance.getEntriesByType('navigation')[0].nextHopProtocol") == "h2"
+        driver.execute_script("""
+            window.opened = 0; window.got = {}; window.sources = [];
+            for (let i = 0; i < 20; i++) {
+                const source = new EventSource("/v1/topics/many/events?from=latest");
+                source.onopen = () => { window.opened += 1; };
+                source.onmessage = e => { (window.got[i] = window.got[i] || []).push(JSON.parse(e.data)); };
+                window.sources.push(source);
+            }
+        """)
+        wait_for(driver, "return window.opened", lambda n: n == 20,
+                 diagnose="return window.sources.map(s => s.readyState)")
+        # Every stream is open, so each started at the live end before this record.
+        urllib.request.urlopen(urllib.request.Request(
+            server.url + "/v1/topics/many/records", method="POST",
+            data=json.dumps({"records": [{"value": "to all twenty"}]}).encode(),
+            headers={"Content-Type": "application/json"}), context=ssl.create_default_context(cafile=cert), timeout=30)
+        got = wait_for(driver, "return window.got", lambda g: len(g) == 20 and all(v == ["to all twenty"] for v in g.values()),
+                       diagnose="return window.sources.map(s => s.readyState)")
+        assert sorted(int(i) for i in got) == list(range(20))
+        protocols = driver.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => e.name.includes('/events')).map(e => e.nextHopProtocol)")
+        assert all(p == "h2" for p in protocols), protocols
+        driver.execute_script("window.sources.forEach(s => s.close())")
+    finally:
+        driver.quit()
         assert server.stop() == 0

@@ -10,9 +10,11 @@ import urllib.request
 
 
 class WebSocket:
-    def __init__(self, url, path):
+    def __init__(self, url, path, ssl_context=None):
         u = urllib.parse.urlsplit(url)
         self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        if ssl_context is not None:  # wss://
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=u.hostname)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"

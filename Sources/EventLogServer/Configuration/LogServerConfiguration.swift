@@ -30,13 +30,17 @@ public struct LogServerConfiguration: Sendable {
     /// Open streams (SSE and WebSocket) at most; more are answered `200` with `retry:` and ended.
     public var maxStreams: Int = 10_000
     /// Open connections at most, counted from their accept by the server that
-    /// ``LogServer/httpServer(webSocketRouter:)`` builds; requests on connections beyond it are answered `503 unavailable` with `Retry-After`
+    /// ``LogServer/httpServer(webSocketRouter:tls:)`` builds; requests on connections beyond it are answered `503 unavailable` with `Retry-After`
     /// (streams: `200` with `retry:`) and the connection is closed. `nil`: no limit.
     public var maxConnections: Int? = nil
     /// The largest request head (request line and headers) accepted; larger ones are answered
     /// `431 headers_too_large` and their connection closed. Default 32 KiB: room for a JWT of
     /// the 16 KiB the server accepts, in a header and a cookie.
     public var maxHeaderBytes: Int = 32 << 10
+    /// The streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`):
+    /// a browser multiplexes every `EventSource` of an origin over one connection, so this is
+    /// also how many streams one page can hold open. Default 100.
+    public var http2MaxConcurrentStreams: Int = 100
     /// How long a request head may take from its first byte to its end; a slower one is
     /// answered `408 request_timeout` and its connection closed (slowloris clients).
     public var headerTimeout: Duration = .seconds(10)

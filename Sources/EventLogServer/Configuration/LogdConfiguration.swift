@@ -13,6 +13,12 @@ public struct LogdConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// The port to listen on; 0 picks a free one.
     public var port = 8080
+    /// The PEM file of the TLS certificate chain (the server's own certificate first); with
+    /// ``tlsKeyFile``, the listener speaks HTTPS (HTTP/2 and HTTP/1.1 by ALPN). Both are read
+    /// again on `SIGHUP`. `nil`: plain HTTP (HTTP/1.1, and h2c with prior knowledge).
+    public var tlsCertificateFile: String? = nil
+    /// The PEM file of the TLS certificate's private key.
+    public var tlsKeyFile: String? = nil
     /// The least severe level logged.
     public var logLevel: Logger.Level = .info
     /// The store's options: the settings of topics created without any (auto-creation, and
@@ -35,6 +41,8 @@ public struct LogdConfiguration: Sendable {
             if !condition { throw ConfigurationError(message()) }
         }
         try check((0...65535).contains(port), "--port must be between 0 and 65535.")
+        try check((tlsCertificateFile == nil) == (tlsKeyFile == nil), "--tls-certificate and --tls-key go together: give both or neither.")
+        try check((1...10_000).contains(server.http2MaxConcurrentStreams), "--http2-max-concurrent-streams must be between 1 and 10000.")
         try check(server.maxBodyBytes > 0, "--max-body-bytes must be positive.")
         try check(server.keepaliveInterval > .zero, "--keepalive-seconds must be positive.")
         try check(server.retryDelay >= .zero, "--retry-ms must not be negative.")
@@ -66,6 +74,9 @@ public struct LogdConfiguration: Sendable {
 
     /// Whether clients must authenticate: a static token or a JWT key is configured.
     public var requiresAuthentication: Bool { !server.authTokens.isEmpty || !server.jwtKeys.isEmpty }
+
+    /// Whether the listener speaks TLS.
+    public var usesTLS: Bool { tlsCertificateFile != nil }
 
     /// Whether ``host`` is a loopback address, reachable from this machine only.
     public var listensOnLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }

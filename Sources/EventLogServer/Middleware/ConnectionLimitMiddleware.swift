@@ -18,9 +18,7 @@ struct ConnectionLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         guard path.hasPrefix("/v1"), counter.current > limit else { return try await next(request, context) }
         metrics.connectionRefused()
-        // `Connection: close` alone does not end an HTTP/1.1 connection here: shutting its input
-        // down makes the server close it once this answer is written.
-        (context as? any ChannelRequestContext)?.channel.close(mode: .input, promise: nil)
+        (context as? any ChannelRequestContext)?.channel.closeConnectionAfterAnswer()
         let retry = configuration.jitteredRetryMilliseconds()
         if request.method == .get, Self.isEventStream(path) {
             return Routes<Context>.refusedStream(retryMilliseconds: retry, headers: [

@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// What one HTTP/1.1 connection may do below the routes; see ``ConnectionGuard``.
+/// What one HTTP/1.1 connection (or HTTP/2 stream, ``HTTP2StreamGuard``) may do below the routes; see ``ConnectionGuard``.
 struct ConnectionLimits: Sendable {
     /// The largest request head (request line and headers, with their line ends).
     var maxHeaderBytes: Int
@@ -30,6 +30,8 @@ struct ConnectionLimits: Sendable {
 /// - After a response, when the request or the response said `Connection: close` (a `413`
 ///   does), the output is shut and the connection closed after the linger: Hummingbird alone
 ///   keeps it open, unread, while the client is still sending a body.
+/// - An `Upgrade` to anything but a WebSocket (`h2c`) is declined: the header is removed and
+///   the request answered over HTTP/1.1.
 /// - On graceful shutdown (`ChannelShouldQuiesceEvent`), a connection with no request in
 ///   progress, including one still sending a head, is closed at once.
 ///
@@ -419,7 +421,7 @@ extension ConnectionGuard {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head(let head):
+            case .head(var head):
                 connection.headDecoded(keepAlive: head.isKeepAlive)
                 // The first request may upgrade to a WebSocket: the upgrade code then takes the
                 // connection (and removes the decoder); this handler steps out of the way first.
@@ -429,6 +431,13 @@ extension ConnectionGuard {
                     context.fireChannelRead(data)
                     context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
                     return
+                }
+                // Any other upgrade (`h2c`, as `curl --http2` asks) is declined: the request is
+                // answered over HTTP/1.1 (RFC 9110 §7.8 lets a server ignore `Upgrade`). The
+                // header goes, since NIO's upgrade handler drops a request whose upgrade it cannot do.
+                if head.headers.contains(name: "upgrade") {
+                    head.headers.remove(name: "upgrade")
+                    return context.fireChannelRead(wrapInboundOut(.head(head)))
                 }
             case .body:
                 break

@@ -1,0 +1,90 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The server's child channel: one accepted connection, from its accept to its close.
+///
+/// The pipeline, front to back:
+///
+/// ```
+/// [NIOSSLServerHandler]      when TLS is on: the context current at the accept
+/// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c): chooses, sets up, leaves
+/// ConnectionGuard.RawBytes   HTTP/1.1 only (removed for HTTP/2): head size and time, idleness
+/// HTTP/1.1: Hummingbird's decoder, ConnectionGuard.RequestParts, encoder, WebSocket upgrade, …
+/// HTTP/2:   NIOHTTP2Handler, connection manager, HTTP2ConnectionGuard; per stream HTTP2StreamGuard, codec, …
+/// ```
+///
+/// Every connection is counted in the ``ConnectionRegistry`` from its accept, and guarded
+/// from its accept: the ``ConnectionGuard`` is there (and its idle timer running) before the
+/// TLS handshake or the first byte, so a silent connection is closed after the idle timeout
+/// whichever protocol it would have spoken.
+struct LogServerChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
+    typealias Negotiated = NegotiatedHTTPVersion<HTTP1.Value, HTTP2Connection.Multiplexer>
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    /// HTTP/1.1, with WebSocket upgrades.
+    let http1: HTTP1
+    let http2: HTTP2Connection
+    /// `nil`: plain TCP.
+    let tls: TLSCredentials?
+    let limits: ConnectionLimits
+    let registry: ConnectionRegistry
+    let metrics: ServerMetrics
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        registry.register(channel)
+        let connection = ConnectionGuard(limits: limits, metrics: metrics, logger: logger)
+        let rawBytes = connection.makeRawBytesHandler()
+        let promise = channel.eventLoop.makePromise(of: Negotiated.self)
+        let (http1, http2) = (self.http1, self.http2)
+        let selector = HTTPVersionSelector<HTTP1.Value, HTTP2Connection.Multiplexer>(
+            tls: tls != nil, promise: promise,
+            configureHTTP1: { channel in
+                http1.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in
+                    let pipeline = channel.pipeline.syncOperations
+                    let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                    try pipeline.addHandler(connection.makeRequestPartsHandler(), position: .after(decoder))
+                    return value
+                }.nonisolated()
+            },
+            configureHTTP2: { channel in
+                // HTTP/2 frames are no HTTP/1.1 heads: the guard leaves, each stream gets its own.
+                channel.pipeline.syncOperations.removeHandler(rawBytes, promise: nil)
+                return http2.setup(channel: channel, logger: logger)
+            })
+        do {
+            let pipeline = channel.pipeline.syncOperations
+            if let tls {
+                let handler = NIOSSLServerHandler(context: tls.context)
+                try pipeline.addHandler(handler, position: .first)
+                try pipeline.addHandler(selector, position: .after(handler))
+            } else {
+                try pipeline.addHandler(selector, position: .first)
+            }
+            try pipeline.addHandler(rawBytes, position: .after(selector))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return channel.eventLoop.makeSucceededFuture(Value(negotiated: promise.futureResult, channel: channel))
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        let negotiated: Negotiated
+        do {
+            negotiated = try await value.negotiated.get()
+        } catch {
+            logger.debug("A connection closed before its HTTP version was known", metadata: ["error": "\(error)"])
+            return
+        }
+        switch negotiated {
+        case .http1(let connection): await http1.handle(value: connection, logger: logger)
+        case .http2(let multiplexer): await http2.handle(multiplexer, logger: logger)
+        }
+    }
+}
