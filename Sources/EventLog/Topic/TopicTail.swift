@@ -146,8 +146,6 @@ package struct TopicTail<Content: Sendable>: Sendable {
         }
 
         // Merge: repeatedly take the head with the smallest timestamp (ties by partition).
-        // Each partition's records are moved out of its chunk (reversed, then taken from the
-        // end), not copied: no retain and release per record.
         var timesBy: [[(offset: Offset, timestamp: Int64)]] = Array(repeating: [], count: partitions.count)
         var contentsBy: [[Content]] = Array(repeating: [], count: partitions.count)
         var total = 0
@@ -155,12 +153,19 @@ package struct TopicTail<Content: Sendable>: Sendable {
             guard chunks[index] != nil else { continue }
             swap(&timesBy[index], &chunks[index]!.positions)
             swap(&contentsBy[index], &chunks[index]!.contents)
-            contentsBy[index].reverse()
             total += timesBy[index].count
         }
         step.items.reserveCapacity(total)
+        if ready.count == 1 {
+            // One partition: its records in order, no merge.
+            let index = ready[0]
+            for (i, (offset, timestamp)) in timesBy[index].enumerated() {
+                step.items.append(Item(partition: index, offset: offset, timestamp: timestamp, content: contentsBy[index][i]))
+            }
+            if let last = timesBy[index].last { position[index] = last.offset + 1 }
+        }
         var heads = Array(repeating: 0, count: partitions.count)
-        while true {
+        while ready.count > 1 {
             var best = -1
             var bestTimestamp = Int64.max
             for index in ready where heads[index] < timesBy[index].count {
@@ -172,7 +177,7 @@ package struct TopicTail<Content: Sendable>: Sendable {
             }
             guard best >= 0 else { break }
             let offset = timesBy[best][heads[best]].offset
-            step.items.append(Item(partition: best, offset: offset, timestamp: bestTimestamp, content: contentsBy[best].removeLast()))
+            step.items.append(Item(partition: best, offset: offset, timestamp: bestTimestamp, content: contentsBy[best][heads[best]]))
             heads[best] += 1
             position[best] = offset + 1
         }
