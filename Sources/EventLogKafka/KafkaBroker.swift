@@ -22,22 +22,36 @@ public final class KafkaBroker: Sendable {
     let store: LogStore
     let configuration: KafkaListenerConfiguration
     let logger: Logger
+    /// The store's consumer groups: the coordinator the HTTP API uses, so that a group has one
+    /// membership and one set of commits whichever protocol its clients speak.
+    let groups: GroupCoordinatorProvider
     let producerIDs = ProducerIDAllocator()
     /// The host and port clients are told to connect to.
     let advertisedHost: String
     let advertisedPort: Int32
 
-    /// A broker serving `store`, advertising `advertisedHost`:`advertisedPort`.
-    public init(store: LogStore, configuration: KafkaListenerConfiguration, advertisedHost: String, advertisedPort: Int, logger: Logger) {
+    /// A broker serving `store`, advertising `advertisedHost`:`advertisedPort`, with the
+    /// consumer groups of `groups`.
+    public init(store: LogStore, groups: @escaping GroupCoordinatorProvider, configuration: KafkaListenerConfiguration,
+                advertisedHost: String, advertisedPort: Int, logger: Logger) {
         self.store = store
+        self.groups = groups
         self.configuration = configuration
         self.advertisedHost = advertisedHost
         self.advertisedPort = Int32(advertisedPort)
         self.logger = logger
     }
 
-    /// Answers one request frame (the bytes after the size prefix).
+    /// Answers one request frame (the bytes after the size prefix) of a connection without
+    /// anything to remember (tests).
     public func handle(frame: [UInt8]) async -> Outcome {
+        var session = KafkaSession()
+        return await handle(frame: frame, session: &session)
+    }
+
+    /// Answers one request frame (the bytes after the size prefix) of the connection `session`
+    /// describes.
+    public func handle(frame: [UInt8], session: inout KafkaSession) async -> Outcome {
         let request: KafkaRequestFrame
         do {
             switch try KafkaRequestFrame.decode(frame, advertised: configuration.advertised) {
@@ -50,6 +64,7 @@ public final class KafkaBroker: Sendable {
             return .close(error.message)
         }
         let header = request.header
+        session.clientID = header.clientId
         func respond(_ body: some KafkaMessage) -> Outcome {
             .respond(KafkaResponseFrame.encode(correlationId: header.correlationId, body: body, version: header.apiVersion))
         }
@@ -69,6 +84,18 @@ public final class KafkaBroker: Sendable {
             return respond(initProducerId(body))
         case .findCoordinator(let body):
             return respond(findCoordinator(body))
+        case .joinGroup(let body):
+            return respond(await joinGroup(body, version: header.apiVersion, session: session))
+        case .syncGroup(let body):
+            return respond(await syncGroup(body))
+        case .heartbeat(let body):
+            return respond(await heartbeat(body))
+        case .leaveGroup(let body):
+            return respond(await leaveGroup(body, version: header.apiVersion))
+        case .offsetCommit(let body):
+            return respond(await offsetCommit(body))
+        case .offsetFetch(let body):
+            return respond(await offsetFetch(body, version: header.apiVersion))
         default:
             // Decoded only when advertised: a configuration listing an API served nowhere here.
             return .close("\(header.apiKey) is advertised but not served by this listener.")
@@ -106,3 +133,6 @@ public final class KafkaBroker: Sendable {
         }
     }
 }
+
+/// Opens (once) and returns the store's group coordinator.
+public typealias GroupCoordinatorProvider = @Sendable () async throws -> GroupCoordinator

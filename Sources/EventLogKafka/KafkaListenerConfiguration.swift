@@ -36,13 +36,11 @@ public struct KafkaListenerConfiguration: Sendable {
     /// The APIs and versions advertised: the ones this listener serves.
     public var advertised = KafkaListenerConfiguration.served
 
-    /// The APIs this listener serves (a subset of issue 13's table until consumer groups are
-    /// served): Produce 3–8, Fetch 4–11, ListOffsets 1–5, Metadata 1–8, FindCoordinator 0–2
-    /// (librdkafka's LZ4 feature needs v0), ApiVersions 0–2 and InitProducerId 0–1.
-    public static let served = ApiVersionsTable([
-        .init(.produce, 3...8), .init(.fetch, 4...11), .init(.listOffsets, 1...5), .init(.metadata, 1...8),
-        .init(.findCoordinator, 0...2), .init(.apiVersions, 0...2), .init(.initProducerId, 0...1),
-    ])
+    /// The APIs this listener serves: issue 13's table (``ApiVersionsTable/standard``):
+    /// Produce 3–8, Fetch 4–11, ListOffsets 1–5, Metadata 1–8, OffsetCommit 2–7, OffsetFetch
+    /// 1–5, FindCoordinator 0–2, JoinGroup 0–5, Heartbeat 0–3, LeaveGroup 0–3, SyncGroup 0–3,
+    /// ApiVersions 0–2 and InitProducerId 0–1.
+    public static let served = ApiVersionsTable.standard
 
     /// The default settings.
     public init() {}

@@ -140,6 +140,13 @@ public final class LogServer: Service, Sendable {
         await groups.close()
     }
 
+    /// The store's consumer-group coordinator, opened by the first call: the one the HTTP
+    /// group routes use, for other protocols served on the same store (the Kafka listener),
+    /// so that a group has one membership and one set of commits.
+    public func groupCoordinator() async throws -> GroupCoordinator {
+        try await groups.coordinator()
+    }
+
     /// The lifecycle, for tests that run routes without running the service.
     var lifecycleForTesting: ServerLifecycle { lifecycle }
 

@@ -250,7 +250,8 @@ struct Logd: AsyncParsableCommand {
         var kafka: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if var configuration = try kafkaConfiguration() {
             (configuration.autoCreateTopics, configuration.autoCreateMaxTopics) = (!noAutoCreate, autoCreateMaxTopics)
-            let listener = try KafkaListener(store: store, configuration: configuration, logger: logger) { host, port in
+            let listener = try KafkaListener(store: store, groups: { try await server.groupCoordinator() },
+                                             configuration: configuration, logger: logger) { host, port in
                 StandardStream.output.writeLine("logd kafka listening on \(host.contains(":") ? "[\(host)]" : host):\(port)")
             }
             kafka = [.init(service: listener, successTerminationBehavior: .ignore)]

@@ -18,8 +18,11 @@ import Testing
         let store = try await LogStore.open(at: dir, options: options, logger: logger)
         var configuration = KafkaListenerConfiguration()
         configure(&configuration)
-        let broker = KafkaBroker(store: store, configuration: configuration, advertisedHost: "127.0.0.1", advertisedPort: 9092, logger: logger)
+        let coordinator = try await GroupCoordinator.open(store: store, logger: logger)
+        let broker = KafkaBroker(store: store, groups: { coordinator }, configuration: configuration,
+                                 advertisedHost: "127.0.0.1", advertisedPort: 9092, logger: logger)
         try await body(broker, store)
+        await coordinator.close()
         try await store.close()
     }
 
@@ -105,10 +108,10 @@ import Testing
 
     @Test func unadvertisedAndMalformedRequestsCloseTheConnection() async throws {
         try await Self.withBroker { broker, _ in
-            // JoinGroup has a codec but is not served: not advertised, so refused.
-            let join = KafkaRequestFrame(header: RequestHeader(apiKey: .joinGroup, apiVersion: 5, correlationId: 1, clientId: nil), body: .joinGroup(.init(groupId: "g"))).encoded()
-            guard case .close(let reason) = await broker.handle(frame: Array(join.dropFirst(4))) else { Issue.record("answered"); return }
-            #expect(reason.contains("JoinGroup (key 11) is not supported"))
+            // CreateTopics has a codec but is not served: not advertised, so refused.
+            let create = KafkaRequestFrame(header: RequestHeader(apiKey: .createTopics, apiVersion: 2, correlationId: 1, clientId: nil), body: .createTopics(.init())).encoded()
+            guard case .close(let reason) = await broker.handle(frame: Array(create.dropFirst(4))) else { Issue.record("answered"); return }
+            #expect(reason.contains("CreateTopics (key 19) is not supported"))
             guard case .close = await broker.handle(frame: [0, 3, 0, 4, 0, 0, 0, 1, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff]) else { Issue.record("answered"); return }
         }
     }
