@@ -171,4 +171,111 @@ import Testing
         let byDefault = try #require(try KafkaListenerConfiguration(listen: nil, advertisedHost: nil, authenticationRequired: false))
         #expect(byDefault.host == "127.0.0.1" && byDefault.port == 9092 && !byDefault.bindFailureIsFatal)
     }
+
+    // MARK: Consumer groups
+
+    /// A consumer subscription of `topics` (consumer protocol v0): what the broker reads to show them.
+    static func subscription(_ topics: [String]) -> [UInt8] {
+        var w = KafkaWriter()
+        w.writeInt16(0)
+        w.writeArrayCount(topics.count)
+        for t in topics { w.writeString(t) }
+        w.writeInt32(-1)   // null user data
+        return w.bytes
+    }
+
+    static func join(_ broker: KafkaBroker, version: Int16, group: String = "g", member: String = "", session: Int32 = 10_000,
+                     protocols: [String] = ["range"]) async throws -> JoinGroupResponse {
+        let request = JoinGroupRequest(groupId: group, sessionTimeoutMs: session, rebalanceTimeoutMs: 10_000, memberId: member,
+                                       protocolType: "consumer", protocols: protocols.map { .init(name: $0, metadata: subscription(["t"])) })
+        guard case .joinGroup(let r) = try await ask(broker, .joinGroup(request), version: version) else { throw CancellationError() }
+        return r
+    }
+
+    @Test func groupsAreAdvertisedAtTheIssuesVersions() async throws {
+        try await Self.withBroker { broker, _ in
+            guard case .apiVersions(let r) = try await Self.ask(broker, .apiVersions(.init()), version: 2) else { return }
+            let table = Dictionary(uniqueKeysWithValues: r.apiKeys.map { ($0.apiKey, $0.minVersion...$0.maxVersion) })
+            #expect(table[8] == 2...7 && table[9] == 1...5 && table[11] == 0...5 && table[12] == 0...3 && table[13] == 0...3 && table[14] == 0...3)
+            #expect(table[23] == nil, "never OffsetForLeaderEpoch")
+        }
+    }
+
+    /// JoinGroup v4+ hands a dynamic member an id first (79); v0 joins at once. The leader gets
+    /// every member's metadata, SyncGroup relays the leader's assignment, Heartbeat and the
+    /// commit answer the state machine's codes.
+    @Test func joinSyncHeartbeatCommitFetchAndLeaveOverTheWire() async throws {
+        try await Self.withBroker(partitions: 2) { broker, store in
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 2))
+            let first = try await Self.join(broker, version: 5)
+            #expect(first.errorCode == 79 && !first.memberId.isEmpty && first.generationId == -1)
+            let a = try await Self.join(broker, version: 5, member: first.memberId)
+            #expect(a.errorCode == 0 && a.generationId == 1 && a.leader == a.memberId && a.protocolName == "range")
+            #expect(a.members.map(\.memberId) == [a.memberId] && a.members[0].metadata == Self.subscription(["t"]))
+            #expect(try await Self.join(broker, version: 5, member: "nobody").errorCode == 25)
+            // Before v4 a new member joins at once.
+            let alone = try await Self.join(broker, version: 0, group: "g0")
+            #expect(alone.errorCode == 0 && alone.generationId == 1 && alone.leader == alone.memberId)
+            #expect(try await Self.join(broker, version: 5, session: 5).errorCode == 26, "below the 10 ms minimum")
+            #expect(try await Self.join(broker, version: 5, session: -5).errorCode == 26)
+            #expect(try await Self.join(broker, version: 5, protocols: ["other"]).errorCode == 23, "no protocol in common, before an id is handed out")
+            #expect(try await Self.join(broker, version: 5, group: "bad name").errorCode == 24)
+        }
+    }
+
+    @Test func commitsAndFetchesGoToTheGroupsDurableCommits() async throws {
+        try await Self.withBroker { broker, store in
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 1))
+            func commit(generation: Int32, member: String, partitions: [OffsetCommitRequest.OffsetCommitRequestTopic.OffsetCommitRequestPartition],
+                        topic: String = "t") async throws -> [Int16] {
+                let request = OffsetCommitRequest(groupId: "g", generationIdOrMemberEpoch: generation, memberId: member,
+                                                  topics: [.init(name: topic, partitions: partitions)])
+                guard case .offsetCommit(let r) = try await Self.ask(broker, .offsetCommit(request), version: 7) else { return [] }
+                return r.topics.flatMap { $0.partitions.map(\.errorCode) }
+            }
+            // Outside the membership of a group without members: accepted, metadata kept.
+            #expect(try await commit(generation: -1, member: "", partitions: [.init(partitionIndex: 0, committedOffset: 4, committedMetadata: "m")]) == [0])
+            #expect(try await commit(generation: -1, member: "", partitions: [.init(partitionIndex: 1, committedOffset: 4)]) == [3])
+            #expect(try await commit(generation: -1, member: "", partitions: [.init(partitionIndex: 0, committedOffset: -2)]) == [42])
+            #expect(try await commit(generation: -1, member: "", partitions: [
+                .init(partitionIndex: 0, committedOffset: 1, committedMetadata: String(repeating: "x", count: 4097))]) == [12])
+            #expect(try await commit(generation: -1, member: "", partitions: [.init(partitionIndex: 0, committedOffset: 1)], topic: "nope") == [3])
+            func fetch(_ topics: [OffsetFetchRequest.OffsetFetchRequestTopic]?, version: Int16 = 5, group: String = "g") async throws -> OffsetFetchResponse {
+                guard case .offsetFetch(let r) = try await Self.ask(broker, .offsetFetch(.init(groupId: group, topics: topics)), version: version) else {
+                    throw CancellationError()
+                }
+                return r
+            }
+            let all = try await fetch(nil)
+            #expect(all.errorCode == 0 && all.topics.map(\.name) == ["t"])
+            #expect(all.topics[0].partitions == [.init(partitionIndex: 0, committedOffset: 4, committedLeaderEpoch: -1, metadata: "m", errorCode: 0)])
+            let named = try await fetch([.init(name: "t", partitionIndexes: [0, 1]), .init(name: "u", partitionIndexes: [0])])
+            #expect(named.topics.flatMap { $0.partitions.map(\.committedOffset) } == [4, -1, -1])
+            #expect(try await fetch(nil, group: "bad name").errorCode == 24)
+            #expect(try await fetch([.init(name: "t", partitionIndexes: [0])], version: 1, group: "bad name").topics[0].partitions[0].errorCode == 24)
+            // A member: fenced by generation; the anonymous commit is refused while it is there.
+            let a = try await Self.join(broker, version: 3)
+            #expect(a.errorCode == 0)
+            guard case .syncGroup(let synced) = try await Self.ask(broker, .syncGroup(.init(groupId: "g", generationId: a.generationId, memberId: a.memberId,
+                                                                                        assignments: [.init(memberId: a.memberId, assignment: [0, 1])])), version: 3) else { return }
+            #expect(synced.errorCode == 0 && synced.assignment == [0, 1])
+            #expect(try await commit(generation: a.generationId, member: a.memberId, partitions: [.init(partitionIndex: 0, committedOffset: 9)]) == [0])
+            #expect(try await commit(generation: a.generationId - 1, member: a.memberId, partitions: [.init(partitionIndex: 0, committedOffset: 9)]) == [22])
+            #expect(try await commit(generation: a.generationId, member: "x", partitions: [.init(partitionIndex: 0, committedOffset: 9)]) == [25])
+            #expect(try await commit(generation: -1, member: "", partitions: [.init(partitionIndex: 0, committedOffset: 9)]) == [25])
+            func heartbeat(_ generation: Int32, _ member: String) async throws -> Int16 {
+                guard case .heartbeat(let r) = try await Self.ask(broker, .heartbeat(.init(groupId: "g", generationId: generation, memberId: member)), version: 3) else { return -99 }
+                return r.errorCode
+            }
+            #expect(try await heartbeat(a.generationId, a.memberId) == 0)
+            #expect(try await heartbeat(a.generationId + 1, a.memberId) == 22)
+            #expect(try await heartbeat(a.generationId, "x") == 25)
+            // LeaveGroup v3 answers per member; v0 with the member's own code.
+            guard case .leaveGroup(let left) = try await Self.ask(broker, .leaveGroup(.init(groupId: "g", members: [.init(memberId: a.memberId), .init(memberId: "x")])), version: 3) else { return }
+            #expect(left.errorCode == 0 && left.members.map(\.errorCode) == [0, 25])
+            guard case .leaveGroup(let again) = try await Self.ask(broker, .leaveGroup(.init(groupId: "g", memberId: a.memberId)), version: 0) else { return }
+            #expect(again.errorCode == 25)
+            #expect(try await fetch(nil).topics[0].partitions[0].committedOffset == 9)
+        }
+    }
 }
