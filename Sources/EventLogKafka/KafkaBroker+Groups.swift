@@ -23,6 +23,7 @@ extension KafkaBroker {
             JoinGroupResponse(errorCode: code.rawValue, generationId: -1, protocolName: "", leader: "",
                               memberId: memberId ?? request.memberId, members: [])
         }
+        guard session.permissions.allowsGroup(request.groupId) else { return failed(.groupAuthorizationFailed) }
         guard let coordinator = await coordinator() else { return failed(.coordinatorNotAvailable) }
         let topics = request.protocolType == ConsumerProtocol.protocolType
             ? request.protocols.lazy.compactMap { ConsumerProtocol.subscribedTopics($0.metadata) }.first ?? [] : []
@@ -53,7 +54,10 @@ extension KafkaBroker {
     /// SyncGroup: ``GroupCoordinator/syncClassic(_:member:generation:assignments:)``; the
     /// leader's assignments are relayed as they are (and read, when they are the consumer
     /// protocol's, only to show them in descriptions).
-    func syncGroup(_ request: SyncGroupRequest) async -> SyncGroupResponse {
+    func syncGroup(_ request: SyncGroupRequest, permissions: KafkaPermissions) async -> SyncGroupResponse {
+        guard permissions.allowsGroup(request.groupId) else {
+            return SyncGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue, assignment: [])
+        }
         guard let coordinator = await coordinator() else {
             return SyncGroupResponse(errorCode: KafkaErrorCode.coordinatorNotAvailable.rawValue, assignment: [])
         }
@@ -74,7 +78,10 @@ extension KafkaBroker {
     }
 
     /// Heartbeat: REBALANCE_IN_PROGRESS (27) during a join phase tells the member to join again.
-    func heartbeat(_ request: HeartbeatRequest) async -> HeartbeatResponse {
+    func heartbeat(_ request: HeartbeatRequest, permissions: KafkaPermissions) async -> HeartbeatResponse {
+        guard permissions.allowsGroup(request.groupId) else {
+            return HeartbeatResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+        }
         guard let coordinator = await coordinator() else {
             return HeartbeatResponse(errorCode: KafkaErrorCode.coordinatorNotAvailable.rawValue)
         }
@@ -88,7 +95,10 @@ extension KafkaBroker {
 
     /// LeaveGroup: the members leave and the group rebalances at once. v0–2 name one member
     /// (its error is the answer's); v3 a list, answered per member.
-    func leaveGroup(_ request: LeaveGroupRequest, version: Int16) async -> LeaveGroupResponse {
+    func leaveGroup(_ request: LeaveGroupRequest, version: Int16, permissions: KafkaPermissions) async -> LeaveGroupResponse {
+        guard permissions.allowsGroup(request.groupId) else {
+            return LeaveGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue, members: [])
+        }
         guard let coordinator = await coordinator() else {
             return LeaveGroupResponse(errorCode: KafkaErrorCode.coordinatorNotAvailable.rawValue, members: [])
         }
@@ -112,14 +122,18 @@ extension KafkaBroker {
     /// batch. A member commits in its generation (fenced by a rebalance); generation -1 with
     /// no member id is a commit from outside the group's membership, accepted while the group
     /// has no members.
-    func offsetCommit(_ request: OffsetCommitRequest) async -> OffsetCommitResponse {
+    func offsetCommit(_ request: OffsetCommitRequest, permissions: KafkaPermissions) async -> OffsetCommitResponse {
         typealias Partition = OffsetCommitResponse.OffsetCommitResponseTopic.OffsetCommitResponsePartition
         var codes: [TopicPartition: KafkaErrorCode] = [:]
         var offsets: [TopicPartition: CommittedOffset] = [:]
         for topic in request.topics {
             for p in topic.partitions {
                 let tp = TopicPartition(topic.name, Int(p.partitionIndex))
-                if partition(topic.name, p.partitionIndex) == nil {
+                if !permissions.allowsGroup(request.groupId) {
+                    codes[tp] = .groupAuthorizationFailed
+                } else if !permissions.allows(.read, topic: topic.name) {
+                    codes[tp] = .topicAuthorizationFailed
+                } else if partition(topic.name, p.partitionIndex) == nil {
                     codes[tp] = .unknownTopicOrPartition
                 } else if (p.committedMetadata?.utf8.count ?? 0) > Self.maxCommitMetadataBytes {
                     codes[tp] = .offsetMetadataTooLarge
@@ -131,7 +145,9 @@ extension KafkaBroker {
             }
         }
         let outcome: KafkaErrorCode
-        if let coordinator = await coordinator() {
+        if offsets.isEmpty {
+            outcome = .none
+        } else if let coordinator = await coordinator() {
             let outside = request.generationIdOrMemberEpoch < 0 && request.memberId.isEmpty
             let member = outside ? nil : GroupMemberGeneration(memberID: MemberID(request.memberId), generation: Int(request.generationIdOrMemberEpoch))
             if outside, await !coordinator.members(of: request.groupId).isEmpty {
@@ -158,30 +174,34 @@ extension KafkaBroker {
 
     /// OffsetFetch: the group's committed offsets (-1 where none), with their metadata; a null
     /// topic list (v2+) means every partition the group committed.
-    func offsetFetch(_ request: OffsetFetchRequest, version: Int16) async -> OffsetFetchResponse {
+    func offsetFetch(_ request: OffsetFetchRequest, version: Int16, permissions: KafkaPermissions) async -> OffsetFetchResponse {
         typealias Topic = OffsetFetchResponse.OffsetFetchResponseTopic
         typealias Partition = Topic.OffsetFetchResponsePartition
         var failure: KafkaErrorCode = .none
         var table: [TopicPartition: CommittedOffset] = [:]
         if (try? GroupCoordinator.validateGroupName(request.groupId)) == nil {
             failure = .invalidGroupId
+        } else if !permissions.allowsGroup(request.groupId) {
+            failure = .groupAuthorizationFailed
         } else if let coordinator = await coordinator() {
             table = (try? await coordinator.committedOffsets(for: request.groupId)) ?? [:]
         } else {
             failure = .coordinatorNotAvailable
         }
         func answer(_ tp: TopicPartition) -> Partition {
-            let committed = table[tp]
+            let readable = permissions.allows(.read, topic: tp.topic)
+            let committed = readable ? table[tp] : nil
+            // v2+ carries a group error at the top; v1 per partition.
+            let code: KafkaErrorCode = version < 2 && failure != .none ? failure : (readable ? .none : .topicAuthorizationFailed)
             return Partition(partitionIndex: Int32(tp.partition), committedOffset: committed?.offset.rawValue ?? -1,
-                             committedLeaderEpoch: -1, metadata: committed?.metadata ?? "",
-                             // v2+ carries a group error at the top; v1 per partition.
-                             errorCode: version < 2 ? failure.rawValue : 0)
+                             committedLeaderEpoch: -1, metadata: committed?.metadata ?? "", errorCode: code.rawValue)
         }
         var topics: [Topic] = []
         if let requested = request.topics {
             topics = requested.map { t in Topic(name: t.name, partitions: t.partitionIndexes.map { answer(TopicPartition(t.name, Int($0))) }) }
         } else {
-            let byTopic = Dictionary(grouping: table.keys.filter { visibleTopic($0.topic) != nil }, by: \.topic)
+            let byTopic = Dictionary(grouping: table.keys.filter { visibleTopic($0.topic) != nil && permissions.allows(.read, topic: $0.topic) },
+                                     by: \.topic)
             topics = byTopic.keys.sorted().map { name in Topic(name: name, partitions: byTopic[name]!.sorted().map(answer)) }
         }
         return OffsetFetchResponse(topics: topics, errorCode: version >= 2 ? failure.rawValue : 0)

@@ -102,7 +102,7 @@ public final class KafkaListener: Service {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await cancelWhenGracefulShutdown {
-                    var session = KafkaSession(clientHost: clientHost)
+                    var session = KafkaSession(clientHost: clientHost, requiresAuthentication: broker.configuration.authenticator != nil)
                     for try await frame in inbound {
                         switch await broker.handle(frame: frame, session: &session) {
                         case .respond(let bytes):
@@ -110,6 +110,10 @@ public final class KafkaListener: Service {
                         case .noResponse:
                             continue
                         case .close(let reason):
+                            self.logger.notice("Kafka connection from \(peer) closed: \(reason)")
+                            return
+                        case .respondThenClose(let bytes, let reason):
+                            try await outbound.write(ByteBuffer(bytes: bytes))
                             self.logger.notice("Kafka connection from \(peer) closed: \(reason)")
                             return
                         }

@@ -162,13 +162,15 @@ import Testing
         for bad in ["9092", "host:", ":9092", "h:70000", "h:x"] {
             #expect(throws: KafkaListenerConfigurationError.self) { try KafkaListenerConfiguration.parseAddress(bad) }
         }
-        #expect(try KafkaListenerConfiguration(listen: "", advertisedHost: nil, authenticationRequired: false) == nil)
-        #expect(try KafkaListenerConfiguration(listen: nil, advertisedHost: nil, authenticationRequired: true) == nil)
-        #expect(throws: KafkaListenerConfigurationError.self) { try KafkaListenerConfiguration(listen: "127.0.0.1:1", advertisedHost: nil, authenticationRequired: true) }
-        #expect(throws: KafkaListenerConfigurationError.self) { try KafkaListenerConfiguration(listen: "0.0.0.0:1", advertisedHost: nil, authenticationRequired: false) }
-        let wildcard = try #require(try KafkaListenerConfiguration(listen: "0.0.0.0:1", advertisedHost: "10.0.0.5", authenticationRequired: false))
+        #expect(try KafkaListenerConfiguration(listen: "", advertisedHost: nil, authenticator: nil) == nil)
+        #expect(throws: KafkaListenerConfigurationError.self) { try KafkaListenerConfiguration(listen: "0.0.0.0:1", advertisedHost: nil, authenticator: nil) }
+        let wildcard = try #require(try KafkaListenerConfiguration(listen: "0.0.0.0:1", advertisedHost: "10.0.0.5", authenticator: nil))
         #expect(try wildcard.checkedAdvertisedHost() == "10.0.0.5" && wildcard.bindFailureIsFatal)
-        let byDefault = try #require(try KafkaListenerConfiguration(listen: nil, advertisedHost: nil, authenticationRequired: false))
+        #expect(wildcard.advertised == KafkaListenerConfiguration.served && wildcard.advertised.versions(of: .saslHandshake) == nil)
+        // With authentication on, the listener is on too, and advertises SASL.
+        let authenticated = try #require(try KafkaListenerConfiguration(listen: nil, advertisedHost: nil, authenticator: { _, _ in nil }))
+        #expect(authenticated.advertised.versions(of: .saslHandshake) == 0...1 && authenticated.advertised.versions(of: .saslAuthenticate) == 0...1)
+        let byDefault = try #require(try KafkaListenerConfiguration(listen: nil, advertisedHost: nil, authenticator: nil))
         #expect(byDefault.host == "127.0.0.1" && byDefault.port == 9092 && !byDefault.bindFailureIsFatal)
     }
 
@@ -276,6 +278,146 @@ import Testing
             guard case .leaveGroup(let again) = try await Self.ask(broker, .leaveGroup(.init(groupId: "g", memberId: a.memberId)), version: 0) else { return }
             #expect(again.errorCode == 25)
             #expect(try await fetch(nil).topics[0].partitions[0].committedOffset == 9)
+        }
+    }
+
+    // MARK: SASL/PLAIN
+
+    /// Password "secret": may read and write `open`, read `ro`, use group `g`, for `lifetime`.
+    static func saslBroker(lifetime: Duration? = nil, _ body: (KafkaBroker, LogStore) async throws -> Void) async throws {
+        try await withBroker({ configuration in
+            configuration.authenticator = { _, password in
+                guard password == "secret" else { return nil }
+                return KafkaPermissions(lifetime: lifetime, topic: { action, topic in topic == "open" || (topic == "ro" && action == .read) },
+                                        group: { $0 == "g" })
+            }
+        }) { broker, store in
+            for name in ["open", "ro", "hidden"] { _ = try await store.createTopic(named: name, configuration: TopicConfiguration()) }
+            try await body(broker, store)
+        }
+    }
+
+    static func send(_ broker: KafkaBroker, _ body: KafkaRequest, version: Int16, session: inout KafkaSession) async -> KafkaBroker.Outcome {
+        let frame = KafkaRequestFrame(header: RequestHeader(apiKey: body.apiKey, apiVersion: version, correlationId: 9, clientId: "t"), body: body).encoded()
+        return await broker.handle(frame: Array(frame.dropFirst(4)), session: &session)
+    }
+
+    static func answer(_ outcome: KafkaBroker.Outcome, _ apiKey: KafkaAPIKey, version: Int16) throws -> KafkaResponse {
+        let bytes: [UInt8]
+        switch outcome {
+        case .respond(let b), .respondThenClose(let b, _): bytes = b
+        default: throw CancellationError()
+        }
+        return try KafkaResponseFrame.decode(Array(bytes.dropFirst(4)), apiKey: apiKey, version: version).body
+    }
+
+    static func plain(_ user: String, _ password: String) -> [UInt8] { [0] + Array(user.utf8) + [0] + Array(password.utf8) }
+
+    /// Before authentication only ApiVersions and the SASL requests are answered; a wrong
+    /// password or mechanism is answered, then the connection closed.
+    @Test func saslGatesEveryRequestUntilAuthenticated() async throws {
+        try await Self.saslBroker { broker, _ in
+            var session = KafkaSession(requiresAuthentication: true)
+            guard case .apiVersions(let versions) = try Self.answer(await Self.send(broker, .apiVersions(.init()), version: 2, session: &session), .apiVersions, version: 2) else { return }
+            #expect(versions.apiKeys.contains { $0.apiKey == 17 && $0.maxVersion == 1 } && versions.apiKeys.contains { $0.apiKey == 36 && $0.maxVersion == 1 })
+            guard case .close(let reason) = await Self.send(broker, .metadata(.init(topics: nil)), version: 8, session: &session) else {
+                Issue.record("Metadata answered before authentication")
+                return
+            }
+            #expect(reason.contains("before SASL authentication"))
+            let early = await Self.send(broker, .saslAuthenticate(.init(authBytes: Self.plain("u", "secret"))), version: 1, session: &session)
+            guard case .respondThenClose = early, case .saslAuthenticate(let outOfTurn) = try Self.answer(early, .saslAuthenticate, version: 1) else { return }
+            #expect(outOfTurn.errorCode == 34)
+
+            var other = KafkaSession(requiresAuthentication: true)
+            let scram = await Self.send(broker, .saslHandshake(.init(mechanism: "SCRAM-SHA-256")), version: 1, session: &other)
+            guard case .respondThenClose = scram, case .saslHandshake(let refused) = try Self.answer(scram, .saslHandshake, version: 1) else { return }
+            #expect(refused.errorCode == 33 && refused.mechanisms == ["PLAIN"])
+
+            var wrong = KafkaSession(requiresAuthentication: true)
+            guard case .saslHandshake(let ok) = try Self.answer(await Self.send(broker, .saslHandshake(.init(mechanism: "PLAIN")), version: 1, session: &wrong), .saslHandshake, version: 1) else { return }
+            #expect(ok.errorCode == 0 && ok.mechanisms == ["PLAIN"])
+            let denied = await Self.send(broker, .saslAuthenticate(.init(authBytes: Self.plain("u", "wrong"))), version: 1, session: &wrong)
+            guard case .respondThenClose = denied, case .saslAuthenticate(let failed) = try Self.answer(denied, .saslAuthenticate, version: 1) else { return }
+            #expect(failed.errorCode == 58 && failed.errorMessage?.contains("not a token") == true && failed.errorMessage?.contains("wrong") == false)
+            for malformed in [[UInt8]("secret".utf8), [0, 0] + Array("secret".utf8), Self.plain("u", "")] {
+                var s = KafkaSession(requiresAuthentication: true)
+                _ = await Self.send(broker, .saslHandshake(.init(mechanism: "PLAIN")), version: 1, session: &s)
+                guard case .saslAuthenticate(let r) = try Self.answer(await Self.send(broker, .saslAuthenticate(.init(authBytes: malformed)), version: 1, session: &s),
+                                                                   .saslAuthenticate, version: 1) else { return }
+                #expect(r.errorCode == 58)
+            }
+        }
+    }
+
+    /// Once authenticated, a connection may do what its token grants, as over HTTP.
+    @Test func saslPermissionsAreTheTokens() async throws {
+        try await Self.saslBroker { broker, _ in
+            var session = KafkaSession(requiresAuthentication: true)
+            _ = await Self.send(broker, .saslHandshake(.init(mechanism: "PLAIN")), version: 1, session: &session)
+            guard case .saslAuthenticate(let ok) = try Self.answer(await Self.send(broker, .saslAuthenticate(.init(authBytes: Self.plain("svc", "secret"))), version: 1, session: &session),
+                                                                .saslAuthenticate, version: 1) else { return }
+            #expect(ok.errorCode == 0 && ok.sessionLifetimeMs == 0)
+            func ask(_ body: KafkaRequest, _ version: Int16) async throws -> KafkaResponse {
+                try Self.answer(await Self.send(broker, body, version: version, session: &session), body.apiKey, version: version)
+            }
+            guard case .metadata(let all) = try await ask(.metadata(.init(topics: nil)), 8),
+                  case .metadata(let named) = try await ask(.metadata(.init(topics: [.init(name: "hidden"), .init(name: "new"), .init(name: "ro")], allowAutoTopicCreation: true)), 8)
+            else { return }
+            #expect(all.topics.map(\.name) == ["open", "ro"])
+            #expect(named.topics.map(\.errorCode) == [29, 29, 0])
+            let batch = try EncodedBatch(records: [Record(value: Array("v".utf8))], codec: .none, now: 1).bytes
+            guard case .produce(let produced) = try await ask(.produce(ProduceRequest(acks: -1, timeoutMs: 1000, topicData: [
+                .init(name: "open", partitionData: [.init(index: 0, records: batch[...])]),
+                .init(name: "ro", partitionData: [.init(index: 0, records: batch[...])]),
+            ])), 8) else { return }
+            #expect(produced.responses.map { $0.partitionResponses[0].errorCode } == [0, 29])
+            guard case .listOffsets(let listed) = try await ask(.listOffsets(.init(replicaId: -1, topics: [
+                .init(name: "ro", partitions: [.init(partitionIndex: 0, timestamp: -1)]),
+                .init(name: "hidden", partitions: [.init(partitionIndex: 0, timestamp: -1)]),
+            ])), 5) else { return }
+            #expect(listed.topics.map { $0.partitions[0].errorCode } == [0, 29])
+            guard case .findCoordinator(let coordinator) = try await ask(.findCoordinator(.init(key: "other", keyType: 0)), 2),
+                  case .joinGroup(let join) = try await ask(.joinGroup(.init(groupId: "other", sessionTimeoutMs: 10_000, protocolType: "consumer",
+                                                                               protocols: [.init(name: "range", metadata: [])])), 5),
+                  case .offsetCommit(let commit) = try await ask(.offsetCommit(.init(groupId: "g", topics: [
+                      .init(name: "ro", partitions: [.init(partitionIndex: 0, committedOffset: 0)]),
+                      .init(name: "hidden", partitions: [.init(partitionIndex: 0, committedOffset: 0)]),
+                  ])), 7),
+                  case .offsetFetch(let fetched) = try await ask(.offsetFetch(.init(groupId: "other", topics: nil)), 5)
+            else { return }
+            #expect(coordinator.errorCode == 30 && join.errorCode == 30 && fetched.errorCode == 30)
+            #expect(commit.topics.map { $0.partitions[0].errorCode } == [0, 29])
+        }
+    }
+
+    /// SaslHandshake v0: the token follows as a bare frame, answered with an empty token.
+    @Test func saslHandshakeV0TakesTheBareToken() async throws {
+        try await Self.saslBroker { broker, _ in
+            var session = KafkaSession(requiresAuthentication: true)
+            _ = await Self.send(broker, .saslHandshake(.init(mechanism: "PLAIN")), version: 0, session: &session)
+            #expect(await broker.handle(frame: Self.plain("user", "secret"), session: &session) == .respond([0, 0, 0, 0]))
+            guard case .metadata(let m) = try Self.answer(await Self.send(broker, .metadata(.init(topics: nil)), version: 4, session: &session), .metadata, version: 4) else { return }
+            #expect(m.topics.map(\.name) == ["open", "ro"])
+            var wrong = KafkaSession(requiresAuthentication: true)
+            _ = await Self.send(broker, .saslHandshake(.init(mechanism: "PLAIN")), version: 0, session: &wrong)
+            guard case .close = await broker.handle(frame: Self.plain("user", "nope"), session: &wrong) else { Issue.record("accepted"); return }
+        }
+    }
+
+    /// A token's lifetime (a JWT's exp) is told to the client; past it, the connection's next
+    /// request closes it unless it authenticated again.
+    @Test func anExpiredAuthenticationClosesTheConnection() async throws {
+        try await Self.saslBroker(lifetime: .milliseconds(200)) { broker, _ in
+            var session = KafkaSession(requiresAuthentication: true)
+            _ = await Self.send(broker, .saslHandshake(.init(mechanism: "PLAIN")), version: 1, session: &session)
+            guard case .saslAuthenticate(let ok) = try Self.answer(await Self.send(broker, .saslAuthenticate(.init(authBytes: Self.plain("u", "secret"))), version: 1, session: &session),
+                                                                .saslAuthenticate, version: 1) else { return }
+            #expect(ok.errorCode == 0 && ok.sessionLifetimeMs == 200)
+            guard case .respond = await Self.send(broker, .metadata(.init(topics: [])), version: 8, session: &session) else { Issue.record("closed"); return }
+            try await Task.sleep(for: .milliseconds(250))
+            guard case .close(let reason) = await Self.send(broker, .metadata(.init(topics: [])), version: 8, session: &session) else { Issue.record("answered"); return }
+            #expect(reason.contains("expired"))
         }
     }
 }

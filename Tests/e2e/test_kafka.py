@@ -175,11 +175,48 @@ def test_a_wildcard_listen_address_needs_an_advertised_host(tmp_path):
     assert b"--kafka-advertised-host" in p.stderr
 
 
-def test_the_listener_is_off_while_authentication_is_on(tmp_path):
-    p = subprocess.run([os.environ.get("LOGD_BIN", "logd"), "--data-dir", str(tmp_path / "d"), "--port", "0",
-                        "--auth-token", "secret", "--kafka-listen", "127.0.0.1:0"], capture_output=True, timeout=30)
-    assert p.returncode != 0
-    assert b"no authentication yet" in p.stderr
+def test_with_authentication_on_kafka_clients_authenticate_with_sasl_plain(tmp_path):
+    """With --auth-token or a JWT key, the listener requires SASL/PLAIN whose password is a static
+    token or a JWT, granting what it grants over HTTP; a wrong password is refused."""
+    from test_jwt import ADMIN, SECRET, jwt, request
+    secret_file = tmp_path / "jwt-secret"
+    secret_file.write_text(SECRET + "\n")
+    server = KafkaLogd(tmp_path / "data", ["--jwt-secret-file", str(secret_file), "--auth-token", ADMIN],
+                       stderr_path=tmp_path / "logd.log").start()
+    try:
+        assert request(server.url, "PUT", "/v1/topics/orders", {"partitions": 1}, ADMIN)[0] == 201
+
+        def sasl(password, *args, check=True, stdin=None):
+            # A refused client gives up after the metadata timeout (-m): short, as nothing will change.
+            return kcat(server, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN",
+                        "-X", "sasl.username=e2e", "-X", "sasl.password=" + password, "-m", "5" if check else "2", *args,
+                        check=check, stdin=stdin)
+        sasl(ADMIN, "-P", "-t", "orders", stdin=b"a\nb\n")
+        assert sasl(ADMIN, "-C", "-t", "orders", "-o", "beginning", "-e", "-q").stdout.split() == [b"a", b"b"]
+
+        wrong = sasl("wrong", "-L", check=False)
+        assert wrong.returncode != 0 and b"Authentication failed" in wrong.stderr, wrong.stderr
+        plaintext = kcat(server, "-L", "-m", "2", check=False)
+        assert plaintext.returncode != 0
+        log = open(tmp_path / "logd.log").read()
+        assert "SASL authentication failed" in log and "Metadata before SASL authentication" in log, log[-3000:]
+
+        # A JWT that may read `orders` and use groups `g-*`: it reads, commits in g-1, and is
+        # refused writes and other groups.
+        reader = jwt({"read": ["orders"], "groups": ["g-*"]})
+        assert sasl(reader, "-C", "-t", "orders", "-o", "beginning", "-e", "-q").stdout.split() == [b"a", b"b"]
+        denied = sasl(reader, "-P", "-t", "orders", stdin=b"c\n", check=False)
+        assert b"Topic authorization failed" in denied.stderr, denied.stderr
+        assert sasl(reader, "-G", "g-1", "-X", "auto.offset.reset=earliest", "-e", "-q", "orders").stdout.split() == [b"a", b"b"]
+        assert request(server.url, "GET", "/v1/groups/g-1/commits", token=ADMIN)[1] == \
+            b'{"offsets":[{"topic":"orders","partition":0,"offset":2,"metadata":""}]}'
+        other = sasl(reader, "-G", "other", "-X", "auto.offset.reset=earliest", "-e", "-q", "orders", check=False)
+        assert other.returncode != 0 and b"may not use group other" in other.stderr, other.stderr
+        # An expired JWT is refused like a wrong password.
+        expired = sasl(jwt({"read": ["orders"]}, exp_in=-10), "-L", check=False)
+        assert expired.returncode != 0 and b"Authentication failed" in expired.stderr, expired.stderr
+    finally:
+        assert server.stop() == 0
 
 
 # Produce and consume --------------------------------------------------------------------------

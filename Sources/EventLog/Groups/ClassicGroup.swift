@@ -71,9 +71,11 @@ struct ClassicGroup: Sendable {
     /// Whether the group holds nothing worth keeping: no members, no pending ids.
     var isVacant: Bool { members.isEmpty && pending.isEmpty }
 
-    /// The bytes the group makes the coordinator keep (its members' metadata and assignments).
+    /// The bytes the group makes the coordinator keep (its members' metadata and assignments,
+    /// and the ids handed out, counted with their deadlines).
     var storedBytes: Int {
-        members.values.reduce(protocolType.utf8.count) { $0 + $1.storedBytes }
+        let handedOut = pending.keys.reduce(0) { $0 + $1.rawValue.utf8.count + 16 }
+        return members.values.reduce(protocolType.utf8.count + handedOut) { $0 + $1.storedBytes }
     }
 
     /// The longest rebalance timeout of the members: how long a phase waits.
