@@ -13,6 +13,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
             case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty
+            case inconsistentGroupProtocol, groupLimitReached
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -71,6 +72,13 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var topicLimitReached: Self { .init(.topicLimitReached) }
         /// The group still has members; only a group without members can be deleted.
         public static var groupNotEmpty: Self { .init(.groupNotEmpty) }
+        /// The group's members use another membership protocol: a Kafka client's join of a
+        /// group whose members joined through the library or HTTP (or the reverse), or a Kafka
+        /// member whose protocol type or protocols no other member shares.
+        public static var inconsistentGroupProtocol: Self { .init(.inconsistentGroupProtocol) }
+        /// A bound on groups was reached: groups with members, members of one group, or the
+        /// bytes of members' protocol metadata and assignments.
+        public static var groupLimitReached: Self { .init(.groupLimitReached) }
 
         public var description: String { "\(storage)" }
 

@@ -10,11 +10,12 @@ extension KafkaBroker {
     /// ``KafkaListenerConfiguration/maxFetchWait``), woken by the append that brings data: no
     /// polling. HWM and LSO are the end offset (no transactions); session_id is always 0 (no
     /// fetch sessions); offsets outside the log get error 1.
-    func fetch(_ request: FetchRequest) async -> FetchResponse {
+    /// A topic the connection may not read is error 29.
+    func fetch(_ request: FetchRequest, permissions: KafkaPermissions) async -> FetchResponse {
         let wait = min(Duration.milliseconds(max(0, Int64(request.maxWaitMs))), configuration.maxFetchWait)
         let deadline = ContinuousClock.now.advanced(by: wait)
         while true {
-            let (response, bytes, waitOn) = await fetchOnce(request)
+            let (response, bytes, waitOn) = await fetchOnce(request, permissions: permissions)
             let now = ContinuousClock.now
             // min_bytes 0 asks for an answer at once (Kafka's rule), data or not.
             if bytes >= max(0, Int(request.minBytes)) || waitOn.isEmpty || now >= deadline {
@@ -24,14 +25,14 @@ extension KafkaBroker {
             // at once for a position that has data already.
             if await !Partition.waitForRecords(waitOn, timeout: deadline - now) {
                 // Timed out (or the store is closing): answer with what there is now.
-                return await fetchOnce(request).response
+                return await fetchOnce(request, permissions: permissions).response
             }
         }
     }
 
     /// One pass over the requested partitions: the response, its record bytes, and the
     /// positions to wait on (partitions read without error, at the offset after what was read).
-    private func fetchOnce(_ request: FetchRequest) async -> (response: FetchResponse, bytes: Int, waitOn: [(partition: Partition, offset: Offset)]) {
+    private func fetchOnce(_ request: FetchRequest, permissions: KafkaPermissions) async -> (response: FetchResponse, bytes: Int, waitOn: [(partition: Partition, offset: Offset)]) {
         typealias PartitionData = FetchResponse.FetchableTopicResponse.PartitionData
         var budget = request.maxBytes > 0 ? Int(request.maxBytes) : Int(Int32.max)
         var total = 0
@@ -42,6 +43,11 @@ extension KafkaBroker {
             for wanted in topic.partitions {
                 var answer = PartitionData(partitionIndex: wanted.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1,
                                            logStartOffset: -1, abortedTransactions: nil, preferredReadReplica: -1, records: [])
+                guard permissions.allows(.read, topic: topic.topic) else {
+                    answer.errorCode = KafkaErrorCode.topicAuthorizationFailed.rawValue
+                    partitions.append(answer)
+                    continue
+                }
                 guard let partition = self.partition(topic.topic, wanted.partition)?.partition else {
                     answer.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
                     partitions.append(answer)

@@ -5,14 +5,17 @@ extension KafkaBroker {
     /// ListOffsets: -2 is the log start, -1 the end (timestamp -1 for both), and a timestamp the
     /// first offset whose record has a timestamp at or after it, with that record's timestamp
     /// (found through the time index), or -1 and -1 when no record has.
-    func listOffsets(_ request: ListOffsetsRequest) async -> ListOffsetsResponse {
+    /// A topic the connection may not read is error 29.
+    func listOffsets(_ request: ListOffsetsRequest, permissions: KafkaPermissions) async -> ListOffsetsResponse {
         typealias Answer = ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse
         var topics: [ListOffsetsResponse.ListOffsetsTopicResponse] = []
         for topic in request.topics {
             var answers: [Answer] = []
             for wanted in topic.partitions {
                 var answer = Answer(partitionIndex: wanted.partitionIndex, errorCode: 0, timestamp: -1, offset: -1, leaderEpoch: -1)
-                if let partition = self.partition(topic.name, wanted.partitionIndex)?.partition {
+                if !permissions.allows(.read, topic: topic.name) {
+                    answer.errorCode = KafkaErrorCode.topicAuthorizationFailed.rawValue
+                } else if let partition = self.partition(topic.name, wanted.partitionIndex)?.partition {
                     switch wanted.timestamp {
                     case -2: answer.offset = partition.startOffset.rawValue
                     case -1: answer.offset = partition.endOffset.rawValue

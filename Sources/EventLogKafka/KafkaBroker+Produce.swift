@@ -6,7 +6,8 @@ extension KafkaBroker {
     /// appended as it is (the writer stamps its base offset; the CRC does not cover either).
     /// Returns after the append, which waits for `fdatasync(2)` on fsync topics; partitions are
     /// appended concurrently.
-    func produce(_ request: ProduceRequest) async -> ProduceResponse {
+    /// A topic the connection may not write is error 29.
+    func produce(_ request: ProduceRequest, permissions: KafkaPermissions) async -> ProduceResponse {
         typealias PartitionResponse = ProduceResponse.TopicProduceResponse.PartitionProduceResponse
         func failure(_ index: Int32, _ code: KafkaErrorCode, _ message: String?) -> PartitionResponse {
             .init(index: index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: message)
@@ -22,6 +23,10 @@ extension KafkaBroker {
         let work = request.topicData.flatMap { topic in topic.partitionData.map { (topic: topic.name, data: $0) } }
         let answers = await withTaskGroup(of: (Int, PartitionResponse).self) { group in
             for (i, item) in work.enumerated() {
+                guard permissions.allows(.write, topic: item.topic) else {
+                    group.addTask { (i, failure(item.data.index, .topicAuthorizationFailed, "this connection may not write topic \(item.topic)")) }
+                    continue
+                }
                 group.addTask {
                     (i, await self.append(item.data, to: item.topic, failure: failure))
                 }

@@ -15,6 +15,7 @@ import Synchronization
 /// when the store closes its partitions).
 public final class KafkaListener: Service {
     let store: LogStore
+    let groups: GroupCoordinatorProvider
     let configuration: KafkaListenerConfiguration
     let logger: Logger
     let onBound: @Sendable (_ host: String, _ port: Int) -> Void
@@ -22,13 +23,16 @@ public final class KafkaListener: Service {
 
     /// A listener for `store`.
     ///
-    /// - Parameter onBound: called once the port is bound, with the bound address (the port
-    ///   chosen when 0 was asked for).
+    /// - Parameters:
+    ///   - groups: the store's group coordinator, shared with the HTTP API (`LogServer.groupCoordinator()`).
+    ///   - onBound: called once the port is bound, with the bound address (the port chosen
+    ///     when 0 was asked for).
     /// - Throws: ``KafkaListenerConfigurationError`` when the advertised host is a wildcard.
-    public init(store: LogStore, configuration: KafkaListenerConfiguration, logger: Logger,
+    public init(store: LogStore, groups: @escaping GroupCoordinatorProvider, configuration: KafkaListenerConfiguration, logger: Logger,
                 onBound: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in }) throws(KafkaListenerConfigurationError) {
         _ = try configuration.checkedAdvertisedHost()
         self.store = store
+        self.groups = groups
         self.configuration = configuration
         self.logger = logger
         self.onBound = onBound
@@ -63,7 +67,7 @@ public final class KafkaListener: Service {
             return
         }
         let port = server.channel.localAddress?.port ?? configuration.port
-        let broker = KafkaBroker(store: store, configuration: configuration,
+        let broker = KafkaBroker(store: store, groups: groups, configuration: configuration,
                                  advertisedHost: try configuration.checkedAdvertisedHost(), advertisedPort: port, logger: logger)
         logger.info("Kafka listener on \(configuration.host):\(port)")
         onBound(configuration.host, port)
@@ -94,16 +98,22 @@ public final class KafkaListener: Service {
     /// service shuts down.
     private func serve(_ connection: NIOAsyncChannel<[UInt8], ByteBuffer>, broker: KafkaBroker) async {
         let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "?"
+        let clientHost = "/" + (connection.channel.remoteAddress?.ipAddress ?? "")
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await cancelWhenGracefulShutdown {
+                    var session = KafkaSession(clientHost: clientHost, requiresAuthentication: broker.configuration.authenticator != nil)
                     for try await frame in inbound {
-                        switch await broker.handle(frame: frame) {
+                        switch await broker.handle(frame: frame, session: &session) {
                         case .respond(let bytes):
                             try await outbound.write(ByteBuffer(bytes: bytes))
                         case .noResponse:
                             continue
                         case .close(let reason):
+                            self.logger.notice("Kafka connection from \(peer) closed: \(reason)")
+                            return
+                        case .respondThenClose(let bytes, let reason):
+                            try await outbound.write(ByteBuffer(bytes: bytes))
                             self.logger.notice("Kafka connection from \(peer) closed: \(reason)")
                             return
                         }

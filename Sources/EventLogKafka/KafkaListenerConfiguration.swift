@@ -33,16 +33,25 @@ public struct KafkaListenerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(600)
     /// The longest a Fetch may wait for data, whatever its max_wait_ms says.
     public var maxFetchWait: Duration = .seconds(30)
-    /// The APIs and versions advertised: the ones this listener serves.
+    /// The APIs and versions advertised: the ones this listener serves (with the SASL APIs
+    /// when ``authenticator`` is set).
     public var advertised = KafkaListenerConfiguration.served
+    /// When set, every connection authenticates first with SASL/PLAIN (SaslHandshake,
+    /// SaslAuthenticate), its password checked by this, and may then do what it returns.
+    public var authenticator: KafkaPasswordCheck? {
+        didSet { advertised = authenticator == nil ? Self.served : Self.servedWithSASL }
+    }
 
-    /// The APIs this listener serves (a subset of issue 13's table until consumer groups are
-    /// served): Produce 3–8, Fetch 4–11, ListOffsets 1–5, Metadata 1–8, FindCoordinator 0–2
-    /// (librdkafka's LZ4 feature needs v0), ApiVersions 0–2 and InitProducerId 0–1.
-    public static let served = ApiVersionsTable([
-        .init(.produce, 3...8), .init(.fetch, 4...11), .init(.listOffsets, 1...5), .init(.metadata, 1...8),
-        .init(.findCoordinator, 0...2), .init(.apiVersions, 0...2), .init(.initProducerId, 0...1),
-    ])
+    /// The APIs this listener serves: issue 13's table (``ApiVersionsTable/standard``):
+    /// Produce 3–8, Fetch 4–11, ListOffsets 1–5, Metadata 1–8, OffsetCommit 2–7, OffsetFetch
+    /// 1–5, FindCoordinator 0–2, JoinGroup 0–5, Heartbeat 0–3, LeaveGroup 0–3, SyncGroup 0–3,
+    /// ApiVersions 0–2 and InitProducerId 0–1.
+    public static let served = ApiVersionsTable.standard
+
+    /// ``served`` and SaslHandshake 0–1 and SaslAuthenticate 0–1: the table while
+    /// authentication is on.
+    public static let servedWithSASL = ApiVersionsTable(
+        ApiVersionsTable.standard.entries + [.init(.saslHandshake, 0...1), .init(.saslAuthenticate, 0...1)])
 
     /// The default settings.
     public init() {}
@@ -81,22 +90,14 @@ public struct KafkaListenerConfigurationError: Error, Sendable, CustomStringConv
 
 extension KafkaListenerConfiguration {
     /// The configuration `logd --kafka-listen LISTEN --kafka-advertised-host HOST` asks for, or
-    /// `nil` when the listener is off: `listen` is empty, or it is absent and `logd` requires
-    /// authentication (SASL is not implemented yet, and the listener must not open a way around
-    /// the HTTP API's tokens). Without `listen`, 127.0.0.1:9092, where a failed bind (the port
-    /// taken) only logs a warning; a given address must be bound.
+    /// `nil` when the listener is off (`listen` is empty). Without `listen`, 127.0.0.1:9092,
+    /// where a failed bind (the port taken) only logs a warning; a given address must be bound.
+    /// With an `authenticator` (authentication is on), clients authenticate with SASL/PLAIN.
     ///
-    /// - Throws: ``KafkaListenerConfigurationError`` for an address that is not `HOST:PORT`, a
-    ///   wildcard bind address without an advertised host, or a listener asked for while
-    ///   authentication is on.
-    public init?(listen: String?, advertisedHost: String?, authenticationRequired: Bool) throws(KafkaListenerConfigurationError) {
+    /// - Throws: ``KafkaListenerConfigurationError`` for an address that is not `HOST:PORT`, or
+    ///   a wildcard bind address without an advertised host.
+    public init?(listen: String?, advertisedHost: String?, authenticator: KafkaPasswordCheck?) throws(KafkaListenerConfigurationError) {
         if listen == "" { return nil }
-        if authenticationRequired {
-            guard listen == nil else {
-                throw KafkaListenerConfigurationError("the Kafka listener has no authentication yet (no SASL): it cannot run while --auth-token or a JWT key is set.")
-            }
-            return nil
-        }
         self.init()
         if let listen {
             (host, port) = try Self.parseAddress(listen)
@@ -104,6 +105,8 @@ extension KafkaListenerConfiguration {
             bindFailureIsFatal = false
         }
         self.advertisedHost = advertisedHost
+        self.authenticator = authenticator
+        advertised = authenticator == nil ? Self.served : Self.servedWithSASL   // no didSet in an initialiser
         _ = try checkedAdvertisedHost()
     }
 }

@@ -50,6 +50,8 @@ extension APIError {
         case .staleGeneration: code = .staleGeneration
         case .rebalanceInProgress: code = .rebalancing
         case .groupNotEmpty: code = .groupNotEmpty
+        case .inconsistentGroupProtocol: code = .inconsistentGroupProtocol
+        case .groupLimitReached: code = .groupLimitReached
         case .notCompacted: code = .notCompacted
         case .staleProducerEpoch, .outOfOrderSequence: code = .producerFenced
         default:

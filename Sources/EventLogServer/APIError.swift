@@ -60,6 +60,10 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         /// A group that still has members cannot be deleted.
         public static let groupNotEmpty = Code("group_not_empty", .conflict)
         public static let notCompacted = Code("not_compacted", .conflict)
+        /// The group's members joined through the Kafka protocol (or, for a Kafka client, through HTTP).
+        public static let inconsistentGroupProtocol = Code("inconsistent_group_protocol", .conflict)
+        /// A bound on consumer groups was reached (groups with members, members of one group).
+        public static let groupLimitReached = Code("group_limit_reached", .conflict)
         public static let producerFenced = Code("producer_fenced", .conflict)
         public static let idempotencyKeyReused = Code("idempotency_key_reused", .conflict)
         public static let payloadTooLarge = Code("payload_too_large", .contentTooLarge)

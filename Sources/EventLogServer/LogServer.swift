@@ -156,6 +156,25 @@ public final class LogServer: Service, Sendable {
         await groups.close()
     }
 
+    /// The store's consumer-group coordinator, opened by the first call: the one the HTTP
+    /// group routes use, for other protocols served on the same store (the Kafka listener),
+    /// so that a group has one membership and one set of commits.
+    public func groupCoordinator() async throws -> GroupCoordinator {
+        try await groups.coordinator()
+    }
+
+    /// Verifies a token as the HTTP API does (a static token, or a JWT signed by a configured
+    /// key and not expired), for other protocols served on the same store: a Kafka client's
+    /// SASL/PLAIN password. `nil` when the token is refused or authentication is off.
+    ///
+    /// - Returns: what the token grants, and how long it stays valid (until a JWT's `exp`;
+    ///   `nil` for a static token or a JWT without one).
+    public func verify(token: String) async -> (scope: AccessScope, lifetime: Duration?)? {
+        guard let authenticator, let grant = try? await authenticator.verify(token: token) else { return nil }
+        let lifetime = grant.expiresAtSeconds.map { Duration.milliseconds(max(0, Int64($0 * 1000) - currentTimeMilliseconds())) }
+        return (grant.scope, lifetime)
+    }
+
     /// The lifecycle, for tests that run routes without running the service.
     var lifecycleForTesting: ServerLifecycle { lifecycle }
 

@@ -156,7 +156,7 @@ struct Logd: AsyncParsableCommand {
 
     func validate() throws {
         _ = try logdConfiguration()
-        do { _ = try kafkaConfiguration() } catch { throw ValidationError("--kafka-listen: \(error)") }
+        do { _ = try kafkaConfiguration(authenticator: nil) } catch { throw ValidationError("--kafka-listen: \(error)") }
     }
 
     /// The configuration the flags name: the defaults, with each flag given written over them.
@@ -277,9 +277,13 @@ struct Logd: AsyncParsableCommand {
         )
 
         var kafka: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if var configuration = try kafkaConfiguration() {
+        // With authentication on, Kafka clients authenticate with SASL/PLAIN: the password is a
+        // static token or a JWT, checked as over HTTP, and grants what it grants over HTTP.
+        let passwordCheck = configuration.requiresAuthentication ? Self.kafkaPasswordCheck(server) : nil
+        if var configuration = try kafkaConfiguration(authenticator: passwordCheck) {
             (configuration.autoCreateTopics, configuration.autoCreateMaxTopics) = (!noAutoCreate, autoCreateMaxTopics)
-            let listener = try KafkaListener(store: store, configuration: configuration, logger: logger) { host, port in
+            let listener = try KafkaListener(store: store, groups: { try await server.groupCoordinator() },
+                                             configuration: configuration, logger: logger) { host, port in
                 StandardStream.output.writeLine("logd kafka listening on \(host.contains(":") ? "[\(host)]" : host):\(port)")
             }
             kafka = [.init(service: listener, successTerminationBehavior: .ignore)]
@@ -305,11 +309,29 @@ struct Logd: AsyncParsableCommand {
         }
     }
 
-    /// The Kafka listener's settings from `--kafka-listen` and `--kafka-advertised-host`; `nil` when off.
-    func kafkaConfiguration() throws -> KafkaListenerConfiguration? {
-        let server = try logdConfiguration().server
-        let authenticated = !server.authTokens.isEmpty || !server.jwtKeys.isEmpty
-        return try KafkaListenerConfiguration(listen: kafkaListen, advertisedHost: kafkaAdvertisedHost, authenticationRequired: authenticated)
+    /// The Kafka listener's settings from `--kafka-listen` and `--kafka-advertised-host`, with
+    /// SASL/PLAIN checked by `authenticator` when given; `nil` when off.
+    func kafkaConfiguration(authenticator: KafkaPasswordCheck?) throws -> KafkaListenerConfiguration? {
+        try KafkaListenerConfiguration(listen: kafkaListen, advertisedHost: kafkaAdvertisedHost, authenticator: authenticator)
+    }
+
+    /// SASL/PLAIN for the Kafka listener: the password verified by the HTTP API's
+    /// authentication, granting what the token grants over HTTP.
+    static func kafkaPasswordCheck(_ server: LogServer) -> KafkaPasswordCheck {
+        { @Sendable (_: String, password: String) async -> KafkaPermissions? in
+            guard let verified = await server.verify(token: password) else { return nil }
+            let scope = verified.scope
+            return KafkaPermissions(
+                lifetime: verified.lifetime,
+                topic: { @Sendable (action: KafkaPermissions.TopicAction, topic: String) -> Bool in
+                    switch action {
+                    case .read: return scope.allows(.read, topic: topic)
+                    case .write: return scope.allows(.write, topic: topic)
+                    case .manage: return scope.allows(.manage, topic: topic)
+                    }
+                },
+                group: { @Sendable (group: String) -> Bool in scope.groups.matches(group) })
+        }
     }
 
     /// Prints one sentence on standard error and exits non-zero.

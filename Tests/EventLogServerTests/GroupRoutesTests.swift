@@ -41,6 +41,35 @@ struct GroupRoutesTests {
         }
     }
 
+    /// A group of Kafka clients (the classic protocol) is described with its protocol and
+    /// clients; an HTTP join of it is refused while they are its members.
+    @Test func aGroupOfKafkaClientsOverHTTP() async throws {
+        try await withTestServer { client, server in
+            try await client.execute(uri: "/v1/topics/t/records", method: .post, headers: jsonHeaders,
+                                     body: jsonBody(#"{"records": [{"value": 1}]}"#)) { #expect($0.status == .ok) }
+            let coordinator = try await server.groupCoordinator()
+            let join = ClassicJoinRequest(group: "k", memberID: nil, requiresKnownMemberID: false, protocolType: "consumer",
+                                          protocols: [ClassicProtocol(name: "range", metadata: [])], sessionTimeout: .seconds(10),
+                                          rebalanceTimeout: .seconds(10), clientID: "rdkafka", clientHost: "/127.0.0.1", topics: ["t"])
+            guard case .joined(let joined) = try await coordinator.joinClassic(join) else {
+                Issue.record("not joined")
+                return
+            }
+            _ = try await coordinator.syncClassic("k", member: joined.memberID, generation: joined.generation,
+                                                  assignments: [joined.memberID: ClassicAssignment(bytes: [], partitions: [TopicPartition("t", 0)])])
+            try await client.execute(uri: "/v1/groups/k", method: .get) {
+                #expect($0.text.contains(#""state":"stable","generation":1,"strategy":null,"protocol_type":"consumer","protocol":"range""#))
+                #expect($0.text.contains(#""assignment":[{"topic":"t","partition":0}],"session_timeout_ms":10000,"client_id":"rdkafka","client_host":"/127.0.0.1"}"#))
+            }
+            try await client.execute(uri: "/v1/groups/k/members", method: .post, headers: jsonHeaders, body: jsonBody(#"{"topics": ["t"]}"#)) {
+                #expect($0.status == .conflict)
+                #expect($0.text.contains(#""error":"inconsistent_group_protocol""#))
+            }
+            try await client.execute(uri: "/v1/groups/k", method: .delete) { #expect($0.status == .conflict) }
+            await server.groups.close()
+        }
+    }
+
     @Test func joinReadAndFencing() async throws {
         try await withTestServer { client, server in
             try await client.execute(uri: "/v1/topics/t/records", method: .post, headers: jsonHeaders,

@@ -35,7 +35,12 @@ import Testing
     /// Every advertised maximum is the last non-flexible version.
     @Test func noFlexibleVersionIsAdvertised() {
         for entry in ApiVersionsTable.allCovered.entries {
-            #expect(entry.versions.upperBound == entry.apiKey.firstFlexibleVersion! - 1, "\(entry.apiKey)")
+            guard let flexible = entry.apiKey.firstFlexibleVersion else {
+                // SaslHandshake never became flexible: its versions are 0 and 1.
+                #expect(entry.apiKey == .saslHandshake && entry.versions == 0...1)
+                continue
+            }
+            #expect(entry.versions.upperBound == flexible - 1, "\(entry.apiKey)")
         }
     }
 

@@ -7,9 +7,11 @@ Every test starts its own logd with `--kafka-listen 127.0.0.1:0` (the port is re
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -182,11 +184,48 @@ def test_a_wildcard_listen_address_needs_an_advertised_host(tmp_path):
     assert b"--kafka-advertised-host" in p.stderr
 
 
-def test_the_listener_is_off_while_authentication_is_on(tmp_path):
-    p = subprocess.run([os.environ.get("LOGD_BIN", "logd"), "--data-dir", str(tmp_path / "d"), "--port", "0",
-                        "--auth-token", "secret", "--kafka-listen", "127.0.0.1:0"], capture_output=True, timeout=30)
-    assert p.returncode != 0
-    assert b"no authentication yet" in p.stderr
+def test_with_authentication_on_kafka_clients_authenticate_with_sasl_plain(tmp_path):
+    """With --auth-token or a JWT key, the listener requires SASL/PLAIN whose password is a static
+    token or a JWT, granting what it grants over HTTP; a wrong password is refused."""
+    from test_jwt import ADMIN, SECRET, jwt, request
+    secret_file = tmp_path / "jwt-secret"
+    secret_file.write_text(SECRET + "\n")
+    server = KafkaLogd(tmp_path / "data", ["--jwt-secret-file", str(secret_file), "--auth-token", ADMIN],
+                       stderr_path=tmp_path / "logd.log").start()
+    try:
+        assert request(server.url, "PUT", "/v1/topics/orders", {"partitions": 1}, ADMIN)[0] == 201
+
+        def sasl(password, *args, check=True, stdin=None):
+            # A refused client gives up after the metadata timeout (-m): short, as nothing will change.
+            return kcat(server, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN",
+                        "-X", "sasl.username=e2e", "-X", "sasl.password=" + password, "-m", "5" if check else "2", *args,
+                        check=check, stdin=stdin)
+        sasl(ADMIN, "-P", "-t", "orders", stdin=b"a\nb\n")
+        assert sasl(ADMIN, "-C", "-t", "orders", "-o", "beginning", "-e", "-q").stdout.split() == [b"a", b"b"]
+
+        wrong = sasl("wrong", "-L", check=False)
+        assert wrong.returncode != 0 and b"Authentication failed" in wrong.stderr, wrong.stderr
+        plaintext = kcat(server, "-L", "-m", "2", check=False)
+        assert plaintext.returncode != 0
+        log = open(tmp_path / "logd.log").read()
+        assert "SASL authentication failed" in log and "Metadata before SASL authentication" in log, log[-3000:]
+
+        # A JWT that may read `orders` and use groups `g-*`: it reads, commits in g-1, and is
+        # refused writes and other groups.
+        reader = jwt({"read": ["orders"], "groups": ["g-*"]})
+        assert sasl(reader, "-C", "-t", "orders", "-o", "beginning", "-e", "-q").stdout.split() == [b"a", b"b"]
+        denied = sasl(reader, "-P", "-t", "orders", stdin=b"c\n", check=False)
+        assert b"Topic authorization failed" in denied.stderr, denied.stderr
+        assert sasl(reader, "-G", "g-1", "-X", "auto.offset.reset=earliest", "-e", "-q", "orders").stdout.split() == [b"a", b"b"]
+        assert request(server.url, "GET", "/v1/groups/g-1/commits", token=ADMIN)[1] == \
+            b'{"offsets":[{"topic":"orders","partition":0,"offset":2,"metadata":""}]}'
+        other = sasl(reader, "-G", "other", "-X", "auto.offset.reset=earliest", "-e", "-q", "orders", check=False)
+        assert other.returncode != 0 and b"may not use group other" in other.stderr, other.stderr
+        # An expired JWT is refused like a wrong password.
+        expired = sasl(jwt({"read": ["orders"]}, exp_in=-10), "-L", check=False)
+        assert expired.returncode != 0 and b"Authentication failed" in expired.stderr, expired.stderr
+    finally:
+        assert server.stop() == 0
 
 
 # Produce and consume --------------------------------------------------------------------------
@@ -412,3 +451,239 @@ def test_sigterm_during_a_long_poll_stops_logd_cleanly(tmp_path):
     assert server.stop() == 0
     assert time.monotonic() - started < 10
     s.close()
+
+
+# Consumer groups --------------------------------------------------------------------------------
+
+GROUP_CONSUMER = os.path.join(os.path.dirname(__file__), "kafka_group_consumer.py")
+SESSION_TIMEOUT_MS = 3000
+
+
+def http_json(server, path, body=None):
+    req = urllib.request.Request(server.url + path, data=None if body is None else json.dumps(body).encode(),
+                                 method="GET" if body is None else "POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        data = r.read()
+        return json.loads(data) if data else None
+
+
+def wait_for(what, condition, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("not within %ss: %s" % (timeout, what))
+
+
+class GroupMember:
+    """One consumer process of a Kafka consumer group: `kcat -G`, or kafka_group_consumer.py with
+    confluent-kafka or kafka-python; a 3 s session with 300 ms heartbeats. Its assignments and
+    records are read from what it prints."""
+
+    KCAT_ASSIGNED = re.compile(r"rebalanced \(memberid [^)]*\): (assigned|revoked): (.*)$")
+
+    def __init__(self, server, client, group, topic, tmp_path, name):
+        self.client, self.topic = client, topic
+        self.out, self.err = tmp_path / (name + ".out"), tmp_path / (name + ".err")
+        if client == "kcat":
+            argv = ["kcat", "-b", server.kafka, "-G", group, "-X", "auto.offset.reset=earliest",
+                    "-X", "session.timeout.ms=%d" % SESSION_TIMEOUT_MS, "-X", "heartbeat.interval.ms=300",
+                    "-X", "auto.commit.interval.ms=300", "-u", "-f", "record %p %o\n", topic]
+        else:
+            argv = [sys.executable, GROUP_CONSUMER, client, server.kafka, group, topic]
+        env = dict(os.environ, KAFKA_SESSION_TIMEOUT_MS=str(SESSION_TIMEOUT_MS), KAFKA_HEARTBEAT_MS="300")
+        with open(self.out, "wb") as out, open(self.err, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+
+    def _lines(self, path):
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").splitlines()
+
+    def assignment(self):
+        """The partitions of the member's last rebalance (None before its first)."""
+        current = None
+        if self.client == "kcat":
+            for line in self._lines(self.err):
+                m = self.KCAT_ASSIGNED.search(line)
+                if m:
+                    current = set() if m.group(1) == "revoked" else {int(p) for p in re.findall(r"\[(\d+)\]", m.group(2))}
+        else:
+            for line in self._lines(self.out):
+                if line.startswith("assigned "):
+                    parts = line.split(" ")
+                    current = {int(p) for p in parts[2].split(",") if p} if len(parts) > 2 else set()
+        return current
+
+    def records(self):
+        return {tuple(int(x) for x in line.split()[1:3]) for line in self._lines(self.out) if line.startswith("record ")}
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(20)
+
+    def describe(self):
+        return "%s: assignment %s\n%s\n%s" % (self.client, self.assignment(), "\n".join(self._lines(self.out)[-5:]),
+                                              "\n".join(self._lines(self.err)[-10:]))
+
+
+def produce_to_each_partition(server, topic, count, start):
+    for partition in (0, 1):
+        kcat(server, "-P", "-t", topic, "-p", str(partition),
+             stdin=b"".join(b"%d-%d\n" % (partition, i) for i in range(start, start + count)))
+
+
+@pytest.mark.parametrize("client", ["kcat", "confluent", "kafka-python"])
+def test_a_group_splits_partitions_and_moves_them_on_sigterm_and_sigkill(broker, tmp_path, client):
+    """Two members of one group on a 2-partition topic each end with one partition; SIGTERM of
+    one (LeaveGroup) moves both to the other within 5 s; SIGKILL moves them after the session
+    timeout; every produced record is consumed."""
+    group, topic = "g-" + client, "gt"
+    create_topic(broker, topic, 2)
+    produce_to_each_partition(broker, topic, 50, 0)
+    members = []
+    try:
+        a = GroupMember(broker, client, group, topic, tmp_path, "a")
+        members.append(a)
+        wait_for("a has both partitions\n" + a.describe(), lambda: a.assignment() == {0, 1}, 30)
+        b = GroupMember(broker, client, group, topic, tmp_path, "b")
+        members.append(b)
+
+        def split(x, y):
+            return x.assignment() is not None and y.assignment() is not None and len(x.assignment()) == 1 \
+                and x.assignment() | y.assignment() == {0, 1}
+        wait_for("one partition each\n%s\n%s" % (a.describe(), b.describe()), lambda: split(a, b), 30)
+        # The HTTP API sees the same group.
+        described = http_json(broker, "/v1/groups/" + group)
+        assert described["state"] == "stable" and described["protocol_type"] == "consumer", described
+        assert sorted(p["partition"] for m in described["members"] for p in m["assignment"]) == [0, 1], described
+        produce_to_each_partition(broker, topic, 50, 50)
+
+        started = time.monotonic()
+        assert b.stop(signal.SIGTERM) == 0, b.describe()
+        wait_for("a gets both after b's SIGTERM\n" + a.describe(), lambda: a.assignment() == {0, 1}, 5)
+        assert time.monotonic() - started < 5
+
+        c = GroupMember(broker, client, group, topic, tmp_path, "c")
+        members.append(c)
+        wait_for("one partition each\n%s\n%s" % (a.describe(), c.describe()), lambda: split(a, c), 30)
+        produce_to_each_partition(broker, topic, 50, 100)
+        started = time.monotonic()
+        c.stop(signal.SIGKILL)
+        wait_for("a gets both after c's SIGKILL\n" + a.describe(), lambda: a.assignment() == {0, 1}, SESSION_TIMEOUT_MS / 1000 + 10)
+        elapsed = time.monotonic() - started
+        assert elapsed > SESSION_TIMEOUT_MS / 1000 - 1, "moved after %.1f s, before the session timeout" % elapsed
+
+        produce_to_each_partition(broker, topic, 50, 150)
+        everything = {(p, o) for p in (0, 1) for o in range(200)}
+        wait_for("every record consumed", lambda: set().union(*(m.records() for m in members)) >= everything, 30)
+    finally:
+        for m in members:
+            m.stop(signal.SIGKILL)
+
+
+def test_kcat_group_commits_and_resumes(broker):
+    """kcat -G consumes everything and commits on exit: a rerun consumes nothing, and after 5
+    more records a rerun consumes exactly those 5. The commits are the HTTP API's."""
+    create_topic(broker, "t1", 1)
+    kcat(broker, "-P", "-t", "t1", stdin=b"".join(b"%d\n" % i for i in range(1, 21)))
+
+    def consume():
+        return kcat(broker, "-G", "g3", "-X", "auto.offset.reset=earliest", "-e", "-q", "-f", "%s\n", "t1",
+                    timeout=60).stdout.decode().split()
+    assert consume() == [str(i) for i in range(1, 21)]
+    assert consume() == []
+    kcat(broker, "-P", "-t", "t1", stdin=b"".join(b"more %d\n" % i for i in range(5)))
+    assert consume() == ["more", "0", "more", "1", "more", "2", "more", "3", "more", "4"]
+    # librdkafka commits an empty metadata string, kept as sent.
+    assert http_json(broker, "/v1/groups/g3/commits")["offsets"] == [{"topic": "t1", "partition": 0, "offset": 25, "metadata": ""}]
+
+
+def consume_and_commit(client, bootstrap, group, count, metadata):
+    """Consumes `count` records of t1 in `group` without auto-commit, commits the position with
+    `metadata`, and answers the offsets of the records consumed."""
+    offsets = []
+    if client == "confluent":
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest", "session.timeout.ms": SESSION_TIMEOUT_MS})
+        try:
+            c.subscribe(["t1"])
+            while len(offsets) < count:
+                m = c.poll(10)
+                assert m is not None and not m.error(), m and m.error()
+                offsets.append(m.offset())
+            c.commit(offsets=[TopicPartition("t1", 0, offsets[-1] + 1, metadata=metadata)], asynchronous=False)
+        finally:
+            c.close()
+    else:
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.structs import OffsetAndMetadata
+        c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                          auto_offset_reset="earliest", max_poll_records=count, session_timeout_ms=SESSION_TIMEOUT_MS,
+                          heartbeat_interval_ms=300)
+        try:
+            c.subscribe(["t1"])
+            deadline = time.monotonic() + 30
+            while len(offsets) < count and time.monotonic() < deadline:
+                for records in c.poll(timeout_ms=500, max_records=count - len(offsets)).values():
+                    offsets += [m.offset for m in records]
+            c.commit({TopicPartition("t1", 0): OffsetAndMetadata(offsets[-1] + 1, metadata, -1)})
+        finally:
+            c.close()
+    return offsets
+
+
+def committed_and_first(client, bootstrap, group):
+    """A new consumer of `group`: what committed() answers for t1/0 and the offset it reads first."""
+    if client == "confluent":
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest", "session.timeout.ms": SESSION_TIMEOUT_MS})
+        try:
+            committed = c.committed([TopicPartition("t1", 0)], timeout=10)[0]
+            c.subscribe(["t1"])
+            m = c.poll(10)
+            assert m is not None and not m.error(), m and m.error()
+        finally:
+            c.close()
+        return committed.offset, committed.metadata, m.offset()
+    from kafka import KafkaConsumer, TopicPartition
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                      auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=300)
+    try:
+        committed = c.committed(TopicPartition("t1", 0), metadata=True)
+        c.subscribe(["t1"])
+        first = None
+        deadline = time.monotonic() + 30
+        while first is None and time.monotonic() < deadline:
+            for records in c.poll(timeout_ms=500, max_records=1).values():
+                first = records[0].offset
+    finally:
+        c.close()
+    return committed.offset, committed.metadata, first
+
+
+@pytest.mark.parametrize("client", ["confluent", "kafka-python"])
+def test_a_manual_commit_survives_a_restart_and_is_the_http_groups(tmp_path, client):
+    server = KafkaLogd(tmp_path / "data").start()
+    try:
+        create_topic(server, "t1", 1)
+        kcat(server, "-P", "-t", "t1", stdin=b"".join(b"%d\n" % i for i in range(30)))
+        group = "gm-" + client
+        assert consume_and_commit(client, server.kafka, group, 10, "from " + client) == list(range(10))
+        assert server.stop() == 0
+        server = KafkaLogd(tmp_path / "data").start()
+        # Durable, and the HTTP API's group: the same commit, metadata included (confluent-kafka
+        # 2.16 sends its metadata with the C string's terminating NUL; it is kept as sent).
+        offsets = http_json(server, "/v1/groups/%s/commits" % group)["offsets"]
+        assert [(o["topic"], o["partition"], o["offset"], o["metadata"].rstrip("\0")) for o in offsets] == [
+            ("t1", 0, 10, "from " + client)]
+        committed, metadata, first = committed_and_first(client, server.kafka, group)
+        assert (committed, metadata.rstrip("\0"), first) == (10, "from " + client, 10)
+        # A commit over HTTP moves the Kafka group.
+        http_json(server, "/v1/groups/%s/commits" % group, {"offsets": [{"topic": "t1", "partition": 0, "offset": 15}]})
+        assert committed_and_first(client, server.kafka, group)[::2] == (15, 15)
+    finally:
+        assert server.stop() == 0

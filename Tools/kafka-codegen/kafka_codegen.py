@@ -32,6 +32,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SPEC_DIR = os.path.join(HERE, "spec")
+# Specs written for logd, in the same format, for APIs whose entry in apis.json says "spec": "local".
+LOCAL_SPEC_DIR = os.path.join(HERE, "spec-local")
 SOURCE_OUT = os.path.join(ROOT, "Sources", "KafkaProtocol", "Generated")
 TEST_OUT = os.path.join(ROOT, "Tests", "KafkaProtocolTests", "Generated")
 KAFKA_SPEC_PATH = "clients/src/main/resources/common/message"
@@ -72,8 +74,8 @@ def strip_comments(text):
     return "".join(out)
 
 
-def load_spec(name):
-    path = os.path.join(SPEC_DIR, name + ".json")
+def load_spec(name, local=False):
+    path = os.path.join(LOCAL_SPEC_DIR if local else SPEC_DIR, name + ".json")
     with open(path, encoding="utf-8") as f:
         return json.loads(strip_comments(f.read()))
 
@@ -417,7 +419,7 @@ def emit_struct(s, indent, top=None):
         kind, api_key, api_name, source = top
         out.append(indent + "/// %s (API key %d, %s), versions %d–%d." % (s.name, api_key, kind, covered[0], covered[1]))
         out.append(indent + "///")
-        out.append(indent + "/// Generated from `Tools/kafka-codegen/spec/%s` at the non-flexible versions" % source)
+        out.append(indent + "/// Generated from `Tools/kafka-codegen/%s` at the non-flexible versions" % source)
         out.append(indent + "/// above. A field absent at a version keeps its default when decoded and is not written")
         out.append(indent + "/// when encoded; a `nil` given for a field that is not nullable at the version is written")
         out.append(indent + "/// as empty.")
@@ -575,7 +577,8 @@ def generate():
         entry = {"key": api["key"], "name": api["name"], "covered": covered}
         for kind in ("Request", "Response"):
             spec_name = api["name"] + kind
-            spec = load_spec(spec_name)
+            local = api.get("spec") == "local"
+            spec = load_spec(spec_name, local)
             if spec["apiKey"] != api["key"] or spec["type"] != kind.lower():
                 raise SpecError("%s.json: apiKey %s type %s, expected %s %s" % (spec_name, spec["apiKey"], spec["type"], api["key"], kind.lower()))
             valid = parse_versions(spec["validVersions"])
@@ -586,8 +589,11 @@ def generate():
                 raise SpecError("%s: versions %s include flexible ones (%s)" % (spec_name, api["versions"], spec["flexibleVersions"]))
             entry["flexible_from"] = None if flexible is None else flexible[0]
             s = Struct(spec_name, spec["fields"], covered, spec_name)
-            text = [HEADER.format(source="spec/%s.json (apache/kafka %s)" % (spec_name, source_commit[:12])).rstrip("\n"), ""]
-            text.extend(emit_struct(s, "", top=(kind.lower(), api["key"], api["name"], spec_name + ".json")))
+            source = ("spec-local/%s.json (written for logd)" % spec_name if local
+                      else "spec/%s.json (apache/kafka %s)" % (spec_name, source_commit[:12]))
+            text = [HEADER.format(source=source).rstrip("\n"), ""]
+            text.extend(emit_struct(s, "", top=(kind.lower(), api["key"], api["name"],
+                                                ("spec-local/" if local else "spec/") + spec_name + ".json")))
             files[os.path.join(SOURCE_OUT, spec_name + ".swift")] = "\n".join(text) + "\n"
             mark_qualified(s, spec_name)
             emit_random(s, random_out, spec_name)
@@ -712,7 +718,8 @@ def write_files(files, check):
 def import_specs(git_dir, commit):
     with open(os.path.join(HERE, "apis.json")) as f:
         config = json.load(f)
-    names = [a["name"] + k for a in config["apis"] for k in ("Request", "Response")] + config["headers"]
+    names = [a["name"] + k for a in config["apis"] if a.get("spec") != "local"
+             for k in ("Request", "Response")] + config["headers"]
     full = subprocess.check_output(["git", "-C", git_dir, "rev-parse", commit + "^{commit}"], text=True).strip()
     os.makedirs(SPEC_DIR, exist_ok=True)
     for n in names:

@@ -14,12 +14,22 @@ public struct GroupDescription: Sendable, Hashable {
         /// The partitions assigned to it in the current generation.
         public var assignment: [TopicPartition]
         public var sessionTimeout: Duration
+        /// For a member of a classic group: the client's id for itself; `nil` otherwise.
+        public var clientID: String? = nil
+        /// For a member of a classic group: where the client connects from; `nil` otherwise.
+        public var clientHost: String? = nil
     }
 
     public var name: String
     public var state: State
     public var generation: Int
     public var strategy: AssignmentStrategy?
+    /// For a classic group (``GroupCoordinator/joinClassic(_:)``, Kafka clients): its
+    /// protocol type (`consumer`) and the protocol of its current generation (the assignor,
+    /// such as `range`); `nil` for groups the coordinator assigns.
+    public var protocolType: String?
+    /// See ``protocolType``.
+    public var protocolName: String?
     /// Live members, sorted by id.
     public var members: [Member]
     /// The committed position of every partition the group has committed.
@@ -32,8 +42,19 @@ extension GroupCoordinator {
     public func describe(_ group: String) throws(LogError) -> GroupDescription {
         try Self.validateGroupName(group)
         expireMembers(of: group)
-        let state = groups[group]
+        expireClassic(group)
         let stored = commits[group] ?? [:]
+        if let g = classicGroups[group] {
+            let members = g.members.sorted { $0.key < $1.key }.map { id, m in
+                GroupDescription.Member(id: id, topics: m.topics.sorted(), assignment: m.assignment?.partitions ?? [],
+                                        sessionTimeout: m.sessionTimeout, clientID: m.clientID, clientHost: m.clientHost)
+            }
+            let phase: GroupDescription.State = members.isEmpty ? .empty : (g.phase == .stable ? .stable : .rebalancing)
+            return GroupDescription(name: group, state: phase, generation: g.generation, strategy: nil,
+                                    protocolType: g.protocolType, protocolName: g.protocolName, members: members,
+                                    commits: stored.mapValues(\.committed))
+        }
+        let state = groups[group]
         guard state != nil || !stored.isEmpty else {
             throw LogError(.groupNotFound, "Group \(group) has no members and no commits.")
         }
@@ -43,7 +64,7 @@ extension GroupCoordinator {
         }
         let phase: GroupDescription.State = members.isEmpty ? .empty : (state!.rebalancing ? .rebalancing : .stable)
         return GroupDescription(name: group, state: phase, generation: state?.generation ?? 0,
-                                strategy: members.isEmpty ? nil : state?.strategy, members: members,
+                                strategy: members.isEmpty ? nil : state?.strategy, protocolType: nil, protocolName: nil, members: members,
                                 commits: stored.mapValues(\.committed))
     }
 
@@ -55,14 +76,17 @@ extension GroupCoordinator {
         try Self.validateGroupName(group)
         try checkOpen()
         expireMembers(of: group)
-        if let members = groups[group]?.members, !members.isEmpty {
-            throw LogError(.groupNotEmpty, "Group \(group) has \(members.count) member(s); a group is deleted once they have left or expired.")
+        expireClassic(group)
+        let memberCount = groups[group]?.members.count ?? classicGroups[group]?.members.count ?? 0
+        if memberCount > 0 {
+            throw LogError(.groupNotEmpty, "Group \(group) has \(memberCount) member(s); a group is deleted once they have left or expired.")
         }
         let present = Array((commits[group] ?? [:]).keys)
         guard groups[group] != nil || !present.isEmpty else {
             throw LogError(.groupNotFound, "Group \(group) has no members and no commits.")
         }
         groups[group] = nil
+        if let vacant = classicGroups.removeValue(forKey: group) { classicBytes -= vacant.storedBytes }   // pending ids only
         if !present.isEmpty { try await deleteCommits(present, for: group) }
     }
 }

@@ -19,7 +19,9 @@ extension GroupCoordinator {
     ///   ``LogError/Code/invalidArgument`` for a negative offset;
     ///   ``LogError/Code/unknownMember`` when `member` is not in the group;
     ///   ``LogError/Code/staleGeneration`` when its generation is not the group's (it was
-    ///   fenced by a rebalance); an I/O error of the append.
+    ///   fenced by a rebalance); ``LogError/Code/rebalanceInProgress`` for a member of a
+    ///   classic group (``joinClassic(_:)``) between its join phase and the leader's
+    ///   assignment; an I/O error of the append.
     public func commit(_ offsets: [TopicPartition: CommittedOffset], for group: String, by member: GroupMemberGeneration? = nil) async throws {
         try Self.validateGroupName(group)
         try checkOpen()
@@ -49,6 +51,8 @@ extension GroupCoordinator {
 
     /// Throws unless `member` is in the group in its current generation; refreshes its session.
     func checkGeneration(_ member: GroupMemberGeneration, in group: String) throws(LogError) {
+        expireClassic(group)
+        if try checkClassicCommit(member, in: group) { return }
         guard var state = groups[group], var m = state.members[member.memberID] else {
             throw LogError(.unknownMember, "member \(member.memberID) is not in group \(group) (it left or its session expired): join again.")
         }

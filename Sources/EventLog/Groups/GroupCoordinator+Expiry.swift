@@ -22,7 +22,7 @@ extension GroupCoordinator {
         guard let retention = options.offsetsRetention, !closed else { return }
         let cutoff = currentMilliseconds() - retention.wholeMilliseconds
         func expired(_ group: String) -> Bool {
-            guard groups[group] == nil, let table = commits[group], !table.isEmpty else { return false }
+            guard groups[group] == nil, classicGroups[group] == nil, let table = commits[group], !table.isEmpty else { return false }
             let newest = table.values.lazy.map(\.committedAt).max() ?? .min
             return newest < cutoff && (lastMemberLeft[group] ?? .min) < cutoff
         }

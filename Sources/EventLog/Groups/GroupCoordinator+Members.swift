@@ -33,6 +33,18 @@ extension GroupCoordinator {
                            "the session timeout must be between \(options.minSessionTimeout) and \(options.maxSessionTimeout), got \(sessionTimeout).")
         }
         expireMembers(of: group)
+        expireClassic(group)
+        if classicGroups[group] != nil {
+            throw LogError(.inconsistentGroupProtocol,
+                           "group \(group) has members that joined through the Kafka protocol; use another group name or wait until they left.")
+        }
+        if let state = groups[group] {
+            guard state.members.count < options.maxMembersPerGroup else {
+                throw LogError(.groupLimitReached, "group \(group) has \(state.members.count) members, the most a group may have.")
+            }
+        } else {
+            try checkGroupLimit()
+        }
         memberSequence += 1
         let id = MemberID(String(memberSequence, radix: 10) + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 16))
         var state = groups[group] ?? GroupState(strategy: strategy ?? options.defaultStrategy)
@@ -106,7 +118,15 @@ extension GroupCoordinator {
     /// The group's live members, sorted.
     public func members(of group: String) -> [MemberID] {
         expireMembers(of: group)
-        return (groups[group]?.members.keys).map { $0.sorted() } ?? []
+        expireClassic(group)
+        return ((groups[group]?.members.keys).map(Array.init) ?? (classicGroups[group]?.members.keys).map(Array.init) ?? []).sorted()
+    }
+
+    /// Throws ``LogError/Code/groupLimitReached`` when no other group may get members.
+    func checkGroupLimit() throws(LogError) {
+        guard groups.count + classicGroups.count < options.maxGroups else {
+            throw LogError(.groupLimitReached, "\(options.maxGroups) groups have members, the most this coordinator keeps.")
+        }
     }
 
     // MARK: Rebalancing and expiry
@@ -172,7 +192,9 @@ extension GroupCoordinator {
     /// a timer that fires early finds nothing expired and re-arms for the new earliest.
     func armTimer() {
         guard !closed else { return }
-        let earliest = groups.values.lazy.flatMap { $0.members.values.lazy.map(\.deadline) }.min()
+        let managed = groups.values.lazy.flatMap { $0.members.values.lazy.map(\.deadline) }.min()
+        let classic = classicGroups.values.lazy.compactMap(\.nextDeadline).min()
+        let earliest = [managed, classic].compactMap { $0 }.min()
         guard let earliest else {
             timer?.task.cancel()
             timer = nil
@@ -190,6 +212,7 @@ extension GroupCoordinator {
     private func timerFired() {
         timer = nil
         for group in Array(groups.keys) { expireMembers(of: group) }
+        for group in Array(classicGroups.keys) { expireClassic(group) }
         armTimer()
     }
 }

@@ -42,6 +42,17 @@ public actor GroupCoordinator {
         /// at least 10 ms).
         public var offsetsRetentionCheckInterval: Duration = .seconds(600)
 
+        /// Groups with members (or member ids handed out) at most, of both kinds; a join that
+        /// would start one more gets ``LogError/Code/groupLimitReached``.
+        public var maxGroups = 10_000
+        /// Members (and member ids handed out) of one group at most.
+        public var maxMembersPerGroup = 1_000
+        /// The most bytes of protocol metadata one member of a classic group may send, and
+        /// the most bytes of one member's assignment.
+        public var maxMemberMetadataBytes = 1 << 20
+        /// The most bytes of metadata and assignments all classic groups together may hold.
+        public var maxClassicGroupBytes = 256 << 20
+
         /// The defaults: sticky assignment, session timeouts from 10 ms to one hour.
         public init() {}
     }
@@ -60,6 +71,14 @@ public actor GroupCoordinator {
     var commits: [String: [TopicPartition: StoredCommit]] = [:]
     /// Groups with members; a group whose last member leaves or expires is removed.
     var groups: [String: GroupState] = [:]
+    /// Groups of the classic rebalance protocol (Kafka clients; GroupCoordinator+Classic.swift),
+    /// with members or member ids handed out. A name is in at most one of the two tables.
+    var classicGroups: [String: ClassicGroup] = [:]
+    /// The bytes ``classicGroups`` hold (``ClassicGroup/storedBytes``), bounded by
+    /// ``Options/maxClassicGroupBytes``.
+    var classicBytes = 0
+    /// Orders classic members and names their waits.
+    var classicSequence: UInt64 = 0
     /// When each group without members last had one (ms since the epoch): its commits expire
     /// no earlier than `offsetsRetention` after that. Entries go with the commits' expiry.
     var lastMemberLeft: [String: Int64] = [:]
@@ -184,6 +203,11 @@ public actor GroupCoordinator {
     /// Stops the session timer. Commits are already durable; membership is not kept.
     public func close() {
         closed = true
+        for name in Array(classicGroups.keys) {
+            classicGroups[name]!.abandonAll(LogError(.closed, "the group coordinator is closed."))
+        }
+        classicGroups.removeAll()
+        classicBytes = 0
         timer?.task.cancel()
         timer = nil
         expiryTask?.cancel()
@@ -211,11 +235,12 @@ public actor GroupCoordinator {
 
     /// Whether the group has commits or members.
     public func exists(_ group: String) -> Bool {
-        commits[group] != nil || groups[group]?.members.isEmpty == false
+        commits[group] != nil || groups[group]?.members.isEmpty == false || classicGroups[group]?.members.isEmpty == false
     }
 
     /// The names of every group with commits or members, sorted.
     public func groupNames() -> [String] {
-        Set(commits.keys).union(groups.filter { !$0.value.members.isEmpty }.keys).sorted()
+        Set(commits.keys).union(groups.filter { !$0.value.members.isEmpty }.keys)
+            .union(classicGroups.filter { !$0.value.members.isEmpty }.keys).sorted()
     }
 }

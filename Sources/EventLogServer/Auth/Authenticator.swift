@@ -133,8 +133,17 @@ final class Authenticator: Sendable {
 
     /// Verifies the token `request` presents: what it grants and who presented it.
     func verify(_ request: Request) async throws -> Grant {
+        guard let presented = Self.presentedToken(in: request) else {
+            verifyCount.add(1, ordering: .relaxed)
+            throw Self.unauthorized("A token is required")
+        }
+        return try await verify(token: presented)
+    }
+
+    /// Verifies a token however it was presented (over HTTP, or as a Kafka client's SASL/PLAIN
+    /// password): what it grants and who presented it; `401 unauthorized` when it is not valid.
+    func verify(token presented: String) async throws -> Grant {
         verifyCount.add(1, ordering: .relaxed)
-        guard let presented = Self.presentedToken(in: request) else { throw Self.unauthorized("A token is required") }
         let candidate = Array(presented.utf8)
         var matched: Int?
         for (n, token) in staticTokens.enumerated() where Self.constantTimeEquals(token, candidate) { matched = n }

@@ -41,8 +41,9 @@ extension Routes {
         router.post("/v1/groups/:group/reset") { request, context -> Response in try await resetGroup(request, context) }
     }
 
-    /// `{"name", "state", "generation", "strategy", "members": [{"member_id", "topics",
-    /// "assignment": [{"topic", "partition"}], "session_timeout_ms"}], "offsets": [...]}`.
+    /// `{"name", "state", "generation", "strategy", "protocol_type", "protocol", "members":
+    /// [{"member_id", "topics", "assignment": [{"topic", "partition"}], "session_timeout_ms",
+    /// "client_id"?, "client_host"?}], "offsets": [...]}`.
     static func groupJSON(_ group: GroupDescription) -> [UInt8] {
         var out = JSONWriter()
         out.beginObject()
@@ -51,6 +52,10 @@ extension Routes {
         out.key("generation"); out.int(group.generation)
         out.key("strategy")
         if let strategy = group.strategy { out.string(strategy.description) } else { out.null() }
+        out.key("protocol_type")
+        if let type = group.protocolType { out.string(type) } else { out.null() }
+        out.key("protocol")
+        if let name = group.protocolName { out.string(name) } else { out.null() }
         out.key("members")
         out.beginArray()
         for member in group.members {
@@ -63,6 +68,8 @@ extension Routes {
             out.key("assignment"); out.topicPartitions(member.assignment)
             let timeout = member.sessionTimeout.components
             out.key("session_timeout_ms"); out.int(timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000)
+            if let client = member.clientID { out.key("client_id"); out.string(client) }
+            if let host = member.clientHost { out.key("client_host"); out.string(host) }
             out.endObject()
         }
         out.endArray()

@@ -28,15 +28,19 @@ extension KafkaAPIKey {
     public static let describeGroups = KafkaAPIKey(rawValue: 15)
     /// ListGroups (key 16).
     public static let listGroups = KafkaAPIKey(rawValue: 16)
+    /// SaslHandshake (key 17).
+    public static let saslHandshake = KafkaAPIKey(rawValue: 17)
     /// ApiVersions (key 18).
     public static let apiVersions = KafkaAPIKey(rawValue: 18)
     /// CreateTopics (key 19).
     public static let createTopics = KafkaAPIKey(rawValue: 19)
     /// InitProducerId (key 22).
     public static let initProducerId = KafkaAPIKey(rawValue: 22)
+    /// SaslAuthenticate (key 36).
+    public static let saslAuthenticate = KafkaAPIKey(rawValue: 36)
 
     /// Every API the generated codecs cover, in key order.
-    public static let covered: [KafkaAPIKey] = [.produce, .fetch, .listOffsets, .metadata, .offsetCommit, .offsetFetch, .findCoordinator, .joinGroup, .heartbeat, .leaveGroup, .syncGroup, .describeGroups, .listGroups, .apiVersions, .createTopics, .initProducerId]
+    public static let covered: [KafkaAPIKey] = [.produce, .fetch, .listOffsets, .metadata, .offsetCommit, .offsetFetch, .findCoordinator, .joinGroup, .heartbeat, .leaveGroup, .syncGroup, .describeGroups, .listGroups, .saslHandshake, .apiVersions, .createTopics, .initProducerId, .saslAuthenticate]
 
     /// The API's name as Kafka spells it (`Produce`), or `nil` for a key the codecs do not cover.
     public var name: String? {
@@ -54,9 +58,11 @@ extension KafkaAPIKey {
         case 14: "SyncGroup"
         case 15: "DescribeGroups"
         case 16: "ListGroups"
+        case 17: "SaslHandshake"
         case 18: "ApiVersions"
         case 19: "CreateTopics"
         case 22: "InitProducerId"
+        case 36: "SaslAuthenticate"
         default: nil
         }
     }
@@ -77,9 +83,11 @@ extension KafkaAPIKey {
         case 14: 0...3
         case 15: 0...4
         case 16: 0...2
+        case 17: 0...1
         case 18: 0...2
         case 19: 0...4
         case 22: 0...1
+        case 36: 0...1
         default: nil
         }
     }
@@ -104,6 +112,7 @@ extension KafkaAPIKey {
         case 18: 3
         case 19: 5
         case 22: 2
+        case 36: 2
         default: nil
         }
     }
@@ -137,12 +146,16 @@ public enum KafkaRequest: Sendable, Equatable {
     case describeGroups(DescribeGroupsRequest)
     /// A ListGroups request.
     case listGroups(ListGroupsRequest)
+    /// A SaslHandshake request.
+    case saslHandshake(SaslHandshakeRequest)
     /// A ApiVersions request.
     case apiVersions(ApiVersionsRequest)
     /// A CreateTopics request.
     case createTopics(CreateTopicsRequest)
     /// A InitProducerId request.
     case initProducerId(InitProducerIdRequest)
+    /// A SaslAuthenticate request.
+    case saslAuthenticate(SaslAuthenticateRequest)
 
     /// The API of this request.
     public var apiKey: KafkaAPIKey {
@@ -160,9 +173,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case .syncGroup: .syncGroup
         case .describeGroups: .describeGroups
         case .listGroups: .listGroups
+        case .saslHandshake: .saslHandshake
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .initProducerId: .initProducerId
+        case .saslAuthenticate: .saslAuthenticate
         }
     }
 
@@ -185,9 +200,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case 14: .syncGroup(try SyncGroupRequest.decode(from: &reader, version: version))
         case 15: .describeGroups(try DescribeGroupsRequest.decode(from: &reader, version: version))
         case 16: .listGroups(try ListGroupsRequest.decode(from: &reader, version: version))
+        case 17: .saslHandshake(try SaslHandshakeRequest.decode(from: &reader, version: version))
         case 18: .apiVersions(try ApiVersionsRequest.decode(from: &reader, version: version))
         case 19: .createTopics(try CreateTopicsRequest.decode(from: &reader, version: version))
         case 22: .initProducerId(try InitProducerIdRequest.decode(from: &reader, version: version))
+        case 36: .saslAuthenticate(try SaslAuthenticateRequest.decode(from: &reader, version: version))
         default: throw .unsupportedVersion(apiKey: apiKey, version: version, supported: nil)
         }
     }
@@ -210,9 +227,11 @@ public enum KafkaRequest: Sendable, Equatable {
         case .syncGroup(let body): body.encode(into: &writer, version: version)
         case .describeGroups(let body): body.encode(into: &writer, version: version)
         case .listGroups(let body): body.encode(into: &writer, version: version)
+        case .saslHandshake(let body): body.encode(into: &writer, version: version)
         case .apiVersions(let body): body.encode(into: &writer, version: version)
         case .createTopics(let body): body.encode(into: &writer, version: version)
         case .initProducerId(let body): body.encode(into: &writer, version: version)
+        case .saslAuthenticate(let body): body.encode(into: &writer, version: version)
         }
     }
 }
@@ -245,12 +264,16 @@ public enum KafkaResponse: Sendable, Equatable {
     case describeGroups(DescribeGroupsResponse)
     /// A ListGroups response.
     case listGroups(ListGroupsResponse)
+    /// A SaslHandshake response.
+    case saslHandshake(SaslHandshakeResponse)
     /// A ApiVersions response.
     case apiVersions(ApiVersionsResponse)
     /// A CreateTopics response.
     case createTopics(CreateTopicsResponse)
     /// A InitProducerId response.
     case initProducerId(InitProducerIdResponse)
+    /// A SaslAuthenticate response.
+    case saslAuthenticate(SaslAuthenticateResponse)
 
     /// The API of this response.
     public var apiKey: KafkaAPIKey {
@@ -268,9 +291,11 @@ public enum KafkaResponse: Sendable, Equatable {
         case .syncGroup: .syncGroup
         case .describeGroups: .describeGroups
         case .listGroups: .listGroups
+        case .saslHandshake: .saslHandshake
         case .apiVersions: .apiVersions
         case .createTopics: .createTopics
         case .initProducerId: .initProducerId
+        case .saslAuthenticate: .saslAuthenticate
         }
     }
 
@@ -293,9 +318,11 @@ public enum KafkaResponse: Sendable, Equatable {
         case 14: .syncGroup(try SyncGroupResponse.decode(from: &reader, version: version))
         case 15: .describeGroups(try DescribeGroupsResponse.decode(from: &reader, version: version))
         case 16: .listGroups(try ListGroupsResponse.decode(from: &reader, version: version))
+        case 17: .saslHandshake(try SaslHandshakeResponse.decode(from: &reader, version: version))
         case 18: .apiVersions(try ApiVersionsResponse.decode(from: &reader, version: version))
         case 19: .createTopics(try CreateTopicsResponse.decode(from: &reader, version: version))
         case 22: .initProducerId(try InitProducerIdResponse.decode(from: &reader, version: version))
+        case 36: .saslAuthenticate(try SaslAuthenticateResponse.decode(from: &reader, version: version))
         default: throw .unsupportedVersion(apiKey: apiKey, version: version, supported: nil)
         }
     }
@@ -318,9 +345,11 @@ public enum KafkaResponse: Sendable, Equatable {
         case .syncGroup(let body): body.encode(into: &writer, version: version)
         case .describeGroups(let body): body.encode(into: &writer, version: version)
         case .listGroups(let body): body.encode(into: &writer, version: version)
+        case .saslHandshake(let body): body.encode(into: &writer, version: version)
         case .apiVersions(let body): body.encode(into: &writer, version: version)
         case .createTopics(let body): body.encode(into: &writer, version: version)
         case .initProducerId(let body): body.encode(into: &writer, version: version)
+        case .saslAuthenticate(let body): body.encode(into: &writer, version: version)
         }
     }
 }

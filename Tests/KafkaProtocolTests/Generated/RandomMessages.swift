@@ -754,6 +754,23 @@ extension ListGroupsResponse: RandomlyGenerated {
     }
 }
 
+extension SaslHandshakeRequest: RandomlyGenerated {
+    static func random(version: Int16, using rng: inout SplitMix64) -> Self {
+        var value = Self()
+        value.mechanism = rng.nextString()
+        return value
+    }
+}
+
+extension SaslHandshakeResponse: RandomlyGenerated {
+    static func random(version: Int16, using rng: inout SplitMix64) -> Self {
+        var value = Self()
+        value.errorCode = rng.nextInt16()
+        value.mechanisms = (0..<rng.nextCount()).map { _ in rng.nextString() }
+        return value
+    }
+}
+
 extension ApiVersionsRequest: RandomlyGenerated {
     static func random(version: Int16, using rng: inout SplitMix64) -> Self {
         let value = Self()
@@ -868,6 +885,27 @@ extension InitProducerIdResponse: RandomlyGenerated {
     }
 }
 
+extension SaslAuthenticateRequest: RandomlyGenerated {
+    static func random(version: Int16, using rng: inout SplitMix64) -> Self {
+        var value = Self()
+        value.authBytes = rng.nextBytes()
+        return value
+    }
+}
+
+extension SaslAuthenticateResponse: RandomlyGenerated {
+    static func random(version: Int16, using rng: inout SplitMix64) -> Self {
+        var value = Self()
+        value.errorCode = rng.nextInt16()
+        value.errorMessage = true && rng.nextBool() ? nil : rng.nextString()
+        value.authBytes = rng.nextBytes()
+        if version == 1 {
+            value.sessionLifetimeMs = rng.nextInt64()
+        }
+        return value
+    }
+}
+
 /// Every generated message type, for the round-trip tests.
 let generatedMessages: [MessageCase] = [
     MessageCase(ProduceRequest.self),
@@ -896,10 +934,14 @@ let generatedMessages: [MessageCase] = [
     MessageCase(DescribeGroupsResponse.self),
     MessageCase(ListGroupsRequest.self),
     MessageCase(ListGroupsResponse.self),
+    MessageCase(SaslHandshakeRequest.self),
+    MessageCase(SaslHandshakeResponse.self),
     MessageCase(ApiVersionsRequest.self),
     MessageCase(ApiVersionsResponse.self),
     MessageCase(CreateTopicsRequest.self),
     MessageCase(CreateTopicsResponse.self),
     MessageCase(InitProducerIdRequest.self),
     MessageCase(InitProducerIdResponse.self),
+    MessageCase(SaslAuthenticateRequest.self),
+    MessageCase(SaslAuthenticateResponse.self),
 ]
