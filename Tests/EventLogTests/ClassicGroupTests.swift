@@ -260,26 +260,28 @@ private func retryingStalls(_ scenario: (String) async throws -> Void) async thr
 
     /// A leader that never syncs is removed after the rebalance timeout; the waiting followers
     /// are told to join again.
+    /// (Two-second phases: with 300 ms ones, `make test` on two busy cores stalled the scenario
+    /// in three runs out of three.)
     @Test func aLeaderThatNeverSyncsIsRemoved() async throws {
         try await withClassic { _, groups in
             try await retryingStalls { group in
-                let a = try await stableGroupOfOne(groups, group: group, rebalance: .milliseconds(300))
-                let bJoin = Task { try await groups.joinClassic(request(group: group, rebalance: .milliseconds(300))) }
+                let a = try await stableGroupOfOne(groups, group: group, rebalance: .seconds(2))
+                let bJoin = Task { try await groups.joinClassic(request(group: group, rebalance: .seconds(2))) }
                 let joinPhase = ContinuousClock.now
                 try await eventually("b joined") { (try? await groups.describe(group).members.count) == 2 }
                 // a must join again within the join phase, and b sync within the sync phase.
-                _ = try await inTime(.milliseconds(300), since: joinPhase) { try joined(try await groups.joinClassic(request(a, group: group, rebalance: .milliseconds(300)))) }
+                _ = try await inTime(.seconds(2), since: joinPhase) { try joined(try await groups.joinClassic(request(a, group: group, rebalance: .seconds(2)))) }
                 let syncPhase = ContinuousClock.now
-                let b = try await inTime(.milliseconds(300), since: joinPhase) { try joined(try await bJoin.value) }
+                let b = try await inTime(.seconds(2), since: joinPhase) { try joined(try await bJoin.value) }
                 do {
                     _ = try await groups.syncClassic(group, member: b.memberID, generation: 2, assignments: [:])
                     Issue.record("the sync was answered without the leader's")
-                } catch let error as LogError where error.code == .unknownMember && ContinuousClock.now - syncPhase >= .milliseconds(300) {
+                } catch let error as LogError where error.code == .unknownMember && ContinuousClock.now - syncPhase >= .seconds(2) {
                     throw Stalled()
                 } catch let error as LogError {
                     #expect(error.code == .rebalanceInProgress, "\(error)")
                 }
-                #expect(ContinuousClock.now - syncPhase >= .milliseconds(250))
+                #expect(ContinuousClock.now - syncPhase >= .milliseconds(1_900))
                 #expect(await groups.members(of: group) == [b.memberID])
             }
         }

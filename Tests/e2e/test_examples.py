@@ -52,6 +52,33 @@ def test_python_consumer_reads_every_record_once_across_a_restart(tmp_path):
         assert server.stop() == 0
 
 
+def order_service(data, place):
+    """Runs the order-service example as its README says (`swift run --package-path ...`)."""
+    done = subprocess.run(["swift", "run", "--package-path", os.path.join(EXAMPLES, "order-service"), "order-service",
+                           str(data), str(place)], capture_output=True, timeout=900)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    lines = done.stdout.decode().strip().split("\n")
+    totals = dict(line.split("\t") for line in lines[1:])
+    return lines[0], {customer: int(total) for customer, total in totals.items()}
+
+
+def test_the_order_service_counts_every_order_once_across_runs(tmp_path):
+    data = tmp_path / "orders-data"
+    first, totals = order_service(data, 1000)
+    assert first == "placed 1000 orders; the projection counted 1000 new ones"
+    expected = {}
+    for n in range(1000):
+        expected["customer-%d" % (n % 10)] = expected.get("customer-%d" % (n % 10), 0) + 100 + n % 900
+    assert totals == expected
+    # A second run: 500 more; the group resumes at its commit and the totals come back from
+    # the compacted topic.
+    second, totals = order_service(data, 500)
+    assert second == "placed 500 orders; the projection counted 500 new ones"
+    for n in range(1000, 1500):
+        expected["customer-%d" % (n % 10)] += 100 + n % 900
+    assert totals == expected
+
+
 def test_live_typing_in_two_browser_windows(tmp_path):
     selenium = pytest.importorskip("selenium")
     from selenium import webdriver
