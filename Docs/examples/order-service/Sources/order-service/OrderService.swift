@@ -44,7 +44,7 @@ struct OrderService {
         // Caught up once every partition's position reaches the end it has now.
         var behind = Set<Int>()
         for partition in orders.partitions {
-            let committed = await groups.committedOffset(for: "projection", TopicPartition("orders", partition.index))?.offset ?? .zero
+            let committed = await groups.committedOffset(for: "projection", TopicPartition("orders", partition.index))?.offset ?? Offset(0)
             if committed < partition.endOffset { behind.insert(partition.index) }
         }
         let end = Dictionary(uniqueKeysWithValues: orders.partitions.map { ($0.index, $0.endOffset) })
@@ -106,7 +106,7 @@ struct ProjectionState {
     /// The record that stores `customer`'s total now.
     func record(for customer: String) -> Record {
         let marks = (through[customer] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
-        return Record(key: customer, value: String(totals[customer] ?? 0), headers: ["through": marks])
+        return Record(key: customer, value: String(totals[customer] ?? 0), headers: ["through": RecordBytes(marks)])
     }
 
     private static func parse(_ text: String) -> [Int: Int64] {
