@@ -187,13 +187,14 @@ def test_a_wildcard_listen_address_needs_an_advertised_host(tmp_path):
 def test_with_authentication_on_kafka_clients_authenticate_with_sasl_plain(tmp_path):
     """With --auth-token or a JWT key, the listener requires SASL/PLAIN whose password is a static
     token or a JWT, granting what it grants over HTTP; a wrong password is refused."""
-    from test_jwt import ADMIN, SECRET, jwt, request
+    from conftest import call
+    from test_jwt import ADMIN, SECRET, jwt
     secret_file = tmp_path / "jwt-secret"
     secret_file.write_text(SECRET + "\n")
     server = KafkaLogd(tmp_path / "data", ["--jwt-secret-file", str(secret_file), "--auth-token", ADMIN],
                        stderr_path=tmp_path / "logd.log").start()
     try:
-        assert request(server.url, "PUT", "/v1/topics/orders", {"partitions": 1}, ADMIN)[0] == 201
+        assert call(server.url, "PUT", "/v1/topics/orders", {"partitions": 1}, ADMIN)[0] == 201
 
         def sasl(password, *args, check=True, stdin=None):
             # A refused client gives up after the metadata timeout (-m): short, as nothing will change.
@@ -217,7 +218,7 @@ def test_with_authentication_on_kafka_clients_authenticate_with_sasl_plain(tmp_p
         denied = sasl(reader, "-P", "-t", "orders", stdin=b"c\n", check=False)
         assert b"Topic authorization failed" in denied.stderr, denied.stderr
         assert sasl(reader, "-G", "g-1", "-X", "auto.offset.reset=earliest", "-e", "-q", "orders").stdout.split() == [b"a", b"b"]
-        assert request(server.url, "GET", "/v1/groups/g-1/commits", token=ADMIN)[1] == \
+        assert call(server.url, "GET", "/v1/groups/g-1/commits", token=ADMIN)[1] == \
             b'{"offsets":[{"topic":"orders","partition":0,"offset":2,"metadata":""}]}'
         other = sasl(reader, "-G", "other", "-X", "auto.offset.reset=earliest", "-e", "-q", "orders", check=False)
         assert other.returncode != 0 and b"may not use group other" in other.stderr, other.stderr
