@@ -12,7 +12,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case offsetOutOfRange, corruptData, diskFull, ioError, locked, closed
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
-            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty
+            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty, partitionCountFixed
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -71,6 +71,9 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var topicLimitReached: Self { .init(.topicLimitReached) }
         /// The group still has members; only a group without members can be deleted.
         public static var groupNotEmpty: Self { .init(.groupNotEmpty) }
+        /// A topic's partition count cannot change that way: it never shrinks, and growing it
+        /// is not supported yet (``LogStore/alterTopic(named:_:)``).
+        public static var partitionCountFixed: Self { .init(.partitionCountFixed) }
 
         public var description: String { "\(storage)" }
 
