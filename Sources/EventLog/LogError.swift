@@ -12,7 +12,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case offsetOutOfRange, corruptData, diskFull, ioError, locked, closed
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
-            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty, partitionCountFixed
+            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty, fixedSetting
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -71,9 +71,10 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var topicLimitReached: Self { .init(.topicLimitReached) }
         /// The group still has members; only a group without members can be deleted.
         public static var groupNotEmpty: Self { .init(.groupNotEmpty) }
-        /// A topic's partition count cannot change that way: it never shrinks, and growing it
-        /// is not supported yet (``LogStore/alterTopic(named:_:)``).
-        public static var partitionCountFixed: Self { .init(.partitionCountFixed) }
+        /// A setting fixed at a topic's creation was asked to change (``LogStore/alterTopic(named:_:)``):
+        /// the partition count (it never shrinks; growing it is not supported yet), the
+        /// compression codec, the segment size or age, the index interval, the batch limit.
+        public static var fixedSetting: Self { .init(.fixedSetting) }
 
         public var description: String { "\(storage)" }
 

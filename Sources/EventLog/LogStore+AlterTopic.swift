@@ -34,9 +34,10 @@ extension LogStore {
     ///   - change: edits the settings; called once, before anything is written.
     /// - Returns: the topic, with its new ``Topic/configuration``.
     /// - Throws: ``LogError/Code/topicNotFound``; ``LogError/Code/internalTopic`` for an
-    ///   internal topic; ``LogError/Code/partitionCountFixed`` for another partition count;
-    ///   ``LogError/Code/invalidArgument`` for a change of a fixed setting or a value out of
-    ///   range; ``LogError/Code/closed``; or an I/O error, the topic then keeping its old
+    ///   internal topic; ``LogError/Code/fixedSetting`` for a change of a setting fixed at
+    ///   creation (another partition count, codec, segment size…);
+    ///   ``LogError/Code/invalidArgument`` for a value out of range;
+    ///   ``LogError/Code/closed``; or an I/O error, the topic then keeping its old
     ///   settings (in memory and, unless the restore of its file failed too, on disk).
     @discardableResult
     public func alterTopic(named name: String, _ change: (inout TopicConfiguration) -> Void) async throws -> Topic {
@@ -97,13 +98,13 @@ extension LogStore {
     /// Refuses a change of a setting fixed at creation, naming it.
     static func checkAlteration(of name: String, from old: TopicConfiguration, to new: TopicConfiguration) throws(LogError) {
         if new.partitions < old.partitions {
-            throw LogError(.partitionCountFixed, "topic \(name) has \(old.partitions) partitions and cannot have fewer (\(new.partitions) asked).")
+            throw LogError(.fixedSetting, "topic \(name) has \(old.partitions) partitions and cannot have fewer (\(new.partitions) asked).")
         }
         if new.partitions > old.partitions {
-            throw LogError(.partitionCountFixed, "topic \(name) has \(old.partitions) partitions; adding partitions is not supported yet (\(new.partitions) asked).")
+            throw LogError(.fixedSetting, "topic \(name) has \(old.partitions) partitions; adding partitions is not supported yet (\(new.partitions) asked).")
         }
         func fixed(_ setting: String, _ value: String) -> LogError {
-            LogError(.invalidArgument, "\(setting) cannot change after a topic is created: topic \(name) keeps \(value).")
+            LogError(.fixedSetting, "\(setting) cannot change after a topic is created: topic \(name) keeps \(value).")
         }
         if new.compression != old.compression { throw fixed("compression", "\(old.compression)") }
         if new.segmentBytes != old.segmentBytes { throw fixed("segment_bytes", "\(old.segmentBytes)") }

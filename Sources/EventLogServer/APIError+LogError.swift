@@ -51,7 +51,7 @@ extension APIError {
         case .rebalanceInProgress: code = .rebalancing
         case .groupNotEmpty: code = .groupNotEmpty
         case .notCompacted: code = .notCompacted
-        case .partitionCountFixed: code = .partitionCountFixed
+        case .fixedSetting: code = .fixedSetting
         case .staleProducerEpoch, .outOfOrderSequence: code = .producerFenced
         default:
             code = .internalError

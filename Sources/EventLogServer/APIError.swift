@@ -60,8 +60,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         /// A group that still has members cannot be deleted.
         public static let groupNotEmpty = Code("group_not_empty", .conflict)
         public static let notCompacted = Code("not_compacted", .conflict)
-        /// A change of a topic's partition count: it never shrinks, and growing it is not supported yet.
-        public static let partitionCountFixed = Code("partition_count_fixed", .conflict)
+        /// A change of a setting fixed at a topic's creation: the partition count (it never
+        /// shrinks; growing it is not supported yet), the compression, the segment size.
+        public static let fixedSetting = Code("fixed_setting", .conflict)
         public static let producerFenced = Code("producer_fenced", .conflict)
         public static let idempotencyKeyReused = Code("idempotency_key_reused", .conflict)
         public static let payloadTooLarge = Code("payload_too_large", .contentTooLarge)

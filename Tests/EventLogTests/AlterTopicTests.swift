@@ -129,11 +129,11 @@ import Testing
                     Issue.record("unexpected \(error)")
                 }
             }
-            await refused(.partitionCountFixed, "cannot have fewer") { $0.partitions = 2 }
-            await refused(.partitionCountFixed, "not supported yet") { $0.partitions = 4 }
-            await refused(.invalidArgument, "compression cannot change") { $0.compression = .lz4 }
-            await refused(.invalidArgument, "segment_bytes cannot change") { $0.segmentBytes = 4096 }
-            await refused(.invalidArgument, "max_batch_bytes cannot change") { $0.maxBatchBytes = 1024 }
+            await refused(.fixedSetting, "cannot have fewer") { $0.partitions = 2 }
+            await refused(.fixedSetting, "not supported yet") { $0.partitions = 4 }
+            await refused(.fixedSetting, "compression cannot change") { $0.compression = .lz4 }
+            await refused(.fixedSetting, "segment_bytes cannot change") { $0.segmentBytes = 4096 }
+            await refused(.fixedSetting, "max_batch_bytes cannot change") { $0.maxBatchBytes = 1024 }
             await refused(.invalidArgument, "retention_bytes") { $0.retentionBytes = -5 }
             await refused(.invalidArgument, "durability interval") { $0.durability = .interval(.microseconds(10)) }
             await refused(.invalidArgument, "cleanup_policy") { $0.cleanupPolicy = [] }

@@ -62,9 +62,9 @@ extension Routes {
     }
 
     /// Changes the settings the body gives (the names and values of `PUT`): `200` with the
-    /// topic as `GET` answers it. A bad value or a setting fixed at creation (compression,
-    /// segment size) is `400 invalid_config`, another partition count `409
-    /// partition_count_fixed`, an internal topic `403 forbidden`; nothing changes then.
+    /// topic as `GET` answers it. A bad value is `400 invalid_config`; a change of a setting
+    /// fixed at creation (the partition count, compression, segment size) `409
+    /// fixed_setting`; an internal topic `403 forbidden`. Nothing changes then.
     private func patchTopic(_ request: Request, _ context: Context) async throws -> Response {
         let name = try await topicName(request, context, for: .manage)
         let body = try await collectBody(request)
