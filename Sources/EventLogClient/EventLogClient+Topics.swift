@@ -8,7 +8,7 @@ extension EventLogClient {
         return try Self.topic(try Self.parse(answer.body, status: answer.status), status: answer.status)
     }
 
-    /// Changes topic `name`'s settings (`PATCH /v1/topics/{name}`): those given change, the
+    /// Changes topic `name`'s settings (`PATCH /v1/topics/{name}/config`): those given change, the
     /// others keep their values. Retention and cleanup policy apply from the server's next
     /// cleaner pass, durability from the next append.
     ///
@@ -19,7 +19,7 @@ extension EventLogClient {
     ///   token without `manage`). A refused change changes nothing.
     @discardableResult
     public func alterTopic(_ name: String, settings: TopicSettings) async throws -> TopicInfo {
-        let answer = try await send(request(.PATCH, Self.path("topics", name), body: settings.json))
+        let answer = try await send(request(.PATCH, Self.path("topics", name, "config"), body: settings.json))
         return try Self.topic(try Self.parse(answer.body, status: answer.status), status: answer.status)
     }
 

@@ -144,7 +144,7 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
                         lambda v: any("order.created" in r for r in v))
         assert any('"order": 8' in r for r in rows)
 
-        # The alter form shows the topic's settings and changes them (PATCH).
+        # The alter form shows the topic's settings and changes them (PATCH /v1/topics/{topic}/config).
         assert browser.execute_script("return document.getElementById('alter').retention_ms.value") == "-1"
         browser.execute_script("""
             const f = document.getElementById('alter');

@@ -2,7 +2,7 @@ import EventLog
 import Hummingbird
 
 extension Routes {
-    /// `PUT`, `GET`, `PATCH`, `DELETE /v1/topics/{topic}` and `GET /v1/topics`.
+    /// `PUT`, `GET`, `DELETE /v1/topics/{topic}`, `PATCH /v1/topics/{topic}/config` and `GET /v1/topics`.
     func addTopicRoutes(to router: Router<Context>) {
         router.get("/v1/topics") { request, _ in
             // Only the topics the token may read are listed.
@@ -20,7 +20,7 @@ extension Routes {
             TopicDescription.write(topic, to: &out)
             return json(out.bytes)
         }
-        router.patch("/v1/topics/:topic") { request, context in try await patchTopic(request, context) }
+        router.patch("/v1/topics/:topic/config") { request, context in try await patchTopic(request, context) }
         router.delete("/v1/topics/:topic") { request, context in
             let name = try await topicName(request, context, for: .manage)
             // Internal topics (consumer group commits) refuse it: `LogError.internalTopic`, a 403.

@@ -262,7 +262,7 @@ $("alter").addEventListener("submit", async e => {
   for (const k of ["retention_ms", "retention_bytes"]) if (f.get(k) !== "") settings[k] = Number(f.get(k));
   if (settings.durability === "interval" && f.get("durability_interval_ms") !== "") settings.durability_interval_ms = Number(f.get("durability_interval_ms"));
   try {
-    const t = await api("PATCH", topicPath(selected), settings);
+    const t = await api("PATCH", topicPath(selected) + "/config", settings);
     showTopic(t); fillAlterForm(t);
     $("altered").textContent = "saved";
   } catch (err) { $("alterError").textContent = err.message; }
