@@ -14,9 +14,9 @@ extension LogStore {
     /// (``TopicConfiguration/validate()``), then written to the topic's `topic.conf` atomically
     /// (a temporary file, `fdatasync(2)`, `rename(2)`, `fsync(2)` of the directory): a crash
     /// leaves the old settings or the new ones, never a mix. From the moment this returns:
-    /// - appends use the new durability (one that already started keeps the old one). Moving
-    ///   to `fsync` first syncs what was written before, so everything acknowledged earlier is
-    ///   on stable storage too;
+    /// - appends that start use the new durability (one under way may be acknowledged under
+    ///   the old or the new one). Moving to `fsync` first syncs what was written before, so
+    ///   everything acknowledged earlier is on stable storage too;
     /// - the cleaner's next retention or compaction pass uses the new policy and limits (a pass
     ///   under way finishes with the old ones). A topic compacted once keeps accepting the gaps
     ///   compaction left between offsets after `compact` is turned off.
@@ -55,8 +55,9 @@ extension LogStore {
         try await executor.run { try self.writeTopicFile(of: topic, new, offsetGaps: offsetGaps, restoring: old) }
         topic.live.replace(with: new)
         if new.durability == .fsync && old.durability != .fsync {
-            // What was acknowledged before without a sync is made durable now.
-            try await executor.run {
+            // What was acknowledged before without a sync is made durable now. The change is
+            // made whatever happens here: a failed sync is the partition's own (writeFailure).
+            try? await executor.run {
                 for p in topic.partitions where !p.isClosed {
                     do { try p.syncNow() } catch {
                         self.logger.error("sync after a change to fsync durability failed", metadata: [

@@ -81,6 +81,52 @@ import Testing
         }
     }
 
+    /// An append that starts after a change to `fsync` returned is acknowledged only once it is
+    /// on stable storage, also when an appending task that started under `none` is still
+    /// writing other appenders' batches inline (it hands them to the I/O threads).
+    final class SwitchWatch: Sendable {
+        let switched = Atomic<Bool>(false)
+        let checked = Atomic<Int>(0)
+        let unsynced = Atomic<Int>(0)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func appendsAfterAChangeToFsyncAreSyncedEvenWithAnInlineWriterRunning() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir) { $0.cleanerInterval = nil; $0.flushInterval = .seconds(3600) }
+            let p = try await store.createTopic(named: "race", configuration: TopicConfiguration(durability: .none)).partitions[0]
+            var checked = 0, unsynced = 0
+            for round in 0..<20 {
+                try await store.alterTopic(named: "race") { $0.durability = .none }
+                let watch = SwitchWatch()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<8 {
+                        group.addTask {
+                            for i in 0..<200 {
+                                let afterSwitch = watch.switched.load(ordering: .acquiring)
+                                let range = try await p.append([Record(value: bytes("r\(round)-w\(w)-\(i)"))])
+                                guard afterSwitch else { continue }
+                                watch.checked.add(1, ordering: .relaxed)
+                                if p.state.withLock({ $0.durable.nextOffset }) < range.end.rawValue {
+                                    watch.unsynced.add(1, ordering: .relaxed)
+                                }
+                                if i > 150 { return }
+                            }
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(2))
+                    try await store.alterTopic(named: "race") { $0.durability = .fsync }
+                    watch.switched.store(true, ordering: .releasing)
+                    try await group.waitForAll()
+                }
+                checked += watch.checked.load(ordering: .relaxed)
+                unsynced += watch.unsynced.load(ordering: .relaxed)
+            }
+            #expect(checked > 0)
+            #expect(unsynced == 0, "\(unsynced) of \(checked) appends acknowledged under fsync without a sync")
+            try await store.close()
+        }
+    }
+
     /// Compaction turned on compacts; turned off again, the gaps it left between offsets stay
     /// readable, also after a restart (reads check offsets for density only on topics that
     /// were never compacted).
