@@ -12,7 +12,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case offsetOutOfRange, corruptData, diskFull, ioError, locked, closed
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
-            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty
+            case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty, fixedSetting
             case inconsistentGroupProtocol, groupLimitReached
         }
         private let storage: Storage
@@ -79,6 +79,10 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         /// A bound on groups was reached: groups with members, members of one group, or the
         /// bytes of members' protocol metadata and assignments.
         public static var groupLimitReached: Self { .init(.groupLimitReached) }
+        /// A setting fixed at a topic's creation was asked to change (``LogStore/alterTopic(named:_:)``):
+        /// the partition count (it never shrinks; growing it is not supported yet), the
+        /// compression codec, the segment size or age, the index interval, the batch limit.
+        public static var fixedSetting: Self { .init(.fixedSetting) }
 
         public var description: String { "\(storage)" }
 

@@ -52,7 +52,7 @@ public final class LogStore: Sendable {
     let executor: IOExecutor
     /// `<dir>/.lock`, held with `flock(2)` while the store is open.
     private let lockFile: FileHandle
-    private let state: Mutex<StoreState>
+    let state: Mutex<StoreState>
     private let flusher: Mutex<PeriodicThread?> = Mutex(nil)
     private let cleaner: Mutex<PeriodicThread?> = Mutex(nil)
     /// Whether a background cleaner run is queued on the maintenance lane (at most one is).
@@ -69,14 +69,14 @@ public final class LogStore: Sendable {
         var closed = false
         /// The close in progress or done: every `close()` awaits this one.
         var closing: Task<Void, any Error>?
-        /// Names being created or deleted right now, with the tasks waiting for that to end:
-        /// a create and a delete of one name never overlap.
+        /// Names being created, altered or deleted right now, with the tasks waiting for that
+        /// to end: a create, an alter and a delete of one name never overlap.
         var busyNames: [String: NameWork] = [:]
     }
 
-    /// A create or delete of a topic name under way.
+    /// A create, alter or delete of a topic name under way.
     struct NameWork: Sendable {
-        enum Kind: Sendable { case creating, deleting }
+        enum Kind: Sendable { case creating, altering, deleting }
         var kind: Kind
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -158,17 +158,20 @@ public final class LogStore: Sendable {
         for name in try FileSystem.list(topicsDirectory) {
             let dir = topicsDirectory + "/" + name
             guard FileSystem.isDirectory(dir), (try? Self.validateTopicName(name)) != nil else { continue }
+            // What a crash left of a write of topic.conf that did not get renamed into place.
+            try FileSystem.remove(dir + "/topic.conf.tmp")
             guard let bytes = try FileSystem.readFile(dir + "/topic.conf") else {
                 logger.warning("ignoring a topic directory without topic.conf", metadata: ["path": "\(dir)"])
                 continue
             }
-            let configuration = try TopicConfiguration(file: bytes, path: dir + "/topic.conf")
-            let topic = try openTopic(name: name, configuration: configuration, cleanShutdown: cleanShutdown)
+            let (configuration, offsetGaps) = try TopicConfiguration.decodeFile(bytes, path: dir + "/topic.conf")
+            let topic = try openTopic(name: name, configuration: LiveConfiguration(configuration, offsetGaps: offsetGaps),
+                                      cleanShutdown: cleanShutdown)
             state.withLock { $0.topics[name] = topic }
         }
     }
 
-    private func openTopic(name: String, configuration: TopicConfiguration, cleanShutdown: Bool) throws -> Topic {
+    private func openTopic(name: String, configuration: LiveConfiguration, cleanShutdown: Bool) throws -> Topic {
         let dir = topicsDirectory + "/" + name
         var partitions: [Partition] = []
         for i in 0..<configuration.partitions {
@@ -209,17 +212,19 @@ public final class LogStore: Sendable {
         let now = options.clock.now()
         var best: (Partition, Double)?
         for topic in topics {
+            // The settings as the tick starts: an alter made meanwhile applies from the next one.
+            let configuration = topic.configuration
             for p in topic.partitions where !p.isClosed {
                 do {
-                    if topic.configuration.cleanupPolicy.contains(.delete) { _ = try p.applyRetentionBlocking(now: now) }
+                    if configuration.cleanupPolicy.contains(.delete) { _ = try p.applyRetentionBlocking(now: now) }
                 } catch LogError.Code.closed {
                     continue
                 } catch {
                     logger.error("retention failed", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
                 }
-                guard topic.configuration.cleanupPolicy.contains(.compact) else { continue }
+                guard configuration.cleanupPolicy.contains(.compact) else { continue }
                 let ratio = p.dirtyRatio
-                let due = ratio >= topic.configuration.minCleanableDirtyRatio && ratio > 0 || p.compactionOverdue(now: now)
+                let due = ratio >= configuration.minCleanableDirtyRatio && ratio > 0 || p.compactionOverdue(now: now)
                     || p.tombstonesExpired(now: now)
                 if due && ratio > (best?.1 ?? -1) { best = (p, ratio) }
             }
@@ -347,7 +352,8 @@ public final class LogStore: Sendable {
     ///   - name: 1 to 249 characters of `[A-Za-z0-9._-]`, not `.` or `..`
     ///     (``validateTopicName(_:)``). Names starting with `__` are reserved for internal
     ///     topics (``TopicConfiguration/isInternal``).
-    ///   - configuration: the topic's settings, fixed from now on.
+    ///   - configuration: the topic's settings: fixed from now on, except those
+    ///     ``alterTopic(named:_:)`` changes (durability, cleanup policy, retention, compaction).
     ///   - maxTopics: create only while the store holds fewer topics than this (internal
     ///     topics not counted; creations under way counted); `nil` for no bound.
     /// - Returns: the new topic.
@@ -395,7 +401,7 @@ public final class LogStore: Sendable {
                         let dir = self.topicsDirectory + "/" + name
                         try FileSystem.createDirectory(dir, faults: self.options.faults)
                         try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir, faults: self.options.faults)
-                        return try self.openTopic(name: name, configuration: configuration, cleanShutdown: false)
+                        return try self.openTopic(name: name, configuration: LiveConfiguration(configuration), cleanShutdown: false)
                     }
                 } catch {
                     finishNameWork(name)
@@ -455,9 +461,9 @@ public final class LogStore: Sendable {
         }
     }
 
-    /// Suspends until the create or delete of `name` under way has ended (no polling: the
-    /// task that ends it resumes the waiters).
-    private func waitForNameWork(_ name: String) async {
+    /// Suspends until the create, alter or delete of `name` under way has ended (no polling:
+    /// the task that ends it resumes the waiters).
+    func waitForNameWork(_ name: String) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let free = state.withLock { s -> Bool in
                 guard s.busyNames[name] != nil else { return true }
@@ -468,9 +474,9 @@ public final class LogStore: Sendable {
         }
     }
 
-    /// Ends the create or delete of `name` (applying `change` in the same critical section)
-    /// and resumes the tasks waiting for it.
-    private func finishNameWork(_ name: String, _ change: (inout StoreState) -> Void = { _ in }) {
+    /// Ends the create, alter or delete of `name` (applying `change` in the same critical
+    /// section) and resumes the tasks waiting for it.
+    func finishNameWork(_ name: String, _ change: (inout StoreState) -> Void = { _ in }) {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             change(&s)
             return s.busyNames.removeValue(forKey: name)?.waiters ?? []

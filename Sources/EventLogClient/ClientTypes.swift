@@ -140,23 +140,28 @@ public struct TopicInfo: Sendable, Hashable {
     }
 }
 
-/// A topic's settings for ``EventLogClient/createTopic(_:settings:)``; `nil` takes the server's default.
+/// A topic's settings for ``EventLogClient/createTopic(_:settings:)`` (`nil`: the server's
+/// default) and ``EventLogClient/alterTopic(_:settings:)`` (`nil`: unchanged).
 public struct TopicSettings: Sendable, Hashable {
     public var partitions: Int?
     /// `delete`, `compact` or `compact,delete`.
     public var cleanupPolicy: String?
+    /// Records older than this go (whole segments, by the cleaner).
     public var retention: Duration?
+    /// Keeps records whatever their age (`retention_ms: -1`), instead of ``retention``.
+    public var retentionForever = false
     public var retentionBytes: Int64?
     /// `none`, `lz4` or `zstd`.
     public var compression: String?
-    /// `fsync`, `interval` or `none`.
+    /// `fsync`, `none`, `interval` (a sync every second) or `interval:<milliseconds>`.
     public var durability: String?
 
-    public init(partitions: Int? = nil, cleanupPolicy: String? = nil, retention: Duration? = nil,
+    public init(partitions: Int? = nil, cleanupPolicy: String? = nil, retention: Duration? = nil, retentionForever: Bool = false,
                 retentionBytes: Int64? = nil, compression: String? = nil, durability: String? = nil) {
         self.partitions = partitions
         self.cleanupPolicy = cleanupPolicy
         self.retention = retention
+        self.retentionForever = retentionForever
         self.retentionBytes = retentionBytes
         self.compression = compression
         self.durability = durability
@@ -166,7 +171,9 @@ public struct TopicSettings: Sendable, Hashable {
         var fields: [String] = []
         if let partitions { fields.append("\"partitions\": \(partitions)") }
         if let cleanupPolicy { fields.append("\"cleanup_policy\": \(jsonString(cleanupPolicy))") }
-        if let retention {
+        if retentionForever {
+            fields.append("\"retention_ms\": -1")
+        } else if let retention {
             let ms = retention.components.seconds * 1000 + retention.components.attoseconds / 1_000_000_000_000_000
             fields.append("\"retention_ms\": \(ms)")
         }

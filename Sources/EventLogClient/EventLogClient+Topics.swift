@@ -8,6 +8,21 @@ extension EventLogClient {
         return try Self.topic(try Self.parse(answer.body, status: answer.status), status: answer.status)
     }
 
+    /// Changes topic `name`'s settings (`PATCH /v1/topics/{name}/config`): those given change, the
+    /// others keep their values. Retention and cleanup policy apply from the server's next
+    /// cleaner pass, durability from the next append.
+    ///
+    /// - Returns: the topic with its new settings.
+    /// - Throws: ``EventLogClientError`` with the server's code: `topic_not_found`,
+    ///   `invalid_config` (a bad value), `fixed_setting` (another partition count, compression
+    ///   or segment size: those are fixed at creation), `forbidden` (an internal topic, or a
+    ///   token without `manage`). A refused change changes nothing.
+    @discardableResult
+    public func alterTopic(_ name: String, settings: TopicSettings) async throws -> TopicInfo {
+        let answer = try await send(request(.PATCH, Self.path("topics", name, "config"), body: settings.json))
+        return try Self.topic(try Self.parse(answer.body, status: answer.status), status: answer.status)
+    }
+
     /// Topic `name`, or `nil` when it does not exist.
     public func topic(named name: String) async throws -> TopicInfo? {
         do {

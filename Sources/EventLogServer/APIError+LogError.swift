@@ -53,6 +53,7 @@ extension APIError {
         case .inconsistentGroupProtocol: code = .inconsistentGroupProtocol
         case .groupLimitReached: code = .groupLimitReached
         case .notCompacted: code = .notCompacted
+        case .fixedSetting: code = .fixedSetting
         case .staleProducerEpoch, .outOfOrderSequence: code = .producerFenced
         default:
             code = .internalError

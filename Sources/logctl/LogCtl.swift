@@ -13,6 +13,7 @@ struct LogCtl: AsyncParsableCommand {
             (or $LOGD_TOKEN). Examples:
 
               logctl topics create orders --partitions 3 --retention 7d
+              logctl topics alter orders --retention 30d --durability none
               seq 1 1000 | logctl produce orders --print-offsets
               logctl consume orders --from earliest --limit 10
               logctl consume orders --from=-5 --follow --format json

@@ -3,8 +3,8 @@ import EventLogClient
 
 struct Topics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, describe, create and delete topics.",
-        subcommands: [List.self, Describe.self, Create.self, Delete.self]
+        abstract: "List, describe, create, alter and delete topics.",
+        subcommands: [List.self, Describe.self, Create.self, Alter.self, Delete.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -32,12 +32,17 @@ struct Topics: AsyncParsableCommand {
                 guard let info = try await server.client.topic(named: topic) else {
                     throw EventLogClientError(code: "topic_not_found", message: "Topic \(topic) does not exist.", status: 404)
                 }
-                printLine("topic \(info.name)")
-                for (name, value) in info.config.sorted(by: { $0.key < $1.key }) { printLine("  \(name) = \(value)") }
-                for p in info.partitions {
-                    printLine("  partition \(p.partition): start \(p.startOffset), end \(p.endOffset), \(p.sizeBytes) bytes")
-                }
+                Topics.printTopic(info)
             }
+        }
+    }
+
+    /// A topic's settings, one `name = value` line each, then each partition's offsets.
+    static func printTopic(_ info: TopicInfo) {
+        printLine("topic \(info.name)")
+        for (name, value) in info.config.sorted(by: { $0.key < $1.key }) { printLine("  \(name) = \(value)") }
+        for p in info.partitions {
+            printLine("  partition \(p.partition): start \(p.startOffset), end \(p.endOffset), \(p.sizeBytes) bytes")
         }
     }
 
@@ -65,6 +70,54 @@ struct Topics: AsyncParsableCommand {
                                              retentionBytes: retentionBytes, compression: compression, durability: durability)
                 let info = try await server.client.createTopic(topic, settings: settings)
                 printLine("topic \(info.name): \(info.partitions.count) partitions")
+            }
+        }
+    }
+
+    struct Alter: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a topic's retention, cleanup policy or durability; print its new settings.",
+            discussion: """
+                Settings not given keep their values. Retention and compaction apply from the server's next \
+                cleaner pass, durability from the next append. The partition count, compression and segment \
+                size are fixed at creation. Examples:
+
+                  logctl topics alter orders --retention 7d --retention-bytes 10737418240
+                  logctl topics alter orders --retention forever
+                  logctl topics alter users --compact
+                  logctl topics alter users --cleanup-policy compact,delete --retention 30d
+                  logctl topics alter clicks --durability interval:250
+                """
+        )
+        @OptionGroup var server: ServerOptions
+        @Argument(help: "The topic.") var topic: String
+        @Option(help: "Delete records older than this (7d, 12h, 30m, 45s, 500ms), or 'forever' to keep them.")
+        var retention: String?
+        @Option(help: "Delete the oldest segments beyond this many bytes per partition (-1: no limit).") var retentionBytes: Int64?
+        @Flag(inversion: .prefixedNo, help: "Keep the latest record per key (cleanup policy compact), or not (delete).")
+        var compact: Bool?
+        @Option(help: "delete, compact or compact,delete.") var cleanupPolicy: String?
+        @Option(help: "fsync, none, interval (a sync every second) or interval:<milliseconds>.") var durability: String?
+
+        func validate() throws {
+            if compact != nil && cleanupPolicy != nil { throw ValidationError("Give --compact/--no-compact or --cleanup-policy, not both.") }
+            if let retention, retention != "forever" { _ = try parseDuration(retention) }
+            if let retentionBytes, retentionBytes < -1 { throw ValidationError("--retention-bytes must be -1 or more.") }
+            if retention == nil && retentionBytes == nil && compact == nil && cleanupPolicy == nil && durability == nil {
+                throw ValidationError("Nothing to change: give --retention, --retention-bytes, --compact/--no-compact, --cleanup-policy or --durability.")
+            }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                var settings = TopicSettings(cleanupPolicy: cleanupPolicy ?? compact.map { $0 ? "compact" : "delete" },
+                                             retentionBytes: retentionBytes, durability: durability)
+                if retention == "forever" {
+                    settings.retentionForever = true
+                } else if let retention {
+                    settings.retention = try parseDuration(retention)
+                }
+                Topics.printTopic(try await server.client.alterTopic(topic, settings: settings))
             }
         }
     }

@@ -150,6 +150,22 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
         rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
                         lambda v: any("order.created" in r for r in v))
         assert any('"order": 8' in r for r in rows)
+
+        # The alter form shows the topic's settings and changes them (PATCH /v1/topics/{topic}/config).
+        assert browser.execute_script("return document.getElementById('alter').retention_ms.value") == "-1"
+        browser.execute_script("""
+            const f = document.getElementById('alter');
+            f.retention_ms.value = '86400000'; f.cleanup_policy.value = 'compact,delete';
+            f.durability.value = 'interval'; f.durability_interval_ms.value = '250';
+            f.requestSubmit();
+        """)
+        wait_for(browser, "return document.getElementById('altered').textContent", lambda s: s == "saved",
+                 diagnose="return document.getElementById('alterError').textContent")
+        assert "retention_ms=86400000" in browser.execute_script("return document.getElementById('config').textContent")
+        with urllib.request.urlopen(server.url + "/v1/topics/orders") as r:
+            config = json.loads(r.read())["config"]
+        assert (config["retention_ms"], config["cleanup_policy"], config["durability"], config["durability_interval_ms"]) == \
+            (86400000, "compact,delete", "interval", 250), config
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:
             browser.save_screenshot(os.path.join(shots, "console.png"))

@@ -62,7 +62,32 @@ def test_topics_keys_headers_offsets_and_groups(logd):
     assert b"orders" not in logctl(logd, "topics", "list").stdout
 
 
+def test_topics_alter_changes_retention_compaction_and_durability(logd):
+    assert logctl(logd, "topics", "create", "alt", "--partitions", "2").returncode == 0
+    out = logctl(logd, "topics", "alter", "alt", "--retention", "7d", "--retention-bytes", "1048576", "--durability", "none")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    assert "retention_ms = 604800000" in text and "retention_bytes = 1048576" in text and "durability = none" in text, text
+    assert "partitions = 2" in text and "partition 1: start 0, end 0" in text
+
+    compacted = logctl(logd, "topics", "alter", "alt", "--compact")
+    assert compacted.returncode == 0 and b"cleanup_policy = compact\n" in compacted.stdout, compacted
+    both = logctl(logd, "topics", "alter", "alt", "--cleanup-policy", "compact,delete", "--durability", "interval:250")
+    assert b"cleanup_policy = compact,delete" in both.stdout and b"durability_interval_ms = 250" in both.stdout, both
+    plain = logctl(logd, "topics", "alter", "alt", "--no-compact", "--retention", "forever", "--durability", "fsync")
+    assert plain.returncode == 0, plain.stderr
+    described = logctl(logd, "topics", "describe", "alt").stdout.decode()
+    for line in ("cleanup_policy = delete", "retention_ms = -1", "retention_bytes = 1048576", "durability = fsync"):
+        assert line in described, described
+
+
 @pytest.mark.parametrize("args, message", [
+    (("topics", "alter", "nope", "--retention", "1d"), b"404 topic_not_found"),
+    (("topics", "alter", "lines2", "--retention", "soon"), b"is not a duration"),
+    (("topics", "alter", "lines2"), b"Nothing to change"),
+    (("topics", "alter", "lines2", "--durability", "always"), b"invalid_config"),
+    (("topics", "alter", "lines2", "--compact", "--cleanup-policy", "delete"), b"not both"),
+    (("topics", "alter", "lines2", "--retention-bytes=-7"), b"-1 or more"),
     (("topics", "describe", "nope"), b"topic_not_found"),
     (("topics", "delete", "nope"), b"404 topic_not_found"),
     (("topics", "create", "bad name!"), b"invalid_topic_name"),

@@ -32,8 +32,9 @@ extension Partition {
     /// - Throws: ``LogError/Code/notCompacted`` when the topic's policy has no `compact`;
     ///   ``LogError/Code/closed`` when the partition closes (its topic is deleted) first.
     public func compact(limits: CompactionLimits = CompactionLimits()) async throws -> CompactionReport {
-        guard configuration.cleanupPolicy.contains(.compact) else {
-            throw LogError(.notCompacted, "topic \(topicName) has cleanup policy \(configuration.cleanupPolicy), not compact.")
+        let policy = configuration.current.cleanupPolicy
+        guard policy.contains(.compact) else {
+            throw LogError(.notCompacted, "topic \(topicName) has cleanup policy \(policy), not compact.")
         }
         guard case .compaction(let report) = try await requestPass(.compaction, { .compaction(try self.compactBlocking(now: self.clock.now(), limits: limits)) }) else {
             preconditionFailure("a compaction request answered by another kind of pass")
@@ -53,15 +54,17 @@ extension Partition {
 
     /// Whether some dirty record is older than `maxCompactionLagMs` (it must be cleaned now).
     func compactionOverdue(now: Int64) -> Bool {
-        guard configuration.maxCompactionLagMs < .max else { return false }
+        let maxLagMs = configuration.current.maxCompactionLagMs
+        guard maxLagMs < .max else { return false }
         let segments = state.withLock { $0.segments }.dropLast()
         let firstDirty = maintenance.withLock { $0.firstDirtyOffset.rawValue }
-        return segments.contains { $0.visibleNextOffset > firstDirty && ($0.firstTimestamp ?? Int64.max) < now - configuration.maxCompactionLagMs }
+        return segments.contains { $0.visibleNextOffset > firstDirty && ($0.firstTimestamp ?? Int64.max) < now - maxLagMs }
     }
 
     /// Whether a tombstone the cleaner kept is now past `deleteRetentionMs`: a pass would remove it.
     func tombstonesExpired(now: Int64) -> Bool {
-        maintenance.withLock { $0.tombstoneSightings }.expiredTombstones(now: now, deleteRetentionMs: configuration.deleteRetentionMs)
+        let deleteRetentionMs = configuration.current.deleteRetentionMs
+        return maintenance.withLock { $0.tombstoneSightings }.expiredTombstones(now: now, deleteRetentionMs: deleteRetentionMs)
     }
 
     /// One compaction (as many passes as the map's budget needs), on the maintenance lane
@@ -77,8 +80,11 @@ extension Partition {
                                           bytesWritten: 0, segmentsBefore: before.1, segmentsAfter: before.1, passes: 0,
                                           duration: .zero)
             var throttle = Throttle(bytesPerSecond: limits.bytesPerSecond)
+            // The settings as the pass starts: an alter made meanwhile applies from the next one.
+            let settings = configuration.current
             while true {
-                let done = try compactionPass(now: now, limits: limits, cleaner: &cleaner, report: &report, throttle: &throttle)
+                let done = try compactionPass(now: now, settings: settings, limits: limits, cleaner: &cleaner, report: &report,
+                                              throttle: &throttle)
                 maintenance.withLock { [cleaner] in
                     $0.firstDirtyOffset = cleaner.firstDirtyOffset
                     $0.tombstoneSightings = cleaner.tombstoneSightings
@@ -108,7 +114,7 @@ extension Partition {
     ///
     /// With nothing dirty, a pass still runs when a tombstone it kept has expired: with an
     /// empty map it only removes expired tombstones.
-    private func compactionPass(now: Int64, limits: CompactionLimits, cleaner: inout CleanerState,
+    private func compactionPass(now: Int64, settings: TopicConfiguration, limits: CompactionLimits, cleaner: inout CleanerState,
                                 report: inout CompactionReport, throttle: inout Throttle) throws -> Bool {
         try checkPassMayContinue()
         let segments = state.withLock { $0.segments }
@@ -116,14 +122,14 @@ extension Partition {
         var cleanable: [Segment] = []
         for segment in segments.dropLast() {
             let maxTs = try segment.loadedMaxTimestamp()
-            if configuration.minCompactionLagMs > 0 && maxTs > now - configuration.minCompactionLagMs { break }
+            if settings.minCompactionLagMs > 0 && maxTs > now - settings.minCompactionLagMs { break }
             cleanable.append(segment)
         }
         guard let lastCleanable = cleanable.last else { return true }
         let cleanableEnd = segments[cleanable.count].baseOffset
         let firstDirty = max(cleaner.firstDirtyOffset.rawValue, cleanable[0].baseOffset)
         let dirty = firstDirty < cleanableEnd
-        guard dirty || cleaner.tombstoneSightings.expiredTombstones(now: now, deleteRetentionMs: configuration.deleteRetentionMs) else {
+        guard dirty || cleaner.tombstoneSightings.expiredTombstones(now: now, deleteRetentionMs: settings.deleteRetentionMs) else {
             return true
         }
         _ = lastCleanable
@@ -178,7 +184,7 @@ extension Partition {
         if !current.isEmpty { groups.append(current) }
 
         var tombstones = TombstoneClock(sightings: cleaner.tombstoneSightings, now: now,
-                                        horizon: now - configuration.deleteRetentionMs)
+                                        horizon: now - settings.deleteRetentionMs)
         for group in groups {
             try checkPassMayContinue()
             try cleanGroup(group, map: map, mapEnd: mapEnd, tombstones: &tombstones, report: &report, throttle: &throttle)

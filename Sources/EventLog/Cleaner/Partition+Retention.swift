@@ -34,15 +34,16 @@ extension Partition {
     private func deleteExpiredSegments(now: Int64) throws -> RetentionReport {
         let segments = state.withLock { $0.segments }
         let start = Offset(segments[0].baseOffset)
-        guard configuration.cleanupPolicy.contains(.delete),
-              configuration.retentionMs >= 0 || configuration.retentionBytes >= 0 else {
+        // The settings as the pass starts: an alter made meanwhile applies from the next one.
+        let settings = configuration.current
+        guard settings.cleanupPolicy.contains(.delete), settings.retentionMs >= 0 || settings.retentionBytes >= 0 else {
             return RetentionReport(segmentsDeleted: 0, bytesDeleted: 0, startOffset: state.withLock { Offset($0.startOffset) })
         }
         var total = segments.reduce(Int64(0)) { $0 + $1.size }
         var doomed: [Segment] = []
         for segment in segments.dropLast() {
-            let byTime = try configuration.retentionMs >= 0 && segment.loadedMaxTimestamp() < now - configuration.retentionMs
-            let bySize = configuration.retentionBytes >= 0 && total - segment.size >= configuration.retentionBytes
+            let byTime = try settings.retentionMs >= 0 && segment.loadedMaxTimestamp() < now - settings.retentionMs
+            let bySize = settings.retentionBytes >= 0 && total - segment.size >= settings.retentionBytes
             guard byTime || bySize else { break }
             doomed.append(segment)
             total -= segment.size

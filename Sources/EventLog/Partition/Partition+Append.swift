@@ -143,8 +143,12 @@ extension Partition {
             }
             let (taken, segment) = state.withLock { s in (s.takePending(), s.segments.last!) }
             group = taken
-            // A group that would roll the segment is left to the I/O threads, like a batch.
-            if group.isEmpty || mustRoll(segment, forNextBatchOf: group.reduce(0) { $0 + $1.batch.bytes.count }) { break }
+            // A group that would roll the segment is left to the I/O threads, like a batch; so
+            // is every group once the topic's durability became `fsync` (an alter): appends
+            // queued after that must not be acknowledged without a sync. Loaded after taking
+            // the group, so it sees the change any of its appends saw.
+            if group.isEmpty || configuration.durability == .fsync
+                || mustRoll(segment, forNextBatchOf: group.reduce(0) { $0 + $1.batch.bytes.count }) { break }
         }
         if !group.isEmpty {
             // Still busy, or a roll is due: the I/O threads take over, starting with what was just taken.

@@ -84,7 +84,7 @@ extension Partition {
             // Base offsets are outside the CRC: check that batches follow each other (densely,
             // unless compaction may have left gaps), so a damaged base offset is never served.
             var expectedBase = entry.baseOffset
-            let dense = !configuration.cleanupPolicy.contains(.compact)
+            let dense = !configuration.mayHaveOffsetGaps
             while true {
                 let before = scanner.position
                 let peeked: (Int64, RecordBatchHeader)?
@@ -191,8 +191,9 @@ extension Partition {
             guard let (_, next) = try? scanner.nextHeader() else { return nil }
             following = next.baseOffset
         }
-        // Compaction may leave gaps between batches; otherwise they follow each other densely.
-        let dense = !configuration.cleanupPolicy.contains(.compact)
+        // Compaction may leave gaps between batches (also after it was turned off); otherwise
+        // they follow each other densely.
+        let dense = !configuration.mayHaveOffsetGaps
         guard dense ? following == header.nextOffset : following >= header.nextOffset else { return nil }
         return header.nextOffset
     }

@@ -8,7 +8,7 @@ extension Partition {
     /// have been synced), each batch's framing and CRC32C checked; a torn or corrupt tail
     /// of the newest segment is cut off, indexes are rebuilt for what was scanned, and
     /// damage in an older segment is recorded and reported on read instead of truncating.
-    static func open(topicName: String, index: Int, directory: String, configuration: TopicConfiguration,
+    static func open(topicName: String, index: Int, directory: String, configuration: LiveConfiguration,
                      executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock,
                      cleanShutdown: Bool) throws(LogError) -> Partition {
         try FileSystem.createDirectory(directory, faults: faults)

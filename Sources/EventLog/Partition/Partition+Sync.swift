@@ -187,9 +187,10 @@ extension Partition {
 
     /// Whether the periodic flusher should sync this partition now.
     func syncDue(now: Int64) -> Bool {
-        state.withLock { s in
+        let durability = configuration.durability
+        return state.withLock { s in
             guard s.dirty, !s.closed, s.writeFailure == nil else { return false }
-            switch configuration.durability {
+            switch durability {
             case .fsync: return false
             case .interval(let period): return now - s.lastSyncMs >= period.wholeMilliseconds
             case .none: return now - s.lastSyncMs >= 30_000

@@ -15,7 +15,9 @@ public final class Partition: Sendable {
     public let index: Int
 
     let directory: String
-    let configuration: TopicConfiguration
+    /// The topic's settings, shared with it and its other partitions: constants for those an
+    /// alter cannot change, the current value for the others (``LiveConfiguration``).
+    let configuration: LiveConfiguration
     /// Whether the topic is internal: ``append(_:producer:)`` refuses clients' writes.
     let isInternal: Bool
     let executor: IOExecutor
@@ -115,7 +117,7 @@ public final class Partition: Sendable {
     /// The write path's counters.
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
-    init(topicName: String, index: Int, directory: String, configuration: TopicConfiguration,
+    init(topicName: String, index: Int, directory: String, configuration: LiveConfiguration,
          executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock, state: State) {
         self.topicName = topicName
         self.index = index

@@ -4,8 +4,11 @@ import Synchronization
 public final class Topic: Sendable {
     /// The topic's name.
     public let name: String
-    /// The topic's settings, fixed at creation.
-    public let configuration: TopicConfiguration
+    /// The topic's settings as they are now.
+    ///
+    /// Fixed at creation, except those ``LogStore/alterTopic(named:_:)`` changes: durability,
+    /// cleanup policy, retention and the compaction settings.
+    public var configuration: TopicConfiguration { live.current }
     /// The partitions, indexed by number: `partitions[i]` is partition `i`.
     ///
     /// Partition numbers are array indices here, and a number out of range traps, as for any
@@ -15,18 +18,20 @@ public final class Topic: Sendable {
     public let partitions: [Partition]
 
     let directory: String
+    /// The settings, shared with the partitions (``LiveConfiguration``).
+    let live: LiveConfiguration
     private let roundRobin = Atomic<Int>(0)
 
-    init(name: String, configuration: TopicConfiguration, partitions: [Partition], directory: String) {
+    init(name: String, configuration: LiveConfiguration, partitions: [Partition], directory: String) {
         self.name = name
-        self.configuration = configuration
+        self.live = configuration
         self.partitions = partitions
         self.directory = directory
     }
 
     /// Whether the topic is internal: the library's own state, such as consumer group commits
-    /// (a `__` name, ``TopicConfiguration/isInternal``). Clients cannot write or delete it.
-    public var isInternal: Bool { configuration.isInternal || LogStore.isInternalTopicName(name) }
+    /// (a `__` name, ``TopicConfiguration/isInternal``). Clients cannot write, alter or delete it.
+    public var isInternal: Bool { live.isInternal || LogStore.isInternalTopicName(name) }
 
     /// The partition a key goes to: Kafka's `murmur2(key) & 0x7fffffff % partitions`, so that
     /// keys land where a Kafka producer's default partitioner would put them.

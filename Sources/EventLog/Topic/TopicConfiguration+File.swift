@@ -1,6 +1,10 @@
 extension TopicConfiguration {
     /// The `topic.conf` text: one `key=value` line per setting (see Docs/FORMAT.md).
-    package func encodedFile() -> [UInt8] {
+    ///
+    /// - Parameter offsetGaps: whether compaction may have left gaps between offsets although
+    ///   the policy no longer compacts (``LogStore/alterTopic(named:_:)`` turned it off): then
+    ///   an `offset_gaps=true` line keeps reads from expecting dense offsets after a restart.
+    package func encodedFile(offsetGaps: Bool = false) -> [UInt8] {
         var lines = ["format=1"]
         lines.append("partitions=\(partitions)")
         lines.append("compression=\(compression)")
@@ -17,13 +21,27 @@ extension TopicConfiguration {
         lines.append("min_cleanable_dirty_ratio=\(minCleanableDirtyRatio)")
         lines.append("max_batch_bytes=\(maxBatchBytes)")
         lines.append("internal=\(isInternal)")
+        if offsetGaps && !cleanupPolicy.contains(.compact) { lines.append("offset_gaps=true") }
         return Array((lines.joined(separator: "\n") + "\n").utf8)
     }
 
     /// Parses a `topic.conf` file; unknown keys are ignored, bad values are errors, and the
     /// settings must pass ``validate()`` (a damaged file must not make, say, zero partitions).
     package init(file bytes: [UInt8], path: String) throws(LogError) {
-        self.init()
+        self = try Self.decodeFile(bytes, path: path).configuration
+    }
+
+    /// Parses a `topic.conf` file (as ``init(file:path:)``), with its `offset_gaps` line:
+    /// whether compaction may have left gaps between offsets (see ``encodedFile(offsetGaps:)``).
+    package static func decodeFile(_ bytes: [UInt8], path: String) throws(LogError) -> (configuration: TopicConfiguration, offsetGaps: Bool) {
+        var configuration = TopicConfiguration()
+        let offsetGaps = try configuration.read(file: bytes, path: path)
+        return (configuration, offsetGaps)
+    }
+
+    /// Reads the settings of a `topic.conf` over the defaults; returns its `offset_gaps`.
+    private mutating func read(file bytes: [UInt8], path: String) throws(LogError) -> Bool {
+        var offsetGaps = false
         func bad(_ line: Substring) -> LogError {
             LogError(.corruptData, "\(path): cannot read the setting \"\(line)\".")
         }
@@ -47,6 +65,7 @@ extension TopicConfiguration {
             case "min_cleanable_dirty_ratio": guard let v = Double(value) else { throw bad(line) }; minCleanableDirtyRatio = v
             case "max_batch_bytes": guard let v = Int(value) else { throw bad(line) }; maxBatchBytes = v
             case "internal": isInternal = value == "true"
+            case "offset_gaps": offsetGaps = value == "true"
             default: continue
             }
         }
@@ -55,5 +74,6 @@ extension TopicConfiguration {
         } catch {
             throw LogError(.corruptData, "\(path): \(error.message)")
         }
+        return offsetGaps
     }
 }

@@ -115,6 +115,9 @@ public struct CleanupPolicy: OptionSet, Hashable, Sendable, CustomStringConverti
 
 /// A topic's settings. Every field has Kafka's meaning and a safe default.
 ///
+/// Given at creation; ``LogStore/alterTopic(named:_:)`` changes the durability, cleanup policy,
+/// retention and compaction settings of an existing topic, the others are fixed.
+///
 /// Time spans are `Duration`s, kept to the millisecond (as `topic.conf` and Kafka keep them:
 /// a span set with a finer part is rounded down to whole milliseconds).
 public struct TopicConfiguration: Hashable, Sendable {

@@ -17,7 +17,7 @@ public struct AllowedOriginsMiddleware<Context: RequestContext>: RouterMiddlewar
         self.origins = Set(origins)
     }
 
-    static var allowedMethods: String { "GET, POST, PUT, DELETE, OPTIONS" }
+    static var allowedMethods: String { "GET, POST, PUT, PATCH, DELETE, OPTIONS" }
     static var exposedHeaders: String { "Retry-After, Content-Type" }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -27,6 +27,9 @@ extension Routes {
                 (topic.name, topic.partitions.reduce(Int64(0)) { $0 + $1.sizeInBytes })
             }, streamCache: server.streamReadCache.counts, liveStreams: server.liveFanout.memberCount,
                acceptingWrites: server.writeHealth.currentFailure == nil)
+            server.metrics.updateAppendSyncs(topics.map { topic in
+                (topic.name, topic.partitions.reduce(Int64(0)) { $0 + $1.statistics.syncs })
+            })
             server.metrics.updateDamagedRanges(topics.flatMap(\.partitions))
             await updateConsumerLagGauges()  // consumer groups (Routes+Groups.swift)
             return Response(

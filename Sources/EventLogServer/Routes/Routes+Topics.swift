@@ -2,7 +2,7 @@ import EventLog
 import Hummingbird
 
 extension Routes {
-    /// `PUT`, `GET`, `DELETE /v1/topics/{topic}` and `GET /v1/topics`.
+    /// `PUT`, `GET`, `DELETE /v1/topics/{topic}`, `PATCH /v1/topics/{topic}/config` and `GET /v1/topics`.
     func addTopicRoutes(to router: Router<Context>) {
         router.get("/v1/topics") { request, _ in
             // Only the topics the token may read are listed.
@@ -20,6 +20,7 @@ extension Routes {
             TopicDescription.write(topic, to: &out)
             return json(out.bytes)
         }
+        router.patch("/v1/topics/:topic/config") { request, context in try await patchTopic(request, context) }
         router.delete("/v1/topics/:topic") { request, context in
             let name = try await topicName(request, context, for: .manage)
             // Internal topics (consumer group commits) refuse it: `LogError.internalTopic`, a 403.
@@ -58,6 +59,25 @@ extension Routes {
         var out = JSONWriter()
         TopicDescription.write(topic, to: &out)
         return json(out.bytes, status: .created)
+    }
+
+    /// Changes the settings the body gives (the names and values of `PUT`): `200` with the
+    /// topic as `GET` answers it. A bad value is `400 invalid_config`; a change of a setting
+    /// fixed at creation (the partition count, compression, segment size) `409
+    /// fixed_setting`; an internal topic `403 forbidden`. Nothing changes then.
+    private func patchTopic(_ request: Request, _ context: Context) async throws -> Response {
+        let name = try await topicName(request, context, for: .manage)
+        let body = try await collectBody(request)
+        let settings = try TopicSettings(body: Array(body.readableBytesView))
+        let topic: Topic
+        do {
+            topic = try await store.alterTopic(named: name) { settings.apply(to: &$0) }
+        } catch let error as LogError where error.code == .invalidArgument {
+            throw APIError(.invalidConfig, error.message)
+        }
+        var out = JSONWriter()
+        TopicDescription.write(topic, to: &out)
+        return json(out.bytes)
     }
 
     private func answerForExisting(_ topic: Topic, settings: TopicSettings) throws -> Response {

@@ -1,6 +1,6 @@
 import EventLog
 
-/// The settings a `PUT /v1/topics/{topic}` body gives; each is `nil` when not given.
+/// The settings a `PUT /v1/topics/{topic}` or `PATCH /v1/topics/{topic}/config` body gives; each is `nil` when not given.
 struct TopicSettings {
     var partitions: Int?
     var cleanupPolicy: CleanupPolicy?

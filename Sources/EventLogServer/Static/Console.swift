@@ -72,6 +72,15 @@ extension StaticFiles {
       <h2 id="topicTitle">Topic</h2>
       <table><thead><tr><th>partition</th><th>start</th><th>end</th><th>size</th></tr></thead><tbody id="partitions"></tbody></table>
       <div class="row"><span id="config" class="dim"></span></div>
+      <form id="alter" title="Change retention, cleanup policy or durability (partitions, compression and segment size are fixed)">
+        <label>retention ms <input name="retention_ms" type="number" min="-1" step="1" style="width:9em" title="-1: keep records whatever their age"></label>
+        <label>retention bytes <input name="retention_bytes" type="number" min="-1" step="1" style="width:9em" title="-1: no limit"></label>
+        <select name="cleanup_policy" title="cleanup policy"><option>delete</option><option>compact</option><option>compact,delete</option></select>
+        <select name="durability" title="durability"><option>fsync</option><option>interval</option><option>none</option></select>
+        <input name="durability_interval_ms" type="number" min="1" max="86400000" step="1" placeholder="interval ms" title="with interval durability: ms between syncs" style="width:7em">
+        <button>alter</button> <span id="altered" class="dim"></span>
+      </form>
+      <div id="alterError" class="error"></div>
       <div class="row"><button id="delete" class="danger">delete topic</button></div>
     </section>
     <section id="producePanel" hidden>
@@ -154,10 +163,24 @@ function showTopic(t) {
     body.append(row);
   }
   $("config").textContent = Object.entries(t.config || {}).map(([k, v]) => k + "=" + v).join("  ");
+  if (alterFormTopic !== t.name) fillAlterForm(t);
+}
+
+// The alter form shows the selected topic's settings; it is filled when another topic is
+// shown or after a change, never while someone edits it (the list refreshes every 2 s).
+let alterFormTopic = null;
+function fillAlterForm(t) {
+  const f = $("alter"), c = t.config || {};
+  f.retention_ms.value = c.retention_ms; f.retention_bytes.value = c.retention_bytes;
+  f.cleanup_policy.value = c.cleanup_policy; f.durability.value = c.durability;
+  f.durability_interval_ms.value = c.durability_interval_ms || "";
+  alterFormTopic = t.name;
+  $("altered").textContent = ""; $("alterError").textContent = "";
 }
 
 function select(name) {
   selected = name;
+  alterFormTopic = null;
   for (const id of ["topicPanel", "producePanel", "tailPanel"]) $(id).hidden = false;
   refreshTopics();
   restartTail(false);
@@ -231,6 +254,18 @@ $("create").addEventListener("submit", async e => {
   if (f.get("retention")) settings.retention_ms = Number(f.get("retention"));
   try { await api("PUT", topicPath(f.get("name")), settings); e.target.reset(); select(f.get("name")); }
   catch (err) { $("topicsError").textContent = err.message; }
+});
+$("alter").addEventListener("submit", async e => {
+  e.preventDefault();
+  if (!selected) return;
+  const f = new FormData(e.target), settings = { cleanup_policy: f.get("cleanup_policy"), durability: f.get("durability") };
+  for (const k of ["retention_ms", "retention_bytes"]) if (f.get(k) !== "") settings[k] = Number(f.get(k));
+  if (settings.durability === "interval" && f.get("durability_interval_ms") !== "") settings.durability_interval_ms = Number(f.get("durability_interval_ms"));
+  try {
+    const t = await api("PATCH", topicPath(selected) + "/config", settings);
+    showTopic(t); fillAlterForm(t);
+    $("altered").textContent = "saved";
+  } catch (err) { $("alterError").textContent = err.message; }
 });
 $("delete").addEventListener("click", async () => {
   if (!selected || !confirm("Delete topic " + selected + " and all its records?")) return;

@@ -14,7 +14,7 @@ import Glibc
 /// `eventlog_open_streams{kind}`, `eventlog_errors_total{code}`,
 /// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`,
 /// `eventlog_connections_closed_total{reason}`, `eventlog_accepting_writes`, and at scrape time
-/// `eventlog_disk_bytes{topic}`, `eventlog_damaged_ranges{topic, partition}` (for partitions
+/// `eventlog_disk_bytes{topic}`, `eventlog_append_syncs{topic}`, `eventlog_damaged_ranges{topic, partition}` (for partitions
 /// where reads met damaged data) and `process_open_fds`.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
@@ -85,6 +85,18 @@ final class ServerMetrics: Sendable {
 
     func streamOpened(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).increment() }
     func streamClosed(webSocket: Bool) { (webSocket ? openWebSockets : openStreams).decrement() }
+
+    /// Sets `eventlog_append_syncs{topic}`: the `fdatasync(2)` calls that acknowledged appends
+    /// (``EventLog/Partition/Statistics/syncs``) of each topic's partitions since the start;
+    /// appends under `interval` or `none` durability add none.
+    func updateAppendSyncs(_ topics: [(topic: String, syncs: Int64)]) {
+        for (topic, syncs) in topics {
+            registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "append_syncs", unitName: "",
+                                                 helpText: "fdatasync(2) calls that acknowledged appends (fsync durability), since start."),
+                               labels: [("topic", topic)])
+                .set(syncs)
+        }
+    }
 
     /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, the
     /// shared stream read cache's hits and misses since the start, and the streams in live fan-out.
