@@ -60,11 +60,14 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        // A strict JSON parser, shared by the server and log-dump (which write records alike).
+        .target(name: "EventLogJSON", swiftSettings: strictSwift),
+
         // The only module that knows HTTP.
         .target(
             name: "EventLogServer",
             dependencies: [
-                "EventLog", "CZlib",
+                "EventLog", "CZlib", "EventLogJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -101,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "log-dump",
             dependencies: [
-                "EventLog",
+                "EventLog", "EventLogJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/log-dump",

@@ -1,4 +1,5 @@
 @testable import EventLogServer
+import EventLogJSON
 import Testing
 
 @Suite("Client numbers")

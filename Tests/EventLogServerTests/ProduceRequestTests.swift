@@ -1,5 +1,6 @@
 @testable import EventLog
 @testable import EventLogServer
+import EventLogJSON
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

@@ -1,3 +1,4 @@
+import EventLogJSON
 import EventLog
 @testable import EventLogServer
 import Testing

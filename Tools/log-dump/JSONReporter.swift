@@ -1,3 +1,4 @@
+import EventLogJSON
 import EventLog
 
 /// Output for scripts: one JSON document at the end, or with `--records` JSON Lines (one
@@ -58,11 +59,17 @@ final class JSONReporter: Reporter {
         w.field("batch_position", batchPosition)
         w.field("offset", record.offset)
         w.timestampField("timestamp", record.timestamp, text: "time")
-        // The rest as the HTTP API writes a record (Docs/LOG-DUMP.md, "One record shape"),
-        // except a UTF-8 value: its text as `value_text` (the command-line contract prints
-        // values as text when they are UTF-8).
+        // The rest as the HTTP API writes a record (Docs/LOG-DUMP.md, "One record shape"): a
+        // value that is JSON as JSON (`value`), one that is not UTF-8 as `value_b64`; a UTF-8
+        // value that is not JSON, which the HTTP API sends as `value_b64`, is `value_text` here
+        // (the command-line contract prints values as text when they are UTF-8), and so is JSON
+        // laid out over several lines (a record is one line here).
         w.bytesField("key", record.key.map(ByteText.init))
-        w.bytesField("value", record.value.map(ByteText.init), textSuffix: "_text")
+        if let value = record.value, !value.contains(0x0A), !value.contains(0x0D), JSONParser.isValid(value) {
+            w.rawField("value", json: String(decoding: value, as: UTF8.self))
+        } else {
+            w.bytesField("value", record.value.map(ByteText.init), textSuffix: "_text")
+        }
         w.headersFields(((try? record.headers()) ?? []).map { (name: $0.name, value: ByteText($0.value)) })
         w.endObject()
         out.line(w.text)

@@ -43,6 +43,8 @@ struct JSONWriter {
     }
 
     mutating func field(_ name: String, _ s: String?) { key(name); if let s { value(s) } else { null() } }
+    /// A field whose value is JSON text already (checked by the caller), written as it is.
+    mutating func rawField(_ name: String, json: String) { key(name); separate(); text += json }
     mutating func field(_ name: String, _ i: Int64?) { key(name); if let i { value(i) } else { null() } }
     mutating func field(_ name: String, _ i: Int) { key(name); value(Int64(i)) }
     mutating func field(_ name: String, _ b: Bool) { key(name); value(b) }

@@ -1,3 +1,5 @@
+import EventLogJSON
+
 /// Appends compact JSON to a byte array; the server's only JSON encoder (no `JSONEncoder`).
 ///
 /// Objects are written with ``beginObject()``/``key(_:)``/``endObject()`` and commas are

@@ -1,3 +1,4 @@
+import EventLogJSON
 import EventLog
 import HTTPTypes
 import Hummingbird

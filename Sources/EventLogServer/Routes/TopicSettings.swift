@@ -1,3 +1,4 @@
+import EventLogJSON
 import EventLog
 
 /// The settings a `PUT /v1/topics/{topic}` or `PATCH /v1/topics/{topic}/config` body gives; each is `nil` when not given.

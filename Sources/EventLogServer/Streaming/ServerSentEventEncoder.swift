@@ -1,3 +1,4 @@
+import EventLogJSON
 public import EventLog
 
 /// Frames records and notices as `text/event-stream` (WHATWG HTML §9.2), lines ending in `\n`.

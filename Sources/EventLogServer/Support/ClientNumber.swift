@@ -1,3 +1,4 @@
+import EventLogJSON
 import EventLog
 
 /// The one parser of the numbers a client sends: query parameters, headers, cursors, JSON members.

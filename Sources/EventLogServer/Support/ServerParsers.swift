@@ -1,3 +1,4 @@
+import EventLogJSON
 import EventLog
 import Hummingbird
 import HummingbirdCore

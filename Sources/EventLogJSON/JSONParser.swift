@@ -3,26 +3,31 @@
 /// It is also the test the server uses to decide whether a stored value goes back as
 /// `"value"` (valid JSON text) or `"value_b64"`: ``isValid(_:)-(UnsafeRawBufferPointer)``
 /// checks in place, building nothing.
-struct JSONParser {
+package struct JSONParser {
     /// Why a document was rejected, with the byte position.
-    struct Failure: Error, Sendable, CustomStringConvertible {
-        var position: Int
-        var reason: String
-        var description: String { "\(reason) at byte \(position)" }
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package var position: Int
+        package var reason: String
+        package var description: String { "\(reason) at byte \(position)" }
+
+        package init(position: Int, reason: String) {
+            self.position = position
+            self.reason = reason
+        }
     }
 
     /// Nesting deeper than this is rejected rather than risking the stack.
-    static let maximumDepth = 256
+    package static let maximumDepth = 256
 
     private let bytes: UnsafeRawBufferPointer
     /// The next byte to read.
-    private(set) var index = 0
+    package private(set) var index = 0
 
     /// A parser over `bytes`, which must stay valid while it is used.
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Parses a whole document; surrounding whitespace is allowed, anything else after it is not.
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
         let result: Result<JSONValue, Failure> = bytes.withUnsafeBytes { raw in
             do throws(Failure) { return .success(try parse(raw)) } catch { return .failure(error) }
         }
@@ -30,7 +35,7 @@ struct JSONParser {
     }
 
     /// Parses a whole document in memory the caller owns.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -39,12 +44,12 @@ struct JSONParser {
     }
 
     /// Whether the bytes are one complete JSON document.
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+    package static func isValid(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { isValid($0) }
     }
 
     /// Whether the bytes are one complete JSON document, checked in place (nothing is built).
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         // Fast reject: a JSON text starts (after whitespace) with one of `{["-0-9tfn`.
         guard let first = bytes.first(where: { !Self.isWhitespace($0) }) else { return false }
         switch first {
@@ -68,27 +73,27 @@ struct JSONParser {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
-    func failure(_ reason: String) -> Failure { Failure(position: index, reason: reason) }
+    package func failure(_ reason: String) -> Failure { Failure(position: index, reason: reason) }
 
     /// Whether every byte has been read.
-    var atEnd: Bool { index == bytes.count }
+    package var atEnd: Bool { index == bytes.count }
 
     /// The next byte, if any.
-    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+    package var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count, Self.isWhitespace(bytes[index]) { index += 1 }
     }
 
     /// Consumes `byte` (after whitespace), or fails with `expected`.
-    mutating func expect(_ byte: UInt8, _ expected: String) throws(Failure) {
+    package mutating func expect(_ byte: UInt8, _ expected: String) throws(Failure) {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == byte else { throw failure(expected) }
         index += 1
     }
 
     /// Consumes `byte` when it comes next (after whitespace).
-    mutating func consume(_ byte: UInt8) -> Bool {
+    package mutating func consume(_ byte: UInt8) -> Bool {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1
@@ -96,13 +101,13 @@ struct JSONParser {
     }
 
     /// Fails unless only whitespace is left.
-    mutating func expectEnd() throws(Failure) {
+    package mutating func expectEnd() throws(Failure) {
         skipWhitespace()
         guard index == bytes.count else { throw failure("unexpected data after the JSON value") }
     }
 
     /// Parses the value at the current position into a tree.
-    mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+    package mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
         guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
         guard index < bytes.count else { throw failure("unexpected end of input") }
         switch bytes[index] {
@@ -124,7 +129,7 @@ struct JSONParser {
     /// - Returns: whether its text is already compact, exactly as ``JSONWriter`` writes the
     ///   value (no whitespace between tokens, and only the escapes it uses), so that a copy
     ///   of the text is its compact form.
-    mutating func skipValue(depth: Int) throws(Failure) -> Bool {
+    package mutating func skipValue(depth: Int) throws(Failure) -> Bool {
         guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
         guard index < bytes.count else { throw failure("unexpected end of input") }
         switch bytes[index] {
@@ -183,7 +188,7 @@ struct JSONParser {
     }
 
     /// The bytes from `range` of the input, in place.
-    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+    package func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[range])
     }
 
@@ -271,13 +276,13 @@ struct JSONParser {
 
     /// A string's bytes: where they are in the input when it has no escapes (its text is its
     /// bytes), else decoded.
-    enum StringBytes {
+    package enum StringBytes {
         case inPlace(Range<Int>)
         case decoded([UInt8])
     }
 
     /// The string at the current position, as bytes; fails when the value is not a string.
-    mutating func stringBytes() throws(Failure) -> StringBytes {
+    package mutating func stringBytes() throws(Failure) -> StringBytes {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string") }
         let start = index
         _ = try skipString()
@@ -290,7 +295,7 @@ struct JSONParser {
     }
 
     /// Parses the string at the current position.
-    mutating func parseString() throws(Failure) -> String {
+    package mutating func parseString() throws(Failure) -> String {
         var utf8: [UInt8]? = []
         _ = try scanString(into: &utf8)
         // Checked as UTF-8 while scanned; escapes only add whole scalars.

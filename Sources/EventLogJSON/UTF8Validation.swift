@@ -1,8 +1,8 @@
 /// Strict UTF-8 checks (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF)
 /// in place, allocating nothing: whether record bytes can be sent as text.
-enum UTF8Validation {
+package enum UTF8Validation {
     /// Whether all of `bytes` is UTF-8.
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         while i < bytes.count {
             if bytes[i] < 0x80 {
@@ -17,7 +17,7 @@ enum UTF8Validation {
 
     /// The length of the well-formed multi-byte sequence starting at `i` (its first byte is
     /// 0x80 or more), or `nil` when it is not one.
-    static func sequenceLength(in bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
+    package static func sequenceLength(in bytes: UnsafeRawBufferPointer, at i: Int) -> Int? {
         let lead = bytes[i]
         let length: Int
         var low: UInt8 = 0x80, high: UInt8 = 0xBF  // the allowed range of the second byte
