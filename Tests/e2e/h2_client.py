@@ -96,6 +96,15 @@ class H2Connection:
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
+    def _reply(self, kind, flags, stream, payload):
+        """An automatic answer (window update, SETTINGS or PING ack): when the server already
+        closed the connection, as it does right after a GOAWAY, there is no one to answer,
+        and the next read sees the close."""
+        try:
+            self.send_frame(kind, flags, stream, payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def read_frame(self):
         head = self._read(9)
         length = struct.unpack(">I", b"\x00" + head[:3])[0]
@@ -108,9 +117,9 @@ class H2Connection:
             self.bodies[stream] += body
             if self.update_windows and payload:
                 increment = struct.pack(">I", len(payload))
-                self.send_frame(WINDOW_UPDATE, 0, 0, increment)
+                self._reply(WINDOW_UPDATE, 0, 0, increment)
                 if not flags & END_STREAM:
-                    self.send_frame(WINDOW_UPDATE, 0, stream, increment)
+                    self._reply(WINDOW_UPDATE, 0, stream, increment)
         elif kind == HEADERS:
             self.headers_seen[stream] += 1
         elif kind == RST_STREAM:
@@ -118,9 +127,9 @@ class H2Connection:
         elif kind == GOAWAY:
             self.goaway = struct.unpack(">II", payload[:8])
         elif kind == SETTINGS and not flags & ACK:
-            self.send_frame(SETTINGS, ACK, 0, b"")
+            self._reply(SETTINGS, ACK, 0, b"")
         elif kind == PING and not flags & ACK:
-            self.send_frame(PING, ACK, 0, payload)
+            self._reply(PING, ACK, 0, payload)
         if kind in (DATA, HEADERS) and flags & END_STREAM:
             self.ended.add(stream)
         return kind, flags, stream, payload
