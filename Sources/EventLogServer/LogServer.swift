@@ -89,7 +89,7 @@ public final class LogServer: Service, Sendable {
     /// `webSocketRouter`, and HTTP/2 — over TLS when `tls` is given (ALPN `h2`), else h2c for
     /// clients that open with HTTP/2's preface (prior knowledge).
     ///
-    /// Every connection is guarded from its accept (``LogServerChannel``): heads of at most
+    /// Every connection is guarded from its accept (`LogServerChannel`, Transport/LogServerChannel.swift): heads of at most
     /// ``LogServerConfiguration/maxHeaderBytes`` (HTTP/2: per stream, `431`), arriving within
     /// ``LogServerConfiguration/headerTimeout`` (HTTP/1.1), silent connections and stalled
     /// bodies ended after ``LogServerConfiguration/idleTimeout``, at most

@@ -113,8 +113,12 @@ extension GroupCoordinator {
     /// leader's sync carries every member's assignment, which the coordinator relays as it
     /// is; every member's sync returns its own assignment once the leader's has arrived.
     ///
-    /// - Parameter assignments: the leader's assignments by member (members it leaves out get
-    ///   an empty one); ignored for other members.
+    /// - Parameters:
+    ///   - group: the group's name.
+    ///   - id: the member syncing.
+    ///   - generation: the generation its join returned.
+    ///   - assignments: the leader's assignments by member (members it leaves out get an empty
+    ///     one); ignored for other members.
     /// - Returns: the member's assignment bytes.
     /// - Throws: ``LogError/Code/unknownMember``, ``LogError/Code/staleGeneration``,
     ///   ``LogError/Code/rebalanceInProgress`` when the group is (or starts) rebalancing before
