@@ -137,11 +137,7 @@ extension Routes {
                         case .slow(let position), .failed(let position):
                             // Go on alone from the first event the hub did not write here.
                             tail = try server.streamReadCache.tail(of: topic, from: position, encoder: encoder)
-                            cursor = tail.position
-                            for notice in tail.startNotices {
-                                cursor.advance(past: notice)
-                                output.event { encoder.notice(notice, into: &$0) }
-                            }
+                            for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
                             cursor = tail.position
                             try await deadline.write(output.take(), to: &writer)
                             continue streaming

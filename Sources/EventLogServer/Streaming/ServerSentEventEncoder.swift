@@ -8,7 +8,7 @@ public import EventLog
 /// (split at `\r\n`, `\r` and `\n`, which the parser would split at too), then a blank line.
 /// A non-UTF-8 value is sent as its base64. A tombstone is one `data: null` line, as fetch
 /// reads it, so it still fires an event.
-public struct ServerSentEventEncoder: Sendable, Hashable {
+public struct ServerSentEventEncoder: Sendable {
     /// What an event's `data:` holds.
     public enum Format: String, Sendable, Hashable {
         /// The record's value (`?format=value`, the default).
