@@ -29,11 +29,15 @@ public struct EncodedBatch: Sendable {
         var maxTimestamp = baseTimestamp
         // Pass 1: exact sizes, so the records are written once, with no reallocation.
         var bodySize = 0
-        for (i, record) in records.enumerated() {
-            let ts = record.timestamp ?? now
-            if ts > maxTimestamp { maxTimestamp = ts }
-            let length = Self.recordLength(record, offsetDelta: Int64(i), timestampDelta: ts - baseTimestamp)
-            bodySize += varintSize(Int64(length)) + length
+        // Through the buffer, not `enumerated()`: iterating copies each record (a retain and
+        // release of every field's storage per record), while `buffer[i]` is read in place.
+        records.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices {
+                let ts = buffer[i].timestamp ?? now
+                if ts > maxTimestamp { maxTimestamp = ts }
+                let length = Self.recordLength(buffer[i], offsetDelta: Int64(i), timestampDelta: ts - baseTimestamp)
+                bodySize += varintSize(Int64(length)) + length
+            }
         }
         let headerSize = RecordBatchHeader.size
         var bytes: [UInt8]
@@ -95,7 +99,17 @@ public struct EncodedBatch: Sendable {
 
     /// Writes records (length-prefixed, Kafka's layout) at `cursor`, which must have room.
     static func writeRecords(_ records: [Record], baseTimestamp: Int64, now: Int64, to cursor: inout UnsafeMutableRawPointer) {
-        for (i, record) in records.enumerated() {
+        // Through the buffer: `buffer[i]` is read in place (an array's element or a loop
+        // variable would be a copy of the record, a retain and release of each field's storage).
+        records.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices { writeRecord(buffer[i], index: i, baseTimestamp: baseTimestamp, now: now, to: &cursor) }
+        }
+    }
+
+    /// Writes one record (length-prefixed) at `cursor`.
+    private static func writeRecord(_ record: borrowing Record, index i: Int, baseTimestamp: Int64, now: Int64,
+                                    to cursor: inout UnsafeMutableRawPointer) {
+        do {
             let ts = record.timestamp ?? now
             let offsetDelta = Int64(i), timestampDelta = ts - baseTimestamp
             putVarint(Int64(recordLength(record, offsetDelta: offsetDelta, timestampDelta: timestampDelta)), &cursor)
