@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "EventLogServer",
             dependencies: [
-                "EventLog", "CZlib", "EventLogJSON",
+                "EventLog", "CZlib", "CSysShims", "EventLogJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

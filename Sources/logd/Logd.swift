@@ -262,7 +262,9 @@ struct Logd: AsyncParsableCommand {
         }
 
         let app = Application(
-            router: router,
+            // Streams are answered from a child task (StreamRequestResponder.swift): an idle
+            // stream keeps the memory of its write, not that of its request's answer.
+            responder: StreamRequestResponder(router.buildResponder()),
             server: server.httpServer(webSocketRouter: router, tls: tls),
             // A deep accept queue: a storm of thousands of stream connections (browsers
             // reconnecting after a restart) waits in it instead of being dropped and retried

@@ -21,10 +21,12 @@ import http.client
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,6 +39,17 @@ PARTITIONS = 2
 
 def process_stats(pid):
     return process_rss_kib(pid), process_fds(pid)
+
+
+def heap_stats(url):
+    """logd's C heap from /metrics, in KiB: (in use, freed and held by the allocator)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as r:
+        text = r.read().decode()
+    values = {}
+    for name in ("process_heap_in_use_bytes", "process_heap_free_held_bytes"):
+        match = re.search(r"^%s (\d+)" % name, text, re.M)
+        values[name] = int(match.group(1)) // 1024 if match else -1
+    return values["process_heap_in_use_bytes"], values["process_heap_free_held_bytes"]
 
 
 class Shared:
@@ -215,6 +228,7 @@ async def soak(args):
                     await asyncio.sleep(0.05)
             await asyncio.sleep(2)
             start_stats = process_stats(pid)
+            start_heap = heap_stats(server.url)
             acked = [0] * PARTITIONS
             results = {}
             threads = [threading.Thread(target=producer, args=(server.url, shared, args.rate, acked), daemon=True)]
@@ -224,10 +238,12 @@ async def soak(args):
                 t.start()
             began = time.time()
             middle_stats = None
+            middle_heap = (0, 0)
             while time.time() - began < args.seconds:
                 await asyncio.sleep(1)
                 if middle_stats is None and time.time() - began >= args.seconds / 2:
                     middle_stats = process_stats(pid)
+                    middle_heap = heap_stats(server.url)
             # Stop producing; let every client and fetcher catch up (bounded).
             shared.producing = False
             threads[0].join(30)
@@ -239,6 +255,7 @@ async def soak(args):
             while time.time() < deadline and not caught_up():
                 await asyncio.sleep(0.5)
             end_stats = process_stats(pid)
+            end_heap = heap_stats(server.url)
             shared.stopping = True
             for t in tasks:
                 t.cancel()
@@ -267,6 +284,8 @@ async def soak(args):
                  "no miss, no repeat" if not shared.errors and not failures else "FAILED"))
         print("soak: logd RSS / descriptors: start %d KiB / %d, middle %d KiB / %d, end %d KiB / %d"
               % (start_stats + (middle_stats or (0, 0)) + end_stats))
+        print("soak: logd C heap in use / freed and held by the allocator: start %d / %d KiB, middle %d / %d KiB, end %d / %d KiB"
+              % (start_heap + middle_heap + end_heap))
         for minute in sorted(shared.latencies):
             values = sorted(shared.latencies[minute])
             p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
@@ -278,6 +297,10 @@ async def soak(args):
             failures.append("descriptors grew: %d -> %d" % (fds_start, fds_end))
         if middle_stats and rss_end > middle_stats[0] * 1.5 + 32 * 1024:
             failures.append("resident memory grew: middle %d KiB -> end %d KiB" % (middle_stats[0], rss_end))
+        if start_heap[0] < 0:
+            failures.append("/metrics has no process_heap_in_use_bytes")
+        elif middle_stats and end_heap[0] > middle_heap[0] * 1.5 + 32 * 1024:
+            failures.append("heap in use grew: middle %d KiB -> end %d KiB" % (middle_heap[0], end_heap[0]))
         for f in failures:
             print("FAILURE:", f)
         return 0 if not failures and not shared.errors else 1

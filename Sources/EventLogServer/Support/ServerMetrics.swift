@@ -1,3 +1,4 @@
+import CSysShims
 import EventLog
 import Prometheus
 import Synchronization
@@ -15,7 +16,10 @@ import Glibc
 /// `eventlog_stuck_streams_closed_total`, `eventlog_connections_refused_total`,
 /// `eventlog_connections_closed_total{reason}`, `eventlog_accepting_writes`, and at scrape time
 /// `eventlog_disk_bytes{topic}`, `eventlog_append_syncs{topic}`, `eventlog_damaged_ranges{topic, partition}` (for partitions
-/// where reads met damaged data) and `process_open_fds`.
+/// where reads met damaged data), `process_open_fds`, `process_resident_memory_bytes`, and the C heap as
+/// its allocator sees it: `process_heap_in_use_bytes` (handed out) and `process_heap_free_held_bytes`
+/// (freed, kept by the allocator for reuse, not returned to the kernel), which tell a growing
+/// resident size that is live memory from one the allocator keeps.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// Partitions that have had an `eventlog_damaged_ranges` gauge, so that it drops to 0 when
@@ -121,6 +125,35 @@ final class ServerMetrics: Sendable {
         if let fds = Self.openFileDescriptors() {
             registry.makeGauge(descriptor: .init(namespace: "process", metricName: "open_fds", unitName: "", helpText: "Open file descriptors.")).set(Int64(fds))
         }
+        if let resident = Self.residentBytes() {
+            registry.makeGauge(descriptor: .init(namespace: "process", metricName: "resident_memory", unitName: "bytes", helpText: "Resident memory size."))
+                .set(resident)
+        }
+        var (inUse, heldFree): (UInt64, UInt64) = (0, 0)
+        if eventlog_heap_usage(&inUse, &heldFree) == 0 {
+            registry.makeGauge(descriptor: .init(namespace: "process", metricName: "heap_in_use", unitName: "bytes",
+                                                 helpText: "C heap bytes handed out to the program (glibc mallinfo2)."))
+                .set(Int64(clamping: inUse))
+            registry.makeGauge(descriptor: .init(namespace: "process", metricName: "heap_free_held", unitName: "bytes",
+                                                 helpText: "C heap bytes freed by the program and kept by the allocator for reuse (glibc mallinfo2)."))
+                .set(Int64(clamping: heldFree))
+        }
+    }
+
+    /// The resident set size from `/proc/self/statm` (its second field, in pages); `nil` elsewhere.
+    private static func residentBytes() -> Int64? {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        var fields = bytes[..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1 else { return nil }
+        let pages = fields.remove(at: 1).reduce(Int64(0)) { value, digit in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) ? value * 10 + Int64(digit - UInt8(ascii: "0")) : value
+        }
+        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Sets `eventlog_damaged_ranges{topic, partition}`: the damaged ranges reads have met in
