@@ -176,8 +176,10 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2):
             raise RuntimeError("subscribers did not connect")
         time.sleep(0.02)
     time.sleep(0.2)
+    ticks_before = cpu_ticks(server.pids())
     start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
     results = [out.get(timeout=seconds + 90) for _ in procs]
+    server_cpu_seconds = (cpu_ticks(server.pids()) - ticks_before) / os.sysconf("SC_CLK_TCK")
     for p in procs:
         p.join(10)
     for path in ready:
@@ -192,6 +194,8 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2):
         "expected": messages * subscribers,
         "order_errors": sum(r["errors"] for r in results),
         "incomplete_streams": sum(r["incomplete"] for r in results),
+        # The server's CPU (user + system, all its processes) per 1,000 events delivered.
+        "server_cpu_ms_per_1k": 1000 * server_cpu_seconds / max(1, received) * 1000,
     }
     if latencies:
         figures["p50_ms"] = latencies[len(latencies) // 2]
@@ -325,6 +329,7 @@ def main():
                            lambda s: fanout(s, subs, n, 0, 60))
         add("SSE fan-out, %d subscribers, burst" % subs, "delivered msg/s", "Nchan", p, l, "delivered_per_s")
         add("", "publishes/s of one client", "Nchan", p, l, "publishes_per_s")
+        add("", "server CPU ms per 1,000 deliveries", "Nchan", p, l, "server_cpu_ms_per_1k", False)
         add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
     if "fanout-paced" in only:
         print("fan-out, %d subscribers, paced 200/s" % subs, flush=True)
