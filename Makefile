@@ -16,7 +16,7 @@ KAFKA_CLIENT_DEPS := kcat
 RELEASE_BIN  := .build/release
 DEBUG_BIN    := .build/debug
 
-.PHONY: deps-tls kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis soak
+.PHONY: bench-kafka deps-tls kafka-codegen kafka-codegen-check kafka-golden deps-kafka-clients bench-server deps-browser all deps deps-debian deps-pip build release run test test-swift test-e2e conformance openapi bench docs clean fuzz torture sanitize schemathesis soak
 
 all: build
 
@@ -114,6 +114,14 @@ BENCH_SERVER_ARGS ?= --rounds 3
 bench-server: deps release
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BENCH_SERVER_DEPS)"
 	$(PYTHON) Tools/bench-server/bench_server.py --logd $(CURDIR)/$(RELEASE_BIN)/logd $(BENCH_SERVER_ARGS)
+
+# The Kafka listener beside the HTTP produce path and `cat` (Tools/bench-kafka/bench_kafka.py):
+# produce, fetch of 1 GiB from earliest, a 3-consumer group at 100,000 records/s;
+# BENCH_KAFKA_ARGS="--write" appends the table to Docs/BENCHMARKS.md.
+BENCH_KAFKA_ARGS ?=
+bench-kafka: deps release deps-pip deps-kafka-clients
+	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="wrk"
+	$(PYTHON) Tools/bench-kafka/bench_kafka.py --logd $(CURDIR)/$(RELEASE_BIN)/logd $(BENCH_KAFKA_ARGS)
 
 # Extra flags for eventlog-bench, e.g. make bench BENCH_ARGS="--only compaction,groups --quick".
 BENCH_ARGS ?=
