@@ -150,7 +150,8 @@ final class FanoutHub: Sendable {
         channel.closeFuture.whenComplete { [self] _ in leave(id, .closed) }
         if start {
             let position = position
-            Task { await run(from: position) }
+            // The hub runs on the event loop of its first member (EventLoopTaskExecutor.swift).
+            Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) { [self] in await run(from: position) }
         }
         return true
     }
@@ -243,7 +244,7 @@ final class FanoutHub: Sendable {
             byLoop[ObjectIdentifier(loop), default: (loop, [])].1.append(member)
         }
         for (loop, group) in byLoop.values {
-            loop.execute { [self] in
+            let writeGroup: @Sendable () -> Void = { [self] in
                 for member in group where !member.evicted {
                     guard member.channel.isWritable else {
                         // Over the high-water mark: this member goes on alone from these bytes.
@@ -254,6 +255,8 @@ final class FanoutHub: Sendable {
                     member.channel.writeAndFlush(HTTPResponsePart.body(buffer), promise: nil)
                 }
             }
+            // The hub runs on an event loop: its own loop's members are written at once.
+            if loop.inEventLoop { writeGroup() } else { loop.execute(writeGroup) }
         }
     }
 }

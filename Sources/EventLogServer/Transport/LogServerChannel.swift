@@ -75,6 +75,13 @@ struct LogServerChannel<HTTP1: ServerChildChannel>: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
+        // The connection's task runs on its event loop (EventLoopTaskExecutor.swift, ADR 0004).
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await handleOnEventLoop(value: value, logger: logger)
+        }
+    }
+
+    private func handleOnEventLoop(value: Value, logger: Logger) async {
         let negotiated: Negotiated
         do {
             negotiated = try await value.negotiated.get()
