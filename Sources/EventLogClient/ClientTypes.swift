@@ -143,6 +143,8 @@ public struct TopicInfo: Sendable, Hashable {
 /// A topic's settings for ``EventLogClient/createTopic(_:settings:)`` (`nil`: the server's
 /// default) and ``EventLogClient/alterTopic(_:settings:)`` (`nil`: unchanged).
 public struct TopicSettings: Sendable, Hashable {
+    /// The number of partitions (1 to 10,000); to an alter, a larger count grows the topic
+    /// (it never shrinks).
     public var partitions: Int?
     /// `delete`, `compact` or `compact,delete`.
     public var cleanupPolicy: String?

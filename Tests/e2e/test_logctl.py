@@ -80,6 +80,13 @@ def test_topics_alter_changes_retention_compaction_and_durability(logd):
     for line in ("cleanup_policy = delete", "retention_ms = -1", "retention_bytes = 1048576", "durability = fsync"):
         assert line in described, described
 
+    grown = logctl(logd, "topics", "alter", "alt", "--partitions", "3")
+    assert grown.returncode == 0, grown.stderr
+    assert b"partitions = 3" in grown.stdout and b"partition 2: start 0, end 0" in grown.stdout, grown
+    shrunk = logctl(logd, "topics", "alter", "alt", "--partitions", "2")
+    assert shrunk.returncode != 0 and b"409 fixed_setting" in shrunk.stderr and b"cannot have fewer" in shrunk.stderr, shrunk
+    assert b"Traceback" not in shrunk.stderr and b"Fatal error" not in shrunk.stderr
+
 
 @pytest.mark.parametrize("args, message", [
     (("topics", "alter", "nope", "--retention", "1d"), b"404 topic_not_found"),
@@ -88,6 +95,7 @@ def test_topics_alter_changes_retention_compaction_and_durability(logd):
     (("topics", "alter", "lines2", "--durability", "always"), b"invalid_config"),
     (("topics", "alter", "lines2", "--compact", "--cleanup-policy", "delete"), b"not both"),
     (("topics", "alter", "lines2", "--retention-bytes=-7"), b"-1 or more"),
+    (("topics", "alter", "lines2", "--partitions", "0"), b"--partitions must be 1...10000"),
     (("topics", "describe", "nope"), b"topic_not_found"),
     (("topics", "delete", "nope"), b"404 topic_not_found"),
     (("topics", "create", "bad name!"), b"invalid_topic_name"),
