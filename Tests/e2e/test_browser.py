@@ -112,6 +112,13 @@ def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
             assert mine == list(range(len(mine)))  # in order, no holes
         values = sorted(json.dumps(v) for _, _, _, v in got)
         assert values == sorted([json.dumps({"n": 0}), json.dumps("one")] + [json.dumps({"n": n}) for n in range(2, 12)])
+
+        # The topic grows while the page listens: the new partition's record comes with its partition.
+        status, _ = call_json(server.url, "PATCH", "/v1/topics/chat/config", {"partitions": 3})
+        assert status == 200
+        produce(server.url, "chat", [{"partition": 2, "value": {"n": 12}}])
+        got = wait_for(browser, "return window.got", lambda g: len(g) >= 13)
+        assert got[12] == [2, 0, None, {"n": 12}], got[12:]
         browser.execute_script("window.sub.close()")
     finally:
         assert server.stop() == 0

@@ -193,3 +193,30 @@ def test_consume_from_a_time(logd):
     bad = logctl(logd, "consume", "timed", "--from", "time:tomorrow")
     assert bad.returncode != 0
     assert b"time:<ms or ISO 8601>" in bad.stderr, bad.stderr
+
+
+def test_ctrl_c_on_a_group_consumer_leaves_the_group_at_what_it_printed(logd):
+    """`logctl consume T --group G --follow`, interrupted with Ctrl-C (SIGINT) once it has
+    printed every record: the group's commit is past the last record printed."""
+    import signal
+    import time
+    assert logctl(logd, "topics", "create", "ctrlc").returncode == 0
+    assert logctl(logd, "produce", "ctrlc", stdin=b"".join(b"line %d\n" % i for i in range(25))).returncode == 0
+    env = dict(os.environ, LOGD_URL=logd.url)
+    process = subprocess.Popen([LOGCTL, "consume", "ctrlc", "--group", "cc", "--follow", "--from", "earliest", "--format", "value"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        lines = [process.stdout.readline() for _ in range(25)]
+        assert lines[-1] == b"line 24\n", lines
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        commits = logctl(logd, "groups", "commits", "cc").stdout.decode()
+        if "ctrlc\t0\t25" in commits:
+            break
+        time.sleep(0.2)
+    assert "ctrlc\t0\t25" in commits, commits

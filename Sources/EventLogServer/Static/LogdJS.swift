@@ -33,11 +33,13 @@ enum StaticFiles {
 
   // The partition whose number moved from `previous` to `current`, and its offset. When
   // several moved (events of types nobody listened to came in between), the record's
-  // partition is not known: { partition: null, offset: null }.
+  // partition is not known: { partition: null, offset: null }. A cursor gains numbers when
+  // its topic grows: the partitions `previous` does not name were at -1.
   function advanced(previous, current) {
     const now = current.split(",");
-    const before = previous === null ? null : previous.split(",");
+    let before = previous === null ? null : previous.split(",");
     if (!now.every(n => /^-?\d+$/.test(n))) return null;
+    if (before !== null && before.length < now.length) before = before.concat(Array(now.length - before.length).fill("-1"));
     if (before === null || before.length !== now.length) {
       return now.length === 1 ? { partition: 0, offset: Number(now[0]) } : { partition: null, offset: null };
     }
