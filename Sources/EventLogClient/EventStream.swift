@@ -206,7 +206,8 @@ public struct EventStream: AsyncSequence, Sendable {
             for (partition, value) in now.enumerated() {
                 guard let value else { return nil }
                 guard let before else { return (partition, value) }
-                if (partition < before.count ? before[partition] : -1) != value { return (partition, value) }
+                let was: Int64? = partition < before.count ? before[partition] : -1
+                if was != value { return (partition, value) }
             }
             return nil
         }
