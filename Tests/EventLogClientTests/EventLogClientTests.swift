@@ -19,10 +19,12 @@ import Testing
         #expect(try await client.topic(named: "missing") == nil)
         let altered = try await client.alterTopic("orders", settings: TopicSettings(retentionForever: true, durability: "interval:250"))
         #expect(altered.config["retention_ms"] == "-1" && altered.config["durability_interval_ms"] == "250")
-        await #expect { try await client.alterTopic("orders", settings: TopicSettings(partitions: 3)) } throws: { error in
+        await #expect { try await client.alterTopic("orders", settings: TopicSettings(partitions: 1)) } throws: { error in
             let e = error as? EventLogClientError
-            return e?.code == "fixed_setting" && e?.status == 409
+            return e?.code == "fixed_setting" && e?.status == 409 && e?.message.contains("cannot have fewer") == true
         }
+        let grown = try await client.alterTopic("orders", settings: TopicSettings(partitions: 3))
+        #expect(grown.partitions.map(\.partition) == [0, 1, 2] && grown.config["partitions"] == "3")
 
         let records = [
             OutgoingRecord(key: "k", value: .json(#"{"total": 12.50}"#), headers: [("type", "order.created"), ("b", "2")]),
