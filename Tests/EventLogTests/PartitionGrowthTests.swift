@@ -140,9 +140,11 @@ import Testing
                     if cut == end { #expect(count == 5, "once alterTopic returned, the new count is durable") }
                     #expect(try await readAll(found.partitions[1]).map { text($0.value) } == ["kept"])
                     for p in found.partitions { try await p.append(Record(value: bytes("after"))) }
-                    // Growing again from what the cut left works too (leftover directories included).
-                    try await recovered.alterTopic(named: "pc") { $0.partitions = 6 }
-                    #expect(try await readAll(found.partitions[5]).isEmpty)
+                    if extraWrites == 0 {
+                        // Growing again from what the cut left works too (leftover directories included).
+                        try await recovered.alterTopic(named: "pc") { $0.partitions = 6 }
+                        #expect(try await readAll(found.partitions[5]).isEmpty)
+                    }
                     try await recovered.close()
                 }
             }

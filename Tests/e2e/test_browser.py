@@ -252,6 +252,8 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
         browser.set_window_size(1280, 900)
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:
+            browser.set_window_size(1280, 1500)  # the live tail too
+            time.sleep(0.3)
             browser.save_screenshot(os.path.join(shots, "console.png"))
     finally:
         assert server.stop() == 0
