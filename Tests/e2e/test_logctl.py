@@ -104,6 +104,12 @@ def test_topics_alter_changes_retention_compaction_and_durability(logd):
     (("consume", "nope", "--from", "earliest"), b"topic_not_found"),
     (("consume", "lines2", "--from", "yesterday"), b"--from takes"),
     (("groups", "lag", "nobody"), b"group_not_found"),
+    (("groups", "describe", "nobody"), b"404 group_not_found"),
+    (("groups", "delete", "nobody"), b"404 group_not_found"),
+    (("groups", "commits", "nobody"), b"404 group_not_found"),
+    (("groups", "reset", "nobody", "--topic", "nope", "--to", "earliest"), b"404 topic_not_found"),
+    (("groups", "reset", "nobody", "--topic", "nope", "--to", "never"), b"--to takes"),
+    (("produce", "bad!name", "--value", "x"), b"400 invalid_topic_name"),
     (("produce", "lines2", "--header", "novalue"), b"name=value"),
 ])
 def test_errors_are_one_clear_line_and_a_nonzero_exit(logd, args, message):
