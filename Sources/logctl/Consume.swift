@@ -39,7 +39,7 @@ struct Consume: AsyncParsableCommand {
         let client = server.client
         try await reportingErrors {
             guard let info = try await client.topic(named: topic) else {
-                throw EventLogClientError(code: "topic_not_found", message: "Topic \(topic) does not exist.", status: 404)
+                throw EventLogClientError(code: .topicNotFound, message: "Topic \(topic) does not exist.", status: 404)
             }
             let start = try Self.start(from, partitions: info.partitions)
             // Without --follow: stop at the ends the topic had now.
@@ -73,7 +73,7 @@ struct Consume: AsyncParsableCommand {
                 case .reconnecting(let delay, let error):
                     FileHandle.standardError.write(Data("reconnecting in \(delay)\(error.map { " (\($0.message))" } ?? "")\n".utf8))
                 case .tokenExpired(let cursor):
-                    throw EventLogClientError(code: "token_expired", message: "The token expired; resume with a fresh one and --from \(cursor).", status: 401)
+                    throw EventLogClientError(code: .tokenExpired, message: "The token expired; resume with a fresh one and --from \(cursor).", status: 401)
                 }
             }
         }

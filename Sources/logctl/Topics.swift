@@ -30,7 +30,7 @@ struct Topics: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 guard let info = try await server.client.topic(named: topic) else {
-                    throw EventLogClientError(code: "topic_not_found", message: "Topic \(topic) does not exist.", status: 404)
+                    throw EventLogClientError(code: .topicNotFound, message: "Topic \(topic) does not exist.", status: 404)
                 }
                 Topics.printTopic(info)
             }

@@ -55,7 +55,15 @@ import Testing
             return e?.code == "offset_out_of_range" && e?.status == 416 && !(e?.message.isEmpty ?? true)
         }
         await #expect { try await client.fetch(topic: "orders", partition: 7) } throws: { error in
-            (error as? EventLogClientError)?.code == "partition_not_found"
+            (error as? EventLogClientError)?.code == .partitionNotFound
+        }
+        // Typed codes: matched by constant in a `catch`, as the engine's LogError codes are.
+        do {
+            _ = try await client.fetch(topic: "missing-topic", partition: 0)
+            Issue.record("a fetch of a missing topic succeeded")
+        } catch EventLogClientError.Code.topicNotFound {
+        } catch {
+            Issue.record("expected topic_not_found, got \(error)")
         }
 
         // Groups: commit, read back, lag.
