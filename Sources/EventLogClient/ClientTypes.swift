@@ -9,6 +9,16 @@ public enum RecordValue: Sendable, Hashable {
     /// Any bytes (sent as `value_b64`).
     case bytes([UInt8])
 
+    /// Whether the value can be sent as it is: bytes always; JSON text when it is exactly one
+    /// JSON value (``EventLogClient/produce(_:to:idempotencyKey:)`` checks it before sending,
+    /// since the text goes into the request as it is).
+    public var isWellFormed: Bool {
+        switch self {
+        case .json(let text): RawJSON.parse(Array(text.utf8)) != nil
+        case .bytes: true
+        }
+    }
+
     /// A string value: stored as its JSON text (quoted), as `{"value": "..."}` would.
     public static func string(_ text: String) -> RecordValue { .json(jsonString(text)) }
 

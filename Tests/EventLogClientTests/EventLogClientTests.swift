@@ -45,6 +45,15 @@ import Testing
         #expect(fetched.records[2].value == nil)
         #expect(fetched.records.allSatisfy { $0.key == "k" })
 
+        // A JSON value that is not one JSON value is refused before anything is sent: spliced
+        // into the body as it is, `1}, {"value": 666` would append two records.
+        await #expect { try await client.produce([OutgoingRecord(value: .json(#"1}, {"value": 666"#))], to: "orders") } throws: { error in
+            let e = error as? EventLogClientError
+            return e?.code == .invalidRecord && e?.status == 400 && e?.message.contains("record 0") == true
+        }
+        #expect(try await client.fetch(topic: "orders", partition: positions[0].partition, from: .earliest).records.count == 3,
+                "nothing appended")
+
         // Long-poll: an empty answer after the wait.
         let waited = try await client.fetch(topic: "orders", partition: positions[0].partition, from: .offset(3), wait: .milliseconds(200))
         #expect(waited.records.isEmpty && waited.nextOffset == 3)

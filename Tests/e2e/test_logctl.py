@@ -226,3 +226,16 @@ def test_ctrl_c_on_a_group_consumer_leaves_the_group_at_what_it_printed(logd):
             break
         time.sleep(0.2)
     assert "ctrlc\t0\t25" in commits, commits
+
+
+def test_produce_stops_at_the_first_refused_batch_with_a_nonzero_exit(logd):
+    """Batches of 2: the first is appended (its offsets printed), the second holds a line that is
+    not JSON and is refused, naming the line, and nothing after it is sent."""
+    assert logctl(logd, "topics", "create", "strict").returncode == 0
+    out = logctl(logd, "produce", "strict", "--json", "--batch-size", "2", "--print-offsets",
+                 stdin=b'1\n2\n3\n{"not json\n5\n6\n')
+    assert out.returncode == 1, out
+    assert out.stdout.decode().split() == ["0@0", "0@1"], out.stdout
+    assert b"400 invalid_record: Line 4 is not one JSON value" in out.stderr and b"Traceback" not in out.stderr, out.stderr
+    described = logctl(logd, "topics", "describe", "strict").stdout.decode()
+    assert "partition 0: start 0, end 2" in described, described
