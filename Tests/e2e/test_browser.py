@@ -295,3 +295,39 @@ def test_twenty_event_sources_on_one_page_over_http2_with_tls(tmp_path):
     finally:
         driver.quit()
         assert server.stop() == 0
+
+
+def test_console_with_auth_on_asks_for_the_token_once(tmp_path, browser):
+    """With --auth-token, the console's calls are refused until the token is typed; typed once,
+    it lists topics, tails live records (EventSource with access_token) and produces, and a
+    reload keeps it."""
+    server = Logd(tmp_path / "data", ["--auth-token", "console-secret"]).start()
+    try:
+        status, _ = call_json(server.url, "PUT", "/v1/topics/private", {"partitions": 1}, token="console-secret")
+        assert status == 201
+        browser.set_window_size(1280, 900)
+        browser.get(server.url + "/console")
+        browser.execute_script("localStorage.clear()")
+        browser.get(server.url + "/console")
+        wait_for(browser, "return document.getElementById('topicsError').textContent", lambda s: "unauthorized" in s)
+        browser.execute_script("""
+            const t = document.getElementById('token'); t.value = 'console-secret'; t.dispatchEvent(new Event('change'));
+        """)
+        wait_for(browser, "return [...document.querySelectorAll('#topics tr')].map(r => r.dataset.topic)", lambda v: v == ["private"])
+        browser.get(server.url + "/console")  # typed once: kept across a reload
+        wait_for(browser, "return [...document.querySelectorAll('#topics tr')].map(r => r.dataset.topic)", lambda v: v == ["private"])
+        browser.execute_script("document.querySelector('#topics tr[data-topic=private]').click()")
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open")
+        produce_status, _ = call_json(server.url, "POST", "/v1/topics/private/records", {"records": [{"key": "k1", "value": {"secret": 1}}]},
+                                      token="console-secret")
+        assert produce_status == 200
+        rows = wait_for(browser, TAIL_CELLS, lambda v: len(v) == 1)
+        assert rows[0][2] == "k1" and '"secret": 1' in rows[0][4], rows
+        browser.execute_script("""
+            const f = document.getElementById('produce'); f.key.value = 'k2'; f.value.value = '2'; f.requestSubmit();
+        """)
+        wait_for(browser, "return document.getElementById('produced').textContent", lambda s: "appended at partition 0, offset 1" in s,
+                 diagnose="return document.getElementById('produceError').textContent")
+        wait_for(browser, TAIL_CELLS, lambda v: len(v) == 2)
+    finally:
+        assert server.stop() == 0
