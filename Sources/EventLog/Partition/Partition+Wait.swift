@@ -14,9 +14,12 @@ extension Partition {
     /// One `Wakeup` is registered with every partition and with the process's deadline
     /// thread: the first of an append, the timeout, cancellation or a close resumes the
     /// task, and the others find it already resumed. No task is created per wait.
-    /// - Parameter changed: checked once the wake-ups are registered; `true` ends the wait
-    ///   at once, as records would (a topic tail's check that its topic did not grow between
-    ///   taking its partitions and registering: a growth wakes only those registered).
+    /// - Parameters:
+    ///   - positions: each partition with the offset whose record is waited for.
+    ///   - timeout: the longest wait.
+    ///   - changed: checked once the wake-ups are registered; `true` ends the wait at once,
+    ///     as records would (a topic tail's check that its topic did not grow between taking
+    ///     its partitions and registering: a growth wakes only those registered).
     /// - Returns: `true` once one does; `false` on timeout, cancellation or close.
     public static func waitForRecords(_ positions: [(partition: Partition, offset: Offset)], timeout: Duration,
                                       unless changed: (@Sendable () -> Bool)? = nil) async -> Bool {
