@@ -109,3 +109,18 @@ def test_an_open_stream_picks_up_new_partitions_and_an_old_cursor_resumes(logd):
     put(url, "fixed3", {"partitions": 3})
     status, error = call_json(url, "GET", "/v1/topics/fixed3/events", headers={"Last-Event-ID": "1,1"})
     assert status == 400 and error["error"] == "invalid_last_event_id", error
+
+
+def test_a_group_rebalances_onto_the_new_partitions_at_the_next_heartbeat(logd):
+    url = logd.url
+    put(url, "shared", {"partitions": 2})
+    status, joined = call_json(url, "POST", "/v1/groups/workers/members", {"topics": ["shared"]})
+    assert status == 200, joined
+    assert sorted(a["partition"] for a in joined["assignment"]) == [0, 1]
+    status, body = grow(url, "shared", 3)
+    assert status == 200, body
+    path = "/v1/groups/workers/members/%s/heartbeat" % joined["member_id"]
+    status, beat = call_json(url, "POST", path)
+    assert status == 200, beat
+    assert beat["generation"] == joined["generation"] + 1, beat
+    assert sorted(a["partition"] for a in beat["assignment"]) == [0, 1, 2], beat
