@@ -1,12 +1,13 @@
 extension LogStore {
     /// Changes a topic's settings after its creation: durability, cleanup policy, retention
-    /// (time and bytes) and the compaction settings.
+    /// (time and bytes), the compaction settings, and the number of partitions, which may grow.
     ///
     /// ```swift
     /// try await store.alterTopic(named: "orders") { configuration in
     ///     configuration.retention = .seconds(7 * 86_400)
     ///     configuration.cleanupPolicy = [.compact, .delete]
     ///     configuration.durability = .interval(.milliseconds(250))
+    ///     configuration.partitions = 6
     /// }
     /// ```
     ///
@@ -21,10 +22,17 @@ extension LogStore {
     ///   under way finishes with the old ones). A topic compacted once keeps accepting the gaps
     ///   compaction left between offsets after `compact` is turned off.
     ///
-    /// The other settings are fixed at creation: the number of partitions (it never shrinks;
-    /// growing it is not supported yet), the compression codec, the segment size and age, the
-    /// index interval, the batch limit, and whether the topic is internal. Internal topics
-    /// (the library's own state) cannot be altered at all.
+    /// Growing the partition count adds empty partitions at the end: their directories are
+    /// made and synced first, then `topic.conf` names the new count (the commit point: a crash
+    /// before it leaves the old count, and directories past it that the next growth opens
+    /// again), then the ``Topic/partitions`` get them and every tail of the topic waiting for
+    /// records is woken to wait on them too. As in Kafka, keys hash over the new count from
+    /// then on, so a key's later records may go to another partition than its earlier ones.
+    /// The count never shrinks.
+    ///
+    /// The other settings are fixed at creation: the compression codec, the segment size and
+    /// age, the index interval, the batch limit, and whether the topic is internal. Internal
+    /// topics (the library's own state) cannot be altered at all.
     ///
     /// An alter waits while the same name is being created, altered or deleted (and they wait
     /// for it). A change that changes nothing writes nothing.
@@ -34,11 +42,12 @@ extension LogStore {
     ///   - change: edits the settings; called once, before anything is written.
     /// - Returns: the topic, with its new ``Topic/configuration``.
     /// - Throws: ``LogError/Code/topicNotFound``; ``LogError/Code/internalTopic`` for an
-    ///   internal topic; ``LogError/Code/fixedSetting`` for a change of a setting fixed at
-    ///   creation (another partition count, codec, segment size…);
+    ///   internal topic; ``LogError/Code/fixedSetting`` for fewer partitions or a change of a
+    ///   setting fixed at creation (codec, segment size…);
     ///   ``LogError/Code/invalidArgument`` for a value out of range;
     ///   ``LogError/Code/closed``; or an I/O error, the topic then keeping its old
-    ///   settings (in memory and, unless the restore of its file failed too, on disk).
+    ///   settings and partitions (in memory and, unless the restore of its file failed too,
+    ///   on disk).
     @discardableResult
     public func alterTopic(named name: String, _ change: (inout TopicConfiguration) -> Void) async throws -> Topic {
         let topic = try await beginAlter(name)
@@ -52,7 +61,14 @@ extension LogStore {
         guard new != old else { return topic }
 
         let offsetGaps = topic.live.mayHaveOffsetGaps || new.cleanupPolicy.contains(.compact)
-        try await executor.run { try self.writeTopicFile(of: topic, new, offsetGaps: offsetGaps, restoring: old) }
+        if new.partitions > old.partitions {
+            let added = try await executor.run { () throws -> [Partition] in
+                try self.growPartitions(of: topic, from: old, to: new, offsetGaps: offsetGaps)
+            }
+            topic.addPartitions(added)
+        } else {
+            try await executor.run { try self.writeTopicFile(of: topic, new, offsetGaps: offsetGaps, restoring: old) }
+        }
         topic.live.replace(with: new)
         if new.durability == .fsync && old.durability != .fsync {
             // What was acknowledged before without a sync is made durable now. The change is
@@ -68,7 +84,7 @@ extension LogStore {
             }
         }
         logger.info("altered topic", metadata: [
-            "topic": "\(name)", "durability": "\(new.durability)", "cleanup_policy": "\(new.cleanupPolicy)",
+            "topic": "\(name)", "partitions": "\(new.partitions)", "durability": "\(new.durability)", "cleanup_policy": "\(new.cleanupPolicy)",
             "retention_ms": "\(new.retentionMs)", "retention_bytes": "\(new.retentionBytes)",
         ])
         return topic
@@ -101,9 +117,6 @@ extension LogStore {
         if new.partitions < old.partitions {
             throw LogError(.fixedSetting, "topic \(name) has \(old.partitions) partitions and cannot have fewer (\(new.partitions) asked).")
         }
-        if new.partitions > old.partitions {
-            throw LogError(.fixedSetting, "topic \(name) has \(old.partitions) partitions; adding partitions is not supported yet (\(new.partitions) asked).")
-        }
         func fixed(_ setting: String, _ value: String) -> LogError {
             LogError(.fixedSetting, "\(setting) cannot change after a topic is created: topic \(name) keeps \(value).")
         }
@@ -115,6 +128,29 @@ extension LogStore {
         if new.isInternal != old.isInternal { throw fixed("internal", "\(old.isInternal)") }
     }
 
+    /// Opens the partitions `old.partitions..<new.partitions` (creating their directories, or
+    /// opening what an interrupted growth left of them), syncs the topic's directory so that
+    /// they are durable, then writes `topic.conf` with the new count: the commit point. When a
+    /// step fails, the new partitions are closed and their directories removed (best effort:
+    /// a directory left behind is reopened by the next growth).
+    private func growPartitions(of topic: Topic, from old: TopicConfiguration, to new: TopicConfiguration,
+                                offsetGaps: Bool) throws(LogError) -> [Partition] {
+        var added: [Partition] = []
+        do {
+            added = try openPartitions(old.partitions..<new.partitions, of: topic.name, directory: topic.directory,
+                                       configuration: topic.live, cleanShutdown: false)
+            try FileSystem.syncDirectory(topic.directory, faults: options.faults)
+            try writeTopicFile(of: topic, new, offsetGaps: offsetGaps, restoring: old)
+            return added
+        } catch {
+            for partition in added { partition.closeAbandoned() }
+            for index in old.partitions..<new.partitions {
+                try? FileSystem.removeTree(topic.directory + "/" + String(index))
+            }
+            throw error
+        }
+    }
+
     /// Replaces the topic's `topic.conf` atomically (the fault seam's and crash points' path
     /// for small files). When that fails, the old file is written back, so that the file and
     /// the settings in memory, which stay the old ones, agree.
@@ -122,12 +158,13 @@ extension LogStore {
                                 restoring old: TopicConfiguration) throws(LogError) {
         let path = topic.directory + "/topic.conf"
         do {
-            try FileSystem.writeAtomically(path, configuration.encodedFile(offsetGaps: offsetGaps), directory: topic.directory,
-                                           faults: options.faults)
+            try FileSystem.writeAtomically(path, configuration.encodedFile(offsetGaps: offsetGaps, createdPartitions: topic.createdPartitionCount),
+                                           directory: topic.directory, faults: options.faults)
         } catch {
             do {
-                try FileSystem.writeAtomically(path, old.encodedFile(offsetGaps: topic.live.mayHaveOffsetGaps), directory: topic.directory,
-                                               faults: options.faults)
+                try FileSystem.writeAtomically(path, old.encodedFile(offsetGaps: topic.live.mayHaveOffsetGaps,
+                                                                     createdPartitions: topic.createdPartitionCount),
+                                               directory: topic.directory, faults: options.faults)
             } catch let restore {
                 logger.error("could not write back a topic's settings after a failed change: the next open may find the new ones", metadata: [
                     "topic": "\(topic.name)", "error": "\(restore)",

@@ -164,22 +164,35 @@ public final class LogStore: Sendable {
                 logger.warning("ignoring a topic directory without topic.conf", metadata: ["path": "\(dir)"])
                 continue
             }
-            let (configuration, offsetGaps) = try TopicConfiguration.decodeFile(bytes, path: dir + "/topic.conf")
+            let (configuration, offsetGaps, createdPartitions) = try TopicConfiguration.decodeFile(bytes, path: dir + "/topic.conf")
+            // Partition directories past the count (a growth a crash interrupted before its
+            // topic.conf was renamed into place) are left as they are: nothing was appended to
+            // them, and the next growth opens them again.
             let topic = try openTopic(name: name, configuration: LiveConfiguration(configuration, offsetGaps: offsetGaps),
-                                      cleanShutdown: cleanShutdown)
+                                      createdPartitions: createdPartitions, cleanShutdown: cleanShutdown)
             state.withLock { $0.topics[name] = topic }
         }
     }
 
-    private func openTopic(name: String, configuration: LiveConfiguration, cleanShutdown: Bool) throws -> Topic {
+    private func openTopic(name: String, configuration: LiveConfiguration, createdPartitions: Int? = nil,
+                           cleanShutdown: Bool) throws -> Topic {
         let dir = topicsDirectory + "/" + name
+        let partitions = try openPartitions(0..<configuration.current.partitions, of: name, directory: dir,
+                                            configuration: configuration, cleanShutdown: cleanShutdown)
+        return Topic(name: name, configuration: configuration, partitions: partitions, directory: dir,
+                     createdPartitionCount: createdPartitions)
+    }
+
+    /// Opens (creating when missing) the partitions `range` of a topic.
+    func openPartitions(_ range: Range<Int>, of name: String, directory: String, configuration: LiveConfiguration,
+                        cleanShutdown: Bool) throws(LogError) -> [Partition] {
         var partitions: [Partition] = []
-        for i in 0..<configuration.partitions {
+        for i in range {
             partitions.append(try Partition.open(
-                topicName: name, index: i, directory: dir + "/" + String(i), configuration: configuration,
+                topicName: name, index: i, directory: directory + "/" + String(i), configuration: configuration,
                 executor: executor, logger: logger, faults: options.faults, clock: options.clock, cleanShutdown: cleanShutdown))
         }
-        return Topic(name: name, configuration: configuration, partitions: partitions, directory: dir)
+        return partitions
     }
 
     private func startFlusher() {

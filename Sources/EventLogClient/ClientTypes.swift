@@ -9,6 +9,16 @@ public enum RecordValue: Sendable, Hashable {
     /// Any bytes (sent as `value_b64`).
     case bytes([UInt8])
 
+    /// Whether the value can be sent as it is: bytes always; JSON text when it is exactly one
+    /// JSON value (``EventLogClient/produce(_:to:idempotencyKey:)`` checks it before sending,
+    /// since the text goes into the request as it is).
+    public var isWellFormed: Bool {
+        switch self {
+        case .json(let text): RawJSON.parse(Array(text.utf8)) != nil
+        case .bytes: true
+        }
+    }
+
     /// A string value: stored as its JSON text (quoted), as `{"value": "..."}` would.
     public static func string(_ text: String) -> RecordValue { .json(jsonString(text)) }
 
@@ -143,6 +153,8 @@ public struct TopicInfo: Sendable, Hashable {
 /// A topic's settings for ``EventLogClient/createTopic(_:settings:)`` (`nil`: the server's
 /// default) and ``EventLogClient/alterTopic(_:settings:)`` (`nil`: unchanged).
 public struct TopicSettings: Sendable, Hashable {
+    /// The number of partitions (1 to 10,000); to an alter, a larger count grows the topic
+    /// (it never shrinks).
     public var partitions: Int?
     /// `delete`, `compact` or `compact,delete`.
     public var cleanupPolicy: String?

@@ -7,8 +7,19 @@ extension EventLogClient {
     ///
     /// With an `idempotencyKey` a retry of the same call (after a timeout, say) gets the
     /// first answer again and appends nothing (Docs/HTTP-API.md, Idempotency-Key).
+    ///
+    /// - Throws: ``EventLogClientError`` with ``EventLogClientError/Code/invalidRecord``
+    ///   (status 400), before anything is sent, when a ``RecordValue/json(_:)`` value is not
+    ///   exactly one JSON value (its text goes into the request as it is); else the server's
+    ///   error.
     @discardableResult
     public func produce(_ records: [OutgoingRecord], to topic: String, idempotencyKey: String? = nil) async throws -> [RecordPosition] {
+        for (n, record) in records.enumerated() {
+            if case .json(let text)? = record.value, !(record.value!.isWellFormed) {
+                throw EventLogClientError(code: .invalidRecord, message: "The value of record \(n) (from 0) is not one JSON value: \(text.prefix(60)).",
+                                          status: 400)
+            }
+        }
         let answer = try await send(request(.POST, Self.path("topics", topic, "records"), body: Self.produceBody(records),
                                             headers: idempotencyKey.map { [("Idempotency-Key", $0)] } ?? []))
         guard let offsets = try Self.parse(answer.body, status: answer.status)[member: "offsets"]?.array else {

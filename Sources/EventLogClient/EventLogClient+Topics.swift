@@ -28,7 +28,7 @@ extension EventLogClient {
         do {
             let answer = try await send(request(.GET, Self.path("topics", name)))
             return try Self.topic(try Self.parse(answer.body, status: answer.status), status: answer.status)
-        } catch let error as EventLogClientError where error.code == "topic_not_found" {
+        } catch let error as EventLogClientError where error.code == .topicNotFound {
             return nil
         }
     }

@@ -97,7 +97,7 @@ public struct EventLogClient: Sendable {
         guard let code = json?[member: "error"]?.string else {
             return .invalidResponse("status \(status) without a JSON error", status: status)
         }
-        return EventLogClientError(code: code, message: json?[member: "message"]?.string ?? code, status: status,
+        return EventLogClientError(code: EventLogClientError.Code(rawValue: code), message: json?[member: "message"]?.string ?? code, status: status,
                                    retryAfterSeconds: retryAfter.flatMap { Int($0) })
     }
 

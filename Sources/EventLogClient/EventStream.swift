@@ -196,12 +196,18 @@ public struct EventStream: AsyncSequence, Sendable {
         }
 
         /// The partition whose number moved from `previous` to `current`, and its new offset.
+        ///
+        /// A cursor gains numbers when its topic grows: the partitions `previous` does not
+        /// name were at -1 (nothing delivered there). One that loses numbers names nothing.
         static func advanced(from previous: String?, to current: String) -> (Int, Int64)? {
             let now = current.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) }
             let before = previous?.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) }
+            if let before, before.count > now.count { return nil }
             for (partition, value) in now.enumerated() {
                 guard let value else { return nil }
-                if before == nil || before!.count != now.count || before![partition] != value { return (partition, value) }
+                guard let before else { return (partition, value) }
+                let was: Int64? = partition < before.count ? before[partition] : -1
+                if was != value { return (partition, value) }
             }
             return nil
         }

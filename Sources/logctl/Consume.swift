@@ -39,7 +39,7 @@ struct Consume: AsyncParsableCommand {
         let client = server.client
         try await reportingErrors {
             guard let info = try await client.topic(named: topic) else {
-                throw EventLogClientError(code: "topic_not_found", message: "Topic \(topic) does not exist.", status: 404)
+                throw EventLogClientError(code: .topicNotFound, message: "Topic \(topic) does not exist.", status: 404)
             }
             let start = try Self.start(from, partitions: info.partitions)
             // Without --follow: stop at the ends the topic had now.
@@ -73,7 +73,7 @@ struct Consume: AsyncParsableCommand {
                 case .reconnecting(let delay, let error):
                     FileHandle.standardError.write(Data("reconnecting in \(delay)\(error.map { " (\($0.message))" } ?? "")\n".utf8))
                 case .tokenExpired(let cursor):
-                    throw EventLogClientError(code: "token_expired", message: "The token expired; resume with a fresh one and --from \(cursor).", status: 401)
+                    throw EventLogClientError(code: .tokenExpired, message: "The token expired; resume with a fresh one and --from \(cursor).", status: 401)
                 }
             }
         }
@@ -94,7 +94,8 @@ struct Consume: AsyncParsableCommand {
         }
         if let offset = Int64(text), offset >= 0 { return .offset(offset) }
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-        if parts.count == partitions.count, parts.allSatisfy({ Int64($0).map { $0 >= -1 } ?? false }) { return .cursor(text) }
+        // Fewer numbers than partitions: a cursor from before the topic grew (the server checks it).
+        if (1...partitions.count).contains(parts.count), parts.allSatisfy({ Int64($0).map { $0 >= -1 } ?? false }) { return .cursor(text) }
         throw ValidationError("--from takes earliest, latest, an offset, time:<ms or ISO 8601>, -N or a cursor of \(partitions.count) numbers, not '\(text)'.")
     }
 

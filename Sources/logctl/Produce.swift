@@ -8,7 +8,9 @@ struct Produce: AsyncParsableCommand {
         discussion: """
             Each line's bytes are a record's value, as kcat -P does (with --json, each line is a \
             JSON value). Lines are sent in batches; the command stops with exit code 1 at the \
-            first batch the server refuses, saying why, after printing what was appended before it.
+            first batch the server refuses, saying why, after printing what was appended before it \
+            (with --json, a line that is not one JSON value stops it before its batch is sent, \
+            naming the line).
 
               seq 1 1000 | logctl produce numbers
               logctl produce orders --key order-42 --type order.created --value '{"total": 12.5}' --json
@@ -62,8 +64,17 @@ struct Produce: AsyncParsableCommand {
                 let input = file.map { FileHandle(forReadingAtPath: $0) } ?? FileHandle.standardInput
                 guard let input else { throw ValidationError("Cannot open \(file ?? "standard input").") }
                 var lines = LineReader(input)
+                var number = 0
                 while let line = lines.next() {
-                    batch.append(record(line))
+                    number += 1
+                    let next = record(line)
+                    if let value = next.value, !value.isWellFormed {
+                        // Said here, by its line: the batch it would be in is not sent.
+                        throw EventLogClientError(code: .invalidRecord,
+                                                  message: "Line \(number) is not one JSON value (--json): \(String(decoding: line.prefix(60), as: UTF8.self)).",
+                                                  status: 400)
+                    }
+                    batch.append(next)
                     if batch.count == batchSize { try await flush() }
                 }
             }

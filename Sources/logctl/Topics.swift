@@ -30,7 +30,7 @@ struct Topics: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 guard let info = try await server.client.topic(named: topic) else {
-                    throw EventLogClientError(code: "topic_not_found", message: "Topic \(topic) does not exist.", status: 404)
+                    throw EventLogClientError(code: .topicNotFound, message: "Topic \(topic) does not exist.", status: 404)
                 }
                 Topics.printTopic(info)
             }
@@ -76,17 +76,19 @@ struct Topics: AsyncParsableCommand {
 
     struct Alter: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a topic's retention, cleanup policy or durability; print its new settings.",
+            abstract: "Change a topic's retention, cleanup policy, durability or partition count; print its new settings.",
             discussion: """
                 Settings not given keep their values. Retention and compaction apply from the server's next \
-                cleaner pass, durability from the next append. The partition count, compression and segment \
-                size are fixed at creation. Examples:
+                cleaner pass, durability from the next append. The partition count may grow, never shrink \
+                (keys hash over the new count from then on); compression and segment size are fixed at \
+                creation. Examples:
 
                   logctl topics alter orders --retention 7d --retention-bytes 10737418240
                   logctl topics alter orders --retention forever
                   logctl topics alter users --compact
                   logctl topics alter users --cleanup-policy compact,delete --retention 30d
                   logctl topics alter clicks --durability interval:250
+                  logctl topics alter orders --partitions 6
                 """
         )
         @OptionGroup var server: ServerOptions
@@ -98,19 +100,21 @@ struct Topics: AsyncParsableCommand {
         var compact: Bool?
         @Option(help: "delete, compact or compact,delete.") var cleanupPolicy: String?
         @Option(help: "fsync, none, interval (a sync every second) or interval:<milliseconds>.") var durability: String?
+        @Option(help: "Grow the topic to this many partitions (1...10000; never fewer than it has).") var partitions: Int?
 
         func validate() throws {
             if compact != nil && cleanupPolicy != nil { throw ValidationError("Give --compact/--no-compact or --cleanup-policy, not both.") }
             if let retention, retention != "forever" { _ = try parseDuration(retention) }
             if let retentionBytes, retentionBytes < -1 { throw ValidationError("--retention-bytes must be -1 or more.") }
-            if retention == nil && retentionBytes == nil && compact == nil && cleanupPolicy == nil && durability == nil {
-                throw ValidationError("Nothing to change: give --retention, --retention-bytes, --compact/--no-compact, --cleanup-policy or --durability.")
+            if let partitions, !(1...10_000).contains(partitions) { throw ValidationError("--partitions must be 1...10000.") }
+            if retention == nil && retentionBytes == nil && compact == nil && cleanupPolicy == nil && durability == nil && partitions == nil {
+                throw ValidationError("Nothing to change: give --retention, --retention-bytes, --compact/--no-compact, --cleanup-policy, --durability or --partitions.")
             }
         }
 
         func run() async throws {
             try await reportingErrors {
-                var settings = TopicSettings(cleanupPolicy: cleanupPolicy ?? compact.map { $0 ? "compact" : "delete" },
+                var settings = TopicSettings(partitions: partitions, cleanupPolicy: cleanupPolicy ?? compact.map { $0 ? "compact" : "delete" },
                                              retentionBytes: retentionBytes, durability: durability)
                 if retention == "forever" {
                     settings.retentionForever = true

@@ -19,10 +19,12 @@ import Testing
         #expect(try await client.topic(named: "missing") == nil)
         let altered = try await client.alterTopic("orders", settings: TopicSettings(retentionForever: true, durability: "interval:250"))
         #expect(altered.config["retention_ms"] == "-1" && altered.config["durability_interval_ms"] == "250")
-        await #expect { try await client.alterTopic("orders", settings: TopicSettings(partitions: 3)) } throws: { error in
+        await #expect { try await client.alterTopic("orders", settings: TopicSettings(partitions: 1)) } throws: { error in
             let e = error as? EventLogClientError
-            return e?.code == "fixed_setting" && e?.status == 409
+            return e?.code == "fixed_setting" && e?.status == 409 && e?.message.contains("cannot have fewer") == true
         }
+        let grown = try await client.alterTopic("orders", settings: TopicSettings(partitions: 3))
+        #expect(grown.partitions.map(\.partition) == [0, 1, 2] && grown.config["partitions"] == "3")
 
         let records = [
             OutgoingRecord(key: "k", value: .json(#"{"total": 12.50}"#), headers: [("type", "order.created"), ("b", "2")]),
@@ -43,6 +45,15 @@ import Testing
         #expect(fetched.records[2].value == nil)
         #expect(fetched.records.allSatisfy { $0.key == "k" })
 
+        // A JSON value that is not one JSON value is refused before anything is sent: spliced
+        // into the body as it is, `1}, {"value": 666` would append two records.
+        await #expect { try await client.produce([OutgoingRecord(value: .json(#"1}, {"value": 666"#))], to: "orders") } throws: { error in
+            let e = error as? EventLogClientError
+            return e?.code == .invalidRecord && e?.status == 400 && e?.message.contains("record 0") == true
+        }
+        #expect(try await client.fetch(topic: "orders", partition: positions[0].partition, from: .earliest).records.count == 3,
+                "nothing appended")
+
         // Long-poll: an empty answer after the wait.
         let waited = try await client.fetch(topic: "orders", partition: positions[0].partition, from: .offset(3), wait: .milliseconds(200))
         #expect(waited.records.isEmpty && waited.nextOffset == 3)
@@ -53,7 +64,15 @@ import Testing
             return e?.code == "offset_out_of_range" && e?.status == 416 && !(e?.message.isEmpty ?? true)
         }
         await #expect { try await client.fetch(topic: "orders", partition: 7) } throws: { error in
-            (error as? EventLogClientError)?.code == "partition_not_found"
+            (error as? EventLogClientError)?.code == .partitionNotFound
+        }
+        // Typed codes: matched by constant in a `catch`, as the engine's LogError codes are.
+        do {
+            _ = try await client.fetch(topic: "missing-topic", partition: 0)
+            Issue.record("a fetch of a missing topic succeeded")
+        } catch EventLogClientError.Code.topicNotFound {
+        } catch {
+            Issue.record("expected topic_not_found, got \(error)")
         }
 
         // Groups: commit, read back, lag.

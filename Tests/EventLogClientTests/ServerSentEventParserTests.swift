@@ -26,6 +26,14 @@ import Testing
         #expect(EventStream.Iterator.advanced(from: "1,2", to: "1,x") == nil)
     }
 
+    /// A topic that grew: the cursor gains numbers, and the record is on the partition that
+    /// moved past -1 (its numbers before the growth were -1: nothing delivered there).
+    @Test func aCursorThatGainsPartitionsNamesTheNewOnesRecord() {
+        #expect(EventStream.Iterator.advanced(from: "0,-1", to: "0,-1,0")! == (2, 0))
+        #expect(EventStream.Iterator.advanced(from: "4", to: "4,-1,3")! == (2, 3))
+        #expect(EventStream.Iterator.advanced(from: "0,-1,0", to: "0,-1") == nil, "a cursor never loses partitions")
+    }
+
     @Test func rawJSONKeepsAValuesBytes() throws {
         let json = try #require(RawJSON.parse(Array(#"{"records": [{"value": {"total": 12.50, "k": [1, "a\"b"]}, "key": "\u00e9\ud83d\ude00"}]}"#.utf8)))
         let record = try #require(json[member: "records"]?.array?.first)

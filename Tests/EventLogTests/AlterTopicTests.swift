@@ -176,7 +176,6 @@ import Testing
                 }
             }
             await refused(.fixedSetting, "cannot have fewer") { $0.partitions = 2 }
-            await refused(.fixedSetting, "not supported yet") { $0.partitions = 4 }
             await refused(.fixedSetting, "compression cannot change") { $0.compression = .lz4 }
             await refused(.fixedSetting, "segment_bytes cannot change") { $0.segmentBytes = 4096 }
             await refused(.fixedSetting, "max_batch_bytes cannot change") { $0.maxBatchBytes = 1024 }

@@ -3,6 +3,7 @@ killed and restarted the page's EventSource reconnects by itself and shows what 
 meanwhile exactly once, in order."""
 import json
 import os
+import re
 import shutil
 import ssl
 import time
@@ -10,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Logd, make_certificate, produce
+from conftest import Logd, call_json, make_certificate, produce
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
@@ -111,9 +112,20 @@ def test_page_sees_records_live_and_across_a_restart(tmp_path, browser):
             assert mine == list(range(len(mine)))  # in order, no holes
         values = sorted(json.dumps(v) for _, _, _, v in got)
         assert values == sorted([json.dumps({"n": 0}), json.dumps("one")] + [json.dumps({"n": n}) for n in range(2, 12)])
+
+        # The topic grows while the page listens: the new partition's record comes with its partition.
+        status, _ = call_json(server.url, "PATCH", "/v1/topics/chat/config", {"partitions": 3})
+        assert status == 200
+        produce(server.url, "chat", [{"partition": 2, "value": {"n": 12}}])
+        got = wait_for(browser, "return window.got", lambda g: len(g) >= 13)
+        assert got[12] == [2, 0, None, {"n": 12}], got[12:]
         browser.execute_script("window.sub.close()")
     finally:
         assert server.stop() == 0
+
+
+TAIL_CELLS = "return [...document.querySelectorAll('#tail tr:not(.notice)')].map(r => [...r.cells].map(c => c.innerText))"
+TAIL_POSITIONS = "return [...document.querySelectorAll('#tail td[data-partition]')].map(c => [Number(c.dataset.partition), Number(c.dataset.offset)])"
 
 
 def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
@@ -123,6 +135,7 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
             urllib.request.urlopen(urllib.request.Request(
                 server.url + "/v1/topics/" + name, method="PUT", data=json.dumps({"partitions": partitions}).encode(),
                 headers={"Content-Type": "application/json"}))
+        produce(server.url, "orders", [{"key": "order-old", "value": "2020", "timestamp": 1600000000000}])
         produce(server.url, "orders", [{"key": "order-%d" % n, "value": {"order": n, "total": 10 + n}} for n in range(3)])
 
         browser.set_window_size(1280, 900)
@@ -134,11 +147,13 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
         wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open")
         assert "orders" in browser.execute_script("return document.getElementById('topicTitle').textContent")
 
-        # Live: produced elsewhere, shown newest first.
-        produce(server.url, "orders", [{"key": "order-7", "value": {"order": 7, "total": 99.5}}])
-        rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
-                        lambda v: v and len(v) >= 1, diagnose="return [document.getElementById('tailCount').textContent, document.getElementById('state').textContent, document.getElementById('from').value]")
-        assert '"total": 99.5' in rows[0]
+        # Live: produced elsewhere, shown newest first, with partition/offset, time, key, type and value.
+        produce(server.url, "orders", [{"key": "order-7", "value": {"order": 7, "total": 99.5}, "timestamp": 1796115600000}])
+        rows = wait_for(browser, TAIL_CELLS, lambda v: v and len(v) >= 1,
+                        diagnose="return [document.getElementById('tailCount').textContent, document.getElementById('state').textContent]")
+        at, when, key, type_, value = rows[0]
+        assert re.fullmatch(r"[0-2]/\d+", at) and when == "2026-12-01 09:00:00.000" and key == "order-7" and type_ == "", rows[0]
+        assert '"total": 99.5' in value and "\n" in value, "the value is pretty-printed JSON: %r" % value
 
         # The produce form.
         browser.execute_script("""
@@ -147,16 +162,63 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
             f.requestSubmit();
         """)
         wait_for(browser, "return document.getElementById('produced').textContent", lambda s: "appended at partition" in s)
-        rows = wait_for(browser, "return [...document.querySelectorAll('#tail tr')].map(r => r.innerText)",
-                        lambda v: any("order.created" in r for r in v))
-        assert any('"order": 8' in r for r in rows)
+        rows = wait_for(browser, TAIL_CELLS, lambda v: any(r[3] == "order.created" for r in v))
+        assert any(r[2] == "order-8" and '"order": 8' in r[4] for r in rows), rows
 
-        # The alter form shows the topic's settings and changes them (PATCH /v1/topics/{topic}/config).
+        # Filter by key: only the matching records are shown from then on.
+        browser.execute_script("""
+            document.getElementById('filterField').value = 'key';
+            const f = document.getElementById('filter'); f.value = 'order-9'; f.dispatchEvent(new Event('change'));
+        """)
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open")
+        produce(server.url, "orders", [{"key": "order-10", "value": 10}, {"key": "order-9", "value": 9}])
+        rows = wait_for(browser, TAIL_CELLS, lambda v: any(r[2] == "order-9" for r in v))
+        time.sleep(0.5)
+        assert not any(r[2] == "order-10" for r in browser.execute_script(TAIL_CELLS)), "filtered out"
+        browser.execute_script("document.getElementById('filter').value = ''; document.getElementById('filterField').value = 'any';")
+
+        # Resume from an offset: the tail starts again at offset 1 of every partition.
+        expected, total = set(), 0
+        with urllib.request.urlopen(server.url + "/v1/topics/orders") as r:
+            for p in json.loads(r.read())["partitions"]:
+                expected |= {(p["partition"], o) for o in range(1, p["end_offset"])}
+                total += p["end_offset"]
+        assert expected
+        browser.execute_script("""
+            document.getElementById('fromKind').value = 'offset'; document.getElementById('from').disabled = false;
+            document.getElementById('from').value = '1'; document.getElementById('resume').requestSubmit();
+        """)
+        positions = wait_for(browser, TAIL_POSITIONS, lambda v: v is not None and len(v) >= len(expected))
+        time.sleep(0.5)  # anything more (or repeated) would arrive now
+        positions = browser.execute_script(TAIL_POSITIONS)
+        assert sorted(map(tuple, positions)) == sorted(expected), positions
+
+        # Resume from a time: only what was stamped at or after it.
+        browser.execute_script("""
+            document.getElementById('fromKind').value = 'time';
+            document.getElementById('from').value = '2026-12-01T08:00:00Z'; document.getElementById('resume').requestSubmit();
+        """)
+        rows = wait_for(browser, TAIL_CELLS, lambda v: len(v) >= total - 1)
+        time.sleep(0.5)
+        keys = [r[2] for r in browser.execute_script(TAIL_CELLS)]
+        # Everything but the record stamped in 2020, each once.
+        assert "order-old" not in keys and "order-7" in keys and len(keys) == total - 1 == len(set(keys)), keys
+
+        # The connection indicator counts reconnects: kill -9 and restart on the same port.
+        server.kill9()
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "reconnecting")
+        server.start()
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open", seconds=40)
+        assert re.fullmatch(r"\(\d+ reconnects?\)", browser.execute_script("return document.getElementById('reconnects').textContent"))
+
+        # The alter form shows the topic's settings and changes them (PATCH /v1/topics/{topic}/config),
+        # partitions included (they may only grow).
         assert browser.execute_script("return document.getElementById('alter').retention_ms.value") == "-1"
+        assert browser.execute_script("return document.getElementById('alter').partitions.value") == "3"
         browser.execute_script("""
             const f = document.getElementById('alter');
             f.retention_ms.value = '86400000'; f.cleanup_policy.value = 'compact,delete';
-            f.durability.value = 'interval'; f.durability_interval_ms.value = '250';
+            f.durability.value = 'interval'; f.durability_interval_ms.value = '250'; f.partitions.value = '4';
             f.requestSubmit();
         """)
         wait_for(browser, "return document.getElementById('altered').textContent", lambda s: s == "saved",
@@ -164,10 +226,34 @@ def test_console_lists_topics_shows_live_events_and_produces(tmp_path, browser):
         assert "retention_ms=86400000" in browser.execute_script("return document.getElementById('config').textContent")
         with urllib.request.urlopen(server.url + "/v1/topics/orders") as r:
             config = json.loads(r.read())["config"]
-        assert (config["retention_ms"], config["cleanup_policy"], config["durability"], config["durability_interval_ms"]) == \
-            (86400000, "compact,delete", "interval", 250), config
+        assert (config["retention_ms"], config["cleanup_policy"], config["durability"], config["durability_interval_ms"], config["partitions"]) == \
+            (86400000, "compact,delete", "interval", 250, 4), config
+        wait_for(browser, "return document.querySelectorAll('#partitions tr').length", lambda n: n == 4)
+
+        # Consumer groups: listed; the chosen one's members, assignment, commits and lag with a sparkline.
+        status, member = call_json(server.url, "POST", "/v1/groups/billing/members", {"topics": ["orders"]})
+        assert status == 200, member
+        status, _ = call_json(server.url, "POST", "/v1/groups/billing/commits",
+                              {"offsets": [{"topic": "orders", "partition": 0, "offset": 1}]})
+        assert status == 204
+        wait_for(browser, "return [...document.querySelectorAll('#groups tr')].map(r => r.dataset.group)", lambda v: v == ["billing"])
+        browser.execute_script("document.querySelector('#groups tr[data-group=billing]').click()")
+        members = wait_for(browser, "return [...document.querySelectorAll('#members tr')].map(r => r.innerText)", lambda v: len(v) == 1)
+        assert member["member_id"] in members[0] and "orders/0" in members[0], members
+        samples = wait_for(browser, "return [...document.querySelectorAll('#lag tr')].map(r => [r.dataset.partition, r.cells[1].textContent, r.cells[2].textContent, Number(r.querySelector('svg').dataset.samples)])",
+                           lambda v: v and all(s[3] >= 2 for s in v), seconds=15)
+        assert ["orders/0", member["member_id"], "1"] == samples[0][:3], samples
+
+        # Readable on a phone: nothing wider than the screen.
+        browser.set_window_size(390, 844)
+        time.sleep(0.3)
+        overflow = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1] + 1, overflow
+        browser.set_window_size(1280, 900)
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:
+            browser.set_window_size(1280, 1500)  # the live tail too
+            time.sleep(0.3)
             browser.save_screenshot(os.path.join(shots, "console.png"))
     finally:
         assert server.stop() == 0
@@ -208,4 +294,40 @@ def test_twenty_event_sources_on_one_page_over_http2_with_tls(tmp_path):
         driver.execute_script("window.sources.forEach(s => s.close())")
     finally:
         driver.quit()
+        assert server.stop() == 0
+
+
+def test_console_with_auth_on_asks_for_the_token_once(tmp_path, browser):
+    """With --auth-token, the console's calls are refused until the token is typed; typed once,
+    it lists topics, tails live records (EventSource with access_token) and produces, and a
+    reload keeps it."""
+    server = Logd(tmp_path / "data", ["--auth-token", "console-secret"]).start()
+    try:
+        status, _ = call_json(server.url, "PUT", "/v1/topics/private", {"partitions": 1}, token="console-secret")
+        assert status == 201
+        browser.set_window_size(1280, 900)
+        browser.get(server.url + "/console")
+        browser.execute_script("localStorage.clear()")
+        browser.get(server.url + "/console")
+        wait_for(browser, "return document.getElementById('topicsError').textContent", lambda s: "unauthorized" in s)
+        browser.execute_script("""
+            const t = document.getElementById('token'); t.value = 'console-secret'; t.dispatchEvent(new Event('change'));
+        """)
+        wait_for(browser, "return [...document.querySelectorAll('#topics tr')].map(r => r.dataset.topic)", lambda v: v == ["private"])
+        browser.get(server.url + "/console")  # typed once: kept across a reload
+        wait_for(browser, "return [...document.querySelectorAll('#topics tr')].map(r => r.dataset.topic)", lambda v: v == ["private"])
+        browser.execute_script("document.querySelector('#topics tr[data-topic=private]').click()")
+        wait_for(browser, "return document.getElementById('state').textContent", lambda s: s == "open")
+        produce_status, _ = call_json(server.url, "POST", "/v1/topics/private/records", {"records": [{"key": "k1", "value": {"secret": 1}}]},
+                                      token="console-secret")
+        assert produce_status == 200
+        rows = wait_for(browser, TAIL_CELLS, lambda v: len(v) == 1)
+        assert rows[0][2] == "k1" and '"secret": 1' in rows[0][4], rows
+        browser.execute_script("""
+            const f = document.getElementById('produce'); f.key.value = 'k2'; f.value.value = '2'; f.requestSubmit();
+        """)
+        wait_for(browser, "return document.getElementById('produced').textContent", lambda s: "appended at partition 0, offset 1" in s,
+                 diagnose="return document.getElementById('produceError').textContent")
+        wait_for(browser, TAIL_CELLS, lambda v: len(v) == 2)
+    finally:
         assert server.stop() == 0

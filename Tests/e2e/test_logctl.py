@@ -80,6 +80,13 @@ def test_topics_alter_changes_retention_compaction_and_durability(logd):
     for line in ("cleanup_policy = delete", "retention_ms = -1", "retention_bytes = 1048576", "durability = fsync"):
         assert line in described, described
 
+    grown = logctl(logd, "topics", "alter", "alt", "--partitions", "3")
+    assert grown.returncode == 0, grown.stderr
+    assert b"partitions = 3" in grown.stdout and b"partition 2: start 0, end 0" in grown.stdout, grown
+    shrunk = logctl(logd, "topics", "alter", "alt", "--partitions", "2")
+    assert shrunk.returncode != 0 and b"409 fixed_setting" in shrunk.stderr and b"cannot have fewer" in shrunk.stderr, shrunk
+    assert b"Traceback" not in shrunk.stderr and b"Fatal error" not in shrunk.stderr
+
 
 @pytest.mark.parametrize("args, message", [
     (("topics", "alter", "nope", "--retention", "1d"), b"404 topic_not_found"),
@@ -88,6 +95,7 @@ def test_topics_alter_changes_retention_compaction_and_durability(logd):
     (("topics", "alter", "lines2", "--durability", "always"), b"invalid_config"),
     (("topics", "alter", "lines2", "--compact", "--cleanup-policy", "delete"), b"not both"),
     (("topics", "alter", "lines2", "--retention-bytes=-7"), b"-1 or more"),
+    (("topics", "alter", "lines2", "--partitions", "0"), b"--partitions must be 1...10000"),
     (("topics", "describe", "nope"), b"topic_not_found"),
     (("topics", "delete", "nope"), b"404 topic_not_found"),
     (("topics", "create", "bad name!"), b"invalid_topic_name"),
@@ -96,6 +104,12 @@ def test_topics_alter_changes_retention_compaction_and_durability(logd):
     (("consume", "nope", "--from", "earliest"), b"topic_not_found"),
     (("consume", "lines2", "--from", "yesterday"), b"--from takes"),
     (("groups", "lag", "nobody"), b"group_not_found"),
+    (("groups", "describe", "nobody"), b"404 group_not_found"),
+    (("groups", "delete", "nobody"), b"404 group_not_found"),
+    (("groups", "commits", "nobody"), b"404 group_not_found"),
+    (("groups", "reset", "nobody", "--topic", "nope", "--to", "earliest"), b"404 topic_not_found"),
+    (("groups", "reset", "nobody", "--topic", "nope", "--to", "never"), b"--to takes"),
+    (("produce", "bad!name", "--value", "x"), b"400 invalid_topic_name"),
     (("produce", "lines2", "--header", "novalue"), b"name=value"),
 ])
 def test_errors_are_one_clear_line_and_a_nonzero_exit(logd, args, message):
@@ -185,3 +199,43 @@ def test_consume_from_a_time(logd):
     bad = logctl(logd, "consume", "timed", "--from", "time:tomorrow")
     assert bad.returncode != 0
     assert b"time:<ms or ISO 8601>" in bad.stderr, bad.stderr
+
+
+def test_ctrl_c_on_a_group_consumer_leaves_the_group_at_what_it_printed(logd):
+    """`logctl consume T --group G --follow`, interrupted with Ctrl-C (SIGINT) once it has
+    printed every record: the group's commit is past the last record printed."""
+    import signal
+    import time
+    assert logctl(logd, "topics", "create", "ctrlc").returncode == 0
+    assert logctl(logd, "produce", "ctrlc", stdin=b"".join(b"line %d\n" % i for i in range(25))).returncode == 0
+    env = dict(os.environ, LOGD_URL=logd.url)
+    process = subprocess.Popen([LOGCTL, "consume", "ctrlc", "--group", "cc", "--follow", "--from", "earliest", "--format", "value"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        lines = [process.stdout.readline() for _ in range(25)]
+        assert lines[-1] == b"line 24\n", lines
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        commits = logctl(logd, "groups", "commits", "cc").stdout.decode()
+        if "ctrlc\t0\t25" in commits:
+            break
+        time.sleep(0.2)
+    assert "ctrlc\t0\t25" in commits, commits
+
+
+def test_produce_stops_at_the_first_refused_batch_with_a_nonzero_exit(logd):
+    """Batches of 2: the first is appended (its offsets printed), the second holds a line that is
+    not JSON and is refused, naming the line, and nothing after it is sent."""
+    assert logctl(logd, "topics", "create", "strict").returncode == 0
+    out = logctl(logd, "produce", "strict", "--json", "--batch-size", "2", "--print-offsets",
+                 stdin=b'1\n2\n3\n{"not json\n5\n6\n')
+    assert out.returncode == 1, out
+    assert out.stdout.decode().split() == ["0@0", "0@1"], out.stdout
+    assert b"400 invalid_record: Line 4 is not one JSON value" in out.stderr and b"Traceback" not in out.stderr, out.stderr
+    described = logctl(logd, "topics", "describe", "strict").stdout.decode()
+    assert "partition 0: start 0, end 2" in described, described

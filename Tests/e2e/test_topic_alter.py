@@ -158,7 +158,8 @@ def test_the_new_settings_survive_a_restart(tmp_path):
     ([], 400, "invalid_config"),
     (b"{", 400, "invalid_json"),
     ({"partitions": 1}, 409, "fixed_setting"),
-    ({"partitions": 3}, 409, "fixed_setting"),
+    ({"partitions": 3, "compression": "zstd"}, 409, "fixed_setting"),  # a refused change does not grow either
+    ({"partitions": 10001}, 400, "invalid_config"),
     ({"partitions": 0}, 400, "invalid_config"),
     ({"retention_ms": 1000, "compression": "zstd"}, 409, "fixed_setting"),
 ])

@@ -36,6 +36,14 @@ extension Partition {
         for segment in state.withLock({ $0.segments }) { segment.retireFiles() }
     }
 
+    /// Closes a partition that was opened but never published (a topic's growth failed before
+    /// its commit point): nothing was appended to it and no one reads it; its files, about to
+    /// be removed, are marked deleted and their handles close with it.
+    func closeAbandoned() {
+        state.withLock { $0.closed = true }
+        for segment in state.withLock({ $0.segments }) { segment.retireFiles() }
+    }
+
     /// Returns once no writer runs and nothing is queued (the writer resumes us).
     private func writerIdle() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

@@ -14,8 +14,15 @@ extension Partition {
     /// One `Wakeup` is registered with every partition and with the process's deadline
     /// thread: the first of an append, the timeout, cancellation or a close resumes the
     /// task, and the others find it already resumed. No task is created per wait.
+    /// - Parameters:
+    ///   - positions: each partition with the offset whose record is waited for.
+    ///   - timeout: the longest wait.
+    ///   - changed: checked once the wake-ups are registered; `true` ends the wait at once,
+    ///     as records would (a topic tail's check that its topic did not grow between taking
+    ///     its partitions and registering: a growth wakes only those registered).
     /// - Returns: `true` once one does; `false` on timeout, cancellation or close.
-    public static func waitForRecords(_ positions: [(partition: Partition, offset: Offset)], timeout: Duration) async -> Bool {
+    public static func waitForRecords(_ positions: [(partition: Partition, offset: Offset)], timeout: Duration,
+                                      unless changed: (@Sendable () -> Bool)? = nil) async -> Bool {
         for (p, o) in positions where p.state.withLock({ $0.visibleEnd > o.rawValue }) { return true }
         if positions.isEmpty || timeout <= .zero { return false }
         let wakeup = Wakeup()
@@ -25,6 +32,7 @@ extension Partition {
             guard let id = p.register(wakeup, for: o.rawValue) else { break }  // it has fired
             registered.append((p, id))
         }
+        if let changed, changed() { wakeup.resume(returning: true) }
         let timer = WaitTimers.shared.schedule(wakeup, after: timeout)
         let woke = await withTaskCancellationHandler {
             await wakeup.wait()
@@ -52,6 +60,17 @@ extension Partition {
     /// Removes a waiter that did not need this partition's wake-up.
     private func unregister(_ id: UInt64) {
         state.withLock { s in _ = s.waiters.removeValue(forKey: id) }
+    }
+
+    /// Wakes every task waiting for records here, as if each had some: its topic grew, and a
+    /// tail of the whole topic must read again to wait on the new partitions too. A woken
+    /// reader finds nothing new here and waits again.
+    func wakeAllWaiters() {
+        let woken = state.withLock { s -> [Wakeup] in
+            defer { s.waiters = [:] }
+            return s.waiters.values.map(\.wakeup)
+        }
+        for wakeup in woken { wakeup.resume(returning: true) }
     }
 
     /// How many tasks wait for appends (metrics, tests).

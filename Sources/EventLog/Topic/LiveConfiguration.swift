@@ -4,14 +4,12 @@ import Synchronization
 /// partitions, replaced as a whole by ``LogStore/alterTopic(named:_:)``.
 ///
 /// The settings an alter cannot change are plain constants, read without synchronization on
-/// the append and read paths: the partition count, the compression codec, the segment size and
+/// the append and read paths: the compression codec, the segment size and
 /// age, the index interval, the batch limit, and whether the topic is internal. Of the settings
 /// it can change, the writer's durability and the readers' "compaction may have left gaps"
 /// are atomics (one load per append or read, no lock); the cleaner's settings (cleanup
 /// policy, retention, compaction lags) are read as a whole, under a lock, once per pass.
 final class LiveConfiguration: Sendable {
-    /// How many partitions the topic has.
-    let partitions: Int
     /// The codec new batches are compressed with.
     let compression: CompressionCodec
     /// The active segment rolls once it would grow past this many bytes.
@@ -36,7 +34,6 @@ final class LiveConfiguration: Sendable {
     ///   - offsetGaps: whether the topic's `topic.conf` says it was compacted before
     ///     (``TopicConfiguration/decodeFile(_:path:)``); a policy with `compact` implies it.
     init(_ configuration: TopicConfiguration, offsetGaps: Bool = false) {
-        partitions = configuration.partitions
         compression = configuration.compression
         segmentBytes = configuration.segmentBytes
         segmentMs = configuration.segmentMs
@@ -61,7 +58,8 @@ final class LiveConfiguration: Sendable {
     var mayHaveOffsetGaps: Bool { offsetGaps.load(ordering: .acquiring) }
 
     /// Makes `configuration` the current one. Only the settings ``LogStore/alterTopic(named:_:)``
-    /// lets change may differ from the constants.
+    /// lets change may differ from the constants (the partition count is the ``Topic``'s: it
+    /// adds the partitions before it replaces the settings).
     ///
     /// Gaps become possible before the cleaner can see a policy with `compact` (readers never
     /// check for density where compaction may have been): the flag is set first.

@@ -7,7 +7,8 @@ public final class Topic: Sendable {
     /// The topic's settings as they are now.
     ///
     /// Fixed at creation, except those ``LogStore/alterTopic(named:_:)`` changes: durability,
-    /// cleanup policy, retention and the compaction settings.
+    /// cleanup policy, retention, the compaction settings, and the partition count, which may
+    /// grow.
     public var configuration: TopicConfiguration { live.current }
     /// The partitions, indexed by number: `partitions[i]` is partition `i`.
     ///
@@ -15,18 +16,43 @@ public final class Topic: Sendable {
     /// array. A number from outside (a request, a file) is checked first, against
     /// `partitions.count` or with ``LogStore/partition(_:)``, which throws
     /// ``LogError/Code/partitionNotFound`` instead.
-    public let partitions: [Partition]
+    ///
+    /// The array is a snapshot: ``LogStore/alterTopic(named:_:)`` may add partitions at the
+    /// end (never removes one), so a number below a snapshot's count stays valid for good.
+    /// Take one snapshot for a loop rather than reading this property in it.
+    public var partitions: [Partition] { partitionList.withLock { $0 } }
+
+    /// The number of partitions the topic was created with: the count of a stream cursor
+    /// (``TopicPosition``) taken before the topic grew can be this or any count since.
+    public let createdPartitionCount: Int
 
     let directory: String
     /// The settings, shared with the partitions (``LiveConfiguration``).
     let live: LiveConfiguration
+    private let partitionList: Mutex<[Partition]>
     private let roundRobin = Atomic<Int>(0)
 
-    init(name: String, configuration: LiveConfiguration, partitions: [Partition], directory: String) {
+    init(name: String, configuration: LiveConfiguration, partitions: [Partition], directory: String,
+         createdPartitionCount: Int? = nil) {
         self.name = name
         self.live = configuration
-        self.partitions = partitions
+        self.partitionList = Mutex(partitions)
         self.directory = directory
+        self.createdPartitionCount = createdPartitionCount ?? partitions.count
+    }
+
+    /// Whether the topic has grown since its creation (``createdPartitionCount``).
+    public var hasGrown: Bool { partitionList.withLock { $0.count } > createdPartitionCount }
+
+    /// Adds partitions at the end (``LogStore/alterTopic(named:_:)``, once they are durable),
+    /// then wakes every task waiting for records of the old ones, so that a tail of the whole
+    /// topic (``TopicTail``) reads again and waits on the new ones too.
+    func addPartitions(_ added: [Partition]) {
+        let old = partitionList.withLock { list in
+            defer { list.append(contentsOf: added) }
+            return list
+        }
+        for partition in old { partition.wakeAllWaiters() }
     }
 
     /// Whether the topic is internal: the library's own state, such as consumer group commits
@@ -39,16 +65,20 @@ public final class Topic: Sendable {
     /// The key is any collection of bytes: a record's ``RecordBytes`` (as read, or pointing
     /// into a request's body), a `[UInt8]`, a string's `utf8`. Bytes in contiguous memory are
     /// hashed in place, without a copy.
+    /// A topic that grows sends a key to another partition from then on (as Kafka does).
     public func partitionIndex(forKey key: some Collection<UInt8>) -> Int {
-        Int(Murmur2.hash(key) & 0x7fff_ffff) % partitions.count
+        Int(Murmur2.hash(key) & 0x7fff_ffff) % partitionCount
     }
 
     /// The next partition in turn, for records with neither key nor partition (every call
     /// moves to the next one).
     public func nextRoundRobinPartition() -> Int {
         let n = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue
-        return (n & Int.max) % partitions.count
+        return (n & Int.max) % partitionCount
     }
+
+    /// How many partitions the topic has now.
+    public var partitionCount: Int { partitionList.withLock { $0.count } }
 
     /// The sum of the partitions' sizes.
     public var sizeInBytes: Int64 { partitions.reduce(0) { $0 + $1.sizeInBytes } }

@@ -4,7 +4,9 @@ extension TopicConfiguration {
     /// - Parameter offsetGaps: whether compaction may have left gaps between offsets although
     ///   the policy no longer compacts (``LogStore/alterTopic(named:_:)`` turned it off): then
     ///   an `offset_gaps=true` line keeps reads from expecting dense offsets after a restart.
-    package func encodedFile(offsetGaps: Bool = false) -> [UInt8] {
+    ///   - createdPartitions: the partition count the topic was created with, when it has grown
+    ///     since: a `created_partitions` line (``Topic/createdPartitionCount``).
+    package func encodedFile(offsetGaps: Bool = false, createdPartitions: Int? = nil) -> [UInt8] {
         var lines = ["format=1"]
         lines.append("partitions=\(partitions)")
         lines.append("compression=\(compression)")
@@ -22,6 +24,7 @@ extension TopicConfiguration {
         lines.append("max_batch_bytes=\(maxBatchBytes)")
         lines.append("internal=\(isInternal)")
         if offsetGaps && !cleanupPolicy.contains(.compact) { lines.append("offset_gaps=true") }
+        if let createdPartitions, createdPartitions < partitions { lines.append("created_partitions=\(createdPartitions)") }
         return Array((lines.joined(separator: "\n") + "\n").utf8)
     }
 
@@ -33,15 +36,19 @@ extension TopicConfiguration {
 
     /// Parses a `topic.conf` file (as ``init(file:path:)``), with its `offset_gaps` line:
     /// whether compaction may have left gaps between offsets (see ``encodedFile(offsetGaps:)``).
-    package static func decodeFile(_ bytes: [UInt8], path: String) throws(LogError) -> (configuration: TopicConfiguration, offsetGaps: Bool) {
+    /// Also returns its `created_partitions` (`nil` when the topic never grew).
+    package static func decodeFile(_ bytes: [UInt8], path: String) throws(LogError)
+        -> (configuration: TopicConfiguration, offsetGaps: Bool, createdPartitions: Int?) {
         var configuration = TopicConfiguration()
-        let offsetGaps = try configuration.read(file: bytes, path: path)
-        return (configuration, offsetGaps)
+        let (offsetGaps, createdPartitions) = try configuration.read(file: bytes, path: path)
+        return (configuration, offsetGaps, createdPartitions)
     }
 
-    /// Reads the settings of a `topic.conf` over the defaults; returns its `offset_gaps`.
-    private mutating func read(file bytes: [UInt8], path: String) throws(LogError) -> Bool {
+    /// Reads the settings of a `topic.conf` over the defaults; returns its `offset_gaps` and
+    /// `created_partitions`.
+    private mutating func read(file bytes: [UInt8], path: String) throws(LogError) -> (offsetGaps: Bool, createdPartitions: Int?) {
         var offsetGaps = false
+        var createdPartitions: Int?
         func bad(_ line: Substring) -> LogError {
             LogError(.corruptData, "\(path): cannot read the setting \"\(line)\".")
         }
@@ -66,6 +73,7 @@ extension TopicConfiguration {
             case "max_batch_bytes": guard let v = Int(value) else { throw bad(line) }; maxBatchBytes = v
             case "internal": isInternal = value == "true"
             case "offset_gaps": offsetGaps = value == "true"
+            case "created_partitions": guard let v = Int(value), v >= 1 else { throw bad(line) }; createdPartitions = v
             default: continue
             }
         }
@@ -74,6 +82,9 @@ extension TopicConfiguration {
         } catch {
             throw LogError(.corruptData, "\(path): \(error.message)")
         }
-        return offsetGaps
+        if let created = createdPartitions, created > partitions {
+            throw LogError(.corruptData, "\(path): created_partitions (\(created)) is more than partitions (\(partitions)).")
+        }
+        return (offsetGaps, createdPartitions)
     }
 }

@@ -116,12 +116,14 @@ public struct CleanupPolicy: OptionSet, Hashable, Sendable, CustomStringConverti
 /// A topic's settings. Every field has Kafka's meaning and a safe default.
 ///
 /// Given at creation; ``LogStore/alterTopic(named:_:)`` changes the durability, cleanup policy,
-/// retention and compaction settings of an existing topic, the others are fixed.
+/// retention and compaction settings of an existing topic and may grow its partition count,
+/// the others are fixed.
 ///
 /// Time spans are `Duration`s, kept to the millisecond (as `topic.conf` and Kafka keep them:
 /// a span set with a finer part is rounded down to whole milliseconds).
 public struct TopicConfiguration: Hashable, Sendable {
-    /// How many partitions the topic has (fixed at creation).
+    /// How many partitions the topic has (1 to 10,000; ``LogStore/alterTopic(named:_:)`` may
+    /// grow it, never shrink it).
     public var partitions: Int = 1
     /// The codec each batch is compressed with.
     public var compression: CompressionCodec = .none

@@ -57,6 +57,15 @@ public struct TopicPosition: Hashable, Sendable, LosslessStringConvertible {
     /// How many partitions the position covers.
     public var partitionCount: Int { nextOffsets.count }
 
+    /// Covers `count` partitions, the ones added reading from offset 0: for a topic that grew
+    /// since the position was taken (``LogStore/alterTopic(named:_:)``), whose new partitions
+    /// hold only records that came after it. Nothing changes when it covers as many already.
+    public mutating func extend(toPartitionCount count: Int) {
+        if count > nextOffsets.count {
+            nextOffsets.append(contentsOf: repeatElement(Offset(0), count: count - nextOffsets.count))
+        }
+    }
+
     /// The next offset to deliver on `partition`.
     ///
     /// - Precondition: `partition` is below ``partitionCount``.
@@ -68,13 +77,17 @@ public struct TopicPosition: Hashable, Sendable, LosslessStringConvertible {
         }
     }
 
-    /// Moves past a delivered record: its partition continues after its offset.
+    /// Moves past a delivered record: its partition continues after its offset (a partition
+    /// the topic added since is covered first, ``extend(toPartitionCount:)``).
     public mutating func advance(past record: TopicRecord) {
+        extend(toPartitionCount: record.partition + 1)
         nextOffsets[record.partition] = record.record.offset + 1
     }
 
-    /// Moves past a notice: its partition continues where the notice says.
+    /// Moves past a notice: its partition continues where the notice says (a partition the
+    /// topic added since is covered first).
     public mutating func advance(past notice: TopicNotice) {
+        extend(toPartitionCount: notice.partition + 1)
         nextOffsets[notice.partition] = notice.resumedFrom
     }
 

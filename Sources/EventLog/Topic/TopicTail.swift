@@ -10,6 +10,10 @@ import Synchronization
 /// waits until an append publishes a record (the append wakes it; no polling). A caller that
 /// handles one step before reading the next holds at most one batch per partition.
 ///
+/// When the topic grows (``LogStore/alterTopic(named:_:)``), the next read covers the new
+/// partitions from their start (the growth wakes a tail that waits), so the position has the
+/// new count from then on.
+///
 /// Where the position cannot be honoured it says so with a ``TopicNotice``: at the start
 /// (``startNotices``) for a position below a partition's start (a gap: retention deleted the
 /// records) or past its end (a reset: the topic was made again), and in a step for records
@@ -74,16 +78,18 @@ package struct TopicTail<Content: Sendable>: Sendable {
     /// A tail of `topic` from `position`, reading with `reader`.
     ///
     /// A partition whose next offset is below its start starts at the start (a gap notice);
-    /// past its end, at the end (a reset notice).
+    /// past its end, at the end (a reset notice). A position with fewer partitions than the
+    /// topic (taken before it grew) reads the others from offset 0.
     ///
-    /// - Throws: ``LogError/Code/invalidArgument`` when the position has another number of
-    ///   partitions than the topic.
+    /// - Throws: ``LogError/Code/invalidArgument`` when the position has more partitions
+    ///   than the topic.
     package init(topic: Topic, from position: TopicPosition, reader: @escaping Reader) throws(LogError) {
         let partitions = topic.partitions
-        guard position.partitionCount == partitions.count else {
+        guard position.partitionCount <= partitions.count else {
             throw LogError(.invalidArgument, "the position \(position) has \(position.partitionCount) partitions; topic \(topic.name) has \(partitions.count).")
         }
         var position = position
+        position.extend(toPartitionCount: partitions.count)
         var notices: [TopicNotice] = []
         for (index, partition) in partitions.enumerated() {
             let (start, end) = (partition.startOffset, partition.endOffset)
@@ -113,8 +119,9 @@ package struct TopicTail<Content: Sendable>: Sendable {
     /// - Throws: an error of the reader other than the ones it handles (offsets out of range,
     ///   damaged data, a closed partition).
     package mutating func read(maxRecords: Int, maxBytes: Int) async throws -> Step? {
-        if isClosed { return nil }
         let partitions = topic.partitions
+        if partitions.contains(where: { $0.isClosed }) { return nil }
+        position.extend(toPartitionCount: partitions.count)  // the topic grew
         var step = Step()
         let ready = partitions.indices.filter { partitions[$0].endOffset > position[$0] }
         guard !ready.isEmpty else { return step }
@@ -194,8 +201,12 @@ package struct TopicTail<Content: Sendable>: Sendable {
     /// - Returns: `true` once one does; `false` on timeout, cancellation, or once the
     ///   partitions are closed.
     package func waitForRecords(timeout: Duration) async -> Bool {
-        let positions = topic.partitions.enumerated().map { (partition: $0.element, offset: position[$0.offset]) }
-        return await Partition.waitForRecords(positions, timeout: timeout)
+        // A partition added since the last read is waited on from offset 0: any record there is new.
+        let positions = topic.partitions.enumerated().map {
+            (partition: $0.element, offset: $0.offset < position.partitionCount ? position[$0.offset] : Offset(0))
+        }
+        let topic = topic
+        return await Partition.waitForRecords(positions, timeout: timeout, unless: { topic.partitionCount != positions.count })
     }
 }
 
@@ -203,8 +214,8 @@ extension TopicTail where Content == StoredRecord {
     /// A tail of `topic` from `position`, reading with ``Partition/read(from:maxRecords:maxBytes:)``:
     /// each item's content is its record, a view into its read's buffer.
     ///
-    /// - Throws: ``LogError/Code/invalidArgument`` when the position has another number of
-    ///   partitions than the topic.
+    /// - Throws: ``LogError/Code/invalidArgument`` when the position has more partitions than
+    ///   the topic.
     ///
     /// Reads ahead, as ``RecordSequence`` does: while a partition has stored records past a
     /// read, the next read of it runs on the store's I/O threads as the step is handed out, so
@@ -239,6 +250,7 @@ extension TopicTail.Item where Content == StoredRecord {
 extension TopicPosition {
     /// Moves past a record a tail delivered: its partition continues after its offset.
     package mutating func advance<Content>(past item: TopicTail<Content>.Item) {
+        extend(toPartitionCount: item.partition + 1)
         self[item.partition] = item.offset + 1
     }
 }

@@ -22,7 +22,9 @@ extension Routes {
     /// (default `latest`).
     ///
     /// A malformed cursor, or one with another number of partitions than the topic, is
-    /// `400 invalid_last_event_id`. A missing topic is `404 topic_not_found`, unless
+    /// `400 invalid_last_event_id`; except that a topic that grew also takes a cursor with a
+    /// count it had before (from ``Topic/createdPartitionCount`` up), taken before the growth:
+    /// its new partitions are then read from their start. A missing topic is `404 topic_not_found`, unless
     /// `creatingTopic` (the event stream: the contract lets subscribers come before the first
     /// publisher) and auto-creation allows it (``topicCreatingIfNeeded(_:for:)``).
     func resolveStreamStart(_ request: Request, _ context: Context, cursorParameter: String = "last_event_id",
@@ -45,9 +47,10 @@ extension Routes {
         }
         let topic = creatingTopic ? try await topicCreatingIfNeeded(name, for: request) : try existingTopic(name)
         if let requested {
-            guard requested.partitionCount == topic.partitions.count else {
-                throw APIError(.invalidLastEventID,
-                               "The cursor has \(requested.partitionCount) partitions; topic \(name) has \(topic.partitions.count).")
+            let count = topic.partitionCount
+            let taken = topic.hasGrown ? topic.createdPartitionCount...count : count...count
+            guard taken.contains(requested.partitionCount) else {
+                throw APIError(.invalidLastEventID, "The cursor has \(requested.partitionCount) partitions; topic \(name) has \(count).")
             }
             return StreamStart(topic: topic, position: requested)
         }
@@ -125,6 +128,7 @@ extension Routes {
                 guard let step = try await tail.read(maxRecords: configuration.streamBatchRecords, maxBytes: configuration.streamBatchBytes) else {
                     break streaming
                 }
+                cursor.extend(toPartitionCount: tail.position.partitionCount)  // the topic grew: ids name every partition
                 if step.isEmpty {
                     if joinsLiveFanout, let channel {
                         let topic = start.topic

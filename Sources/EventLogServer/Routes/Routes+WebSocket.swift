@@ -94,6 +94,7 @@ extension Routes where Context: WebSocketRequestContext {
                             try await outbound.close(.goingAway, reason: "topic deleted")
                             return
                         }
+                        cursor.extend(toPartitionCount: tail.position.partitionCount)  // the topic grew
                         if step.isEmpty {
                             let idleTimeout = tokenDeadline?.capping(configuration.keepaliveInterval) ?? configuration.keepaliveInterval
                             let waiting = tail

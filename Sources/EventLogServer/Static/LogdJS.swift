@@ -7,9 +7,10 @@ enum StaticFiles {
 //
 //   <script src="/logd.js"></script>
 //   const sub = logd.subscribe("orders", {
-//     from: "earliest",                 // "latest" (default) or an offset; or cursor: "17,4,-1" to resume
+//     from: "earliest",                 // "latest" (default), an offset or "time:<ms or ISO 8601>"; or cursor: "17,4,-1" to resume
 //     types: ["order.created"],         // event types to listen for, besides untyped and binary
-//     onRecord: r => console.log(r.partition, r.offset, r.type, r.value),
+//     format: "envelope",               // optional: every record field (key, timestamp, headers), not only the value
+//     onRecord: r => console.log(r.partition, r.offset, r.type, r.value, r.key, r.timestamp),
 //     onGap: g => console.warn("lost", g), onReset: g => console.warn("reset", g),
 //     onState: s => console.log(s),     // "connecting", "open", "reconnecting", "closed"
 //   });
@@ -32,11 +33,13 @@ enum StaticFiles {
 
   // The partition whose number moved from `previous` to `current`, and its offset. When
   // several moved (events of types nobody listened to came in between), the record's
-  // partition is not known: { partition: null, offset: null }.
+  // partition is not known: { partition: null, offset: null }. A cursor gains numbers when
+  // its topic grows: the partitions `previous` does not name were at -1.
   function advanced(previous, current) {
     const now = current.split(",");
-    const before = previous === null ? null : previous.split(",");
+    let before = previous === null ? null : previous.split(",");
     if (!now.every(n => /^-?\d+$/.test(n))) return null;
+    if (before !== null && before.length < now.length) before = before.concat(Array(now.length - before.length).fill("-1"));
     if (before === null || before.length !== now.length) {
       return now.length === 1 ? { partition: 0, offset: Number(now[0]) } : { partition: null, offset: null };
     }
@@ -59,23 +62,35 @@ enum StaticFiles {
     let cursor = null;
     let closed = false;
     let source = null;
+    let everOpen = false;
     const state = s => { if (o.onState) o.onState(s); };
 
     function open(from, lastEventID) {
-      const params = { group: o.group, access_token: o.token };
+      const params = { group: o.group, access_token: o.token, format: o.format };
       if (lastEventID !== null) params.last_event_id = lastEventID;
       else if (from !== undefined) params.from = from;
-      state(cursor === null ? "connecting" : "reconnecting");
+      state(everOpen ? "reconnecting" : "connecting");
       source = new EventSource(url(o.baseURL, topicPath(topic, "/events"), params), { withCredentials: !!o.withCredentials });
-      source.onopen = () => state("open");
+      source.onopen = () => { everOpen = true; state("open"); };
       source.onerror = () => { if (!closed) state(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting"); };
       const onEvent = e => {
         if (!e.lastEventId) return;
         const previous = cursor;
         cursor = e.lastEventId;
+        const type = e.type === "message" ? null : e.type;
+        if (o.format === "envelope") {
+          // The whole record is in the data: its partition and offset are exact, whatever came before.
+          if (!o.onRecord) return;
+          const r = JSON.parse(e.data);
+          o.onRecord({
+            partition: r.partition, offset: r.offset, cursor: cursor, type: r.type, data: e.data,
+            value: "value_b64" in r ? { b64: r.value_b64 } : r.value,
+            key: "key_b64" in r ? { b64: r.key_b64 } : r.key, timestamp: r.timestamp, headers: r.headers,
+          });
+          return;
+        }
         const at = advanced(previous, cursor);
         if (at === null || !o.onRecord) return;
-        const type = e.type === "message" ? null : e.type;
         o.onRecord({ partition: at.partition, offset: at.offset, cursor: cursor, type: type, data: e.data, value: parseValue(type, e.data) });
       };
       source.addEventListener("message", onEvent);

@@ -205,6 +205,7 @@ final class FanoutHub: Sendable {
             } catch {
                 return end { .failed($0) }
             }
+            cursor.extend(toPartitionCount: tail.position.partitionCount)  // the topic grew: ids name every partition
             frame.removeAll(keepingCapacity: true)
             if step.isEmpty {
                 if await tail.waitForRecords(timeout: configuration.keepaliveInterval) { continue }
