@@ -1,4 +1,4 @@
-public import KafkaProtocol
+import KafkaProtocol
 
 /// A Kafka cluster (or one `logd`) as a client sees it: bootstrap brokers, the brokers and
 /// partition leaders Metadata names, and one ``KafkaConnection`` per broker, opened when first
@@ -141,11 +141,11 @@ public final class KafkaCluster {
     ///   ``KafkaClientError/Code/brokerError``.
     public func coordinator(for group: String) throws(KafkaClientError) -> KafkaConnection {
         if let node = coordinators[group], let open = connections[node], !open.isClosed { return open }
-        let connection = try anyConnection()
-        let response: FindCoordinatorResponse = try connection.send(FindCoordinatorRequest(key: group, keyType: 0))
+        let any = try anyConnection()
+        let response: FindCoordinatorResponse = try any.send(FindCoordinatorRequest(key: group, keyType: 0))
         guard response.errorCode == 0 else {
             let code = KafkaErrorCode(rawValue: response.errorCode)
-            throw KafkaClientError(.brokerError, "the broker at \(connection.address) found no coordinator for group \(group) (Kafka error \(code.rawValue)\(response.errorMessage.map { ": \($0)" } ?? "")).", kafkaErrorCode: code)
+            throw KafkaClientError(.brokerError, "the broker at \(any.address) found no coordinator for group \(group) (Kafka error \(code.rawValue)\(response.errorMessage.map { ": \($0)" } ?? "")).", kafkaErrorCode: code)
         }
         brokers[response.nodeId] = BrokerAddress(host: response.host, port: Int(response.port))
         coordinators[group] = response.nodeId

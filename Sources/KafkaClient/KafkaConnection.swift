@@ -67,7 +67,9 @@ public final class KafkaConnection {
         _ request: Request, version: Int16? = nil, extraWaitMs: Int = 0, as _: Response.Type = Response.self
     ) throws(KafkaClientError) -> Response {
         precondition(Request.apiKey == Response.apiKey, "\(Request.self) answered by \(Response.self)")
-        let version = try version ?? self.version(of: Request.apiKey)
+        let chosen = version
+        let version: Int16
+        if let chosen { version = chosen } else { version = try self.version(of: Request.apiKey) }
         let correlationId = nextCorrelationId
         nextCorrelationId = nextCorrelationId == Int32.max ? 1 : nextCorrelationId + 1
         var writer = KafkaWriter()

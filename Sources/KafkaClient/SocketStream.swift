@@ -33,7 +33,7 @@ final class SocketStream {
             guard socketFD >= 0 else { lastError = Self.errnoText(); continue }
             if connect(socketFD, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 && errno != EINPROGRESS {
                 lastError = Self.errnoText()
-                close(socketFD)
+                Glibc.close(socketFD)
                 continue
             }
             var pfd = pollfd(fd: socketFD, events: Int16(POLLOUT), revents: 0)
@@ -48,7 +48,7 @@ final class SocketStream {
                 return
             }
             lastError = ready == 0 ? "no answer within \(timeoutMs) ms" : String(cString: strerror(soError == 0 ? errno : soError))
-            close(socketFD)
+            Glibc.close(socketFD)
             if ready == 0 {
                 throw KafkaClientError(.timedOut, "cannot connect to the broker at \(address): \(lastError).")
             }

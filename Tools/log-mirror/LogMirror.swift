@@ -140,7 +140,7 @@ struct LogMirror: ParsableCommand {
         } catch {
             // One sentence, no stack trace.
             let line = "log-mirror: error: \(error)\n"
-            _ = line.withCString { fputs($0, stderr) }
+            StatusReporter.writeError(line)
             throw ExitCode(1)
         }
     }

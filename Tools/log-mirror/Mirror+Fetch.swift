@@ -1,3 +1,4 @@
+import EventLog
 import KafkaClient
 import KafkaProtocol
 

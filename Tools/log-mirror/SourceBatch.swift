@@ -31,7 +31,7 @@ struct SourceBatch {
             do {
                 header = try records[start...].withUnsafeBytes { raw throws(LogError) in try RecordBatchHeader(parsing: raw) }
             } catch {
-                throw MirrorError("the source sent a malformed batch in \(topicPartition) at byte \(start - records.startIndex): \(error.message)")
+                throw MirrorError("the source sent a malformed batch in \(topicPartition) at byte \(start - records.startIndex): \((error as? LogError)?.message ?? "\(error)")")
             }
             let end = start + header.totalSize
             guard end <= records.endIndex else { break }

@@ -1,3 +1,4 @@
+import EventLog
 import Glibc
 
 /// What the mirror tells its operator: one-sentence notes on standard error
@@ -51,6 +52,9 @@ final class StatusReporter {
         }
         return out + "\""
     }
+
+    /// Writes `text` to standard error as it is.
+    static func writeError(_ text: String) { write(text, to: STDERR_FILENO) }
 
     private static func write(_ text: String, to fd: Int32) {
         var bytes = Array(text.utf8)

@@ -1,3 +1,4 @@
+import EventLog
 /// A batch on its way to one target partition: bytes (base offset 0, any producer stamp), and
 /// the idempotent producer's sequence once it was first sent, kept for every retry so the
 /// target stores it once.
