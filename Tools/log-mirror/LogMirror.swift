@@ -100,7 +100,7 @@ struct LogMirror: ParsableCommand {
     func validate() throws {
         guard BrokerAddress.list(source) != nil else { throw ValidationError("--source: \(source) is not a list of host:port.") }
         guard BrokerAddress.list(target) != nil else { throw ValidationError("--target: \(target) is not a list of host:port.") }
-        guard topics.isEmpty != allTopics else { throw ValidationError("give either --topic (one or more) or --all-topics.") }
+        guard topics.isEmpty == allTopics else { throw ValidationError("give either --topic (one or more) or --all-topics.") }
         guard MirrorSettings.Start(rawValue: start) != nil else { throw ValidationError("--start: earliest or latest, not \(start).") }
         guard MirrorSettings.Partitioning(rawValue: partitioning) != nil else {
             throw ValidationError("--partitioning: auto, source or key, not \(partitioning).")
