@@ -241,6 +241,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "EventLogKafkaTests",
             dependencies: [
                 "EventLogKafka", "EventLog", "KafkaProtocol", "TestSupport",

@@ -14,6 +14,8 @@ public final class KafkaConnection {
     private let timeoutMs: Int
     private let maxResponseBytes: Int
     private var nextCorrelationId: Int32 = 1
+    private var answered = 0
+    private let authenticates: Bool
     /// The broker's supported versions per API key.
     public private(set) var brokerVersions: [Int16: ClosedRange<Int16>] = [:]
 
@@ -32,6 +34,7 @@ public final class KafkaConnection {
         self.clientId = clientId
         self.timeoutMs = timeoutMs
         self.maxResponseBytes = maxResponseBytes
+        authenticates = credentials != nil
         socket = try SocketStream(connectingTo: address, timeoutMs: timeoutMs)
         try negotiateVersions()
         if let credentials { try authenticate(credentials) }
@@ -80,7 +83,14 @@ public final class KafkaConnection {
         let deadline = SocketStream.nowMs() + Int64(timeoutMs + extraWaitMs)
         try socket.send(writer.bytes, deadline: deadline)
         let name = "\(Request.apiKey.name ?? "API \(Request.apiKey.rawValue)") v\(version)"
-        let prefix = try socket.receive(exactly: 4, deadline: deadline)
+        let prefix: [UInt8]
+        do {
+            prefix = try socket.receive(exactly: 4, deadline: deadline)
+        } catch KafkaClientError.Code.connectionFailed where answered == 1 && !authenticates {
+            // Only ApiVersions was answered: a broker that requires SASL closes connections
+            // that send anything else first (logd does, and Kafka's SASL listeners).
+            throw KafkaClientError(.connectionFailed, "the broker at \(address) closed the connection after ApiVersions: it may require SASL authentication.")
+        }
         let size: Int
         do {
             size = try KafkaFraming.frameSize(at: prefix, minimum: 4, maxFrameBytes: maxResponseBytes) ?? 0
@@ -104,6 +114,7 @@ public final class KafkaConnection {
             socket.close()
             throw KafkaClientError(.protocolViolation, "the broker at \(address) answered \(name) with correlation id \(header.correlationId) instead of \(correlationId).")
         }
+        answered += 1
         return body
     }
 

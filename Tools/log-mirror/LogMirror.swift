@@ -37,10 +37,13 @@ struct LogMirror: ParsableCommand {
             LOG_MIRROR_TARGET_PASSWORD (SASL/PLAIN, with --source-user and --target-user).
 
             Examples:
-              log-mirror --source 127.0.0.1:9092 --target kafka-1:9092,kafka-2:9092 --topic orders --topic payments
-              log-mirror --source 127.0.0.1:9092 --target 10.0.0.7:9092 --all-topics --status-interval 5
-              log-mirror --source 127.0.0.1:9092 --target kafka-1:9092 --topic orders --until-caught-up
-              LOG_MIRROR_SOURCE_PASSWORD=$TOKEN log-mirror --source-user mirror --source logd:9092 --target kafka-1:9092 --topic orders
+              log-mirror --source 127.0.0.1:9092 --target kafka-1:9092,kafka-2:9092 \\
+                --topic orders --topic payments
+              log-mirror --source 127.0.0.1:9092 --target 10.0.0.7:9092 --all-topics
+              log-mirror --source 127.0.0.1:9092 --target kafka-1:9092 --topic orders \\
+                --until-caught-up
+              LOG_MIRROR_SOURCE_PASSWORD=$TOKEN log-mirror --source-user mirror \\
+                --source logd:9092 --target kafka-1:9092 --topic orders
             """)
 
     @Option(help: ArgumentHelp("The source's bootstrap brokers: logd's --kafka-listen address, or any Kafka broker.", valueName: "host:port[,host:port…]"))

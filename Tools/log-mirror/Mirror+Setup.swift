@@ -74,7 +74,7 @@ extension Mirror {
             let created = try target.refreshMetadata(topics: names, autoCreate: true)
             for name in names {
                 if let layout = created[name] {
-                    status.note("the target created \(name) with its default of \(layout.partitionCount) partitions (it has no CreateTopics).")
+                    status.note("the target created \(name) with its default partition count, \(layout.partitionCount) (it has no CreateTopics).")
                 }
             }
         }
