@@ -29,10 +29,15 @@ extension KafkaBroker {
                 groups.append(Group(errorCode: 0, groupId: name, groupState: "Dead", authorizedOperations: Int32.min))
                 continue
             }
-            let state = described.classicState ?? switch described.state {
-            case .empty: "Empty"
-            case .stable: "Stable"
-            case .rebalancing: "PreparingRebalance"
+            let state: String
+            if let classic = described.classicState {
+                state = classic
+            } else {
+                state = switch described.state {
+                case .empty: "Empty"
+                case .stable: "Stable"
+                case .rebalancing: "PreparingRebalance"
+                }
             }
             groups.append(Group(
                 errorCode: 0, groupId: name, groupState: state,
