@@ -132,10 +132,12 @@ extension Mirror {
                 duplicates += count
                 status.note("the target holds \(count) record\(count == 1 ? "" : "s") of \(name) written after the last commit (\(written.joined(separator: ", "))): they are mirrored again, as duplicates.")
             }
-            if lastCommitted.isEmpty && metadata.keys.contains(where: { $0.topic == name }) == false {
+            if lastCommitted.isEmpty {
+                // No commit of this mirror: records already there are someone else's (or an
+                // earlier mirror's under another group); they stay, and offsets will differ.
                 let held = (0..<routes[name]!.targetPartitions).reduce(Int64(0)) { $0 + (ends[TopicPartition(name, $1)] ?? 0) }
-                if held > 0 && fresh.contains(where: { $0.topic == name }) {
-                    status.note("the target's \(name) already holds records (end offsets summing to \(held)); mirrored records follow them.")
+                if held > 0 {
+                    status.note("the target's \(name) already holds records (end offsets summing to \(held)); mirrored records follow them, so offsets differ from the source's.")
                 }
             }
         }
