@@ -51,6 +51,7 @@ build: deps-debian
 release: deps-debian
 	$(SWIFT) build -c release --product logd
 	$(SWIFT) build -c release --product log-dump
+	$(SWIFT) build -c release --product log-mirror
 
 run: release
 	@mkdir -p logd-data
@@ -71,7 +72,7 @@ test-swift:
 
 test-e2e: build deps-pip deps-browser deps-kafka-clients deps-tls
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
-		$(PYTHON) -m pytest -q Tests/e2e
+		LOG_MIRROR_BIN=$(CURDIR)/$(TEST_BIN)/log-mirror $(PYTHON) -m pytest -q Tests/e2e
 
 # The Kafka codecs (Sources/KafkaProtocol/Generated) from Kafka's message specs (Tools/kafka-codegen).
 kafka-codegen:

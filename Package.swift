@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "EventLogClient", targets: ["EventLogClient"]),
         .executable(name: "logctl", targets: ["logctl"]),
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+        .executable(name: "log-mirror", targets: ["log-mirror"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -149,6 +150,23 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // A small blocking Kafka client over KafkaProtocol's codecs (Docs/SCALING.md): version
+        // negotiation, SASL/PLAIN, metadata, leaders and coordinators; no NIO, no engine.
+        .target(
+            name: "KafkaClient",
+            dependencies: ["KafkaProtocol"],
+            swiftSettings: strictSwift
+        ),
+        // Copies topics from logd's Kafka listener to any Kafka broker (Docs/SCALING.md).
+        .executableTarget(
+            name: "log-mirror",
+            dependencies: [
+                "KafkaClient", "KafkaProtocol", "EventLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/log-mirror",
+            swiftSettings: strictSwift
+        ),
         // A writer process for the kill -9 tests: appends with fsync durability and reports acknowledgements.
         .executableTarget(
             name: "eventlog-torture",
@@ -220,6 +238,11 @@ let package = Package(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", "TestSupport"],
             exclude: ["Golden"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient"],
             swiftSettings: strictSwift
         ),
         .testTarget(

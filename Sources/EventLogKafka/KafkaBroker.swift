@@ -105,6 +105,10 @@ public final class KafkaBroker: Sendable {
             return respond(await offsetCommit(body, permissions: may))
         case .offsetFetch(let body):
             return respond(await offsetFetch(body, version: header.apiVersion, permissions: may))
+        case .describeGroups(let body):
+            return respond(await describeGroups(body, permissions: may))
+        case .listGroups:
+            return respond(await listGroups(permissions: may))
         default:
             // Decoded only when advertised: a configuration listing an API served nowhere here.
             return .close("\(header.apiKey) is advertised but not served by this listener.")

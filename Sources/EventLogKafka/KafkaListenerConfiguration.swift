@@ -45,13 +45,15 @@ public struct KafkaListenerConfiguration: Sendable {
     /// The APIs this listener serves: issue 13's table (``ApiVersionsTable/standard``):
     /// Produce 3–8, Fetch 4–11, ListOffsets 1–5, Metadata 1–8, OffsetCommit 2–7, OffsetFetch
     /// 1–5, FindCoordinator 0–2, JoinGroup 0–5, Heartbeat 0–3, LeaveGroup 0–3, SyncGroup 0–3,
-    /// ApiVersions 0–2 and InitProducerId 0–1.
-    public static let served = ApiVersionsTable.standard
+    /// ApiVersions 0–2 and InitProducerId 0–1; and the admin APIs DescribeGroups 0–4 and
+    /// ListGroups 0–2.
+    public static let served = ApiVersionsTable(
+        ApiVersionsTable.standard.entries + [.init(.describeGroups, 0...4), .init(.listGroups, 0...2)])
 
     /// ``served`` and SaslHandshake 0–1 and SaslAuthenticate 0–1: the table while
     /// authentication is on.
     public static let servedWithSASL = ApiVersionsTable(
-        ApiVersionsTable.standard.entries + [.init(.saslHandshake, 0...1), .init(.saslAuthenticate, 0...1)])
+        served.entries + [.init(.saslHandshake, 0...1), .init(.saslAuthenticate, 0...1)])
 
     /// The default settings.
     public init() {}

@@ -153,6 +153,25 @@ public struct ProducedBatch: Sendable, Equatable {
         for i in 12..<16 { batch[start + i] = 0xff }
     }
 
+    /// Sets the batch's producer id, epoch and base sequence (an idempotent producer's stamp),
+    /// in place, and recomputes its CRC32C, which covers them; the records (and their
+    /// compression) are untouched. A mirror forwards a fetched batch under its own producer
+    /// this way.
+    ///
+    /// - Precondition: `batch` is one whole batch of at least the 61 bytes of a header.
+    public static func stampProducer(_ batch: inout [UInt8], producerId: Int64, epoch: Int16, baseSequence: Int32) {
+        precondition(batch.count >= headerBytes, "a batch of \(batch.count) bytes")
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.bigEndian) { raw in
+                for i in 0..<raw.count { batch[offset + i] = raw[i] }
+            }
+        }
+        put(producerId, at: 43)
+        put(epoch, at: 51)
+        put(baseSequence, at: 53)
+        put(checksum(batch[...]), at: 17)
+    }
+
     /// The baseOffset stored in `batch`.
     public static func baseOffset(of batch: ArraySlice<UInt8>) -> Int64 {
         FieldReader(batch).int64(at: 0)

@@ -198,6 +198,46 @@ import Testing
         }
     }
 
+    /// DescribeGroups and ListGroups (advertised 0–4 and 0–2): a classic group's state, protocol,
+    /// member metadata and the leader's assignment as encoded; a commit-only group; an unknown
+    /// group is Dead; an invalid name 24.
+    @Test func describeAndListGroupsShowTheCoordinatorsGroups() async throws {
+        try await Self.withBroker(partitions: 2) { broker, store in
+            _ = try await store.createTopic(named: "t", configuration: TopicConfiguration(partitions: 2))
+            guard case .apiVersions(let versions) = try await Self.ask(broker, .apiVersions(.init()), version: 2) else { return }
+            let table = Dictionary(uniqueKeysWithValues: versions.apiKeys.map { ($0.apiKey, $0.minVersion...$0.maxVersion) })
+            #expect(table[15] == 0...4 && table[16] == 0...2)
+
+            let id = try await Self.join(broker, version: 5).memberId
+            let joined = try await Self.join(broker, version: 5, member: id)
+            let assignment: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]
+            let sync = SyncGroupRequest(groupId: "g", generationId: joined.generationId, memberId: id,
+                                        assignments: [.init(memberId: id, assignment: assignment)])
+            guard case .syncGroup(let synced) = try await Self.ask(broker, .syncGroup(sync), version: 3) else { return }
+            #expect(synced.errorCode == 0)
+            let commit = OffsetCommitRequest(groupId: "only-commits", generationIdOrMemberEpoch: -1, memberId: "",
+                                             topics: [.init(name: "t", partitions: [.init(partitionIndex: 0, committedOffset: 0)])])
+            _ = try await Self.ask(broker, .offsetCommit(commit), version: 7)
+
+            for version in Int16(0)...4 {
+                guard case .describeGroups(let d) = try await Self.ask(broker, .describeGroups(.init(groups: ["g", "only-commits", "unknown", "bad name"])), version: version) else { return }
+                #expect(d.groups.map(\.groupId) == ["g", "only-commits", "unknown", "bad name"])
+                let g = d.groups[0]
+                #expect(g.errorCode == 0 && g.groupState == "Stable" && g.protocolType == "consumer" && g.protocolData == "range")
+                #expect(g.members.count == 1 && g.members[0].memberId == id && g.members[0].clientId == "t")
+                #expect(g.members[0].memberMetadata == Self.subscription(["t"]) && g.members[0].memberAssignment == assignment)
+                #expect(d.groups[1].errorCode == 0 && d.groups[1].groupState == "Empty" && d.groups[1].protocolType == "" && d.groups[1].members.isEmpty)
+                #expect(d.groups[2].errorCode == 0 && d.groups[2].groupState == "Dead")
+                #expect(d.groups[3].errorCode == 24)
+            }
+            for version in Int16(0)...2 {
+                guard case .listGroups(let l) = try await Self.ask(broker, .listGroups(.init()), version: version) else { return }
+                #expect(l.errorCode == 0)
+                #expect(l.groups.map { [$0.groupId, $0.protocolType] } == [["g", "consumer"], ["only-commits", ""]])
+            }
+        }
+    }
+
     /// JoinGroup v4+ hands a dynamic member an id first (79); v0 joins at once. The leader gets
     /// every member's metadata, SyncGroup relays the leader's assignment, Heartbeat and the
     /// commit answer the state machine's codes.

@@ -60,6 +60,19 @@ import Testing
         #expect(ProducedBatch.baseOffset(of: frame[7...]) == 42 && ProducedBatch.checksumMatches(frame[7...]))
     }
 
+    /// A mirror forwards a fetched batch under its own idempotent producer: id, epoch and base
+    /// sequence change, the CRC is recomputed, and the records' bytes stay as they were.
+    @Test func stampingAProducerResignsTheBatchAndKeepsTheRecords() throws {
+        var bytes = Self.kcatBatch
+        ProducedBatch.stampProducer(&bytes, producerId: 4242, epoch: 3, baseSequence: 17)
+        let batch = try ProducedBatch(validating: bytes[...], maxBatchBytes: 1 << 20)
+        #expect(batch.producerId == 4242 && batch.producerEpoch == 3 && batch.baseSequence == 17)
+        #expect(batch.recordCount == 5)
+        #expect(bytes[57...] == Self.kcatBatch[57...], "records untouched")
+        #expect(bytes[21..<43] == Self.kcatBatch[21..<43], "attributes, offset delta and timestamps untouched")
+        #expect(ProducedBatch.checksum(bytes[...]) != ProducedBatch.checksum(Self.kcatBatch[...]))
+    }
+
     @Test func aDamagedChecksumIsCorrupt() throws {
         let error = try Self.refusal(Self.batch(resign: false) { $0[70] ^= 0x40 })
         #expect(error.code == .corruptBatch && error.kafkaErrorCode == .corruptMessage)

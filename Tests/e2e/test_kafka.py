@@ -688,3 +688,45 @@ def test_a_manual_commit_survives_a_restart_and_is_the_http_groups(tmp_path, cli
         assert committed_and_first(client, server.kafka, group)[::2] == (15, 15)
     finally:
         assert server.stop() == 0
+
+
+def test_admin_clients_list_and_describe_groups(broker, tmp_path):
+    """ListGroups and DescribeGroups through confluent-kafka's AdminClient and kafka-python's
+    KafkaAdminClient: a classic group of two kcat members (state, protocol, client ids, the
+    leader's assignment), a group that only commits, and an unknown group (Dead)."""
+    from confluent_kafka.admin import AdminClient
+    from kafka.admin import KafkaAdminClient
+    create_topic(broker, "adm", 2)
+    produce_to_each_partition(broker, "adm", 5, 0)
+    members = [GroupMember(broker, "kcat", "g-admin", "adm", tmp_path, "m%d" % i) for i in range(2)]
+    try:
+        wait_for("both members assigned", lambda: all(m.assignment() for m in members), 20)
+        http_json(broker, "/v1/groups/g-commits-only/commits", {"offsets": [{"topic": "adm", "partition": 0, "offset": 3}]})
+        admin = AdminClient({"bootstrap.servers": broker.kafka})
+        listed = admin.list_consumer_groups(request_timeout=10).result(timeout=20)
+        groups = {g.group_id: g for g in listed.valid}
+        assert {"g-admin", "g-commits-only"} <= set(groups), listed.valid
+        assert not groups["g-admin"].is_simple_consumer_group and groups["g-commits-only"].is_simple_consumer_group
+
+        described = admin.describe_consumer_groups(["g-admin", "g-commits-only", "g-unknown"], request_timeout=10)
+        g = described["g-admin"].result(timeout=20)
+        assert str(g.state).endswith("STABLE") and g.partition_assignor in ("range", "roundrobin", "cooperative-sticky")
+        assert len(g.members) == 2 and all(m.client_id == "rdkafka" for m in g.members)
+        assigned = sorted(tp.partition for m in g.members for tp in m.assignment.topic_partitions)
+        assert assigned == [0, 1]
+        assert str(described["g-commits-only"].result(timeout=20).state).endswith("EMPTY")
+        assert str(described["g-unknown"].result(timeout=20).state).endswith("DEAD")
+
+        kp = KafkaAdminClient(bootstrap_servers=broker.kafka)
+        listed = kp.list_groups()
+        described = kp.describe_groups(["g-admin"])
+        kp.close()
+        assert {"group_id": "g-admin", "protocol_type": "consumer"} in listed
+        assert {"group_id": "g-commits-only", "protocol_type": ""} in listed
+        d = described["g-admin"]
+        assert d["group_state"] == "Stable" and d["protocol_type"] == "consumer" and d["error"] is None
+        assert sorted(p for m in d["members"] for a in m["member_assignment"]["assigned_partitions"] for p in a["partitions"]) == [0, 1]
+        assert all(m["member_metadata"]["topics"] == ["adm"] for m in d["members"])
+    finally:
+        for m in members:
+            m.stop()

@@ -18,6 +18,12 @@ public struct GroupDescription: Sendable, Hashable {
         public var clientID: String? = nil
         /// For a member of a classic group: where the client connects from; `nil` otherwise.
         public var clientHost: String? = nil
+        /// For a member of a classic group: its metadata for the group's current protocol
+        /// (Kafka's DescribeGroups `member_metadata`); `nil` otherwise.
+        public var protocolMetadata: [UInt8]? = nil
+        /// For a member of a classic group: the assignment the leader gave it, as the leader
+        /// encoded it (DescribeGroups `member_assignment`); `nil` otherwise or before one.
+        public var assignmentBytes: [UInt8]? = nil
     }
 
     public var name: String
@@ -34,6 +40,9 @@ public struct GroupDescription: Sendable, Hashable {
     public var members: [Member]
     /// The committed position of every partition the group has committed.
     public var commits: [TopicPartition: CommittedOffset]
+    /// For a classic group, its state as Kafka names it (`Empty`, `PreparingRebalance`,
+    /// `CompletingRebalance`, `Stable`); `nil` for groups the coordinator assigns.
+    public var classicState: String? = nil
 }
 
 extension GroupCoordinator {
@@ -47,12 +56,20 @@ extension GroupCoordinator {
         if let g = classicGroups[group] {
             let members = g.members.sorted { $0.key < $1.key }.map { id, m in
                 GroupDescription.Member(id: id, topics: m.topics.sorted(), assignment: m.assignment?.partitions ?? [],
-                                        sessionTimeout: m.sessionTimeout, clientID: m.clientID, clientHost: m.clientHost)
+                                        sessionTimeout: m.sessionTimeout, clientID: m.clientID, clientHost: m.clientHost,
+                                        protocolMetadata: m.protocols.first { $0.name == g.protocolName }?.metadata,
+                                        assignmentBytes: m.assignment?.bytes)
             }
             let phase: GroupDescription.State = members.isEmpty ? .empty : (g.phase == .stable ? .stable : .rebalancing)
+            let classicState = switch members.isEmpty ? .empty : g.phase {
+            case .empty: "Empty"
+            case .preparingRebalance: "PreparingRebalance"
+            case .completingRebalance: "CompletingRebalance"
+            case .stable: "Stable"
+            }
             return GroupDescription(name: group, state: phase, generation: g.generation, strategy: nil,
                                     protocolType: g.protocolType, protocolName: g.protocolName, members: members,
-                                    commits: stored.mapValues(\.committed))
+                                    commits: stored.mapValues(\.committed), classicState: classicState)
         }
         let state = groups[group]
         guard state != nil || !stored.isEmpty else {

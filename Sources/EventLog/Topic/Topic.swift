@@ -84,16 +84,17 @@ public final class Topic: Sendable {
     public var sizeInBytes: Int64 { partitions.reduce(0) { $0 + $1.sizeInBytes } }
 }
 
-/// Kafka's murmur2 hash (the Java client's `Utils.murmur2`).
-enum Murmur2 {
+/// Kafka's murmur2 hash (the Java client's `Utils.murmur2`); `package` for log-mirror, which
+/// partitions by key as a Kafka producer does.
+package enum Murmur2 {
     /// The hash of `bytes`: in place when they are contiguous (arrays, ``RecordBytes``, native
     /// strings' UTF-8), else of a copy.
-    static func hash(_ bytes: some Collection<UInt8>) -> UInt32 {
+    package static func hash(_ bytes: some Collection<UInt8>) -> UInt32 {
         if let hash = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return hash }
         return Array(bytes).withUnsafeBytes { hash($0) }
     }
 
-    static func hash(_ data: UnsafeRawBufferPointer) -> UInt32 {
+    package static func hash(_ data: UnsafeRawBufferPointer) -> UInt32 {
         let m: UInt32 = 0x5bd1_e995
         let r: UInt32 = 24
         let length = data.count
