@@ -239,3 +239,25 @@ def test_produce_stops_at_the_first_refused_batch_with_a_nonzero_exit(logd):
     assert b"400 invalid_record: Line 4 is not one JSON value" in out.stderr and b"Traceback" not in out.stderr, out.stderr
     described = logctl(logd, "topics", "describe", "strict").stdout.decode()
     assert "partition 0: start 0, end 2" in described, described
+
+
+def test_shell_completion_scripts_complete_the_subcommands(tmp_path):
+    """The completion scripts argument-parser generates: bash's completes what a user types."""
+    for shell in ("bash", "zsh", "fish"):
+        p = subprocess.run([LOGCTL, "--generate-completion-script", shell], capture_output=True, timeout=30)
+        assert p.returncode == 0 and b"logctl" in p.stdout, (shell, p.stderr[-300:])
+    script = tmp_path / "logctl.bash"
+    script.write_bytes(subprocess.run([LOGCTL, "--generate-completion-script", "bash"], capture_output=True,
+                                      timeout=30, check=True).stdout)
+
+    def complete(*words):
+        line = " ".join(("logctl",) + words)
+        probe = ('source "%s"; COMP_WORDS=(logctl %s); COMP_CWORD=%d; COMP_LINE="%s"; COMP_POINT=%d; '
+                 '_logctl logctl "%s" "%s"; echo "${COMPREPLY[@]}"'
+                 % (script, " ".join('"%s"' % w for w in words), len(words), line, len(line), words[-1],
+                    words[-2] if len(words) > 1 else "logctl"))
+        return subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30).stdout.split()
+
+    assert complete("to") == ["topics"]
+    assert {"list", "describe", "create", "alter", "delete"} <= set(complete("topics", ""))
+    assert {"list", "describe", "lag", "reset", "delete"} <= set(complete("groups", ""))
