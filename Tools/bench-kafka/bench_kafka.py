@@ -51,10 +51,13 @@ def cpu_seconds(pid):
 class Logd:
     """A release logd with its Kafka listener, on a fresh data directory."""
 
+    #: `--pin`: logd runs on CPU 0 and every client on CPU 1.
+    pinned = False
+
     def __init__(self, binary, work, durability="none"):
         self.data = tempfile.mkdtemp(dir=work, prefix="logd-")
         self.proc = subprocess.Popen(
-            [binary, "--data-dir", self.data, "--host", "127.0.0.1", "--port", "0", "--log-level", "error",
+            (["taskset", "-c", "0"] if Logd.pinned else []) + [binary, "--data-dir", self.data, "--host", "127.0.0.1", "--port", "0", "--log-level", "error",
              "--kafka-listen", "127.0.0.1:0", "--default-durability", durability, "--max-body-bytes", str(64 << 20)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.url = self.kafka = None
@@ -380,12 +383,17 @@ def main():
     parser.add_argument("--fetch-mib", type=int, default=1024)
     parser.add_argument("--group-rate", type=int, default=100_000)
     parser.add_argument("--group-seconds", type=int, default=10)
+    parser.add_argument("--pin", action="store_true",
+                        help="logd on CPU 0, the clients (wrk, kcat, confluent-kafka) on CPU 1: neither takes the other's CPU")
     parser.add_argument("--quick", action="store_true", help="small loads (a smoke test of the harness)")
     parser.add_argument("--write", action="store_true", help="append the table to Docs/BENCHMARKS.md")
     args = parser.parse_args()
     if args.quick:
         args.produce_records, args.http_seconds, args.fetch_mib, args.group_rate, args.group_seconds = 100_000, 2, 16, 10_000, 3
     only = set(args.only.split(","))
+    if args.pin:
+        Logd.pinned = True
+        os.sched_setaffinity(0, {1})  # inherited by every client process this script starts
     work = tempfile.mkdtemp(prefix="bench-kafka-")
     rows = []
     try:
