@@ -118,7 +118,7 @@ bench-server: deps release
 
 # The Kafka listener beside the HTTP produce path and `cat` (Tools/bench-kafka/bench_kafka.py):
 # produce, fetch of 1 GiB from earliest, a 3-consumer group at 100,000 records/s;
-# BENCH_KAFKA_ARGS="--write" appends the table to Docs/BENCHMARKS.md.
+# BENCH_KAFKA_ARGS="--pin --write": logd on CPU 0 and the clients on CPU 1, table appended to Docs/BENCHMARKS.md.
 BENCH_KAFKA_ARGS ?=
 bench-kafka: deps release deps-pip deps-kafka-clients
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="wrk"
