@@ -51,11 +51,16 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // A `Mutex` over `pthread_mutex_t` for ThreadSanitizer builds (`-DTSAN_LOCKS`, `make
+        // sanitize`): the modules that lock with `Synchronization.Mutex` use it instead there.
+        // Empty in every other build.
+        .target(name: "SanitizerLocks", swiftSettings: strictSwift),
+
         // The storage engine: no Foundation, no NIO.
         .target(
             name: "EventLog",
             dependencies: [
-                "CCRC32C", "CLZ4", "CZstd", "CSysShims",
+                "CCRC32C", "CLZ4", "CZstd", "CSysShims", "SanitizerLocks",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -68,7 +73,7 @@ let package = Package(
         .target(
             name: "EventLogServer",
             dependencies: [
-                "EventLog", "CZlib", "CSysShims", "EventLogJSON",
+                "EventLog", "CZlib", "CSysShims", "EventLogJSON", "SanitizerLocks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -142,7 +147,7 @@ let package = Package(
         .target(
             name: "EventLogKafka",
             dependencies: [
-                "EventLog", "KafkaProtocol",
+                "EventLog", "KafkaProtocol", "SanitizerLocks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -210,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "CCRC32C", "TestSupport"],
+            dependencies: ["EventLog", "CCRC32C", "TestSupport", "SanitizerLocks"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -231,7 +236,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogClientTests",
-            dependencies: ["EventLogClient", "TestSupport"],
+            dependencies: ["EventLogClient", "TestSupport", "SanitizerLocks"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -100,7 +100,8 @@ import Testing
                 process.standardError = FileHandle.nullDevice
                 try process.run()
                 let collector = LineCollector(pipe.fileHandleForReading)
-                let deadline = Date().addingTimeInterval(Double.random(in: 0.3...1.2, using: &rng))
+                // A sanitizer build runs slower: the writer gets as much more time (TimeScale).
+                let deadline = Date().addingTimeInterval(Double.random(in: 0.3...1.2, using: &rng) * TimeScale.factor)
                 while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()

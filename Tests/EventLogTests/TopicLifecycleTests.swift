@@ -53,8 +53,14 @@ import Testing
             let old = try await store.createTopic(named: "t", configuration: TopicConfiguration(durability: .fsync)).partitions[0]
             try await old.append([Record(value: bytes("before"))])
             // Hold the old partition's writer role, so that an append stays queued and the
-            // delete waits for the writer.
-            old.state.withLock { $0.writerScheduled = true }
+            // delete waits for the writer. Taken once the writer of the first append let it go:
+            // it lingers a moment after acknowledging, and would write the next append itself
+            // (seen under ThreadSanitizer, whose slowdown widens that moment).
+            while !old.state.withLock({ s -> Bool in
+                if s.writerScheduled { return false }
+                s.writerScheduled = true
+                return true
+            }) { await Task.yield() }
             let queued = Task { try await old.append([Record(value: bytes("queued on the old topic"))]) }
             while old.state.withLock({ $0.pending.isEmpty }) { await Task.yield() }
 

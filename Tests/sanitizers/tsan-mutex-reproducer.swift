@@ -2,6 +2,10 @@
 // four threads append to an array only inside Mutex.withLock, and TSan still reports a
 // "Swift access race" (toolchain 6.3.1): the lock is a futex the sanitizer does not see.
 //   swiftc -sanitize=thread -O Tests/sanitizers/tsan-mutex-reproducer.swift -o /tmp/m && /tmp/m
+// With the lock `make sanitize-thread` uses instead (Sources/SanitizerLocks, a pthread_mutex_t;
+// declared in the same module, it shadows Synchronization's), the same program is clean:
+//   mkdir -p /tmp/r && cp Tests/sanitizers/tsan-mutex-reproducer.swift /tmp/r/main.swift &&
+//   swiftc -sanitize=thread -O -DTSAN_LOCKS Sources/SanitizerLocks/Mutex.swift /tmp/r/main.swift -o /tmp/m && /tmp/m
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -42,6 +42,8 @@ struct TortureCampaign {
     let seed: UInt64
     let writerBinary: String
     let logDump: String
+    /// How many times longer each writer runs before its kill: a sanitizer build is slower.
+    let timeScale: Double
 
     // What was acknowledged in the current data directory.
     struct Ack {
@@ -64,8 +66,9 @@ struct TortureCampaign {
     var verifyRuns = 0
     var writerFailures = 0
 
-    init(base: String, rounds: Int, seed: UInt64, writerBinary: String, logDump: String) {
+    init(base: String, rounds: Int, seed: UInt64, writerBinary: String, logDump: String, timeScale: Double = 1) {
         self.base = base
+        self.timeScale = timeScale
         self.rounds = rounds
         self.seed = seed
         self.writerBinary = writerBinary
@@ -94,7 +97,7 @@ struct TortureCampaign {
                 let p = Self.crashPoints[(Int(seed % 97) + round - round / 5) % Self.crashPoints.count]
                 point = (p.name, Int(rng.next() % UInt64(p.maxHit)) + 1)
             }
-            let killAfter = Int64(rng.next() % (point == nil ? 600 : 1500)) + 20
+            let killAfter = Int64(Double(Int64(rng.next() % (point == nil ? 600 : 1500)) + 20) * timeScale)
             await runRound(round, directory: directory, codec: codec, point: point, killAfterMs: killAfter)
             if problems.count > 200 { break }
         }

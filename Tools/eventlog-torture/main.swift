@@ -3,7 +3,7 @@
 //   eventlog-torture DIR [--writers N] [--codec none|lz4|zstd] [--partitions N]
 //   eventlog-torture compact DIR
 //   eventlog-torture writer DIR --round R --acks FILE [--codec C]
-//   eventlog-torture campaign DIR [--rounds N] [--seed S] [--log-dump PATH]
+//   eventlog-torture campaign DIR [--rounds N] [--seed S] [--log-dump PATH] [--time-scale F]
 //
 // The first form appends batches with `fsync` durability from N concurrent tasks, forever,
 // and prints one line per acknowledged append to standard output, flushed at once:
@@ -19,7 +19,8 @@
 // The last two are the torture campaign (TortureCampaign.swift, Docs/RELIABILITY.md): the
 // campaign runs the writer (TortureWriter.swift) N times (default: $TORTURE_ROUNDS, else
 // 1,000), kills it at random moments and at named crash points, and checks the store after
-// each death. It exits 0 when it found no problem.
+// each death. It exits 0 when it found no problem. `--time-scale F` (default 1) lets each writer
+// run F times longer before it is killed, for builds F times slower (sanitizers).
 import EventLog
 import Logging
 
@@ -44,7 +45,9 @@ if arguments.first == "campaign", arguments.count >= 2 {
     let me = executablePath()
     let logDump = option("--log-dump", String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/log-dump")
     mkdir(arguments[1], 0o755)
-    var campaign = TortureCampaign(base: arguments[1], rounds: rounds, seed: seed, writerBinary: me, logDump: logDump)
+    let timeScale = Double(option("--time-scale", "1")).map { min(max($0, 1), 100) } ?? 1
+    var campaign = TortureCampaign(base: arguments[1], rounds: rounds, seed: seed, writerBinary: me, logDump: logDump,
+                                   timeScale: timeScale)
     exit(await campaign.run() ? 0 : 1)
 }
 guard let directory = arguments.first else {
