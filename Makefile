@@ -178,7 +178,7 @@ soak: build
 # process (the tests and the logd, eventlog-torture and log-dump they start, whose standard error
 # the tests often discard) writes its reports to $(TSAN_REPORTS)/report.<pid>; the run goes on
 # after a report (halt_on_error=0) and fails at the end if there is any. Tests/sanitizers/tsan.supp
-# would name reports that are not ours, each with its reason. The kill tests give their writers
+# names reports that are not ours, each with its reason. The kill tests give their writers
 # EVENTLOG_TEST_TIME_SCALE times longer (the build runs about 8 times slower).
 SANITIZE_TEST_ARGS ?= --no-parallel
 TSAN_REPORTS       ?= $(CURDIR)/.build-tsan/tsan-reports
