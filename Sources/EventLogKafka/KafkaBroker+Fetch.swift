@@ -34,7 +34,8 @@ extension KafkaBroker {
     /// positions to wait on (partitions read without error, at the offset after what was read).
     private func fetchOnce(_ request: FetchRequest, permissions: KafkaPermissions) async -> (response: FetchResponse, bytes: Int, waitOn: [(partition: Partition, offset: Offset)]) {
         typealias PartitionData = FetchResponse.FetchableTopicResponse.PartitionData
-        var budget = request.maxBytes > 0 ? Int(request.maxBytes) : Int(Int32.max)
+        // Bounded whatever the client asks: an answer is held in memory until it is written.
+        var budget = min(request.maxBytes > 0 ? Int(request.maxBytes) : Int(Int32.max), max(1, configuration.maxFetchBytes))
         var total = 0
         var waitOn: [(partition: Partition, offset: Offset)] = []
         var topics: [FetchResponse.FetchableTopicResponse] = []

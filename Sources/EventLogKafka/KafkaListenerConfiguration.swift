@@ -33,6 +33,10 @@ public struct KafkaListenerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(600)
     /// The longest a Fetch may wait for data, whatever its max_wait_ms says.
     public var maxFetchWait: Duration = .seconds(30)
+    /// The most record bytes one Fetch answer carries, whatever its max_bytes and
+    /// partition_max_bytes say (Kafka's broker `fetch.max.bytes`, 55 MiB): a client asking for
+    /// 2 GiB gets this much, plus at most one whole batch past it (KIP-74).
+    public var maxFetchBytes = 64 << 20
     /// The APIs and versions advertised: the ones this listener serves (with the SASL APIs
     /// when ``authenticator`` is set).
     public var advertised = KafkaListenerConfiguration.served

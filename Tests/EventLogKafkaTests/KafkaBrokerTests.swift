@@ -33,6 +33,27 @@ import Testing
         return response
     }
 
+    /// A Fetch asking for 2 GiB gets at most the listener's `maxFetchBytes` (plus one batch):
+    /// its answer is held in memory until written.
+    @Test func aFetchAnswerIsBoundedWhateverItsMaxBytes() async throws {
+        try await Self.withBroker({ $0.maxFetchBytes = 4096 }) { broker, store in
+            let topic = try await store.createTopic(named: "big", configuration: TopicConfiguration())
+            for _ in 0..<40 {
+                _ = try await topic.partitions[0].append([Record](repeating: Record(value: [UInt8](repeating: 7, count: 100)), count: 10))
+            }
+            let request = FetchRequest(maxBytes: Int32.max, topics: [.init(topic: "big", partitions: [.init(partitionMaxBytes: Int32.max)])])
+            guard case .fetch(let answer) = try await Self.ask(broker, .fetch(request), version: 11) else {
+                Issue.record("no fetch answer")
+                return
+            }
+            let records = answer.responses.first?.partitions.first?.records ?? []
+            #expect(answer.responses.first?.partitions.first?.errorCode == 0)
+            #expect(!records.isEmpty)
+            // 40 batches of about 1.1 KiB are stored; at most 4 KiB and one batch come back.
+            #expect(records.count <= 4096 + 1200, "answer of \(records.count) bytes")
+        }
+    }
+
     @Test func metadataTopicsNullEmptyUnknownInvalidAndInternal() async throws {
         try await Self.withBroker({ $0.autoCreateTopics = false }) { broker, store in
             _ = try await store.createTopic(named: "b", configuration: TopicConfiguration(partitions: 3))
