@@ -222,6 +222,7 @@ def storm(server, streams, processes=2, idle_seconds=10):
     base_rss = rss_kib(server.pids())
     ctx = mp.get_context("fork")
     pipes, procs = [], []
+    open_ticks = cpu_ticks(server.pids())
     started = time.perf_counter()
     for i in range(processes):
         parent, child = ctx.Pipe()
@@ -231,6 +232,7 @@ def storm(server, streams, processes=2, idle_seconds=10):
         procs.append(p)
     reports = [pipe.recv() for pipe in pipes]
     total = time.perf_counter() - started
+    open_ticks = cpu_ticks(server.pids()) - open_ticks
     times = sorted(t for r in reports for t in r["times"])
     time.sleep(2)
     rss = rss_kib(server.pids())
@@ -249,6 +251,9 @@ def storm(server, streams, processes=2, idle_seconds=10):
         "connects_over_200ms": sum(1 for t in times if t >= 0.2),
         "median_connect_ms": times[len(times) // 2] * 1000,
         "kib_per_idle_stream": (rss - base_rss) / streams,
+        # The server's CPU (user + system) while the streams were opened, per stream: the cost
+        # of opening one, to compare between storms of different sizes.
+        "server_cpu_us_per_stream_opened": 1e6 * open_ticks / hz / streams,
         "idle_cpu_percent_of_one_core": 100 * (ticks1 - ticks0) / hz / (t1 - t0),
         "first_tenth_median_ms": statistics.median(first) * 1000 if first else 0,
         "last_tenth_median_ms": statistics.median(last) * 1000 if last else 0,
@@ -358,6 +363,7 @@ def main():
             add("", "connects ≥ 200 ms", "Nchan", p, l, "connects_over_200ms", False)
             add("", "median connect ms, first tenth opened", "Nchan", p, l, "first_tenth_median_ms", False)
             add("", "median connect ms, last tenth opened", "Nchan", p, l, "last_tenth_median_ms", False)
+            add("", "server CPU µs per stream opened", "Nchan", p, l, "server_cpu_us_per_stream_opened", False)
             add("", "KiB per idle stream", "Nchan", p, l, "kib_per_idle_stream", False)
             add("", "CPU while idle, % of one core", "Nchan", p, l, "idle_cpu_percent_of_one_core", False)
     if "produce" in only:
