@@ -116,10 +116,12 @@ public final class LogServer: Service, Sendable {
                                       headerTimeout: TimeAmount(configuration.headerTimeout),
                                       idleTimeout: TimeAmount(configuration.idleTimeout))
         let (registry, metrics, configuration) = (connections, metrics, configuration)
+        let plainConfiguration = http1
         return HTTPServerBuilder { responder in
             LogServerChannel(
-                http1: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
-                                                    configuration: channelConfiguration),
+                http1: HTTP1Channel(responder: responder, configuration: plainConfiguration),
+                webSocket: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                        configuration: channelConfiguration),
                 http2: HTTP2Connection(stream: HTTP2RequestStream(responder: responder, limits: limits, metrics: metrics),
                                        configuration: configuration, metrics: metrics),
                 tls: tls, limits: limits, registry: registry, metrics: metrics)
