@@ -340,7 +340,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--logd", default=os.path.join(ROOT, ".build", "release", "logd"))
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", default="fanout-burst,fanout-paced,fanout-1000,storm,produce",
+    parser.add_argument("--only", default="fanout-burst,fanout-paced,fanout-1000,fanout-burst-h2,fanout-paced-h2,"
+                                          "fanout-1000-h2,storm,produce",
                         help="comma-separated scenarios: fanout-burst, fanout-paced, fanout-1000, their HTTP/2 + TLS "
                              "variants fanout-burst-h2, fanout-paced-h2, fanout-1000-h2, storm, produce")
     parser.add_argument("--h2-streams-per-connection", type=int, default=1, metavar="K",
