@@ -331,6 +331,13 @@ def redis_xadd(server, pipeline, requests, connections=50):
     return {"records_per_s": float(re.search(r"([\d.]+) requests per second", out).group(1))}
 
 
+def h2_client_version():
+    """The HTTP/2 subscribers' stack: the `h2` package and the OpenSSL Python's `ssl` runs on."""
+    import ssl
+    import h2
+    return "Python h2 %s over %s" % (h2.__version__, ssl.OPENSSL_VERSION)
+
+
 def median_of(runs, key):
     values = [r[key] for r in runs if key in r]
     return statistics.median(values) if values else float("nan")
@@ -479,7 +486,8 @@ def main():
         versions = "; ".join(filter(None, [
             subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
             subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split(" sha")[0],
-            subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]]))
+            subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0],
+            h2_client_version() if sessions else ""]))
         with open(os.path.join(ROOT, "Docs", "BENCHMARKS.md"), "a") as f:
             f.write("\n### make bench-server, %s\n\n%s, %d cores; %s. Command: `make bench-server BENCH_SERVER_ARGS=\"%s\"`. "
                     "Medians of %d interleaved rounds; ratios > 1 favour logd (for times and latencies the ratio is peer / logd).%s\n\n%s\n"
