@@ -9,6 +9,12 @@ by PID.
 Scenarios (issue 12):
   fanout-burst    S subscribers, one publisher as fast as one client can: delivered msg/s
   fanout-paced    S subscribers, publisher paced at R/s: publishes/s reached, p50/p99 latency
+  fanout-1000     1,000 subscribers paced at 200/s: delivered msg/s, p99, streams incomplete
+  fanout-*-h2     the same three over HTTP/2 + TLS: both servers serve HTTPS with one
+                  self-signed certificate (made here with openssl), HTTP/2 by ALPN; each
+                  subscriber is an HTTP/2 client (the `h2` package) on its own TLS connection
+                  (--h2-streams-per-connection K: K streams share each connection); the
+                  publisher speaks HTTP/1.1 over TLS to both
   storm           N streams opened by 2 client processes: total time, slowest connect
   idle            N idle streams: server memory per stream, CPU while idle (keepalives)
   produce         1 record per request, 50 keep-alive connections (wrk) vs redis XADD
@@ -79,12 +85,33 @@ def cpu_ticks(pids):
     return total
 
 
+def make_certificate(work):
+    """A self-signed certificate for 127.0.0.1 and localhost (EC P-256), made with `openssl`
+    in `work`; returns the paths of its PEM certificate and key. Both servers of the HTTP/2
+    scenarios present it."""
+    cert, key = os.path.join(work, "bench.crt"), os.path.join(work, "bench.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    return cert, key
+
+
+def tls_session(server, alpn):
+    """What one TLS connection offering `alpn` negotiates with the server: "TLSv1.3
+    TLS_AES_256_GCM_SHA384 h2"."""
+    context = sse_clients.tls_context(alpn)
+    with socket.create_connection(("127.0.0.1", server.port), 10) as raw:
+        with context.wrap_socket(raw) as tls:
+            return "%s %s %s" % (tls.version(), tls.cipher()[0], tls.selected_alpn_protocol())
+
+
 class Server:
-    def __init__(self, kind, argv, port, env=None, pidfile=None):
+    def __init__(self, kind, argv, port, env=None, pidfile=None, scheme="http"):
         self.kind, self.port, self.pidfile = kind, port, pidfile
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         wait_port(port)
-        self.url = "http://127.0.0.1:%d" % port
+        self.url = "%s://127.0.0.1:%d" % (scheme, port)
 
     def pids(self):
         """The server's processes: nginx's workers are its children."""
@@ -106,21 +133,31 @@ class Server:
                 self.proc.wait()
 
 
-def start_logd(binary, work, durability="none", extra=()):
+def start_logd(binary, work, durability="none", extra=(), tls=None):
+    """logd on a free port; with `tls` (certificate, key) it serves HTTPS, HTTP/2 by ALPN."""
     port = free_port()
     data = tempfile.mkdtemp(dir=work, prefix="logd-")
+    tls_args = ["--tls-certificate", tls[0], "--tls-key", tls[1]] if tls else []
     server = Server("logd", [binary, "--data-dir", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
-                             "--max-streams", "100000", "--default-durability", durability, *extra], port)
+                             "--max-streams", "100000", "--default-durability", durability, *tls_args, *extra], port,
+                    scheme="https" if tls else "http")
     body = json.dumps({"partitions": 1, "durability": durability}).encode()
     urllib.request.urlopen(urllib.request.Request(server.url + "/v1/topics/bench", method="PUT", data=body,
-                                                  headers={"Content-Type": "application/json"}))
+                                                  headers={"Content-Type": "application/json"}),
+                           context=sse_clients.tls_context("http/1.1") if tls else None)
     return server
 
 
-def start_nchan(work):
+def start_nchan(work, tls=None):
+    """nginx with Nchan on a free port; with `tls` (certificate, key) it listens with `ssl
+    http2` (HTTPS, HTTP/2 by ALPN, nginx 1.22's syntax)."""
     port = free_port()
     prefix = tempfile.mkdtemp(dir=work, prefix="nginx-")
     conf = os.path.join(prefix, "nginx.conf")
+    listen = "listen 127.0.0.1:%d backlog=4096;" % port
+    if tls:
+        listen = ("listen 127.0.0.1:%d ssl http2 backlog=4096;\n    ssl_certificate %s;\n    ssl_certificate_key %s;\n"
+                  "    ssl_protocols TLSv1.2 TLSv1.3;") % (port, tls[0], tls[1])
     with open(conf, "w") as f:
         f.write("""
 load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
@@ -137,13 +174,14 @@ http {
   keepalive_timeout 300s;
   client_body_temp_path %s;
   server {
-    listen 127.0.0.1:%d backlog=4096;
+    %s
     location = /pub { nchan_publisher; nchan_channel_id bench; nchan_message_buffer_length 2000; }
     location = /sub { nchan_subscriber eventsource; nchan_channel_id bench; }
   }
 }
-""" % (prefix, prefix, port))
-    return Server("nchan", ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port)
+""" % (prefix, prefix, listen))
+    return Server("nchan", ["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"], port,
+                  scheme="https" if tls else "http")
 
 
 def start_redis(work, appendfsync):
@@ -155,8 +193,15 @@ def start_redis(work, appendfsync):
 
 # ---- scenarios: each returns a dict of figures for one server ----
 
-def fanout(server, subscribers, messages, rate, seconds, processes=2):
-    """`subscribers` streams in `processes` client processes; then one publisher."""
+def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="http/1.1", streams_per_connection=1):
+    """`subscribers` streams in `processes` client processes (over HTTP/2 + TLS when `protocol`
+    is "h2", `streams_per_connection` on each connection); then one publisher. The subscribers
+    read for `seconds` plus a drain time, then count what they have."""
+    tls = tls_session(server, protocol) if protocol == "h2" else None
+    # The HTTP/2 client (Python `h2`) spends several times more CPU per event than the HTTP/1.1
+    # one: it gets more time to drain what the server sent, so that a stream the client is late
+    # on does not count as incomplete.
+    drain = 120 if protocol == "h2" else 30
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     ready = []
@@ -167,7 +212,8 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2):
         path = tempfile.mktemp(prefix="sse-ready-")
         ready.append(path)
         p = ctx.Process(target=sse_clients.run_subscribers,
-                        args=((server.kind, server.url, count, sample_every, path, seconds + 30, messages, out),))
+                        args=((server.kind, server.url, count, sample_every, path, seconds + drain, messages,
+                               protocol, streams_per_connection, out),))
         p.start()
         procs.append(p)
     deadline = time.time() + 60
@@ -178,7 +224,7 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2):
     time.sleep(0.2)
     ticks_before = cpu_ticks(server.pids())
     start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
-    results = [out.get(timeout=seconds + 90) for _ in procs]
+    results = [out.get(timeout=seconds + drain + 60) for _ in procs]
     server_cpu_seconds = (cpu_ticks(server.pids()) - ticks_before) / os.sysconf("SC_CLK_TCK")
     for p in procs:
         p.join(10)
@@ -200,6 +246,8 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2):
     if latencies:
         figures["p50_ms"] = latencies[len(latencies) // 2]
         figures["p99_ms"] = latencies[int(len(latencies) * 0.99)]
+    if tls:
+        figures["tls"] = tls
     return figures
 
 
@@ -288,6 +336,13 @@ def redis_xadd(server, pipeline, requests, connections=50):
     return {"records_per_s": float(re.search(r"([\d.]+) requests per second", out).group(1))}
 
 
+def h2_client_version():
+    """The HTTP/2 subscribers' stack: the `h2` package and the OpenSSL Python's `ssl` runs on."""
+    import ssl
+    import h2
+    return "Python h2 %s over %s" % (h2.__version__, ssl.OPENSSL_VERSION)
+
+
 def median_of(runs, key):
     values = [r[key] for r in runs if key in r]
     return statistics.median(values) if values else float("nan")
@@ -297,10 +352,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--logd", default=os.path.join(ROOT, ".build", "release", "logd"))
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", default="fanout-burst,fanout-paced,fanout-1000,storm,produce")
+    parser.add_argument("--only", default="fanout-burst,fanout-paced,fanout-1000,fanout-burst-h2,fanout-paced-h2,"
+                                          "fanout-1000-h2,storm,produce",
+                        help="comma-separated scenarios: fanout-burst, fanout-paced, fanout-1000, their HTTP/2 + TLS "
+                             "variants fanout-burst-h2, fanout-paced-h2, fanout-1000-h2, storm, produce")
+    parser.add_argument("--h2-streams-per-connection", type=int, default=1, metavar="K",
+                        help="HTTP/2 scenarios: event streams per TLS connection (1: one connection per subscriber, "
+                             "as separate browsers; up to 100: one page's EventSources on one connection)")
     parser.add_argument("--quick", action="store_true", help="small loads (a smoke test of the harness)")
     parser.add_argument("--write", action="store_true", help="append the table to Docs/BENCHMARKS.md")
     args = parser.parse_args()
+    if not 1 <= args.h2_streams_per_connection <= 100:
+        parser.error("--h2-streams-per-connection must be between 1 and 100 (logd allows 100 streams per connection, nginx 128)")
     only = set(args.only.split(","))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
@@ -310,6 +373,7 @@ def main():
     quick = args.quick
     work = tempfile.mkdtemp(prefix="bench-server-")
     rows = []  # (scenario, figure, peer name, peer value, logd value, better)
+    sessions = {}  # server kind -> the TLS sessions its HTTP/2 subscribers negotiated
 
     def interleaved(make_peer, make_logd, run):
         peer_runs, logd_runs = [], []
@@ -322,6 +386,8 @@ def main():
                 finally:
                     server.stop()
                 (peer_runs if who == "peer" else logd_runs).append(result)
+                if "tls" in result:
+                    sessions.setdefault(server.kind, set()).add(result["tls"])
                 print("  %s round %d: %s" % (who, r + 1, {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}), flush=True)
         return peer_runs, logd_runs
 
@@ -329,30 +395,56 @@ def main():
         rows.append((scenario, figure, peer, median_of(peer_runs, key), median_of(logd_runs, key), higher_is_better))
 
     subs = 20 if quick else 200
-    if "fanout-burst" in only:
-        print("fan-out, %d subscribers, burst" % subs, flush=True)
-        n = 200 if quick else 2000
-        p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
-                           lambda s: fanout(s, subs, n, 0, 60))
-        add("SSE fan-out, %d subscribers, burst" % subs, "delivered msg/s", "Nchan", p, l, "delivered_per_s")
-        add("", "publishes/s of one client", "Nchan", p, l, "publishes_per_s")
-        add("", "server CPU ms per 1,000 deliveries", "Nchan", p, l, "server_cpu_ms_per_1k", False)
-        add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
-    if "fanout-paced" in only:
-        print("fan-out, %d subscribers, paced 200/s" % subs, flush=True)
-        n = 200 if quick else 2000
-        p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
-                           lambda s: fanout(s, subs, n, 200, n / 200))
-        add("SSE fan-out, %d subscribers, paced 200/s" % subs, "publishes/s reached", "Nchan", p, l, "publishes_per_s")
-        add("", "publish→receive p50 ms", "Nchan", p, l, "p50_ms", False)
-        add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
-    if "fanout-1000" in only and not quick:
-        print("fan-out, 1000 subscribers, paced 200/s", flush=True)
-        p, l = interleaved(lambda: start_nchan(work), lambda: start_logd(args.logd, work),
-                           lambda s: fanout(s, 1000, 2000, 200, 10))
-        add("SSE fan-out, 1000 subscribers, paced 200/s", "delivered msg/s", "Nchan", p, l, "delivered_per_s")
-        add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
-        add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+    certificate = None
+    for suffix, protocol in (("", "http/1.1"), ("-h2", "h2")):
+        if not any(name + suffix in only for name in ("fanout-burst", "fanout-paced", "fanout-1000")):
+            continue
+        tls = None
+        over = ""
+        if protocol == "h2":
+            certificate = certificate or make_certificate(work)
+            tls = certificate
+            k = args.h2_streams_per_connection
+            over = ", HTTP/2 + TLS" + (", %d streams per connection" % k if k > 1 else "")
+
+        def peer(tls=tls):
+            return start_nchan(work, tls)
+
+        def logd(tls=tls):
+            return start_logd(args.logd, work, tls=tls)
+
+        def run(subscribers, messages, rate, seconds, protocol=protocol):
+            return lambda s: fanout(s, subscribers, messages, rate, seconds, protocol=protocol,
+                                    streams_per_connection=args.h2_streams_per_connection)
+
+        if "fanout-burst" + suffix in only:
+            print("fan-out, %d subscribers, burst%s" % (subs, over), flush=True)
+            n = 200 if quick else 2000
+            p, l = interleaved(peer, logd, run(subs, n, 0, 60))
+            add("SSE fan-out, %d subscribers, burst%s" % (subs, over), "delivered msg/s", "Nchan", p, l, "delivered_per_s")
+            add("", "publishes/s of one client", "Nchan", p, l, "publishes_per_s")
+            add("", "server CPU ms per 1,000 deliveries", "Nchan", p, l, "server_cpu_ms_per_1k", False)
+            add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
+            add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+        if "fanout-paced" + suffix in only:
+            print("fan-out, %d subscribers, paced 200/s%s" % (subs, over), flush=True)
+            n = 200 if quick else 2000
+            p, l = interleaved(peer, logd, run(subs, n, 200, n / 200))
+            add("SSE fan-out, %d subscribers, paced 200/s%s" % (subs, over), "publishes/s reached", "Nchan", p, l, "publishes_per_s")
+            add("", "publish→receive p50 ms", "Nchan", p, l, "p50_ms", False)
+            add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
+            add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
+            add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+        if "fanout-1000" + suffix in only:
+            # --quick: 100 subscribers, 1 s (a smoke test of the scenario, not its figures).
+            many, n = (100, 200) if quick else (1000, 2000)
+            print("fan-out, %d subscribers, paced 200/s%s" % (many, over), flush=True)
+            p, l = interleaved(peer, logd, run(many, n, 200, n / 200))
+            add("SSE fan-out, %d subscribers, paced 200/s%s" % (many, over), "delivered msg/s", "Nchan", p, l, "delivered_per_s")
+            add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
+            add("", "server CPU ms per 1,000 deliveries", "Nchan", p, l, "server_cpu_ms_per_1k", False)
+            add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
+            add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
     if "storm" in only:
         for streams in ([1000] if quick else [1000, 10000]):
             print("storm, %d streams" % streams, flush=True)
@@ -385,17 +477,28 @@ def main():
         ratio = (lv / pv if higher else pv / lv) if pv and lv and pv == pv and lv == lv else float("nan")
         table.append("| %s | %s | %s | %.4g | %.4g | %s |" % (scenario, figure, peer, pv, lv,
                                                               ("%.2f×" % ratio) if ratio == ratio else "—"))
+    notes = ""
+    if sessions:
+        notes = (" HTTP/2 + TLS rows: both servers serve HTTPS with one self-signed EC P-256 certificate; every "
+                 "subscriber is an HTTP/2 client (Python `h2`) on %s; the publisher speaks HTTP/1.1 over TLS to both "
+                 "servers; sessions negotiated: %s." % (
+                     "its own TLS connection" if args.h2_streams_per_connection == 1
+                     else "TLS connections carrying %d streams each" % args.h2_streams_per_connection,
+                     "; ".join("%s %s" % (kind, ", ".join(sorted(v))) for kind, v in sorted(sessions.items()))))
     print("\n".join(table))
+    if notes:
+        print(notes.strip())
     if args.write:
         versions = "; ".join(filter(None, [
             subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
             subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split(" sha")[0],
-            subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]]))
+            subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0],
+            h2_client_version() if sessions else ""]))
         with open(os.path.join(ROOT, "Docs", "BENCHMARKS.md"), "a") as f:
             f.write("\n### make bench-server, %s\n\n%s, %d cores; %s. Command: `make bench-server BENCH_SERVER_ARGS=\"%s\"`. "
-                    "Medians of %d interleaved rounds; ratios > 1 favour logd (for times and latencies the ratio is peer / logd).\n\n%s\n"
+                    "Medians of %d interleaved rounds; ratios > 1 favour logd (for times and latencies the ratio is peer / logd).%s\n\n%s\n"
                     % (time.strftime("%Y-%m-%d"), platform.platform(), os.cpu_count(), versions, " ".join(sys.argv[1:]),
-                       args.rounds, "\n".join(table)))
+                       args.rounds, notes, "\n".join(table)))
 
 
 if __name__ == "__main__":
