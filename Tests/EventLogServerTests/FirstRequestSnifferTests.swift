@@ -7,14 +7,6 @@ import Testing
 /// WebSocket-capable one only when the head has an `Upgrade` header; every byte held reaches
 /// the chosen pipeline, in order.
 @Suite struct FirstRequestSnifferTests {
-    final class Received: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        var bytes: [UInt8] = []
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            bytes += unwrapInboundIn(data).readableBytesView
-        }
-    }
-
     struct Outcome {
         var upgrade: Bool?
         var received: [UInt8]
@@ -24,7 +16,7 @@ import Testing
 
     func sniff(_ reads: [String], maxHeadBytes: Int = 1024, event: (any Sendable)? = nil) throws -> Outcome {
         let channel = EmbeddedChannel()
-        let received = Received()
+        let received = HTTPVersionSelectorTests.Received()
         let promise = channel.eventLoop.makePromise(of: Bool.self)
         let sniffer = FirstRequestSniffer<Bool>(maxHeadBytes: maxHeadBytes, promise: promise) { upgrade, channel in
             do {

@@ -21,18 +21,15 @@ final class FirstRequestSniffer<Choice: Sendable>: ChannelInboundHandler, Remova
     private enum State {
         /// Reading the first head; `scanned` bytes of `head` have no blank line in them.
         case sniffing(scanned: Int)
-        /// The pipeline is being set up; reads are held.
+        /// The pipeline is being set up (or was): see `handOff`.
         case configuring
-        /// Done; this handler is leaving the pipeline.
-        case done
     }
 
     private var state = State.sniffing(scanned: 0)
-    /// The first head's bytes so far (a copy; `held` keeps the reads themselves).
+    /// The first head's bytes so far (a copy; `handOff` holds the reads themselves).
     private var head: [UInt8] = []
-    private var held = CircularBuffer<NIOAny>()
     private let maxHeadBytes: Int
-    private let promise: EventLoopPromise<Choice>
+    private let handOff: PipelineHandOff<Choice>
     private let configure: (_ upgrade: Bool, _ channel: any Channel) -> EventLoopFuture<Choice>
 
     /// - Parameters:
@@ -45,20 +42,20 @@ final class FirstRequestSniffer<Choice: Sendable>: ChannelInboundHandler, Remova
     init(maxHeadBytes: Int, promise: EventLoopPromise<Choice>,
          configure: @escaping (_ upgrade: Bool, _ channel: any Channel) -> EventLoopFuture<Choice>) {
         self.maxHeadBytes = maxHeadBytes
-        self.promise = promise
+        self.handOff = PipelineHandOff(promise: promise)
         self.configure = configure
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        promise.fail(ChannelError.inappropriateOperationForState)  // ignored once succeeded
+        handOff.fail(ChannelError.inappropriateOperationForState)  // ignored once succeeded
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .sniffing(let scanned) = state else {
-            if case .done = state { return context.fireChannelRead(data) }
-            return held.append(data)
+            if handOff.isDone { return context.fireChannelRead(data) }
+            return handOff.hold(data)
         }
-        held.append(data)
+        handOff.hold(data)
         head += unwrapInboundIn(data).readableBytesView
         // The blank line may straddle reads: look again from three bytes back.
         if let end = Self.blankLine(in: head, from: max(0, scanned - 3)) {
@@ -79,33 +76,14 @@ final class FirstRequestSniffer<Choice: Sendable>: ChannelInboundHandler, Remova
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(ChannelError.eof)
+        handOff.fail(ChannelError.eof)
         context.fireChannelInactive()
     }
 
     private func choose(upgrade: Bool, context: ChannelHandlerContext) {
         state = .configuring
         head = []
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        configure(upgrade, context.channel).hop(to: context.eventLoop).whenComplete { result in
-            let (handler, context) = bound.value
-            handler.configured(result, context: context)
-        }
-    }
-
-    private func configured(_ result: Result<Choice, any Error>, context: ChannelHandlerContext) {
-        state = .done
-        switch result {
-        case .success(let choice):
-            promise.succeed(choice)
-            while let data = held.popFirst() { context.fireChannelRead(data) }
-            context.fireChannelReadComplete()
-            context.pipeline.syncOperations.removeHandler(self, promise: nil)
-        case .failure(let error):
-            held.removeAll()
-            promise.fail(error)
-            context.close(promise: nil)
-        }
+        handOff.handOff(when: configure(upgrade, context.channel), removing: self, context: context)
     }
 
     /// The index just past the first `\r\n\r\n` at or after `start`.

@@ -32,15 +32,12 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
         case handshaking
         /// Reading the first bytes.
         case sniffing(matched: Int)
-        /// The pipeline for the chosen version is being set up; reads are held.
+        /// The pipeline for the chosen version is being set up (or was): see `handOff`.
         case configuring
-        /// Done; this handler is leaving the pipeline.
-        case done
     }
 
     private var state: State
-    private var held = CircularBuffer<NIOAny>()
-    private let promise: EventLoopPromise<Negotiated>
+    private let handOff: PipelineHandOff<Negotiated>
     private let configureHTTP1: (any Channel) -> EventLoopFuture<HTTP1>
     private let configureHTTP2: (any Channel) -> EventLoopFuture<HTTP2>
 
@@ -54,13 +51,13 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
          configureHTTP1: @escaping (any Channel) -> EventLoopFuture<HTTP1>,
          configureHTTP2: @escaping (any Channel) -> EventLoopFuture<HTTP2>) {
         self.state = tls ? .handshaking : .sniffing(matched: 0)
-        self.promise = promise
+        self.handOff = PipelineHandOff(promise: promise)
         self.configureHTTP1 = configureHTTP1
         self.configureHTTP2 = configureHTTP2
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        promise.fail(ChannelError.inappropriateOperationForState)  // ignored once succeeded
+        handOff.fail(ChannelError.inappropriateOperationForState)  // ignored once succeeded
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -80,7 +77,7 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
             case .handshaking, .sniffing:
                 // Shutting down before a request could begin: nothing to finish.
                 return context.close(promise: nil)
-            case .configuring, .done:
+            case .configuring:
                 break
             }
         }
@@ -88,13 +85,13 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .done = state { return context.fireChannelRead(data) }
-        held.append(data)
+        if handOff.isDone { return context.fireChannelRead(data) }
+        handOff.hold(data)
         if case .sniffing = state { sniff(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(ChannelError.eof)
+        handOff.fail(ChannelError.eof)
         context.fireChannelInactive()
     }
 
@@ -103,7 +100,7 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
         guard case .sniffing(var matched) = state else { return }
         let preface = Self.preface
         var seen = 0
-        for data in held {
+        for data in handOff.held {
             let buffer = unwrapInboundIn(data)
             for byte in buffer.readableBytesView {
                 if seen >= matched {
@@ -122,26 +119,7 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
         let configured: EventLoopFuture<Negotiated> = http2
             ? configureHTTP2(context.channel).map { .http2($0) }
             : configureHTTP1(context.channel).map { .http1($0) }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        configured.hop(to: context.eventLoop).whenComplete { result in
-            let (handler, context) = bound.value
-            handler.configured(result, context: context)
-        }
-    }
-
-    private func configured(_ result: Result<Negotiated, any Error>, context: ChannelHandlerContext) {
-        state = .done
-        switch result {
-        case .success(let value):
-            promise.succeed(value)
-            while let data = held.popFirst() { context.fireChannelRead(data) }
-            context.fireChannelReadComplete()
-            context.pipeline.syncOperations.removeHandler(self, promise: nil)
-        case .failure(let error):
-            held.removeAll()
-            promise.fail(error)
-            context.close(promise: nil)
-        }
+        handOff.handOff(when: configured, removing: self, context: context)
     }
 }
 
