@@ -394,6 +394,10 @@ def main():
     def add(scenario, figure, peer, peer_runs, logd_runs, key, higher_is_better=True):
         rows.append((scenario, figure, peer, median_of(peer_runs, key), median_of(logd_runs, key), higher_is_better))
 
+    def add_correctness(peer_runs, logd_runs):
+        add("", "deliveries missing or out of order", "Nchan", peer_runs, logd_runs, "order_errors", False)
+        add("", "streams incomplete", "Nchan", peer_runs, logd_runs, "incomplete_streams", False)
+
     subs = 20 if quick else 200
     certificate = None
     for suffix, protocol in (("", "http/1.1"), ("-h2", "h2")):
@@ -424,8 +428,7 @@ def main():
             add("SSE fan-out, %d subscribers, burst%s" % (subs, over), "delivered msg/s", "Nchan", p, l, "delivered_per_s")
             add("", "publishes/s of one client", "Nchan", p, l, "publishes_per_s")
             add("", "server CPU ms per 1,000 deliveries", "Nchan", p, l, "server_cpu_ms_per_1k", False)
-            add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
-            add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+            add_correctness(p, l)
         if "fanout-paced" + suffix in only:
             print("fan-out, %d subscribers, paced 200/s%s" % (subs, over), flush=True)
             n = 200 if quick else 2000
@@ -433,8 +436,7 @@ def main():
             add("SSE fan-out, %d subscribers, paced 200/s%s" % (subs, over), "publishes/s reached", "Nchan", p, l, "publishes_per_s")
             add("", "publish→receive p50 ms", "Nchan", p, l, "p50_ms", False)
             add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
-            add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
-            add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+            add_correctness(p, l)
         if "fanout-1000" + suffix in only:
             # --quick: 100 subscribers, 1 s (a smoke test of the scenario, not its figures).
             many, n = (100, 200) if quick else (1000, 2000)
@@ -443,8 +445,7 @@ def main():
             add("SSE fan-out, %d subscribers, paced 200/s%s" % (many, over), "delivered msg/s", "Nchan", p, l, "delivered_per_s")
             add("", "publish→receive p99 ms", "Nchan", p, l, "p99_ms", False)
             add("", "server CPU ms per 1,000 deliveries", "Nchan", p, l, "server_cpu_ms_per_1k", False)
-            add("", "deliveries missing or out of order", "Nchan", p, l, "order_errors", False)
-            add("", "streams incomplete", "Nchan", p, l, "incomplete_streams", False)
+            add_correctness(p, l)
     if "storm" in only:
         for streams in ([1000] if quick else [1000, 10000]):
             print("storm, %d streams" % streams, flush=True)
