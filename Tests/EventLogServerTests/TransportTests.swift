@@ -23,9 +23,21 @@ import Testing
         var failed = false
         var received: [UInt8]
         var selectorLeft: Bool
+        /// Whether the selector was freed once the connection was over: nothing (a closure
+        /// kept by the pipeline, a cycle through its context) holds it past its channel.
+        var selectorFreed = false
     }
 
+    /// Runs one connection through a selector, then checks that nothing keeps it alive.
     func connect(tls: Bool, event: TLSUserEvent? = nil, sending chunks: [String], close: Bool = false) throws -> Outcome {
+        weak var selector: HTTPVersionSelector<String, String>?
+        var outcome = try run(tls: tls, event: event, sending: chunks, close: close) { selector = $0 }
+        outcome.selectorFreed = selector == nil
+        return outcome
+    }
+
+    private func run(tls: Bool, event: TLSUserEvent?, sending chunks: [String], close: Bool,
+                     created: (HTTPVersionSelector<String, String>) -> Void) throws -> Outcome {
         let channel = EmbeddedChannel()
         let received = Received()
         let promise = channel.eventLoop.makePromise(of: NegotiatedHTTPVersion<String, String>.self)
@@ -37,6 +49,7 @@ import Testing
         }
         let selector = HTTPVersionSelector<String, String>(
             tls: tls, promise: promise, configureHTTP1: configure("http/1.1"), configureHTTP2: configure("h2"))
+        created(selector)
         try channel.pipeline.syncOperations.addHandler(selector)
         var outcome = Outcome(received: [], selectorLeft: false)
         promise.futureResult.assumeIsolated().whenComplete { result in
@@ -50,7 +63,11 @@ import Testing
         if close { _ = try? channel.close().wait() }
         outcome.received = received.bytes
         outcome.selectorLeft = (try? channel.pipeline.syncOperations.handler(type: HTTPVersionSelector<String, String>.self)) == nil
-        return outcome
+        let result = outcome
+        // Closes the channel and runs what its close scheduled (the handlers' removal): an
+        // embedded channel left open, or closed with its loop not run, keeps its pipeline.
+        _ = try channel.finish(acceptAlreadyClosed: true)
+        return result
     }
 
     static let preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -61,6 +78,7 @@ import Testing
         #expect(outcome.version == "h2")
         #expect(outcome.received == Array((Self.preface + frames).utf8))
         #expect(outcome.selectorLeft)
+        #expect(outcome.selectorFreed)
     }
 
     @Test(arguments: ["GET / HTTP/1.1\r\n\r\n", "G", "PRI * HTTP/1.1\r\n\r\n", "POST /v1/topics/t/records HTTP/1.1\r\n"])
@@ -69,12 +87,14 @@ import Testing
         #expect(outcome.version == "http/1.1")
         #expect(outcome.received == Array(request.utf8))
         #expect(outcome.selectorLeft)
+        #expect(outcome.selectorFreed)
     }
 
     @Test func aConnectionThatClosesMidPrefaceChoosesNothing() throws {
         let outcome = try connect(tls: false, sending: ["PRI * HTTP/2"], close: true)
         #expect(outcome.version == nil && outcome.failed)
         #expect(outcome.received.isEmpty)
+        #expect(outcome.selectorFreed)
     }
 
     @Test(arguments: [("h2", "h2"), ("http/1.1", "http/1.1")])
@@ -82,13 +102,16 @@ import Testing
         let outcome = try connect(tls: true, event: .handshakeCompleted(negotiatedProtocol: negotiated), sending: ["GET / HTTP/1.1\r\n"])
         #expect(outcome.version == version)
         #expect(outcome.received == Array("GET / HTTP/1.1\r\n".utf8))
+        #expect(outcome.selectorFreed)
     }
 
     @Test func withoutALPNTheBytesDecideOverTLSToo() throws {
         let outcome = try connect(tls: true, event: .handshakeCompleted(negotiatedProtocol: nil), sending: [Self.preface])
         #expect(outcome.version == "h2")
+        #expect(outcome.selectorFreed)
         let nothingYet = try connect(tls: true, sending: [])
         #expect(nothingYet.version == nil && !nothingYet.failed)
+        #expect(nothingYet.selectorFreed)
     }
 }
 
