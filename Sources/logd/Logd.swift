@@ -67,7 +67,7 @@ struct Logd: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer 404 for unknown topics instead of creating them on produce or stream.")
     var noAutoCreate = !defaults.server.autoCreateTopics
 
-    @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is not limited).")
+    @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is bounded by --max-partitions only).")
     var autoCreateMaxTopics = defaults.server.autoCreateMaxTopics ?? Int.max
 
     @Option(name: .long, help: "Seconds between keepalive comments on idle streams.")
@@ -123,6 +123,9 @@ struct Logd: AsyncParsableCommand {
 
     @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads). Retention and compaction have a thread of their own.")
     var ioThreads = defaults.store.ioThreads
+
+    @Option(name: .long, help: "Partitions of all topics together at most (internal ones not counted); a PUT, a growth or an auto-creation past it is refused.")
+    var maxPartitions = defaults.store.maxPartitions ?? LogdConfiguration.defaultMaxPartitions
 
     @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
     var offsetsRetentionMinutes = (defaults.server.offsetsRetention?.wholeSeconds ?? 0) / 60
@@ -183,6 +186,7 @@ struct Logd: AsyncParsableCommand {
         topics.segmentBytes = defaultSegmentBytes
         c.store.defaultTopicConfiguration = topics
         c.store.ioThreads = ioThreads
+        c.store.maxPartitions = maxPartitions
         c.store.cleanerInterval = cleanerIntervalMs == 0 ? nil : .milliseconds(cleanerIntervalMs)
         c.store.compaction.bytesPerSecond = cleanerBytesPerSecond == 0 ? nil : cleanerBytesPerSecond
 
@@ -238,6 +242,17 @@ struct Logd: AsyncParsableCommand {
         var reloader: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let tls {
             reloader = [.init(service: tls.reloader(on: await UnixSignalsSequence(trapping: .sighup)))]
+        }
+
+        // One descriptor per partition at least (Docs/OPERATIONS.md): the soft limit goes up
+        // to the hard one, and an operator hears when --max-partitions may not fit.
+        if let limit = DescriptorLimit.raiseToHardLimit(), let maxPartitions = configuration.store.maxPartitions {
+            let needed = maxPartitions + (configuration.server.maxConnections ?? 0) + DescriptorLimit.headroom
+            if limit < needed {
+                logger.warning("the descriptor limit (ulimit -n) may be too low for --max-partitions", metadata: [
+                    "limit": "\(limit)", "max_partitions": "\(maxPartitions)", "needed_at_least": "\(needed)",
+                ])
+            }
         }
 
         let dataDirectory = configuration.dataDirectory
