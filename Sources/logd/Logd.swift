@@ -124,8 +124,8 @@ struct Logd: AsyncParsableCommand {
     @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads). Retention and compaction have a thread of their own.")
     var ioThreads = defaults.store.ioThreads
 
-    @Option(name: .long, help: "Partitions of all topics together at most (internal ones not counted); a PUT, a growth or an auto-creation past it is refused.")
-    var maxPartitions = defaults.store.maxPartitions ?? LogdConfiguration.defaultMaxPartitions
+    @Option(name: .long, help: "Partitions of all topics together at most (internal ones not counted); a PUT, a growth or an auto-creation past it is refused. 10000 by default, fewer when the descriptor limit has no room for them (see Docs/OPERATIONS.md).")
+    var maxPartitions: Int?
 
     @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
     var offsetsRetentionMinutes = (defaults.server.offsetsRetention?.wholeSeconds ?? 0) / 60
@@ -186,7 +186,7 @@ struct Logd: AsyncParsableCommand {
         topics.segmentBytes = defaultSegmentBytes
         c.store.defaultTopicConfiguration = topics
         c.store.ioThreads = ioThreads
-        c.store.maxPartitions = maxPartitions
+        c.store.maxPartitions = maxPartitions ?? defaults.store.maxPartitions
         c.store.cleanerInterval = cleanerIntervalMs == 0 ? nil : .milliseconds(cleanerIntervalMs)
         c.store.compaction.bytesPerSecond = cleanerBytesPerSecond == 0 ? nil : cleanerBytesPerSecond
 
@@ -219,7 +219,7 @@ struct Logd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try logdConfiguration()
+        var configuration = try logdConfiguration()
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -244,14 +244,24 @@ struct Logd: AsyncParsableCommand {
             reloader = [.init(service: tls.reloader(on: await UnixSignalsSequence(trapping: .sighup)))]
         }
 
-        // One descriptor per partition at least (Docs/OPERATIONS.md): the soft limit goes up
-        // to the hard one, and an operator hears when --max-partitions may not fit.
+        // Partitions and connections hold descriptors (Docs/OPERATIONS.md): the soft limit goes
+        // up to the hard one, and the default --max-partitions down to what fits in it.
         if let limit = DescriptorLimit.raiseToHardLimit(), let maxPartitions = configuration.store.maxPartitions {
-            let needed = maxPartitions + (configuration.server.maxConnections ?? 0) + DescriptorLimit.headroom
-            if limit < needed {
-                logger.warning("the descriptor limit (ulimit -n) may be too low for --max-partitions", metadata: [
-                    "limit": "\(limit)", "max_partitions": "\(maxPartitions)", "needed_at_least": "\(needed)",
-                ])
+            let connections = (configuration.server.maxConnections ?? configuration.server.maxStreams)
+                + (try kafkaConfiguration(authenticator: nil)?.maxConnections ?? 0)
+            let budget = DescriptorLimit.partitionBudget(limit: limit, connections: connections)
+            if budget < maxPartitions {
+                if self.maxPartitions == nil {
+                    configuration.store.maxPartitions = budget
+                    logger.notice("--max-partitions lowered to what the descriptor limit has room for", metadata: [
+                        "max_partitions": "\(budget)", "descriptor_limit": "\(limit)", "connections": "\(connections)",
+                    ])
+                } else {
+                    logger.warning("the descriptor limit may be too low for --max-partitions", metadata: [
+                        "max_partitions": "\(maxPartitions)", "room_for": "\(budget)", "descriptor_limit": "\(limit)",
+                        "connections": "\(connections)",
+                    ])
+                }
             }
         }
 

@@ -4,11 +4,18 @@ import Glibc
 #error("EventLog builds on Linux only: it calls fdatasync(2), sync_file_range(2) and Glibc directly.")
 #endif
 
-/// The process's limit on open descriptors (`RLIMIT_NOFILE`).
+/// The process's limit on open descriptors (`RLIMIT_NOFILE`), and the partitions it has room for.
 ///
-/// Every partition keeps its segments' log files open, so a server of many partitions needs
-/// more descriptors than the usual soft limit of 1,024; Docs/OPERATIONS.md has the arithmetic.
+/// A partition keeps its segments' log files open, and its active segment's two index files
+/// once records were written: three descriptors for a partition of one segment, one more for
+/// each sealed segment. Connections take one each. Docs/OPERATIONS.md has the arithmetic.
 package enum DescriptorLimit {
+    /// Descriptors a written partition of one segment holds: the log and its two index files.
+    package static let perPartition = 3
+    /// Descriptors kept for what is neither a partition nor a connection: the store's other
+    /// files, the listeners, standard streams, the files a reader or the cleaner opens for a while.
+    package static let reserved = 1_024
+
     /// Raises the soft limit to the hard one (as the JVM does for Kafka, and Go's runtime for
     /// its programs): a process may do this without privileges.
     ///
@@ -25,8 +32,9 @@ package enum DescriptorLimit {
         return limit.rlim_cur == RLIM_INFINITY ? Int.max : Int(clamping: limit.rlim_cur)
     }
 
-    /// Descriptors a `logd` needs beside one per partition: the store's files besides the
-    /// partitions' logs (lock, index files being written), the listeners, and a margin for
-    /// connections.
-    package static let headroom = 4_096
+    /// The partitions whose descriptors fit in `limit` beside `connections` connections:
+    /// `(limit - connections - reserved) / perPartition`, at least 1.
+    package static func partitionBudget(limit: Int, connections: Int) -> Int {
+        max(1, (limit - connections - reserved) / perPartition)
+    }
 }
