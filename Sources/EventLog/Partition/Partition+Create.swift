@@ -1,8 +1,10 @@
 import Logging
 
 extension Partition {
-    /// Makes a new, empty partition in `directory`, or opens what is there when the directory
-    /// exists (``open(topicName:index:directory:configuration:executor:logger:faults:clock:cleanShutdown:)``:
+    /// Makes a new, empty partition in `directory`, which the caller just made
+    /// (``FileSystem/makeDirectory(_:faults:)``), or, when it was there already
+    /// (`inNewDirectory` false), opens what is in it
+    /// (``open(topicName:index:directory:configuration:executor:logger:faults:clock:cleanShutdown:)``:
     /// what an interrupted creation or growth left).
     ///
     /// Syncs nothing: the new directory's entry in its parent and the entries of its files
@@ -14,12 +16,13 @@ extension Partition {
     /// ``RecoveryCheckpoint/decode(_:)`` rejects, and recovery then scans the empty segment,
     /// which gives the same state.
     static func create(topicName: String, index: Int, directory: String, configuration: LiveConfiguration,
-                       executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock) throws(LogError) -> Partition {
-        guard try FileSystem.makeDirectory(directory, faults: faults) else {
+                       executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock,
+                       inNewDirectory: Bool) throws(LogError) -> Partition {
+        guard inNewDirectory else {
             return try open(topicName: topicName, index: index, directory: directory, configuration: configuration,
                             executor: executor, logger: logger, faults: faults, clock: clock, cleanShutdown: false)
         }
-        let segment = try Segment.create(directory: directory, baseOffset: 0, faults: faults)
+        let segment = try Segment.create(directory: directory, baseOffset: 0, faults: faults, inNewDirectory: true)
         let durable = RecoveryCheckpoint(segmentBase: 0, position: 0, nextOffset: 0, producers: .init())
         let file = try FileHandle.open(directory + "/" + RecoveryCheckpoint.fileName, create: true, faults: faults)
         try file.write(durable.encoded(), at: 0)
