@@ -13,7 +13,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case unsupportedCodec, recordTooLarge, configurationMismatch, staleProducerEpoch
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
             case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty, fixedSetting
-            case inconsistentGroupProtocol, groupLimitReached
+            case inconsistentGroupProtocol, groupLimitReached, partitionLimitReached
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -70,6 +70,9 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static var notCompacted: Self { .init(.notCompacted) }
         /// A topic was not created: the store holds as many topics as the creator allowed.
         public static var topicLimitReached: Self { .init(.topicLimitReached) }
+        /// A topic was not created, or did not grow: the store would hold more partitions than
+        /// ``LogStore/Options/maxPartitions`` allows.
+        public static var partitionLimitReached: Self { .init(.partitionLimitReached) }
         /// The group still has members; only a group without members can be deleted.
         public static var groupNotEmpty: Self { .init(.groupNotEmpty) }
         /// The group's members use another membership protocol: a Kafka client's join of a

@@ -36,6 +36,18 @@ public final class LogStore: Sendable {
         public var cleanerInterval: Duration? = .seconds(15)
         /// The cleaner's memory budget and I/O throttle (`cleanerBytesPerSecond`).
         public var compaction = CompactionLimits()
+        /// The most partitions the store holds, over all its topics (internal topics, the
+        /// library's own state, not counted and never refused); `nil` for no bound.
+        ///
+        /// Each partition holds at least one open descriptor (its active segment's log; see
+        /// Docs/OPERATIONS.md), so this bounds what clients that may create and grow topics make
+        /// the process hold, and the topics themselves (each has at least one partition). A
+        /// creation (``LogStore/createTopic(named:configuration:maxTopics:)``,
+        /// ``LogStore/topic(named:creatingWith:maxTopics:)``) or growth
+        /// (``LogStore/alterTopic(named:_:)``) that would pass it fails with
+        /// ``LogError/Code/partitionLimitReached`` and changes nothing; creations and growths
+        /// under way count. Topics already on disk open whatever their count.
+        public var maxPartitions: Int?
         /// Fault injection for tests.
         package var faults: FaultInjector?
         /// The wall clock, replaceable in tests.
@@ -78,7 +90,21 @@ public final class LogStore: Sendable {
     struct NameWork: Sendable {
         enum Kind: Sendable { case creating, altering, deleting }
         var kind: Kind
+        /// The partitions a creation or growth under way adds, counted against
+        /// ``Options/maxPartitions`` until it ends.
+        var addedPartitions = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Checks that the store may hold `added` more partitions (``Options/maxPartitions``);
+    /// `action` says, in the error's sentence, what did not happen.
+    func checkPartitionLimit(_ s: StoreState, adding added: Int, _ action: @autoclosure () -> String) throws(LogError) {
+        guard let maxPartitions = options.maxPartitions else { return }
+        let held = s.topics.values.reduce(0) { $0 + ($1.isInternal ? 0 : $1.partitionCount) }
+            + s.busyNames.values.reduce(0) { $0 + $1.addedPartitions }
+        if held + added > maxPartitions {
+            throw LogError(.partitionLimitReached, "\(action()): the store holds \(held) partitions, and \(added) more would pass the \(maxPartitions) allowed.")
+        }
     }
 
     static let cleanMarker = ".clean-shutdown"
@@ -161,7 +187,11 @@ public final class LogStore: Sendable {
             // What a crash left of a write of topic.conf that did not get renamed into place.
             try FileSystem.remove(dir + "/topic.conf.tmp")
             guard let bytes = try FileSystem.readFile(dir + "/topic.conf") else {
-                logger.warning("ignoring a topic directory without topic.conf", metadata: ["path": "\(dir)"])
+                // A creation a crash interrupted before its commit point (topic.conf): never
+                // acknowledged, nothing appended to it.
+                logger.notice("removing a topic whose creation a crash interrupted", metadata: ["topic": "\(name)"])
+                try FileSystem.removeTree(dir)
+                try FileSystem.syncDirectory(topicsDirectory, faults: options.faults)
                 continue
             }
             let (configuration, offsetGaps, createdPartitions) = try TopicConfiguration.decodeFile(bytes, path: dir + "/topic.conf")
@@ -181,6 +211,45 @@ public final class LogStore: Sendable {
                                             configuration: configuration, cleanShutdown: cleanShutdown)
         return Topic(name: name, configuration: configuration, partitions: partitions, directory: dir,
                      createdPartitionCount: createdPartitions)
+    }
+
+    /// Makes the new partitions `range` of a topic durable: their directories, one after the
+    /// other (they share a parent, whose lock concurrent `mkdir(2)`s would fight over); then,
+    /// from several threads at once (``ThreadFanOut``), each partition's files
+    /// (``Partition/create(topicName:index:directory:configuration:executor:logger:faults:clock:inNewDirectory:)``,
+    /// which syncs nothing; a directory that existed already is opened as it is), then a sync
+    /// of each partition's directory; last one sync of the topic's directory for their entries.
+    /// The caller's commit point (the write of `topic.conf`) comes after. Made before the
+    /// syncs, the creations share the file system's journal commits (the first sync commits
+    /// most of them) instead of each waiting behind another partition's sync. On a failure,
+    /// the partitions made are closed and their directories removed.
+    func makePartitions(_ range: Range<Int>, of name: String, directory: String,
+                        configuration: LiveConfiguration) throws(LogError) -> [Partition] {
+        let made = Mutex<[Partition?]>(Array(repeating: nil, count: range.count))
+        let (executor, logger, faults, clock) = (executor, logger, options.faults, options.clock)
+        do {
+            var madeDirectories: [Bool] = []
+            for index in range { madeDirectories.append(try FileSystem.makeDirectory(directory + "/" + String(index), faults: faults)) }
+            let fresh = madeDirectories
+            try ThreadFanOut.run(count: range.count) { k throws(LogError) in
+                let path = directory + "/" + String(range.lowerBound + k)
+                let partition = try Partition.create(
+                    topicName: name, index: range.lowerBound + k, directory: path, configuration: configuration,
+                    executor: executor, logger: logger, faults: faults, clock: clock, inNewDirectory: fresh[k])
+                made.withLock { $0[k] = partition }
+            }
+            try ThreadFanOut.run(count: range.count) { k throws(LogError) in
+                try FileSystem.syncDirectory(directory + "/" + String(range.lowerBound + k), faults: faults)
+            }
+            CrashPoints.hit("partitions.made")
+            try FileSystem.syncDirectory(directory, faults: faults)
+            CrashPoints.hit("partitions.synced")
+            return made.withLock { $0.map { $0! } }
+        } catch {
+            for partition in made.withLock({ $0 }) { partition?.closeAbandoned() }
+            for index in range { try? FileSystem.removeTree(directory + "/" + String(index)) }
+            throw error
+        }
     }
 
     /// Opens (creating when missing) the partitions `range` of a topic.
@@ -361,6 +430,12 @@ public final class LogStore: Sendable {
     /// A create waits while the same name is being deleted (and the reverse), so a topic
     /// made again under a deleted name gets fresh files, never the old ones' fate.
     ///
+    /// The partitions' directories and empty files are made first and synced together (a
+    /// sync of each partition's directory, from several threads at once, then one of the
+    /// topic's), then `topic.conf` is written atomically: the commit point. A crash before it
+    /// leaves no topic (the next open removes the directory); once this returns, the topic
+    /// and all its partitions survive a power cut.
+    ///
     /// - Parameters:
     ///   - name: 1 to 249 characters of `[A-Za-z0-9._-]`, not `.` or `..`
     ///     (``validateTopicName(_:)``). Names starting with `__` are reserved for internal
@@ -373,8 +448,10 @@ public final class LogStore: Sendable {
     /// - Throws: ``LogError/Code/topicExists`` when a topic of that name exists;
     ///   ``LogError/Code/invalidTopicName``; ``LogError/Code/internalTopic`` for a `__` name
     ///   whose configuration is not internal (or the reverse); ``LogError/Code/invalidArgument``
-    ///   for a bad setting; ``LogError/Code/topicLimitReached``; ``LogError/Code/closed``; or
-    ///   an I/O error.
+    ///   for a bad setting; ``LogError/Code/topicLimitReached``;
+    ///   ``LogError/Code/partitionLimitReached`` when the store would hold more partitions than
+    ///   ``Options/maxPartitions``; ``LogError/Code/closed``; or an I/O error, after which
+    ///   nothing of the topic is left.
     @discardableResult
     public func createTopic(named name: String, configuration: TopicConfiguration, maxTopics: Int? = nil) async throws -> Topic {
         try await create(name, configuration: configuration, maxTopics: maxTopics, failIfExists: true)
@@ -401,7 +478,11 @@ public final class LogStore: Sendable {
                         throw LogError(.topicLimitReached, "topic \(name) was not created: the store holds \(count) topics, the most allowed here is \(maxTopics).")
                     }
                 }
-                s.busyNames[name] = NameWork(kind: .creating)
+                if !configuration.isInternal {
+                    try checkPartitionLimit(s, adding: configuration.partitions,
+                                            "topic \(name) was not created with \(configuration.partitions) partitions")
+                }
+                s.busyNames[name] = NameWork(kind: .creating, addedPartitions: configuration.isInternal ? 0 : configuration.partitions)
                 return .create
             }
             switch step {
@@ -413,8 +494,18 @@ public final class LogStore: Sendable {
                     topic = try await executor.run { () throws -> Topic in
                         let dir = self.topicsDirectory + "/" + name
                         try FileSystem.createDirectory(dir, faults: self.options.faults)
-                        try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir, faults: self.options.faults)
-                        return try self.openTopic(name: name, configuration: LiveConfiguration(configuration), cleanShutdown: false)
+                        let live = LiveConfiguration(configuration)
+                        do {
+                            let partitions = try self.makePartitions(0..<configuration.partitions, of: name, directory: dir,
+                                                                     configuration: live)
+                            // The commit point: a topic directory without it is removed at the next open.
+                            try FileSystem.writeAtomically(dir + "/topic.conf", configuration.encodedFile(), directory: dir,
+                                                           faults: self.options.faults)
+                            return Topic(name: name, configuration: live, partitions: partitions, directory: dir)
+                        } catch {
+                            try? FileSystem.removeTree(dir)
+                            throw error
+                        }
                     }
                 } catch {
                     finishNameWork(name)
@@ -517,12 +608,24 @@ public final class LogStore: Sendable {
     private func closeOnce(_ topics: [Topic]) async throws {
         cleaner.withLock { $0 }?.stop()
         flusher.withLock { $0 }?.stop()
+        // Partitions close a few at a time, as many as there are I/O threads to sync them: a
+        // store of thousands of partitions closes in seconds, not one sync after another.
         var firstError: (any Error)?
-        for topic in topics {
-            for p in topic.partitions {
-                do { try await p.close() } catch {
-                    firstError = firstError ?? error
-                    logger.error("could not close partition cleanly", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(error)"])
+        var waiting = topics.flatMap(\.partitions)[...]
+        await withTaskGroup(of: (Partition, (any Error)?).self) { group in
+            func closeNext() {
+                guard let p = waiting.popFirst() else { return }
+                group.addTask {
+                    do { try await p.close() } catch { return (p, error) }
+                    return (p, nil)
+                }
+            }
+            for _ in 0..<max(1, options.ioThreads) { closeNext() }
+            while let (p, failure) = await group.next() {
+                closeNext()
+                if let failure {
+                    firstError = firstError ?? failure
+                    logger.error("could not close partition cleanly", metadata: ["partition": "\(p.topicName)/\(p.index)", "error": "\(failure)"])
                 }
             }
         }

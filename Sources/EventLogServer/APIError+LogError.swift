@@ -52,6 +52,7 @@ extension APIError {
         case .groupNotEmpty: code = .groupNotEmpty
         case .inconsistentGroupProtocol: code = .inconsistentGroupProtocol
         case .groupLimitReached: code = .groupLimitReached
+        case .partitionLimitReached: code = .partitionLimitReached
         case .notCompacted: code = .notCompacted
         case .fixedSetting: code = .fixedSetting
         case .staleProducerEpoch, .outOfOrderSequence: code = .producerFenced

@@ -64,6 +64,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let inconsistentGroupProtocol = Code("inconsistent_group_protocol", .conflict)
         /// A bound on consumer groups was reached (groups with members, members of one group).
         public static let groupLimitReached = Code("group_limit_reached", .conflict)
+        /// A topic was not created, or did not grow: the server would hold more partitions
+        /// than `--max-partitions` allows.
+        public static let partitionLimitReached = Code("partition_limit_reached", .conflict)
         /// A change of a setting fixed at a topic's creation: the partition count (it never
         /// shrinks; growing it is not supported yet), the compression, the segment size.
         public static let fixedSetting = Code("fixed_setting", .conflict)

@@ -67,7 +67,7 @@ struct Logd: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer 404 for unknown topics instead of creating them on produce or stream.")
     var noAutoCreate = !defaults.server.autoCreateTopics
 
-    @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is not limited).")
+    @Option(name: .long, help: "Create topics on produce or stream only while fewer than this many exist (PUT is bounded by --max-partitions only).")
     var autoCreateMaxTopics = defaults.server.autoCreateMaxTopics ?? Int.max
 
     @Option(name: .long, help: "Seconds between keepalive comments on idle streams.")
@@ -123,6 +123,9 @@ struct Logd: AsyncParsableCommand {
 
     @Option(name: .long, help: "Threads for file I/O (writes, syncs, reads). Retention and compaction have a thread of their own.")
     var ioThreads = defaults.store.ioThreads
+
+    @Option(name: .long, help: "Partitions of all topics together at most (internal ones not counted); a PUT, a growth or an auto-creation past it is refused. 10000 by default, fewer when the descriptor limit has no room for them (see Docs/OPERATIONS.md).")
+    var maxPartitions: Int?
 
     @Option(name: .long, help: "Minutes the commits of a consumer group without members are kept after its newest commit; 0 keeps them forever.")
     var offsetsRetentionMinutes = (defaults.server.offsetsRetention?.wholeSeconds ?? 0) / 60
@@ -183,6 +186,7 @@ struct Logd: AsyncParsableCommand {
         topics.segmentBytes = defaultSegmentBytes
         c.store.defaultTopicConfiguration = topics
         c.store.ioThreads = ioThreads
+        c.store.maxPartitions = maxPartitions ?? defaults.store.maxPartitions
         c.store.cleanerInterval = cleanerIntervalMs == 0 ? nil : .milliseconds(cleanerIntervalMs)
         c.store.compaction.bytesPerSecond = cleanerBytesPerSecond == 0 ? nil : cleanerBytesPerSecond
 
@@ -215,7 +219,7 @@ struct Logd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try logdConfiguration()
+        var configuration = try logdConfiguration()
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -238,6 +242,27 @@ struct Logd: AsyncParsableCommand {
         var reloader: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let tls {
             reloader = [.init(service: tls.reloader(on: await UnixSignalsSequence(trapping: .sighup)))]
+        }
+
+        // Partitions and connections hold descriptors (Docs/OPERATIONS.md): the soft limit goes
+        // up to the hard one, and the default --max-partitions down to what fits in it.
+        if let limit = DescriptorLimit.raiseToHardLimit(), let maxPartitions = configuration.store.maxPartitions {
+            let connections = (configuration.server.maxConnections ?? configuration.server.maxStreams)
+                + (try kafkaConfiguration(authenticator: nil)?.maxConnections ?? 0)
+            let budget = DescriptorLimit.partitionBudget(limit: limit, connections: connections)
+            if budget < maxPartitions {
+                if self.maxPartitions == nil {
+                    configuration.store.maxPartitions = budget
+                    logger.notice("--max-partitions lowered to what the descriptor limit has room for", metadata: [
+                        "max_partitions": "\(budget)", "descriptor_limit": "\(limit)", "connections": "\(connections)",
+                    ])
+                } else {
+                    logger.warning("the descriptor limit may be too low for --max-partitions", metadata: [
+                        "max_partitions": "\(maxPartitions)", "room_for": "\(budget)", "descriptor_limit": "\(limit)",
+                        "connections": "\(connections)",
+                    ])
+                }
+            }
         }
 
         let dataDirectory = configuration.dataDirectory

@@ -7,9 +7,12 @@ import Testing
 /// The broker's answers to requests no client in the e2e tests sends, in process.
 @Suite struct KafkaBrokerTests {
     static func withBroker(_ configure: (inout KafkaListenerConfiguration) -> Void = { _ in }, partitions: Int = 1,
-                           _ body: (KafkaBroker, LogStore) async throws -> Void) async throws {
+                           maxPartitions: Int? = nil, _ body: (KafkaBroker, LogStore) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
-            let store = try await openStore(dir) { $0.defaultTopicConfiguration.partitions = partitions }
+            let store = try await openStore(dir) {
+                $0.defaultTopicConfiguration.partitions = partitions
+                $0.maxPartitions = maxPartitions
+            }
             var configuration = KafkaListenerConfiguration()
             configure(&configuration)
             let coordinator = try await GroupCoordinator.open(store: store, logger: testLogger)
@@ -74,6 +77,23 @@ import Testing
             #expect(named["nope"]! == (3, 0))      // auto-creation off
             #expect(named["bad name!"]! == (17, 0))
             #expect(named["__hidden"]! == (3, 0))
+        }
+    }
+
+    /// An auto-creation by Metadata that would pass the store's partition limit is refused as
+    /// one past the topic limit: UNKNOWN_TOPIC_OR_PARTITION (3), nothing created.
+    @Test func metadataAutoCreationStopsAtThePartitionLimit() async throws {
+        try await Self.withBroker(partitions: 2, maxPartitions: 3) { broker, store in
+            func ask(_ name: String) async throws -> (Int16, Int)? {
+                guard case .metadata(let m) = try await Self.ask(broker, .metadata(.init(topics: [.init(name: name)], allowAutoTopicCreation: true)), version: 8)
+                else { return nil }
+                return m.topics.first.map { ($0.errorCode, $0.partitions.count) }
+            }
+            let first = try await ask("first"), second = try await ask("second")
+            #expect(first?.0 == 0 && first?.1 == 2)
+            #expect(second?.0 == 3 && second?.1 == 0, "UNKNOWN_TOPIC_OR_PARTITION")
+            #expect(store.topic(named: "second") == nil)
+            #expect(store.topics().map(\.name) == ["first"])
         }
     }
 

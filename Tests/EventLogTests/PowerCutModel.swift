@@ -74,21 +74,27 @@ struct PowerCutModel {
     /// Writes the durable state into `directory` (which takes the place of `root`): the
     /// directories and files whose entries reached stable storage, with their synced bytes,
     /// plus the first `extraWrites` unsynced writes of each file (a writeback that got that far).
-    func materialize(at directory: String, extraWrites: Int = 0) throws {
-        let reachable = durableNames.keys.filter { path in
+    ///
+    /// With `processCrash`, what a process killed at this point leaves instead (the kernel
+    /// keeps what it was given): every entry made and every byte written, synced or not.
+    func materialize(at directory: String, extraWrites: Int = 0, processCrash: Bool = false) throws {
+        let entries = processCrash ? names : durableNames
+        let reachable = entries.keys.filter { path in
             // An entry counts only if every directory above it is durable too.
             var p = path
             while p != root {
                 p = Self.parent(of: p)
-                if durableNames[p] == nil { return false }
+                if entries[p] == nil { return false }
             }
             return true
         }
         for path in reachable.sorted() {
             let target = directory + path.dropFirst(root.count)
-            let inode = durableNames[path]!
+            let inode = entries[path]!
             if inode.isDirectory {
                 try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            } else if processCrash {
+                _ = FileManager.default.createFile(atPath: target, contents: Data(inode.cached))
             } else {
                 var bytes = inode.durable
                 for (offset, data) in inode.unsynced.prefix(extraWrites) {

@@ -22,7 +22,10 @@ import Glibc
 /// - retention: `retention.log-removed` (an expired segment's log removed, its indexes not),
 ///   `retention.removed` (every expired file removed, the directory not yet synced);
 /// - consumer groups: `group-commit.appended` (a commit durable in the offsets topic, not
-///   yet applied in memory).
+///   yet applied in memory);
+/// - new partitions of a creation or growth: `partitions.made` (every partition's files
+///   made and its directory synced, the topic's directory not), `partitions.synced` (the
+///   topic's directory synced too, `topic.conf` not yet written).
 ///
 /// When the environment variable `EVENTLOG_CRASH_AT` names a point, the process exits at
 /// once (`_exit`, no cleanup) the n-th time it reaches it (`name` or `name:n`). Production

@@ -38,6 +38,20 @@ package enum FileSystem {
         }
     }
 
+    /// Makes one directory, without syncing its parent: the caller makes the new entry durable
+    /// (with the parent's sync it does anyway, once for many such directories).
+    ///
+    /// - Returns: `false` when `path` exists already (nothing was made).
+    static func makeDirectory(_ path: String, faults: FaultInjector? = nil) throws(LogError) -> Bool {
+        if let fault = faults?.check(.mkdir, path: path) { throw ioError("mkdir", fault.errno, path: path) }
+        if mkdir(path, 0o755) != 0 {
+            if errno == EEXIST { return false }
+            throw ioError("mkdir", errno, path: path)
+        }
+        faults?.note(.mkdir(path: path))
+        return true
+    }
+
     /// The names in a directory, sorted, without `.` and `..`.
     package static func list(_ path: String) throws(LogError) -> [String] {
         guard let dir = opendir(path) else { throw ioError("opendir", errno, path: path) }

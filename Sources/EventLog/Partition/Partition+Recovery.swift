@@ -173,6 +173,9 @@ extension Partition {
                           writtenPosition: active.size, visibleEnd: nextOffset, durable: durable)
         state.producers = producers
         state.lastSyncMs = clock.now()
+        // After a clean shutdown the checkpoint on disk already says all this: not written
+        // again (one atomic write, three syncs, per partition at every start otherwise).
+        state.lastCheckpoint = cleanCheckpoint
         let partition = Partition(topicName: topicName, index: index, directory: directory, configuration: configuration,
                                   executor: executor, logger: logger, faults: faults, clock: clock, state: state)
         partition.loadCleanerCheckpoint()

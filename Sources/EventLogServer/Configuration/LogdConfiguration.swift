@@ -22,13 +22,27 @@ public struct LogdConfiguration: Sendable {
     /// The least severe level logged.
     public var logLevel: Logger.Level = .info
     /// The store's options: the settings of topics created without any (auto-creation, and
-    /// what `PUT` does not set), I/O threads, the background cleaner.
-    public var store = LogStore.Options()
+    /// what `PUT` does not set), I/O threads, the background cleaner, and the bound on
+    /// partitions (``defaultMaxPartitions``).
+    public var store: LogStore.Options = {
+        var options = LogStore.Options()
+        options.maxPartitions = defaultMaxPartitions
+        return options
+    }()
     /// The HTTP layer's limits and switches.
     public var server = LogServerConfiguration()
 
     /// The defaults.
     public init() {}
+
+    /// `logd`'s bound on the partitions of all topics together (`--max-partitions`): 10,000.
+    ///
+    /// As many as one topic may have, so that any topic `PUT` accepts fits in an empty
+    /// server; about two and a half times Kafka's guidance of some 4,000 partitions per broker,
+    /// which counts replicas this server does not keep. Each partition holds at least one
+    /// descriptor (Docs/OPERATIONS.md): 10,000 fit with room to spare in the hard limit of
+    /// a systemd service (524,288), to which `logd` raises its soft limit at start.
+    public static let defaultMaxPartitions = 10_000
 
     /// The longest consumer group commit retention accepted: a hundred years.
     public static let maxOffsetsRetention: Duration = .seconds(100 * 365 * 24 * 3600)
@@ -58,6 +72,7 @@ public struct LogdConfiguration: Sendable {
             throw ConfigurationError("the default topic settings (--default-*): \(error.message)")
         }
         try check((1...256).contains(store.ioThreads), "--io-threads must be between 1 and 256.")
+        try check((store.maxPartitions ?? 1) > 0, "--max-partitions must be positive.")
         try check((store.cleanerInterval ?? .seconds(1)) > .zero, "--cleaner-interval-ms must not be negative.")
         try check((store.compaction.bytesPerSecond ?? 1) > 0, "--cleaner-bytes-per-second must not be negative.")
         if let maxConnections = server.maxConnections { try check(maxConnections > 0, "--max-connections must be positive.") }

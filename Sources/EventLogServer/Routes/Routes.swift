@@ -55,7 +55,8 @@ struct Routes<Context: RequestContext>: Sendable {
 
     /// The topic, created with the server's defaults when it is missing and auto-creation
     /// allows it: on (``LogServerConfiguration/autoCreateTopics``), fewer topics than
-    /// ``LogServerConfiguration/autoCreateMaxTopics``, and, with authentication on, a caller
+    /// ``LogServerConfiguration/autoCreateMaxTopics``, room for its partitions under the
+    /// store's ``LogStore/Options/maxPartitions``, and, with authentication on, a caller
     /// that may `manage` the topic. Otherwise `404 topic_not_found`.
     func topicCreatingIfNeeded(_ name: String, for request: Request) async throws -> Topic {
         if let topic = store.topic(named: name) { return topic }
@@ -70,6 +71,8 @@ struct Routes<Context: RequestContext>: Sendable {
                                          maxTopics: configuration.autoCreateMaxTopics)
         } catch LogError.Code.topicLimitReached {
             throw APIError(.topicNotFound, "Topic \(name) does not exist, and this server creates topics on use only while it holds fewer than \(configuration.autoCreateMaxTopics ?? 0).")
+        } catch LogError.Code.partitionLimitReached {
+            throw APIError(.topicNotFound, "Topic \(name) does not exist, and this server holds as many partitions as it allows (--max-partitions): it creates no more topics.")
         }
     }
 
