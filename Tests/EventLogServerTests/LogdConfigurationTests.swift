@@ -92,3 +92,18 @@ import Testing
         #expect(refused { $0.server.http2MaxConcurrentStreams = 0 } == "--http2-max-concurrent-streams must be between 1 and 10000.")
     }
 }
+
+/// The default `--max-partitions` from the descriptor limit (Docs/OPERATIONS.md, Descriptors).
+@Suite struct DescriptorBudgetTests {
+    @Test func connectionsAndTheReserveComeFirst() {
+        #expect(DescriptorLimit.partitionBudget(limit: 20_000, connections: 5_000) == (20_000 - 5_000 - 1_024) / 3)
+        // Connections count for at most half the limit: the partitions always have the other half.
+        #expect(DescriptorLimit.partitionBudget(limit: 20_000, connections: 11_024) == 2_992)
+    }
+
+    @Test func aConnectionLimitAboveTheDescriptorLimitLeavesPartitionsHalf() {
+        // --max-streams 100000 under 65,536 descriptors: the connections cannot all exist.
+        #expect(DescriptorLimit.partitionBudget(limit: 65_536, connections: 101_024) == (65_536 - 32_768 - 1_024) / 3)
+        #expect(DescriptorLimit.partitionBudget(limit: 2_000, connections: 1_000_000) == 1)
+    }
+}

@@ -34,8 +34,12 @@ package enum DescriptorLimit {
     }
 
     /// The partitions whose descriptors fit in `limit` beside `connections` connections:
-    /// `(limit - connections - reserved) / perPartition`, at least 1.
+    /// `(limit - min(connections, limit / 2) - reserved) / perPartition`, at least 1.
+    ///
+    /// Connections count for at most half the limit: a connection limit set above what the
+    /// descriptors allow (`--max-streams 100000` under a limit of 65,536) can never be reached,
+    /// and must not leave the partitions no room at all.
     package static func partitionBudget(limit: Int, connections: Int) -> Int {
-        max(1, (limit - connections - reserved) / perPartition)
+        max(1, (limit - min(connections, limit / 2) - reserved) / perPartition)
     }
 }
