@@ -156,9 +156,11 @@ fuzz: deps-debian
 # Torture (Docs/RELIABILITY.md): the embedded campaign, TORTURE_ROUNDS rounds of a writer
 # killed with SIGKILL at random moments and at named crash points, every death checked
 # (`make test` runs 20 rounds); then the same against logd over HTTP with SSE consumers
-# resuming by Last-Event-ID, HTTP_TORTURE_ROUNDS kills (`make test` runs 5).
+# resuming by Last-Event-ID, HTTP_TORTURE_ROUNDS kills (`make test` runs 5); the same against the Kafka
+# listener with an idempotent confluent-kafka producer, KAFKA_TORTURE_ROUNDS kills (`make test` runs 5).
 TORTURE_ROUNDS      ?= 1000
 HTTP_TORTURE_ROUNDS ?= 100
+KAFKA_TORTURE_ROUNDS ?= 100
 TORTURE_DIR         ?= .build/torture
 torture: build deps-pip
 	rm -rf $(TORTURE_DIR)
@@ -166,6 +168,9 @@ torture: build deps-pip
 	rm -rf $(TORTURE_DIR)
 	HTTP_TORTURE_ROUNDS=$(HTTP_TORTURE_ROUNDS) LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
 		$(PYTHON) -m pytest -q -s Tests/e2e/test_http_torture.py
+	$(MAKE) --no-print-directory deps-kafka-clients
+	KAFKA_TORTURE_ROUNDS=$(KAFKA_TORTURE_ROUNDS) LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump \
+		$(PYTHON) -m pytest -q -s Tests/e2e/test_kafka_torture.py
 
 # Soak (Docs/RELIABILITY.md, Tests/soak/soak.py): logd with SOAK_CLIENTS SSE clients (a tenth
 # reconnecting with Last-Event-ID), 20 long-poll fetchers, a steady producer and the cleaner for
