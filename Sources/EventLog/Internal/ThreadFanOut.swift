@@ -16,8 +16,9 @@ import Synchronization
 /// wait behind appends nor hold the threads appends need.
 enum ThreadFanOut {
     /// The most threads one fan-out starts: on 2 cores, 10,000 partitions' files were made
-    /// fastest by 4 to 8 threads (more spin in the kernel on the journal's locks).
-    static let maxThreads = 8
+    /// fastest by 4 threads (15 s against 24 s by 1 and 19 s by 16, on a loaded machine:
+    /// more threads spin in the kernel on the file system's locks).
+    static let maxThreads = 4
     /// The fewest jobs worth one more thread.
     static let jobsPerThread = 16
 
