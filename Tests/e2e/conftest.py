@@ -59,6 +59,16 @@ def call_json(url, method, path, body=None, token=None, headers=None, timeout=30
         return status, raw
 
 
+def heap_in_use_kib(url):
+    """logd's C heap in use (`process_heap_in_use_bytes` of /metrics), in KiB: unlike resident
+    memory, it does not count what the allocator keeps after a free."""
+    status, raw = call(url, "GET", "/metrics")
+    assert status == 200
+    match = re.search(rb"^process_heap_in_use_bytes (\d+)", raw, re.M)
+    assert match, "/metrics has no process_heap_in_use_bytes"
+    return int(match.group(1)) // 1024
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import Logd, process_fds, process_rss_kib, produce
+from conftest import heap_in_use_kib, Logd, process_fds, process_rss_kib, produce
 from test_client_numbers import call, q
 
 BOUNDARIES = ["-1", "0", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808",
@@ -411,18 +411,22 @@ def test_thousands_of_connections_that_never_send_a_byte(tmp_path):
         pid = server.proc.pid
         produce(server.url, "busy", [{"value": 0}])
         normal = max(healthz_latency(server.url) for _ in range(20))
-        base_fds, base_rss = process_fds(pid), process_rss_kib(pid)
+        base_fds, base_rss, base_heap = process_fds(pid), process_rss_kib(pid), heap_in_use_kib(server.url)
         # Two waves: the first may leave the allocator holding freed memory; the second must
         # not add to it (nothing per connection is kept).
         seconds, peak = silent_wave(server, base_fds, normal)
         first_rss = process_rss_kib(pid)
         silent_wave(server, base_fds, normal)
-        rss = process_rss_kib(pid)
-        print("silent connections: 2 waves of %d (opened in %.1f s); logd fds %d -> %d -> %d, RSS %d -> %d -> %d KiB; "
-              "descriptor limit %d; normal latency %.1f ms"
-              % (SILENT_CONNECTIONS, seconds, base_fds, peak, process_fds(pid), base_rss, first_rss, rss, limit, normal * 1000))
+        rss, heap = process_rss_kib(pid), heap_in_use_kib(server.url)
+        print("silent connections: 2 waves of %d (opened in %.1f s); logd fds %d -> %d -> %d, RSS %d -> %d -> %d KiB, "
+              "heap in use %d -> %d KiB; descriptor limit %d; normal latency %.1f ms"
+              % (SILENT_CONNECTIONS, seconds, base_fds, peak, process_fds(pid), base_rss, first_rss, rss, base_heap, heap,
+                 limit, normal * 1000))
+        # Nothing per connection is kept: the memory in use returns to its baseline, and the
+        # second wave reuses what the allocator kept from the first (32 KiB a connection at most).
+        assert heap <= base_heap + 8 * 1024, (base_heap, heap)
         assert rss <= first_rss + 8 * 1024, (base_rss, first_rss, rss)
-        assert rss <= base_rss + 64 * 1024, (base_rss, rss)
+        assert rss <= base_rss + 32 * SILENT_CONNECTIONS, (base_rss, rss)
         assert healthz_latency(server.url) < 1
     finally:
         assert server.stop() == 0
