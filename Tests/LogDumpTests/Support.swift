@@ -35,7 +35,16 @@ struct SampleLog {
     /// Writes `batches` batches of 1 to 5 records to partition 0, with small segments so there are several.
     static func write(in directory: String, codec: CompressionCodec = .none, batches: Int = 60,
                       segmentBytes: Int64 = 4096, keepOpen: Bool = false) async throws -> (SampleLog, LogStore?) {
-        let store = try await openStore(directory)
+        // A store kept open does nothing in the background (no periodic checkpoint, no cleaner):
+        // tests compare the directory's files before and after a dump while it is open, and
+        // only the dump may be what changed them (once, under ThreadSanitizer's slowdown, the
+        // list changed while the store was open; not reproduced since).
+        let store = try await openStore(directory) { options in
+            if keepOpen {
+                options.flushInterval = .seconds(3_600)
+                options.cleanerInterval = nil
+            }
+        }
         var configuration = TopicConfiguration(partitions: 1, compression: codec, durability: .fsync, segmentBytes: segmentBytes)
         configuration.indexIntervalBytes = 256
         // The records carry 2023 timestamps: without this every batch would roll a segment by age.
