@@ -251,33 +251,21 @@ import Testing
     /// mix or a damaged file; once `alterTopic` returned, the new ones.
     @Test func aPowerCutDuringAnAlterLeavesTheOldOrTheNewSettings() async throws {
         try await withTemporaryDirectory { base in
-            let dir = base + "/data"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let faults = FaultInjector()
-            faults.startJournal()
-            let store = try await openStore(dir, faults: faults) { $0.cleanerInterval = nil; $0.flushInterval = .seconds(3600) }
             var old = TopicConfiguration(partitions: 2, durability: .none, retentionBytes: 1 << 20, segmentBytes: 4096)
             old.indexIntervalBytes = 512
-            let topic = try await store.createTopic(named: "pc", configuration: old)
-            try await topic.partitions[0].append(Record(value: bytes("kept")))
-            try await store.alterTopic(named: "pc") { _ in }  // nothing to change: nothing written
-            let start = faults.journalCount
-            let altered = try await store.alterTopic(named: "pc") {
-                $0.durability = .fsync
-                $0.cleanupPolicy = [.compact, .delete]
-                $0.retention = .seconds(60)
-                $0.retentionBytes = -1
-            }
-            let new = altered.configuration
-            let end = faults.journalCount
-            let journal = faults.journaledOperations
-            try await store.close()
-            #expect(end > start, "the alter wrote something")
-
-            var model = PowerCutModel(root: dir)
-            for operation in journal[..<start] { model.apply(operation) }
-            for cut in start...end {
-                if cut > start { model.apply(journal[cut - 1]) }
+            var new: TopicConfiguration?
+            try await PowerCutModel.forEachCut(in: base, setUp: { store in
+                let topic = try await store.createTopic(named: "pc", configuration: old)
+                try await topic.partitions[0].append(Record(value: bytes("kept")))
+                try await store.alterTopic(named: "pc") { _ in }  // nothing to change: nothing written
+            }, operation: { store in
+                new = try await store.alterTopic(named: "pc") {
+                    $0.durability = .fsync
+                    $0.cleanupPolicy = [.compact, .delete]
+                    $0.retention = .seconds(60)
+                    $0.retentionBytes = -1
+                }.configuration
+            }) { model, cut, isLast in
                 for extraWrites in [0, 1, 3] {
                     let image = base + "/cut-\(cut)-\(extraWrites)"
                     try model.materialize(at: image, extraWrites: extraWrites)
@@ -285,7 +273,7 @@ import Testing
                     let recovered = try await openStore(image)
                     let found = try #require(recovered.topic(named: "pc")?.configuration, "cut \(cut)")
                     #expect(found == old || found == new, "cut \(cut)+\(extraWrites): \(found)")
-                    if cut == end { #expect(found == new, "once alterTopic returned, the new settings are durable") }
+                    if isLast { #expect(found == new, "once alterTopic returned, the new settings are durable") }
                     #expect(try await readAll(recovered.topic(named: "pc")!.partitions[0]).count <= 1)
                     try await recovered.close()
                 }

@@ -110,24 +110,12 @@ import Testing
     /// the new count.
     @Test func aPowerCutDuringAGrowthLeavesTheOldOrTheNewCount() async throws {
         try await withTemporaryDirectory { base in
-            let dir = base + "/data"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let faults = FaultInjector()
-            faults.startJournal()
-            let store = try await openStore(dir, faults: faults) { $0.cleanerInterval = nil; $0.flushInterval = .seconds(3600) }
-            let topic = try await store.createTopic(named: "pc", configuration: TopicConfiguration(partitions: 2, durability: .fsync))
-            try await topic.partitions[1].append(Record(value: bytes("kept")))
-            let start = faults.journalCount
-            try await store.alterTopic(named: "pc") { $0.partitions = 5 }
-            let end = faults.journalCount
-            let journal = faults.journaledOperations
-            try await store.close()
-            #expect(end > start)
-
-            var model = PowerCutModel(root: dir)
-            for operation in journal[..<start] { model.apply(operation) }
-            for cut in start...end {
-                if cut > start { model.apply(journal[cut - 1]) }
+            try await PowerCutModel.forEachCut(in: base, setUp: { store in
+                let topic = try await store.createTopic(named: "pc", configuration: TopicConfiguration(partitions: 2, durability: .fsync))
+                try await topic.partitions[1].append(Record(value: bytes("kept")))
+            }, operation: { store in
+                try await store.alterTopic(named: "pc") { $0.partitions = 5 }
+            }) { model, cut, isLast in
                 for extraWrites in [0, 2] {
                     let image = base + "/cut-\(cut)-\(extraWrites)"
                     try model.materialize(at: image, extraWrites: extraWrites)
@@ -137,7 +125,7 @@ import Testing
                     let count = found.partitions.count
                     #expect(count == 2 || count == 5, "cut \(cut)+\(extraWrites): \(count) partitions")
                     #expect(found.configuration.partitions == count)
-                    if cut == end { #expect(count == 5, "once alterTopic returned, the new count is durable") }
+                    if isLast { #expect(count == 5, "once alterTopic returned, the new count is durable") }
                     #expect(try await readAll(found.partitions[1]).map { text($0.value) } == ["kept"])
                     for p in found.partitions { try await p.append(Record(value: bytes("after"))) }
                     if extraWrites == 0 {

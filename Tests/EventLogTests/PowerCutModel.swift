@@ -1,4 +1,6 @@
 import Foundation
+import TestSupport
+import Testing
 @testable import EventLog
 
 /// The file system a power cut leaves behind, rebuilt from the engine's journal of disk
@@ -114,6 +116,38 @@ struct PowerCutModel {
     private static func resize(_ file: inout [UInt8], to size: Int64) {
         if file.count > Int(size) { file.removeLast(file.count - Int(size)) } else {
             file.append(contentsOf: repeatElement(0, count: Int(size) - file.count))
+        }
+    }
+}
+
+extension PowerCutModel {
+    /// Opens a store in `base/data` whose disk operations are journalled (no background work),
+    /// runs `setUp` on it, then `operation`, closes it, and calls `check` with the model at every
+    /// cut from the start of `operation` (none of it durable) to its end (all of it applied);
+    /// `check` gets the cut's number and whether it is the last one.
+    static func forEachCut(
+        in base: String, setUp: (LogStore) async throws -> Void = { _ in },
+        operation: (LogStore) async throws -> Void,
+        check: (_ model: PowerCutModel, _ cut: Int, _ isLast: Bool) async throws -> Void
+    ) async throws {
+        let dir = base + "/data"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let faults = FaultInjector()
+        faults.startJournal()
+        let store = try await openStore(dir, faults: faults) { $0.cleanerInterval = nil; $0.flushInterval = .seconds(3600) }
+        try await setUp(store)
+        let start = faults.journalCount
+        try await operation(store)
+        let end = faults.journalCount
+        let journal = faults.journaledOperations
+        try await store.close()
+        #expect(end > start, "the operation wrote something to cut")
+
+        var model = PowerCutModel(root: dir)
+        for operation in journal[..<start] { model.apply(operation) }
+        for cut in start...end {
+            if cut > start { model.apply(journal[cut - 1]) }
+            try await check(model, cut, cut == end)
         }
     }
 }
