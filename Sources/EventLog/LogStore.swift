@@ -187,11 +187,17 @@ public final class LogStore: Sendable {
             // What a crash left of a write of topic.conf that did not get renamed into place.
             try FileSystem.remove(dir + "/topic.conf.tmp")
             guard let bytes = try FileSystem.readFile(dir + "/topic.conf") else {
-                // A creation a crash interrupted before its commit point (topic.conf): never
-                // acknowledged, nothing appended to it.
-                logger.notice("removing a topic whose creation a crash interrupted", metadata: ["topic": "\(name)"])
-                try FileSystem.removeTree(dir)
-                try FileSystem.syncDirectory(topicsDirectory, faults: options.faults)
+                // A creation a crash interrupted before its commit point (topic.conf) left no
+                // record: it was never acknowledged, and goes. A directory that holds records
+                // lost its topic.conf some other way (an operator, a damaged disk): kept as it
+                // is, for the operator to restore.
+                if try FileSystem.holdsNoLogBytes(dir) {
+                    logger.notice("removing a topic whose creation a crash interrupted", metadata: ["topic": "\(name)"])
+                    try FileSystem.removeTree(dir)
+                    try FileSystem.syncDirectory(topicsDirectory, faults: options.faults)
+                } else {
+                    logger.warning("ignoring a topic directory that holds records but has no topic.conf", metadata: ["topic": "\(name)"])
+                }
                 continue
             }
             let (configuration, offsetGaps, createdPartitions) = try TopicConfiguration.decodeFile(bytes, path: dir + "/topic.conf")

@@ -71,6 +71,27 @@ import Testing
         }
     }
 
+    /// A topic directory without `topic.conf` is removed at open only when it holds no record
+    /// (what a creation interrupted before its commit point leaves); one whose records are there
+    /// lost its file some other way and is kept, records and all.
+    @Test func aTopicWithRecordsButNoTopicConfIsKept() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let topic = try await store.createTopic(named: "kept", configuration: TopicConfiguration(partitions: 2))
+            try await topic.partitions[1].append(Record(value: Array("precious".utf8)))
+            try await store.createTopic(named: "empty", configuration: TopicConfiguration(partitions: 2))
+            try await store.close()
+            try FileManager.default.removeItem(atPath: dir + "/topics/kept/topic.conf")
+            try FileManager.default.removeItem(atPath: dir + "/topics/empty/topic.conf")
+
+            let reopened = try await openStore(dir)
+            #expect(reopened.topic(named: "kept") == nil)
+            #expect(FileManager.default.fileExists(atPath: dir + "/topics/kept/1"), "a topic with records was removed")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/topics/empty"))
+            try await reopened.close()
+        }
+    }
+
     /// ``LogStore/Options/maxPartitions``: a creation or a growth past it fails with
     /// ``LogError/Code/partitionLimitReached``, names the numbers, and leaves nothing (no
     /// topic, no directory, the old count); a deletion makes room again; internal topics are

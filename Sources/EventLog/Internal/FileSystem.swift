@@ -86,6 +86,23 @@ package enum FileSystem {
         }
     }
 
+    /// Whether no segment file (`*.log`) in the tree under `path` holds a byte (no symlinks
+    /// followed): the mark of a topic whose creation a crash interrupted, as against a topic
+    /// whose `topic.conf` went missing.
+    static func holdsNoLogBytes(_ path: String) throws(LogError) -> Bool {
+        for name in try list(path) {
+            let child = path + "/" + name
+            var st = stat()
+            guard lstat(child, &st) == 0 else { throw ioError("stat", errno, path: child) }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                if try !holdsNoLogBytes(child) { return false }
+            } else if name.hasSuffix(".log"), st.st_size > 0 {
+                return false
+            }
+        }
+        return true
+    }
+
     static func rename(_ from: String, _ to: String, faults: FaultInjector? = nil) throws(LogError) {
         if Glibc.rename(from, to) != 0 { throw ioError("rename", errno, path: from) }
         faults?.note(.rename(from: from, to: to))
