@@ -16,7 +16,7 @@ public import ServiceLifecycle
 /// server.addMiddleware(to: router)      // JSON errors, CORS, auth, rate limit
 /// server.addRoutes(to: router)          // /v1/…, /healthz, /metrics
 /// server.addWebSocketRoutes(to: router) // /v1/topics/{topic}/ws
-/// let app = Application(router: router, server: server.httpServer(webSocketRouter: router))
+/// let app = Application(router: router, server: server.httpServer(router: router))
 /// ```
 ///
 /// It is also a `Service`: run it in the `ServiceGroup` *after* the application, so that it
@@ -85,8 +85,10 @@ public final class LogServer: Service, Sendable {
         }
     }
 
-    /// The HTTP server to give the `Application`: HTTP/1.1 with WebSocket upgrades routed by
-    /// `webSocketRouter`, and HTTP/2 — over TLS when `tls` is given (ALPN `h2`), else h2c for
+    /// The HTTP server to give the `Application`: HTTP/1.1, answered by `router` through the
+    /// server's own connection layer (`HTTP1Connection`, Docs/adr/0005-http1-connection.md), with
+    /// WebSocket upgrades routed by `router`; and HTTP/2, answered by the application's
+    /// responder — over TLS when `tls` is given (ALPN `h2`), else h2c for
     /// clients that open with HTTP/2's preface (prior knowledge).
     ///
     /// Every connection is guarded from its accept (`LogServerChannel`, Transport/LogServerChannel.swift): heads of at most
@@ -99,16 +101,21 @@ public final class LogServer: Service, Sendable {
     ///
     /// ```swift
     /// let tls = try TLSCredentials(certificatePath: "cert.pem", keyPath: "key.pem", logger: logger)
-    /// let app = Application(router: router, server: server.httpServer(webSocketRouter: router, tls: tls))
+    /// let app = Application(router: router, server: server.httpServer(router: router, tls: tls))
     /// ```
     ///
     /// - Parameters:
-    ///   - webSocketRouter: the router whose WebSocket routes are upgraded (HTTP/1.1 only).
+    ///   - router: the router that answers HTTP/1.1 requests and upgrades WebSockets; the
+    ///     application's responder should be built from the same router.
     ///   - tls: the certificate and key every new connection presents; `nil` for plain TCP.
-    public func httpServer<WebSocketRouter: HTTPResponderBuilder & SendableMetatype>(
-        webSocketRouter: WebSocketRouter, tls: TLSCredentials? = nil
-    ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
-        let webSocketResponder = webSocketRouter.buildResponder()
+    public func httpServer<Router: HTTPResponderBuilder & SendableMetatype>(
+        router: Router, tls: TLSCredentials? = nil
+    ) -> HTTPServerBuilder
+    where Router.Responder.Context: WebSocketRequestContext & RequestContext, Router.Responder.Context.Source == ApplicationRequestContextSource {
+        let webSocketResponder = router.buildResponder()
+        // HTTP/1.1 requests are answered by the server's own connection layer (HTTP1Connection.swift);
+        // event streams from a child task (StreamRequestResponder.swift).
+        let http1Responder = HTTP1Responder(StreamRequestResponder(router.buildResponder()))
         var http1 = HTTP1Channel.Configuration()
         http1.httpDecoder = .init(maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes)
         let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: http1)
@@ -116,10 +123,9 @@ public final class LogServer: Service, Sendable {
                                       headerTimeout: TimeAmount(configuration.headerTimeout),
                                       idleTimeout: TimeAmount(configuration.idleTimeout))
         let (registry, metrics, configuration) = (connections, metrics, configuration)
-        let plainConfiguration = http1
         return HTTPServerBuilder { responder in
             LogServerChannel(
-                http1: HTTP1Channel(responder: responder, configuration: plainConfiguration),
+                http1: http1Responder,
                 webSocket: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                         configuration: channelConfiguration),
                 http2: HTTP2Connection(stream: HTTP2RequestStream(responder: responder, limits: limits, metrics: metrics),

@@ -290,7 +290,7 @@ struct Logd: AsyncParsableCommand {
             // Streams are answered from a child task (StreamRequestResponder.swift): an idle
             // stream keeps the memory of its write, not that of its request's answer.
             responder: StreamRequestResponder(router.buildResponder()),
-            server: server.httpServer(webSocketRouter: router, tls: tls),
+            server: server.httpServer(router: router, tls: tls),
             // A deep accept queue: a storm of thousands of stream connections (browsers
             // reconnecting after a restart) waits in it instead of being dropped and retried
             // a second later by the client's SYN timer. The kernel caps it at somaxconn.

@@ -30,7 +30,7 @@ public struct LogServerConfiguration: Sendable {
     /// Open streams (SSE and WebSocket) at most; more are answered `200` with `retry:` and ended.
     public var maxStreams: Int = 10_000
     /// Open connections at most, counted from their accept by the server that
-    /// ``LogServer/httpServer(webSocketRouter:tls:)`` builds; requests on connections beyond it are answered `503 unavailable` with `Retry-After`
+    /// ``LogServer/httpServer(router:tls:)`` builds; requests on connections beyond it are answered `503 unavailable` with `Retry-After`
     /// (streams: `200` with `retry:`) and the connection is closed. `nil`: no limit.
     public var maxConnections: Int? = nil
     /// The largest request head (request line and headers) accepted; larger ones are answered

@@ -3,6 +3,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import NIOSSL
 
 /// The server's child channel: one accepted connection, from its accept to its close.
@@ -14,7 +15,8 @@ import NIOSSL
 /// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c): chooses, sets up, leaves
 /// ConnectionGuard.RawBytes   HTTP/1.1 only (removed for HTTP/2): head size and time, idleness
 /// FirstRequestSniffer        HTTP/1.1: waits for the first head; WebSocket-capable or plain; leaves
-/// HTTP/1.1: Hummingbird's decoder, ConnectionGuard.RequestParts, encoder, [WebSocket upgrade], …
+/// HTTP/1.1: NIO's encoder and decoder, ConnectionGuard.RequestParts, HTTP types codec, HTTP1Connection;
+///           or, for a first request with `Upgrade`, Hummingbird's WebSocket upgrade channel
 /// HTTP/2:   NIOHTTP2Handler, connection manager, HTTP2ConnectionGuard; per stream HTTP2StreamGuard, codec, …
 /// ```
 ///
@@ -25,7 +27,8 @@ import NIOSSL
 struct LogServerChannel: ServerChildChannel {
     /// The HTTP/1.1 pipeline a connection's first request asked for (``FirstRequestSniffer``).
     enum HTTP1Choice: Sendable {
-        case plain(HTTP1Channel.Value)
+        /// Served by its pipeline (``HTTP1Connection``): the connection needs no task.
+        case plain
         case webSocket(HTTP1WebSocketUpgradeChannel.Value)
     }
 
@@ -36,8 +39,8 @@ struct LogServerChannel: ServerChildChannel {
         let channel: any Channel
     }
 
-    /// HTTP/1.1 for connections whose first request asks for no upgrade.
-    let http1: HTTP1Channel
+    /// Answers HTTP/1.1 requests on connections whose first request asks for no upgrade.
+    let http1: HTTP1Responder
     /// HTTP/1.1 with WebSocket upgrades, for connections whose first request has `Upgrade`.
     let webSocket: HTTP1WebSocketUpgradeChannel
     let http2: HTTP2Connection
@@ -69,8 +72,10 @@ struct LogServerChannel: ServerChildChannel {
                         return webSocket.setup(channel: channel, logger: logger).assumeIsolated()
                             .flatMapThrowing { .webSocket(try guarded(channel, $0)) }.nonisolated()
                     }
-                    return http1.setup(channel: channel, logger: logger).assumeIsolated()
-                        .flatMapThrowing { .plain(try guarded(channel, $0)) }.nonisolated()
+                    return channel.eventLoop.makeCompletedFuture {
+                        try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger)
+                        return try guarded(channel, .plain)
+                    }
                 }
                 do {
                     try channel.pipeline.syncOperations.addHandler(sniffer, position: .after(rawBytes))
@@ -100,6 +105,24 @@ struct LogServerChannel: ServerChildChannel {
         return channel.eventLoop.makeSucceededFuture(Value(negotiated: promise.futureResult, channel: channel))
     }
 
+    /// NIO's HTTP/1.1 decoder and encoder, the conversion to HTTP types and the
+    /// ``HTTP1Connection`` that serves the requests.
+    static func addHTTP1Handlers(to channel: any Channel, responder: HTTP1Responder, maxHeadBytes: Int,
+                                         logger: Logger) throws {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = maxHeadBytes
+        decoderLimits.maxHeaderListSize = maxHeadBytes
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false,  // HTTP1Connection answers pipelined requests in order
+            withErrorHandling: false,  // the ConnectionGuard answers a malformed head
+            withOutboundHeaderValidation: false,  // HTTP types validate the fields
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: decoderLimits)
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
+    }
+
     func handle(value: Value, logger: Logger) async {
         // The connection's task runs on its event loop (EventLoopTaskExecutor.swift, ADR 0004).
         await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
@@ -118,7 +141,7 @@ struct LogServerChannel: ServerChildChannel {
         switch negotiated {
         case .http1(let choice):
             switch try? await choice.get() {
-            case .plain(let connection)?: await http1.handle(value: connection, logger: logger)
+            case .plain?: return  // served by its pipeline
             case .webSocket(let connection)?: await webSocket.handle(value: connection, logger: logger)
             case nil: logger.debug("A connection closed before its first request was whole")
             }

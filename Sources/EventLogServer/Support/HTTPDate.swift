@@ -1,0 +1,39 @@
+import Synchronization
+
+/// The `Date` header every answer carries (RFC 9110 §6.6.1), in the IMF-fixdate form
+/// (`Tue, 01 Dec 2026 21:22:44 GMT`), made at most once a second for the whole server.
+enum HTTPDate {
+    private static let cache = Mutex<(second: Int64, text: String)>((-1, ""))
+
+    /// Now, as a `Date` header's value.
+    static func now() -> String {
+        let second = currentTimeMilliseconds() / 1000
+        return cache.withLock { cached in
+            if cached.second != second { cached = (second, format(secondsSinceEpoch: second)) }
+            return cached.text
+        }
+    }
+
+    /// `seconds` since 1970-01-01T00:00:00Z in the IMF-fixdate form.
+    static func format(secondsSinceEpoch seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        // 1970-01-01 was a Thursday.
+        let weekday = Int(((days % 7) + 7 + 4) % 7)
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let time = "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+        return "\(weekdays[weekday]), \(two(day)) \(months[month - 1]) \(year) \(time) GMT"
+    }
+}

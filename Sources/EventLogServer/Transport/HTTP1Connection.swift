@@ -1,0 +1,438 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTPTypes
+
+/// What answers a request on an ``HTTP1Connection``: the application's responder (the router,
+/// its middleware and routes), with the connection's channel for the request's context.
+///
+/// It never throws: an error that no middleware turned into an answer is a `500`, as
+/// Hummingbird's own application loop answers it.
+struct HTTP1Responder: Sendable {
+    let respond: @Sendable (_ request: Request, _ channel: any Channel, _ logger: Logger) async -> Response
+}
+
+extension HTTP1Responder {
+    /// Answers with `responder`, in a context made from the connection's channel.
+    init<Responder: HTTPResponder>(_ responder: Responder)
+    where Responder.Context: RequestContext, Responder.Context.Source == ApplicationRequestContextSource {
+        respond = { request, channel, logger in
+            let context = Responder.Context(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+            do {
+                return try await responder.respond(to: request, context: context)
+            } catch {
+                logger.debug("A request failed with an error no middleware answered", metadata: ["error": "\(error)"])
+                return Response(status: .internalServerError)
+            }
+        }
+    }
+}
+
+/// Serves the requests of one HTTP/1.1 connection from its pipeline (Docs/adr/0005-http1-connection.md).
+///
+/// Hummingbird serves a connection from a task that lives as long as the connection: it reads
+/// request parts from an async sequence, calls the responder and writes the answer through an
+/// async writer, then waits for the close. An idle event stream kept that task's frames (about
+/// 10 KiB of the 27 KiB an idle stream cost, heap profile in ARCHITECTURE.md), and every small
+/// request crossed the async sequence and the async writer. Here the connection is this
+/// handler, driven by the event loop, and has no task of its own:
+///
+/// - Each request is answered in a task of its own, on the connection's event loop
+///   (``EventLoopTaskExecutor``), that ends when its answer is written.
+/// - A request whose head, body and end arrive in one read is answered with its body whole
+///   (no async sequence); a longer body streams to the route through a bounded async sequence,
+///   and the connection reads no more while the route does not take it.
+/// - An answer is written from its task straight into the pipeline; a write waits only while
+///   the connection's outbound buffer is over its high-water mark (the client reads nothing),
+///   which is the back-pressure of a stream.
+/// - Requests pipelined behind one being answered wait in a bounded queue, in order; past the
+///   bound the connection reads no more until the queue drains. The connection keeps reading
+///   otherwise, so that a stream's client that closes is seen at once.
+///
+/// Everything else is as Hummingbird does it, and stays in the handlers in front of this one:
+/// NIO's HTTP/1.1 decoder and encoder, the ``ConnectionGuard`` (head size and time, idleness,
+/// `Connection: close`, refusals), and the conversion to HTTP types (`HTTP1ToHTTPServerCodec`).
+/// All state is touched on the connection's event loop only.
+final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// The most request parts queued behind the one being answered.
+    static let maxQueuedParts = 64
+    /// The most body bytes queued behind the request being answered.
+    static let maxQueuedBodyBytes = 256 * 1024
+
+    typealias BodySource = NIOThrowingAsyncSequenceProducer<
+        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDemand
+    >.Source
+
+    /// The request being answered.
+    private final class Exchange {
+        /// The route's body, while it streams; `nil` when the body came whole.
+        var body: BodySource?
+        /// Whether the request's end has been read.
+        var requestEnded: Bool
+        /// Whether its answer has been written whole: the rest of its body is read and dropped.
+        var answered = false
+
+        init(body: BodySource?, requestEnded: Bool) {
+            self.body = body
+            self.requestEnded = requestEnded
+        }
+    }
+
+    /// A request whose head has arrived in the current read, collected until its end or the
+    /// read's end, whichever comes first.
+    private struct Collecting {
+        var head: HTTPRequest
+        var body: ByteBuffer?
+
+        mutating func append(_ buffer: ByteBuffer) {
+            if body == nil {
+                body = buffer
+            } else {
+                var buffer = buffer
+                body!.writeBuffer(&buffer)
+            }
+        }
+    }
+
+    private let responder: HTTP1Responder
+    private let logger: Logger
+    private let executor: EventLoopTaskExecutor
+    private var context: ChannelHandlerContext?
+
+    private var collecting: Collecting?
+    private var exchange: Exchange?
+    /// Parts of requests behind the one being answered, in order.
+    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var queuedBodyBytes = 0
+    /// Whether the streaming body's reader asked for no more for now.
+    private var bodyFull = false
+    /// Whether a read was asked for and held back.
+    private var readHeld = false
+    /// Whether the client closed its side.
+    private var inputClosed = false
+    /// Whether requests are still served, and who closes the connection when not.
+    private enum Closing {
+        case no
+        /// After an answer with `Connection: close`: the ``ConnectionGuard`` closes it.
+        case byGuard
+        /// After the answer being written (a graceful shutdown, a broken request).
+        case afterAnswer
+        /// Closed or closing.
+        case now
+    }
+
+    private var closing = Closing.no
+    /// Completed when the outbound buffer drains below its low-water mark, for the write waiting.
+    private var writableWaiter: EventLoopPromise<Void>?
+
+    init(responder: HTTP1Responder, eventLoop: any EventLoop, logger: Logger) {
+        self.responder = responder
+        self.logger = logger
+        self.executor = EventLoopTaskExecutor(eventLoop)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Reading requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if let exchange, exchange.requestEnded || !queued.isEmpty {
+            return enqueue(part)
+        }
+        receive(part)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // A head whose body goes on in later reads: the route gets it as a stream.
+        startStreamingIfCollecting()
+        context.fireChannelReadComplete()
+    }
+
+    /// One request part, for the request being read.
+    private func receive(_ part: HTTPRequestPart) {
+        switch part {
+        case .head(let head):
+            guard closing == .no else { return }
+            collecting = Collecting(head: head)
+        case .body(let buffer):
+            if collecting != nil {
+                collecting!.append(buffer)
+            } else if let exchange, !exchange.answered, let body = exchange.body {
+                if body.yield(buffer) == .stopProducing { bodyFull = true }
+            }
+        case .end:
+            if let request = collecting {
+                collecting = nil
+                start(request.head, body: RequestBody(buffer: request.body ?? ByteBuffer()), source: nil)
+            } else if let exchange {
+                exchange.requestEnded = true
+                exchange.body?.finish()
+                exchange.body = nil
+                bodyFull = false
+                if exchange.answered { exchangeEnded() }
+            }
+        }
+    }
+
+    private func enqueue(_ part: HTTPRequestPart) {
+        if case .body(let buffer) = part { queuedBodyBytes += buffer.readableBytes }
+        queued.append(part)
+    }
+
+    private func startStreamingIfCollecting() {
+        guard let request = collecting else { return }
+        collecting = nil
+        let demand = BodyDemand(connection: NIOLoopBound(self, eventLoop: executor.eventLoop))
+        let stream = NIOThrowingAsyncSequenceProducer.makeSequence(
+            elementType: ByteBuffer.self, failureType: (any Error).self,
+            backPressureStrategy: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false, delegate: demand)
+        if let body = request.body, stream.source.yield(body) == .stopProducing { bodyFull = true }
+        start(request.head, body: RequestBody(asyncSequence: stream.sequence), source: stream.source)
+    }
+
+    /// Answers a request in a task of its own, on the connection's event loop.
+    private func start(_ head: HTTPRequest, body: RequestBody, source: BodySource?) {
+        guard let context else { return }
+        let exchange = Exchange(body: source, requestEnded: source == nil)
+        self.exchange = exchange
+        let request = Request(head: head, body: body)
+        let (responder, logger, channel) = (self.responder, self.logger, context.channel)
+        let connection = NIOLoopBound(self, eventLoop: executor.eventLoop)
+        let answering = NIOLoopBound(exchange, eventLoop: executor.eventLoop)
+        let requestCloses = saysClose(head.headerFields)
+        Task(executorPreference: executor) {
+            let response = await responder.respond(request, channel, logger)
+            let closes = requestCloses || saysClose(response.headers)
+            let written = await connection.write(response)
+            connection.soonOnLoop { $0.answered(answering.value, written: written, closes: closes) }
+        }
+    }
+
+
+    /// The answer to `exchange` is written (or failed to be): serve what comes next.
+    private func answered(_ exchange: Exchange, written: Bool, closes: Bool) {
+        guard self.exchange === exchange else { return }
+        guard written else {
+            // The connection broke under the answer: nothing more can be said on it.
+            closing = .now
+            exchange.body?.finish(ChannelError.ioOnClosedChannel)
+            context?.close(promise: nil)
+            return
+        }
+        exchange.answered = true
+        // The guard shuts the output after an answer with `Connection: close` (either side's),
+        // drains what the client still sends, then closes: no request is served after it.
+        if closes { closing = .byGuard }
+        if exchange.requestEnded { return exchangeEnded() }
+        // Answered before its body was read whole (a refusal): the rest is read and dropped.
+        exchange.body?.finish()
+        exchange.body = nil
+        bodyFull = false
+        resumeReading()
+    }
+
+    /// The request is answered and read to its end: the queued parts go on.
+    private func exchangeEnded() {
+        exchange = nil
+        if closing != .no {
+            queued.removeAll()
+            queuedBodyBytes = 0
+        }
+        while exchange.map({ !$0.requestEnded }) ?? true, let part = queued.popFirst() {
+            if case .body(let buffer) = part { queuedBodyBytes -= buffer.readableBytes }
+            receive(part)
+        }
+        startStreamingIfCollecting()
+        if exchange == nil, closing == .afterAnswer || (inputClosed && closing != .byGuard) {
+            context?.close(promise: nil)
+        }
+        resumeReading()
+    }
+
+    // MARK: Read control
+
+    func read(context: ChannelHandlerContext) {
+        guard mayRead else {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    private var mayRead: Bool {
+        !bodyFull && queued.count < Self.maxQueuedParts && queuedBodyBytes < Self.maxQueuedBodyBytes
+    }
+
+    private func resumeReading() {
+        guard readHeld, mayRead, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
+    /// The streaming body's reader wants more.
+    fileprivate func bodyWanted() {
+        bodyFull = false
+        resumeReading()
+    }
+
+    // MARK: Events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            if let exchange, !exchange.requestEnded {
+                exchange.body?.finish(ChannelError.eof)
+                exchange.body = nil
+            }
+            if exchange == nil, collecting == nil { context.close(promise: nil) }
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            // Shutting down: the request being answered is the last (the guard closes an idle one).
+            if closing == .no { closing = .afterAnswer }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A body that failed (cut short, malformed, stalled): its route answers, then the
+        // connection ends.
+        if closing == .no { closing = .afterAnswer }
+        if collecting != nil { startStreamingIfCollecting() }
+        if let exchange, !exchange.requestEnded, let body = exchange.body {
+            body.finish(error)
+            exchange.body = nil
+            exchange.requestEnded = true
+            return
+        }
+        if exchange == nil { context.close(promise: nil) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let waiter = writableWaiter {
+            writableWaiter = nil
+            waiter.succeed()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let waiter = writableWaiter {
+            writableWaiter = nil
+            waiter.fail(ChannelError.ioOnClosedChannel)
+        }
+        if let exchange, let body = exchange.body {
+            body.finish(ChannelError.eof)
+            exchange.body = nil
+        }
+        queued.removeAll()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Writing answers
+
+    /// Writes `part`; returns what to wait for before the next write: `nil` unless the
+    /// connection's outbound buffer is now over its high-water mark.
+    fileprivate func writePart(_ part: HTTPResponsePart, flush: Bool) throws -> EventLoopFuture<Void>? {
+        guard let context, context.channel.isActive else { throw ChannelError.ioOnClosedChannel }
+        context.write(wrapOutboundOut(part), promise: nil)
+        if flush { context.flush() }
+        if context.channel.isWritable { return nil }
+        // Over the high-water mark: what is held back goes out before anything waits for it.
+        if !flush { context.flush() }
+        if context.channel.isWritable { return nil }
+        let waiter = writableWaiter ?? context.eventLoop.makePromise()
+        writableWaiter = waiter
+        return waiter.futureResult
+    }
+}
+
+@available(*, unavailable)
+extension HTTP1Connection: Sendable {}
+
+/// Tells an ``HTTP1Connection`` that its streaming body's reader wants more, or went away.
+struct BodyDemand: NIOAsyncSequenceProducerDelegate {
+    let connection: NIOLoopBound<HTTP1Connection>
+
+    func produceMore() {
+        let connection = self.connection
+        connection.eventLoop.execute { connection.value.bodyWanted() }
+    }
+
+    func didTerminate() {
+        // The reader is gone: what is left of the body is dropped as it arrives.
+        produceMore()
+    }
+}
+
+/// Writes a response's body into an ``HTTP1Connection``, from the response's task (which runs
+/// on the connection's event loop).
+struct HTTP1BodyWriter: ResponseBodyWriter {
+    let connection: NIOLoopBound<HTTP1Connection>
+    /// Whether each write is flushed at once (a stream) or with the end (a body of known length).
+    let flushesEachWrite: Bool
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        let flush = flushesEachWrite
+        // Over the high-water mark (the client reads nothing): wait until it drains.
+        try await connection.onLoop { try $0.writePart(.body(buffer), flush: flush) }?.get()
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        _ = try await connection.onLoop { try $0.writePart(.end(trailingHeaders), flush: true) }
+    }
+}
+
+extension NIOLoopBound where Value == HTTP1Connection {
+    /// Writes `response` whole: head, body, end; `false` when the connection broke first.
+    func write(_ response: Response) async -> Bool {
+        do {
+            try await writeOrThrow(response)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func writeOrThrow(_ response: Response) async throws {
+        var head = response.head
+        head.headerFields[.date] = HTTPDate.now()
+        let finalHead = head
+        _ = try await onLoop { try $0.writePart(.head(finalHead), flush: false) }
+        // A body of known length is written at once, flushed with its end; a stream's writes
+        // are each flushed.
+        let writer = HTTP1BodyWriter(connection: self, flushesEachWrite: response.body.contentLength == nil)
+        try await response.body.write(writer)
+    }
+
+    /// Runs `body` with the connection on its event loop: at once when called there (a
+    /// response's task runs there, ``EventLoopTaskExecutor``), else after a hop.
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (HTTP1Connection) throws -> T) async throws -> T {
+        if eventLoop.inEventLoop { return try body(value) }
+        return try await eventLoop.submit { try body(self.value) }.get()
+    }
+
+    /// Runs `body` on the event loop, at once when called there.
+    func soonOnLoop(_ body: @escaping @Sendable (HTTP1Connection) -> Void) {
+        if eventLoop.inEventLoop { return body(value) }
+        eventLoop.execute { body(self.value) }
+    }
+}
+
+/// Whether a head's `Connection` header says `close`.
+private func saysClose(_ fields: HTTPFields) -> Bool {
+    fields[values: .connection].contains { $0.lowercased().contains("close") }
+}

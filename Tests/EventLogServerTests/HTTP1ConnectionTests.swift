@@ -1,0 +1,210 @@
+@testable import EventLogServer
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// The server's own HTTP/1.1 connection layer (``HTTP1Connection``), over real sockets: NIO's
+/// decoder and encoder, the HTTP types codec and the connection, answering with a test responder.
+@Suite struct HTTP1ConnectionTests {
+    /// What the test routes saw.
+    final class Seen: Sendable {
+        let streamWrites = Atomic<Int>(0)
+        let streamEnded = Atomic<Bool>(false)
+    }
+
+    /// `/big`: 1 MiB of known length; `/echo`: the body's size; `/ignore`: answers without reading the body; `/slow`: answers
+    /// after 100 ms; `/stream?n=N`: N writes of 64 KiB, flushed each.
+    static func responder(_ seen: Seen) -> HTTP1Responder {
+        HTTP1Responder { request, _, _ in
+            switch request.uri.path {
+            case "/echo":
+                let body = (try? await request.body.collect(upTo: 1 << 24)) ?? ByteBuffer()
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "echo \(body.readableBytes)")))
+            case "/big":
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: UInt8(ascii: "b"), count: 1 << 20)))
+            case "/ignore":
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ignored")))
+            case "/slow":
+                try? await Task.sleep(for: .milliseconds(100))
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slow")))
+            case "/stream":
+                let count = Int(request.uri.queryParameters["n"] ?? "1") ?? 1
+                return Response(status: .ok, body: ResponseBody { writer in
+                    defer { seen.streamEnded.store(true, ordering: .sequentiallyConsistent) }
+                    let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+                    for _ in 0..<count {
+                        try await writer.write(chunk)
+                        seen.streamWrites.add(1, ordering: .sequentiallyConsistent)
+                    }
+                    try await writer.finish(nil)
+                })
+            default:
+                return Response(status: .notFound)
+            }
+        }
+    }
+
+    /// A server on 127.0.0.1 whose connections are served by ``HTTP1Connection``.
+    final class Server {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel: any Channel
+        let seen = Seen()
+
+        init() throws {
+            let responder = HTTP1ConnectionTests.responder(seen)
+            channel = try ServerBootstrap(group: group)
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try LogServerChannel.addHTTP1Handlers(to: channel, responder: responder, maxHeadBytes: 16 * 1024,
+                                                              logger: Logger(label: "test"))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).wait()
+        }
+
+        var port: Int { channel.localAddress!.port! }
+
+        deinit {
+            try? channel.close().wait()
+            try? group.syncShutdownGracefully()
+        }
+    }
+
+    /// A blocking client socket.
+    final class Client {
+        let fd: Int32
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+        }
+
+        deinit { close(fd) }
+
+        func send(_ text: String) {
+            let bytes = Array(text.utf8)
+            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        }
+
+        /// Reads until `count` answers have arrived whole (their bodies have `Content-Length`),
+        /// or until the connection ends or stays silent for 5 s; returns the bodies in order.
+        func answers(_ count: Int) -> [String] {
+            var received: [UInt8] = []
+            var bodies: [String] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while bodies.count < count {
+                bodies = Self.bodies(in: received)
+                if bodies.count >= count { break }
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { break }
+                received += buffer[..<n]
+            }
+            return Self.bodies(in: received)
+        }
+
+        static func bodies(in bytes: [UInt8]) -> [String] {
+            var bodies: [String] = []
+            var rest = String(decoding: bytes, as: UTF8.self)[...]
+            while let end = rest.range(of: "\r\n\r\n") {
+                let head = rest[..<end.lowerBound].lowercased()
+                guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                      let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { break }
+                let body = rest[end.upperBound...]
+                guard body.utf8.count >= length else { break }
+                let bodyEnd = body.utf8.index(body.startIndex, offsetBy: length)
+                bodies.append(String(body[..<bodyEnd]))
+                rest = body[bodyEnd...]
+            }
+            return bodies
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInTheirOrder() throws {
+        let server = try Server()
+        let client = try Client(port: server.port)
+        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+            + "POST /ignore HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+            + "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(client.answers(4) == ["slow", "echo 5", "ignored", "slow"])
+    }
+
+    /// An answer of known length larger than the channel's high-water mark is written whole.
+    @Test func anAnswerOverTheHighWaterMarkIsWrittenWhole() throws {
+        let server = try Server()
+        let client = try Client(port: server.port)
+        client.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\nGET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        let answers = client.answers(2)
+        #expect(answers.map(\.utf8.count) == [1 << 20, 4])
+    }
+
+    @Test func aBodyInManyReadsStreamsToTheRoute() throws {
+        let server = try Server()
+        let client = try Client(port: server.port)
+        let size = 3 * 1024 * 1024
+        client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: \(size)\r\n\r\n")
+        let piece = String(repeating: "y", count: 64 * 1024)
+        for _ in 0..<(size / piece.utf8.count) { client.send(piece) }
+        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(client.answers(2) == ["echo \(size)", "slow"])
+    }
+
+    @Test func aBodyTheRouteDoesNotReadIsDroppedAndTheNextRequestServed() throws {
+        let server = try Server()
+        let client = try Client(port: server.port)
+        let size = 2 * 1024 * 1024
+        client.send("POST /ignore HTTP/1.1\r\nHost: a\r\nContent-Length: \(size)\r\n\r\n")
+        let piece = String(repeating: "z", count: 64 * 1024)
+        for _ in 0..<(size / piece.utf8.count) { client.send(piece) }
+        client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok")
+        #expect(client.answers(2) == ["ignored", "echo 2"])
+    }
+
+    @Test func aStreamWaitsForAClientThatReadsNothingAndEndsWhenItCloses() async throws {
+        let server = try Server()
+        let seen = server.seen
+        do {
+            let client = try Client(port: server.port)
+            client.send("GET /stream?n=1000 HTTP/1.1\r\nHost: a\r\n\r\n")
+            // 64 MiB asked; the client reads nothing: the writes stop at the socket buffers
+            // plus the channel's high-water mark.
+            try await Task.sleep(for: .milliseconds(500))
+            let written = seen.streamWrites.load(ordering: .sequentiallyConsistent)
+            #expect(written > 0)
+            #expect(written < 200, "\(written) writes of 64 KiB went out to a client that read nothing")
+            try await Task.sleep(for: .milliseconds(200))
+            let writtenLater = seen.streamWrites.load(ordering: .sequentiallyConsistent)
+            #expect(writtenLater == written)
+            let endedEarly = seen.streamEnded.load(ordering: .sequentiallyConsistent)
+            #expect(!endedEarly)
+        }
+        // The client closed: the waiting write fails and the stream's task ends.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !seen.streamEnded.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let ended = seen.streamEnded.load(ordering: .sequentiallyConsistent)
+        #expect(ended)
+    }
+
+    @Test func answersCarryADateHeader() throws {
+        #expect(HTTPDate.format(secondsSinceEpoch: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(secondsSinceEpoch: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(secondsSinceEpoch: 1_796_160_164) == "Tue, 01 Dec 2026 21:22:44 GMT")
+        #expect(HTTPDate.format(secondsSinceEpoch: 951_782_400) == "Tue, 29 Feb 2000 00:00:00 GMT")
+    }
+}
