@@ -175,3 +175,50 @@ def test_streams_join_while_records_keep_coming(tmp_path):
             c.cut()
     finally:
         assert server.stop() == 0
+
+
+def test_streams_idling_with_no_task_give_back_their_slots_and_end_cleanly_at_shutdown(tmp_path):
+    """Over HTTP/1.1 a stream idling in the hub has no task (Docs/adr/0005-http1-connection.md):
+    its end (the client closing, the server stopping) is the hub's hand-back, resumed in a new
+    task. A slot not given back would refuse the second wave; a stream not resumed at shutdown
+    would end without its last chunk."""
+    server = Logd(tmp_path / "data", ["--max-streams", "5"]).start()
+    try:
+        make_topic(server.url, "idle", 1)
+        for wave in range(2):
+            conns = [EventSourceConnection(server.url, "/v1/topics/idle/events") for _ in range(5)]
+            wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 5,
+                     what="wave %d: 5 streams in the live fan-out" % wave)
+            assert gauge(server.url, "eventlog_open_streams") == 5
+            for c in conns:
+                c.cut()
+            wait_for(lambda: gauge(server.url, "eventlog_open_streams") == 0, what="wave %d: every slot given back" % wave)
+        socks = []
+        for _ in range(5):
+            sock = connect(server.url)
+            sock.sendall(b"GET /v1/topics/idle/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            socks.append(sock)
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 5, what="5 streams in the live fan-out")
+        produce(server.url, "idle", [{"value": {"v": 1}}])
+        received = []
+        for sock in socks:
+            sock.settimeout(10)
+            got = b""
+            while b'"v":1' not in got:
+                data = sock.recv(65536)
+                assert data, "the stream ended before its record"
+                got += data
+            received.append(got)
+        assert server.stop() == 0
+        for sock, got in zip(socks, received):
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                got += data
+            # The response ended as a chunked body ends: the stream was resumed and finished.
+            assert got.endswith(b"0\r\n\r\n"), got[-80:]
+            sock.close()
+    finally:
+        if server.proc.poll() is None:
+            server.kill9()

@@ -95,97 +95,25 @@ extension Routes {
         let tokenDeadline = try? await grant(request).deadline  // a JWT's `exp` ends the stream
         let compressed = acceptsGzip(request.headers[.acceptEncoding])
         if compressed { headers[.contentEncoding] = "gzip" }
-        let server = self.server
-        let configuration = self.configuration
-        let retry = configuration.retryMilliseconds
         let channel = (context as? any ChannelRequestContext)?.channel
-        let deadline = StreamWriteDeadline(channel: channel, timeout: configuration.stuckStreamTimeout, server: server)
-        // Caught up, a plain stream joins its topic's live fan-out (LiveFanout.swift); one that
-        // needs a step of its own per event (gzip, group commits, a token's expiry) never does.
-        let joinsLiveFanout = channel != nil && !compressed && groupCommits == nil && tokenDeadline == nil
+        let body = EventStreamBody(
+            server: server, topic: start.topic, encoder: encoder, compressed: compressed, groupCommits: groupCommits,
+            tokenDeadline: tokenDeadline, channel: channel,
+            deadline: StreamWriteDeadline(channel: channel, timeout: configuration.stuckStreamTimeout, server: server))
+        let retry = configuration.retryMilliseconds
         server.metrics.streamOpened(webSocket: false)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            defer {
-                server.streamSlots.release()
-                server.metrics.streamClosed(webSocket: false)
-            }
-            var tail = tail
-            // The id of each event: the position after it, kept in step with what was written.
-            var cursor = tail.position
             var output = EventStreamOutput(compressed: compressed)
-            output.event { encoder.retry(milliseconds: retry, into: &$0) }
-            for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
-            output.event { encoder.checkpoint(cursor, into: &$0) }
-            try await deadline.write(output.take(), to: &writer)
-
-            streaming: while true {
-                if let tokenDeadline, tokenDeadline.hasPassed {
-                    output.event { encoder.tokenExpired(cursor, into: &$0) }
-                    break streaming
-                }
-                if server.lifecycle.phase == .stopping { break streaming }
-                // `nil`: the topic was deleted (or the store closed); the client reconnects.
-                guard let step = try await tail.read(maxRecords: configuration.streamBatchRecords, maxBytes: configuration.streamBatchBytes) else {
-                    break streaming
-                }
-                cursor.extend(toPartitionCount: tail.position.partitionCount)  // the topic grew: ids name every partition
-                if step.isEmpty {
-                    if joinsLiveFanout, let channel {
-                        let topic = start.topic
-                        let at = cursor
-                        switch await withCheckedContinuation({ server.liveFanout.join(topic, encoder: encoder, at: at, channel: channel, $0) }) {
-                        case .notJoined:
-                            break  // wait alone, below
-                        case .closed:
-                            return
-                        case .slow(let position), .failed(let position):
-                            // Go on alone from the first event the hub did not write here.
-                            tail = try server.streamReadCache.tail(of: topic, from: position, encoder: encoder)
-                            for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
-                            cursor = tail.position
-                            try await deadline.write(output.take(), to: &writer)
-                            continue streaming
-                        case .ended(let position), .stopping(let position):
-                            cursor = position
-                            break streaming
-                        }
-                    }
-                    let keepalive = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
-                    let idleTimeout = tokenDeadline?.capping(keepalive) ?? keepalive
-                    let waiting = tail
-                    switch await server.lifecycle.unlessStopping({ await waiting.waitForRecords(timeout: idleTimeout) }) {
-                    case nil: break streaming
-                    case true?: continue streaming
-                    case false?: output.event { encoder.keepalive(into: &$0) }
-                    }
-                } else {
-                    for notice in step.notices {
-                        cursor.advance(past: notice)
-                        output.event { encoder.notice(notice, into: &$0) }
-                    }
-                    for item in step.items {
-                        cursor.advance(past: item)
-                        output.event { frame in
-                            // Encoded once, from the read's buffer, and shared with every stream
-                            // on the partition; only the id is this stream's.
-                            encoder.id(cursor, into: &frame)
-                            frame.append(contentsOf: item.content)
-                        }
-                    }
-                    cursor = tail.position
-                    let now = currentTimeMilliseconds()
-                    for item in step.items { server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now) }
-                }
-                // Awaiting the write is the back-pressure: no read-ahead past one batch. A write
-                // that makes no progress within the stuck-stream timeout closes the connection.
-                // Consumer groups: commit the delivered cursor, also when the client went away.
-                do { try await deadline.write(output.take(), to: &writer) } catch { await groupCommits?.finish(); throw error }
-                await groupCommits?.delivered(cursor)
+            do {
+                output.event { encoder.retry(milliseconds: retry, into: &$0) }
+                for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
+                output.event { encoder.checkpoint(tail.position, into: &$0) }
+                try await body.deadline.write(output.take(), to: &writer)
+            } catch {
+                body.ended()
+                throw error
             }
-            await groupCommits?.finish()  // consumer groups
-            output.finish()
-            try await deadline.write(output.take(), to: &writer)
-            try await writer.finish(nil)
+            try await body.run(from: tail, output: &output, writer: &writer)
         })
     }
 
@@ -198,5 +126,164 @@ extension Routes {
         headers[.connection] = "close"
         headers[.contentEncoding] = nil
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// An event stream once its head is written: what it needs to go on, which is all the live
+/// fan-out keeps of a stream idling there when it came over the server's own HTTP/1.1 layer
+/// (``HTTP1BodyWriter/detach()``, ADR 0005): no task, no frame.
+struct EventStreamBody: Sendable {
+    let server: LogServer
+    let topic: Topic
+    let encoder: ServerSentEventEncoder
+    let compressed: Bool
+    /// Consumer groups: `?group=G` commits what was delivered.
+    let groupCommits: StreamGroupCommits?
+    /// A JWT's `exp`, which ends the stream.
+    let tokenDeadline: TokenDeadline?
+    let channel: (any Channel)?
+    let deadline: StreamWriteDeadline
+
+    /// Caught up, a plain stream joins its topic's live fan-out (LiveFanout.swift); one that
+    /// needs a step of its own per event (gzip, group commits, a token's expiry) never does.
+    var joinsLiveFanout: Bool { channel != nil && !compressed && groupCommits == nil && tokenDeadline == nil }
+
+    /// The stream is over: its slot and gauge are given back. Called once per stream.
+    func ended() {
+        server.streamSlots.release()
+        server.metrics.streamClosed(webSocket: false)
+    }
+
+    /// Writes from `tail` to the stream's end, then calls ``ended()``; or returns at once when
+    /// the stream idles in the live fan-out with no task, whose hand-back goes on
+    /// (``goOn(after:writer:)``) and ends it later.
+    func run(from tail: TopicTail<[UInt8]>, output: inout EventStreamOutput, writer: inout any ResponseBodyWriter) async throws {
+        let detached: Bool
+        do {
+            detached = try await write(from: tail, output: &output, writer: &writer)
+        } catch {
+            ended()
+            throw error
+        }
+        if !detached { ended() }
+    }
+
+    /// Goes on after the live fan-out handed a detached stream back, in the task that resumes it.
+    func goOn(after handback: Handback, writer: inout any ResponseBodyWriter) async throws {
+        var output = EventStreamOutput(compressed: compressed)
+        switch handback {
+        case .closed:
+            return ended()
+        case .slow(let position), .failed(let position):
+            let tail: TopicTail<[UInt8]>
+            do {
+                tail = try alone(from: position, output: &output)
+                try await deadline.write(output.take(), to: &writer)
+            } catch {
+                ended()
+                throw error
+            }
+            try await run(from: tail, output: &output, writer: &writer)
+        case .ended, .stopping, .notJoined:
+            ended()
+            try await writer.finish(nil)
+        }
+    }
+
+    /// A stream the hub handed back goes on alone from `position`: its tail, and the notices
+    /// its start has (a gap, a reset).
+    private func alone(from position: TopicPosition, output: inout EventStreamOutput) throws -> TopicTail<[UInt8]> {
+        let tail = try server.streamReadCache.tail(of: topic, from: position, encoder: encoder)
+        for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
+        return tail
+    }
+
+    /// The stream's loop; `true` when it left its task for the live fan-out.
+    private func write(from start: TopicTail<[UInt8]>, output: inout EventStreamOutput,
+                       writer: inout any ResponseBodyWriter) async throws -> Bool {
+        let configuration = server.configuration
+        var tail = start
+        // The id of each event: the position after it, kept in step with what was written.
+        var cursor = tail.position
+        streaming: while true {
+            if let tokenDeadline, tokenDeadline.hasPassed {
+                output.event { encoder.tokenExpired(cursor, into: &$0) }
+                break streaming
+            }
+            if server.lifecycle.phase == .stopping { break streaming }
+            // `nil`: the topic was deleted (or the store closed); the client reconnects.
+            guard let step = try await tail.read(maxRecords: configuration.streamBatchRecords, maxBytes: configuration.streamBatchBytes) else {
+                break streaming
+            }
+            cursor.extend(toPartitionCount: tail.position.partitionCount)  // the topic grew: ids name every partition
+            if step.isEmpty {
+                if joinsLiveFanout, let channel {
+                    if let detachable = writer as? HTTP1BodyWriter {
+                        // The server's own HTTP/1.1 layer: the stream waits in the hub with no
+                        // task; the hand-back resumes it in a new one, on the connection's loop.
+                        let (body, answer) = (self, detachable.answer)
+                        let joined = server.liveFanout.join(topic, encoder: encoder, at: cursor, channel: channel) { handback in
+                            answer.resume(flushesEachWrite: true) { writer in try await body.goOn(after: handback, writer: &writer) }
+                        }
+                        if joined {
+                            // On the connection's loop, where the hand-back's task cannot start before this returns.
+                            _ = detachable.detach()
+                            return true
+                        }
+                    } else {
+                        switch await server.liveFanout.join(topic, encoder: encoder, at: cursor, channel: channel) {
+                        case .notJoined:
+                            break  // wait alone, below
+                        case .closed:
+                            return false
+                        case .slow(let position), .failed(let position):
+                            // Go on alone from the first event the hub did not write here.
+                            tail = try alone(from: position, output: &output)
+                            cursor = tail.position
+                            try await deadline.write(output.take(), to: &writer)
+                            continue streaming
+                        case .ended(let position), .stopping(let position):
+                            cursor = position
+                            break streaming
+                        }
+                    }
+                }
+                let keepalive = groupCommits?.idleTimeout(configuration.keepaliveInterval) ?? configuration.keepaliveInterval  // consumer groups
+                let idleTimeout = tokenDeadline?.capping(keepalive) ?? keepalive
+                let waiting = tail
+                switch await server.lifecycle.unlessStopping({ await waiting.waitForRecords(timeout: idleTimeout) }) {
+                case nil: break streaming
+                case true?: continue streaming
+                case false?: output.event { encoder.keepalive(into: &$0) }
+                }
+            } else {
+                for notice in step.notices {
+                    cursor.advance(past: notice)
+                    output.event { encoder.notice(notice, into: &$0) }
+                }
+                for item in step.items {
+                    cursor.advance(past: item)
+                    output.event { frame in
+                        // Encoded once, from the read's buffer, and shared with every stream
+                        // on the partition; only the id is this stream's.
+                        encoder.id(cursor, into: &frame)
+                        frame.append(contentsOf: item.content)
+                    }
+                }
+                cursor = tail.position
+                let now = currentTimeMilliseconds()
+                for item in step.items { server.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now) }
+            }
+            // Awaiting the write is the back-pressure: no read-ahead past one batch. A write
+            // that makes no progress within the stuck-stream timeout closes the connection.
+            // Consumer groups: commit the delivered cursor, also when the client went away.
+            do { try await deadline.write(output.take(), to: &writer) } catch { await groupCommits?.finish(); throw error }
+            await groupCommits?.delivered(cursor)
+        }
+        await groupCommits?.finish()  // consumer groups
+        output.finish()
+        try await deadline.write(output.take(), to: &writer)
+        try await writer.finish(nil)
+        return false
     }
 }

@@ -42,10 +42,10 @@ final class LiveFanout: Sendable {
     }
 
     /// Joins `topic`'s hub at `position`, making the hub when there is none (then at that
-    /// position). `resume` gets the hand-back; when the stream cannot join (the hub is
-    /// elsewhere, or the server stops), it gets ``Handback/notJoined`` at once.
+    /// position). `resume` gets the hand-back, once, unless the stream cannot join (the hub is
+    /// elsewhere, or the server stops): then this returns `false` and `resume` is never called.
     func join(_ topic: Topic, encoder: ServerSentEventEncoder, at position: TopicPosition, channel: any Channel,
-              _ resume: CheckedContinuation<Handback, Never>) {
+              _ resume: @escaping @Sendable (Handback) -> Void) -> Bool {
         let key = HubKey(topic: ObjectIdentifier(topic), format: encoder.format)
         let hub: FanoutHub? = state.withLock { state in
             if state.stopped { return nil }
@@ -54,8 +54,17 @@ final class LiveFanout: Sendable {
             state.hubs[key] = hub
             return hub
         }
-        guard let hub, hub.join(at: position, channel: channel, resume) else {
-            return resume.resume(returning: .notJoined)
+        guard let hub else { return false }
+        return hub.join(at: position, channel: channel, resume)
+    }
+
+    /// Joins as ``join(_:encoder:at:channel:_:)`` does and waits for the hand-back
+    /// (``Handback/notJoined`` at once when the stream cannot join).
+    func join(_ topic: Topic, encoder: ServerSentEventEncoder, at position: TopicPosition, channel: any Channel) async -> Handback {
+        await withCheckedContinuation { continuation in
+            if !join(topic, encoder: encoder, at: position, channel: channel, { continuation.resume(returning: $0) }) {
+                continuation.resume(returning: .notJoined)
+            }
         }
     }
 
@@ -112,7 +121,7 @@ final class FanoutHub: Sendable {
     private final class Member: @unchecked Sendable {
         let id: UInt64
         let channel: any Channel
-        let resume: CheckedContinuation<Handback, Never>
+        let resume: @Sendable (Handback) -> Void
         /// HTTP/1.1: the context of the connection's response encoder, whose next handler takes
         /// the hub's pre-framed chunks. The encoder frames the stream's body as chunks too: the
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
@@ -121,7 +130,7 @@ final class FanoutHub: Sendable {
         let encoder: ChannelHandlerContext?
         var evicted = false
 
-        init(id: UInt64, channel: any Channel, encoder: ChannelHandlerContext?, resume: CheckedContinuation<Handback, Never>) {
+        init(id: UInt64, channel: any Channel, encoder: ChannelHandlerContext?, resume: @escaping @Sendable (Handback) -> Void) {
             self.id = id
             self.channel = channel
             self.encoder = encoder
@@ -179,7 +188,7 @@ final class FanoutHub: Sendable {
 
     /// Adds a stream whose next event is at `position`; `false` when the hub is at another
     /// position or has ended. Starts the hub's task with its first member.
-    fileprivate func join(at position: TopicPosition, channel: any Channel, _ resume: CheckedContinuation<Handback, Never>) -> Bool {
+    fileprivate func join(at position: TopicPosition, channel: any Channel, _ resume: @escaping @Sendable (Handback) -> Void) -> Bool {
         // The stream's task runs on its connection's event loop (ADR 0004), where the pipeline
         // may be read; elsewhere the member is written through the whole pipeline.
         let encoderContext = channel.eventLoop.inEventLoop
@@ -206,7 +215,7 @@ final class FanoutHub: Sendable {
 
     /// Removes a member and hands it back (once: whoever removes it resumes it).
     private func leave(_ id: UInt64, on loop: ObjectIdentifier, _ handback: Handback) {
-        state.withLock { $0.remove(id, on: loop) }?.resume.resume(returning: handback)
+        state.withLock { $0.remove(id, on: loop) }?.resume(handback)
     }
 
     /// Hands every member back with ``Handback/stopping(_:)`` and ends the hub.
@@ -220,7 +229,7 @@ final class FanoutHub: Sendable {
             state.ended = true
             return (state.removeAll(), state.position)
         }
-        for member in members { member.resume.resume(returning: handback(position)) }
+        for member in members { member.resume(handback(position)) }
         fanout.remove(self)
     }
 

@@ -70,13 +70,16 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     >.Source
 
     /// The request being answered.
-    private final class Exchange {
+    fileprivate final class Exchange {
         /// The route's body, while it streams; `nil` when the body came whole.
         var body: BodySource?
         /// Whether the request's end has been read.
         var requestEnded: Bool
         /// Whether its answer has been written whole: the rest of its body is read and dropped.
         var answered = false
+        /// Whether its body's writing left the request's task, to be resumed by another
+        /// (``HTTP1BodyWriter/detach()``): the request's task then does not end the answer.
+        var detached = false
 
         init(body: BodySource?, requestEnded: Bool) {
             self.body = body
@@ -213,18 +216,22 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
         let connection = NIOLoopBound(self, eventLoop: executor.eventLoop)
         let answering = NIOLoopBound(exchange, eventLoop: executor.eventLoop)
         let requestCloses = saysClose(head.headerFields)
+        let executor = self.executor
         Task(executorPreference: executor) {
             let response = await responder.respond(request, channel, logger)
             let closes = requestCloses || saysClose(response.headers)
-            let written = await connection.write(response)
-            connection.soonOnLoop { $0.answered(answering.value, written: written, closes: closes) }
+            let answer = HTTP1Answer(connection: connection, exchange: answering, executor: executor, closes: closes)
+            let written = await answer.write(response)
+            connection.soonOnLoop { $0.answered(answering.value, written: written, closes: closes, detaching: true) }
         }
     }
 
 
-    /// The answer to `exchange` is written (or failed to be): serve what comes next.
-    private func answered(_ exchange: Exchange, written: Bool, closes: Bool) {
-        guard self.exchange === exchange else { return }
+    /// The answer to `exchange` is written (or failed to be): serve what comes next. When
+    /// `detaching` (the request's task ended) and the answer's body was detached, the task that
+    /// resumes it says so instead.
+    fileprivate func answered(_ exchange: Exchange, written: Bool, closes: Bool, detaching: Bool = false) {
+        guard self.exchange === exchange, !exchange.answered, !(detaching && exchange.detached) else { return }
         guard written else {
             // The connection broke under the answer: nothing more can be said on it.
             closing = .now
@@ -378,46 +385,83 @@ struct BodyDemand: NIOAsyncSequenceProducerDelegate {
     }
 }
 
-/// Writes a response's body into an ``HTTP1Connection``, from the response's task (which runs
-/// on the connection's event loop).
-struct HTTP1BodyWriter: ResponseBodyWriter {
+/// One answer on an ``HTTP1Connection``: what writes it, and resumes it when its body's writing
+/// left its task.
+struct HTTP1Answer: Sendable {
     let connection: NIOLoopBound<HTTP1Connection>
-    /// Whether each write is flushed at once (a stream) or with the end (a body of known length).
-    let flushesEachWrite: Bool
+    fileprivate let exchange: NIOLoopBound<HTTP1Connection.Exchange>
+    let executor: EventLoopTaskExecutor
+    /// Whether the request or the answer said `Connection: close`.
+    let closes: Bool
 
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        let flush = flushesEachWrite
-        // Over the high-water mark (the client reads nothing): wait until it drains.
-        try await connection.onLoop { try $0.writePart(.body(buffer), flush: flush) }?.get()
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        _ = try await connection.onLoop { try $0.writePart(.end(trailingHeaders), flush: true) }
-    }
-}
-
-extension NIOLoopBound where Value == HTTP1Connection {
     /// Writes `response` whole: head, body, end; `false` when the connection broke first.
     func write(_ response: Response) async -> Bool {
         do {
-            try await writeOrThrow(response)
+            var head = response.head
+            head.headerFields[.date] = HTTPDate.now()
+            let finalHead = head
+            _ = try await connection.onLoop { try $0.writePart(.head(finalHead), flush: false) }
+            // A body of known length is written at once, flushed with its end; a stream's writes
+            // are each flushed.
+            let writer = HTTP1BodyWriter(answer: self, flushesEachWrite: response.body.contentLength == nil)
+            try await response.body.write(writer)
             return true
         } catch {
             return false
         }
     }
 
-    private func writeOrThrow(_ response: Response) async throws {
-        var head = response.head
-        head.headerFields[.date] = HTTPDate.now()
-        let finalHead = head
-        _ = try await onLoop { try $0.writePart(.head(finalHead), flush: false) }
-        // A body of known length is written at once, flushed with its end; a stream's writes
-        // are each flushed.
-        let writer = HTTP1BodyWriter(connection: self, flushesEachWrite: response.body.contentLength == nil)
-        try await response.body.write(writer)
+    /// Goes on writing a detached body (``HTTP1BodyWriter/detach()``) in a new task on the
+    /// connection's event loop; the answer ends when `body` returns (or throws: the connection
+    /// is then closed).
+    func resume(flushesEachWrite: Bool, _ body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) {
+        let answer = self
+        Task(executorPreference: executor) {
+            var writer: any ResponseBodyWriter = HTTP1BodyWriter(answer: answer, flushesEachWrite: flushesEachWrite)
+            let written: Bool
+            do {
+                try await body(&writer)
+                written = true
+            } catch {
+                written = false
+            }
+            answer.connection.soonOnLoop { connection in
+                let exchange = answer.exchange.value
+                exchange.detached = false
+                connection.answered(exchange, written: written, closes: answer.closes)
+            }
+        }
+    }
+}
+
+/// Writes a response's body into an ``HTTP1Connection``, from the response's task (which runs
+/// on the connection's event loop).
+struct HTTP1BodyWriter: ResponseBodyWriter {
+    let answer: HTTP1Answer
+    /// Whether each write is flushed at once (a stream) or with the end (a body of known length).
+    let flushesEachWrite: Bool
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        let flush = flushesEachWrite
+        // Over the high-water mark (the client reads nothing): wait until it drains.
+        try await answer.connection.onLoop { try $0.writePart(.body(buffer), flush: flush) }?.get()
     }
 
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        _ = try await answer.connection.onLoop { try $0.writePart(.end(trailingHeaders), flush: true) }
+    }
+
+    /// Lets the body's closure return without ending the answer, so that its task ends: an
+    /// idle event stream in the live fan-out (ADR 0005) keeps no task. Must be called on the
+    /// connection's event loop (from the body's task); the answer then ends only through
+    /// ``HTTP1Answer/resume(flushesEachWrite:_:)``.
+    func detach() -> HTTP1Answer {
+        answer.exchange.value.detached = true
+        return answer
+    }
+}
+
+extension NIOLoopBound where Value == HTTP1Connection {
     /// Runs `body` with the connection on its event loop: at once when called there (a
     /// response's task runs there, ``EventLoopTaskExecutor``), else after a hop.
     func onLoop<T: Sendable>(_ body: @escaping @Sendable (HTTP1Connection) throws -> T) async throws -> T {
