@@ -33,7 +33,8 @@ extension Partition {
     /// The one blocking call of the public API, kept for callers that already run on a thread
     /// of their own and would pay a thread hop per read for nothing: a batch exporter on a
     /// `NIOThreadPool` or a `Thread`, `log-dump`-style tools, the benchmarks. Never call it from
-    /// an event loop or the cooperative pool (a task): a read of cold data blocks on the disk.
+    /// an event loop or the cooperative pool (a task): a read of cold data blocks on the disk
+    /// (``readIfCached(from:maxRecords:maxBytes:)`` is the read that never does).
     /// Everything else, including every wait, is `async`. See <doc:AppendingAndReading>.
     ///
     /// The records' keys, values and headers are views into the buffers the read filled (a
@@ -64,8 +65,9 @@ extension Partition {
     /// decompressing, and decoding the records.
     ///
     /// - Returns: what ``readBlocking(from:maxRecords:maxBytes:)`` would return now, or `nil`.
-    /// - Throws: what ``read(from:maxRecords:maxBytes:)`` throws before it reads (a closed
-    ///   partition, an offset out of range, a limit that is not positive).
+    /// - Throws: what ``readBlocking(from:maxRecords:maxBytes:)`` throws (a closed partition, an
+    ///   offset out of range, a limit that is not positive), except for damaged data and failed
+    ///   reads, for which it returns `nil`: the blocking read meets them again and reports them.
     public func readIfCached(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult? {
         do {
             return try read(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, mode: .cachedOnly)
