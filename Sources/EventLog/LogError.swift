@@ -14,6 +14,7 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
             case outOfOrderSequence, internalTopic, groupNotFound, unknownMember, staleGeneration
             case rebalanceInProgress, notCompacted, invalidGroupName, readOnly, topicLimitReached, groupNotEmpty, fixedSetting
             case inconsistentGroupProtocol, groupLimitReached, partitionLimitReached
+            case wouldBlock
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -87,6 +88,11 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         /// compression codec, the segment size or age, the index interval, the batch limit.
         public static var fixedSetting: Self { .init(.fixedSetting) }
 
+        /// A read that may use only what is in memory met bytes that are not (internal: it
+        /// never leaves the module; ``Partition/readIfCached(from:maxRecords:maxBytes:)``
+        /// answers `nil` instead).
+        static var wouldBlock: Self { .init(.wouldBlock) }
+
         public var description: String { "\(storage)" }
 
         /// Lets `catch LogError.Code.diskFull { … }` read naturally.
@@ -115,6 +121,10 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// The error of a read from memory only that met bytes not in memory, or anything it
+    /// leaves to the blocking read that follows it (damage, and reading around it).
+    static let wouldBlock = LogError(.wouldBlock, "the bytes are not all in the page cache; read them on an I/O thread.")
 }
 
 /// A failed system call's `errno`, kept as the ``LogError/cause`` of I/O errors.

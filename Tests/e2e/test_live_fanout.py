@@ -1,8 +1,10 @@
 """The live fan-out (Docs/adr/0003-live-fanout.md): caught-up plain SSE streams of a topic are
 written to by one task per topic. What must hold whatever the mode: every record exactly once,
 in order per partition, with ids that resume; a slow reader is handed back to read on its
-own; streams join while records keep coming."""
+own; streams join while records keep coming; reads run inline when their bytes are in the page
+cache and on the store's I/O threads when not, losing nothing either way."""
 import json
+import os
 import re
 import threading
 import time
@@ -222,3 +224,57 @@ def test_streams_idling_with_no_task_give_back_their_slots_and_end_cleanly_at_sh
     finally:
         if server.proc.poll() is None:
             server.kill9()
+
+
+def evict_from_page_cache(directory):
+    """Drops every file under `directory` from the page cache: `fsync`, then
+    `POSIX_FADV_DONTNEED` (which drops clean pages only)."""
+    for root, _, files in os.walk(directory):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def test_evicted_records_are_read_on_the_io_threads_and_live_ones_inline(tmp_path):
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "cold", 2)
+        expected = []
+
+        def publish(first_batch, batches):
+            for batch in range(first_batch, first_batch + batches):
+                records = [{"key": "k%d" % (i % 3), "value": {"v": "k%d:%d" % (i % 3, batch * 10 + i)}} for i in range(10)]
+                expected.extend(r["value"]["v"] for r in records)
+                produce(server.url, "cold", records)
+
+        publish(0, 20)
+        # The stored records are no longer in memory: reading them inline would wait for the disk.
+        evict_from_page_cache(tmp_path / "data" / "topics" / "cold")
+        before = gauge(server.url, "eventlog_stream_reads_on_io_threads")
+        conns = [EventSourceConnection(server.url, "/v1/topics/cold/events?from=earliest") for _ in range(5)]
+        out = {}
+        threads = [threading.Thread(target=collect, args=(c, 400, out, i)) for i, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 5, what="5 streams caught up and live")
+        replayed = gauge(server.url, "eventlog_stream_reads_on_io_threads")
+        assert replayed > before, "the evicted records were read on the I/O threads"
+        # Live records were appended a moment ago: the live fan-out reads them inline.
+        for batch in range(20, 40):
+            publish(batch, 1)
+            time.sleep(0.01)
+        for t in threads:
+            t.join(30)
+        assert len(out) == 5
+        for got in out.values():
+            check_exactly_once_in_order(got, expected)
+        live = gauge(server.url, "eventlog_stream_reads_on_io_threads") - replayed
+        assert live < 5, "%d of the live fan-out's reads (20 appends) went to the I/O threads" % live
+        for c in conns:
+            c.cut()
+    finally:
+        assert server.stop() == 0

@@ -2,6 +2,7 @@
 #define CSYSSHIMS_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 /// Starts writeback of the dirty pages of `fd` in [offset, offset + length) without waiting
 /// for it (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`). Returns 0, or an errno value;
@@ -13,5 +14,20 @@ int eventlog_start_writeback(int fd, int64_t offset, int64_t length);
 /// (returned by the program, not yet to the kernel) in `held_free`. Returns 0, or ENOSYS
 /// where the C library cannot tell.
 int eventlog_heap_usage(uint64_t *in_use, uint64_t *held_free);
+
+/// Reads up to `length` bytes at `offset` of `fd` only from the page cache, never waiting for
+/// the disk: Linux `preadv2(2)` with `RWF_NOWAIT`. Returns the bytes read (short, or 0, when
+/// only part of the range is in memory, or at the end of the file), or a negative errno value:
+/// `-EAGAIN` when the first page is not in memory (or is locked: being read in, written
+/// back). Interrupted calls are retried.
+///
+/// Where the kernel or the file system cannot read that way (`ENOSYS`, `EOPNOTSUPP`,
+/// `ENOTSUP`, `EINVAL` for the flag), and on any other platform, every call answers `-EAGAIN`
+/// from then on, without a system call: callers fall back to a blocking read.
+int64_t eventlog_pread_cached(int fd, void *buffer, size_t length, int64_t offset);
+
+/// Whether ``eventlog_pread_cached`` can read from the page cache in this process: 1 until a
+/// call found `preadv2(2)` with `RWF_NOWAIT` unsupported (always 0 off Linux).
+int eventlog_pread_cached_supported(void);
 
 #endif

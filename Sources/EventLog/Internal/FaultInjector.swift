@@ -2,9 +2,10 @@ import Synchronization
 
 /// The seam through which tests make system calls fail on purpose.
 ///
-/// Every write, sync and truncate of the storage engine asks the injector first; a rule
-/// armed for that call makes it fail with the given `errno` (or write only part of its
-/// bytes, as a full disk does). Production stores have no injector.
+/// Every write, sync and truncate of the storage engine, and every read from the page cache
+/// only, asks the injector first; a rule armed for that call makes it fail with the given
+/// `errno` (or write or read only part of its bytes, as a full disk or a partly cached range
+/// does). Production stores have no injector.
 package final class FaultInjector: Sendable {
     /// The system calls that can be made to fail.
     package enum Call: Hashable, Sendable {
@@ -13,6 +14,10 @@ package final class FaultInjector: Sendable {
         case mkdir
         /// `fsync(2)` of a directory (making creations and renames in it durable).
         case fsyncDirectory
+        /// `preadv2(2)` with `RWF_NOWAIT` (a read from the page cache only): a rule makes it
+        /// answer as if the bytes were not in memory (any `errno`; `EAGAIN` is the kernel's),
+        /// or, with `partialBytes`, read only that many of them (a short read).
+        case preadCached
     }
 
     package struct Rule: Sendable {
@@ -22,7 +27,8 @@ package final class FaultInjector: Sendable {
         var times: Int
         /// The errno returned.
         var errno: Int32
-        /// For `pwrite`: how many bytes to write before failing (a torn write).
+        /// For `pwrite`: how many bytes to write before failing (a torn write); for
+        /// `preadCached`, how many to read (a short read).
         var partialBytes: Int
         /// Only calls on files whose path has this suffix.
         var pathSuffix: String?

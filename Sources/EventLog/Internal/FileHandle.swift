@@ -139,8 +139,20 @@ final class FileHandle: Sendable {
         try withBytes(bytes) { raw throws(LogError) in try write(raw, at: offset) }
     }
 
-    /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (short only at end of file).
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(LogError) -> Int {
+    /// How a read gets bytes that are not in memory.
+    enum ReadMode: Sendable {
+        /// `pread(2)`: it waits for the disk.
+        case blocking
+        /// `preadv2(2)` with `RWF_NOWAIT`: only from the page cache. A read that would wait for
+        /// the disk, or could read only part of its bytes, throws ``LogError/wouldBlock``.
+        case cachedOnly
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (short only at
+    /// end of file). With `mode` `.cachedOnly` it reads all of them from the page cache or
+    /// throws ``LogError/wouldBlock`` (also for a range that is not all in the file).
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, mode: ReadMode = .blocking) throws(LogError) -> Int {
+        if mode == .cachedOnly { return try readCached(into: buffer, at: offset) }
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -152,6 +164,21 @@ final class FileHandle: Sendable {
             done += n
         }
         return done
+    }
+
+    /// Reads all of `buffer` at `offset` from the page cache with one `preadv2(2)` with
+    /// `RWF_NOWAIT`, never waiting for the disk; throws ``LogError/wouldBlock`` when the call
+    /// cannot read every byte so (not in memory, a page locked, the call unsupported here, or
+    /// any failure: the blocking read that follows meets and reports a real one).
+    private func readCached(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(LogError) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        var count = buffer.count
+        if let fault = faults?.check(.preadCached, path: path) {
+            guard fault.partialBytes > 0 else { throw LogError.wouldBlock }
+            count = min(fault.partialBytes, count)
+        }
+        guard eventlog_pread_cached(fd, base, count, offset) == buffer.count else { throw LogError.wouldBlock }
+        return buffer.count
     }
 
     /// Reads up to `count` bytes at `offset` into a new array (shorter at end of file).

@@ -33,23 +33,66 @@ extension Partition {
     /// The one blocking call of the public API, kept for callers that already run on a thread
     /// of their own and would pay a thread hop per read for nothing: a batch exporter on a
     /// `NIOThreadPool` or a `Thread`, `log-dump`-style tools, the benchmarks. Never call it from
-    /// an event loop or the cooperative pool (a task): a read of cold data blocks on the disk.
+    /// an event loop or the cooperative pool (a task): a read of cold data blocks on the disk
+    /// (``readIfCached(from:maxRecords:maxBytes:)`` is the read that never does).
     /// Everything else, including every wait, is `async`. See <doc:AppendingAndReading>.
     ///
     /// The records' keys, values and headers are views into the buffers the read filled (a
     /// buffer per `pread(2)` chunk, and one per compressed batch): nothing is copied or
     /// allocated per record. See ``StoredRecord`` for how long they keep those buffers.
     public func readBlocking(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult {
+        try read(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, mode: .blocking)
+    }
+
+    /// Reads like ``readBlocking(from:maxRecords:maxBytes:)`` when everything the read needs is
+    /// in memory, and returns `nil`, having waited for nothing, when it is not: so that a caller
+    /// on an event loop can serve a read of recent records inline, without two thread hops,
+    /// and fall back to ``read(from:maxRecords:maxBytes:)`` otherwise.
+    ///
+    /// Every `pread` of the log is a `preadv2(2)` with `RWF_NOWAIT` (Linux), which reads only
+    /// from the page cache: when one cannot read all its bytes so (they are not in memory, a
+    /// page is locked, or this kernel or file system cannot read that way; off Linux always),
+    /// the read stops and returns `nil`. So does a read that needs a segment's index files
+    /// loaded (the first read of an old segment since the store opened) or that meets damaged
+    /// data (the blocking read reports it, and reading around damage reads more). A `nil` read
+    /// consumed nothing and changed nothing: its records are dropped, and the partition's state
+    /// (damage noted, indexes loaded) is as before.
+    ///
+    /// It takes the partition's and its segments' locks only for a few loads each, as
+    /// ``readBlocking(from:maxRecords:maxBytes:)`` does; the writer holds none of them across a
+    /// system call, so it never waits for a write or a sync. What it costs on the calling thread
+    /// is copying the bytes from the page cache (up to a megabyte), checking their CRC32C,
+    /// decompressing, and decoding the records.
+    ///
+    /// - Returns: what ``readBlocking(from:maxRecords:maxBytes:)`` would return now, or `nil`.
+    /// - Throws: what ``readBlocking(from:maxRecords:maxBytes:)`` throws (a closed partition, an
+    ///   offset out of range, a limit that is not positive), except for damaged data and failed
+    ///   reads, for which it returns `nil`: the blocking read meets them again and reports them.
+    public func readIfCached(from offset: Offset, maxRecords: Int, maxBytes: Int = 1 << 20) throws -> ReadResult? {
+        do {
+            return try read(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, mode: .cachedOnly)
+        } catch LogError.Code.wouldBlock {
+            return nil
+        }
+    }
+
+    /// A read into a result, with `mode`'s way of reading the log.
+    private func read(from offset: Offset, maxRecords: Int, maxBytes: Int, mode: FileHandle.ReadMode) throws -> ReadResult {
         var records: [StoredRecord] = []
         // Room for the records the limits allow (a stored record takes at least 16 bytes of
         // log), up to 128 Ki records, so that a large read's array does not grow by copying.
         records.reserveCapacity(max(0, min(maxRecords, maxBytes / 16 + 1, 1 << 17)))
-        let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes) { records.append($0) }
+        let next = try scan(from: offset.rawValue, maxRecords: maxRecords, maxBytes: maxBytes, mode: mode) { records.append($0) }
         return ReadResult(records: records, nextOffset: Offset(next))
     }
 
     /// Calls `body` for each record from `offset`, within the limits; returns the next offset.
-    func scan(from offset: Int64, maxRecords: Int, maxBytes: Int, _ body: (StoredRecord) throws -> Void) throws -> Int64 {
+    ///
+    /// With `mode` `.cachedOnly`, throws ``LogError/wouldBlock`` as soon as a read would wait
+    /// for the disk or an index file, or damage is met (before serving what came before it,
+    /// and without noting it: the blocking read that follows does both).
+    func scan(from offset: Int64, maxRecords: Int, maxBytes: Int, mode: FileHandle.ReadMode = .blocking,
+              _ body: (StoredRecord) throws -> Void) throws -> Int64 {
         guard maxRecords > 0 else { throw LogError(.invalidArgument, "maxRecords must be positive, got \(maxRecords).") }
         let (start, end, segments, closed) = state.withLock { ($0.startOffset, $0.visibleEnd, $0.segments, $0.closed) }
         if closed { throw LogError(.closed, "partition \(topicName)/\(index) is closed.") }
@@ -70,7 +113,7 @@ extension Partition {
             let isLast = first == segments.count - 1
             let limit = isLast ? segment.visibleSize : segment.size
             let entry: (baseOffset: Int64, position: Int64, nextPosition: Int64?) =
-                next > segment.baseOffset ? try segment.indexRange(forOffset: next) : (segment.baseOffset, 0, nil)
+                next > segment.baseOffset ? try segment.indexRange(forOffset: next, mode: mode) : (segment.baseOffset, 0, nil)
             // Read what the request needs, not a fixed megabyte: a one-record read costs one
             // index interval plus one batch, and when the next index entry bounds the batch
             // holding the offset, exactly the bytes up to it.
@@ -80,7 +123,7 @@ extension Partition {
                bound - entry.position >= Int64(want), bound <= limit {
                 chunk = Int(bound - entry.position)
             }
-            var scanner = BatchScanner(file: segment.log, start: entry.position, end: limit, chunkSize: chunk)
+            var scanner = BatchScanner(file: segment.log, start: entry.position, end: limit, chunkSize: chunk, mode: mode)
             // Base offsets are outside the CRC: check that batches follow each other (densely,
             // unless compaction may have left gaps), so a damaged base offset is never served.
             var expectedBase = entry.baseOffset
@@ -92,11 +135,12 @@ extension Partition {
                     peeked = try peek(&scanner, segment: segment, expected: next)
                 } catch {
                     // Serve what was read before the damage; the next read reports it.
-                    if count > 0 { return next }
+                    if count > 0 && mode == .blocking { return next }
                     throw error
                 }
                 guard let (_, header) = peeked else { break }
                 if dense ? header.baseOffset != expectedBase : header.baseOffset < expectedBase {
+                    if mode == .cachedOnly { throw LogError.wouldBlock }
                     let error = LogError(.corruptData, "\(segment.paths.log) at byte \(before): a batch claims base offset \(header.baseOffset) where \(expectedBase) was expected.")
                     if count > 0 { return next }
                     throw damaged(segment, at: before, expected: next, segments: segments, error: error)
@@ -118,6 +162,7 @@ extension Partition {
                         if count < maxRecords { next = max(next, min(h.nextOffset, end)) }
                     }
                 } catch let error as LogError where error.code == .corruptData {
+                    if mode == .cachedOnly { throw LogError.wouldBlock }
                     if count > 0 { return next }
                     throw damaged(segment, at: before, expected: next, segments: segments, error: error)
                 }
@@ -135,6 +180,8 @@ extension Partition {
         do {
             return try scanner.nextHeader()
         } catch {
+            // Not in memory, or damaged: both are for the blocking read.
+            if scanner.mode == .cachedOnly { throw LogError.wouldBlock }
             let segments = state.withLock { $0.segments }
             throw damaged(segment, at: before, expected: expected, segments: segments, error: error)
         }

@@ -19,13 +19,18 @@ package struct BatchScanner {
     private var bufferStart: Int64 = 0
     private let pool: ReadBufferPool
     private let chunkSize: Int
+    /// How chunks are read: `.cachedOnly` makes a chunk not all in the page cache throw
+    /// ``LogError/wouldBlock``, never wait for the disk.
+    let mode: FileHandle.ReadMode
 
-    init(file: FileHandle, start: Int64, end: Int64, chunkSize: Int = 256 << 10, pool: ReadBufferPool = .shared) {
+    init(file: FileHandle, start: Int64, end: Int64, chunkSize: Int = 256 << 10, pool: ReadBufferPool = .shared,
+         mode: FileHandle.ReadMode = .blocking) {
         self.file = file
         self.position = start
         self.end = end
         self.chunkSize = chunkSize
         self.pool = pool
+        self.mode = mode
     }
 
     /// Opens a scanner over a whole file (tools).
@@ -55,7 +60,7 @@ package struct BatchScanner {
             buffer = pool.take(atLeast: want)
         }
         filled = 0
-        filled = try file.read(into: UnsafeMutableRawBufferPointer(start: buffer!.base, count: want), at: position)
+        filled = try file.read(into: UnsafeMutableRawBufferPointer(start: buffer!.base, count: want), at: position, mode: mode)
         bufferStart = position
         return filled >= count
     }

@@ -301,11 +301,13 @@ final class Segment: Sendable {
 
     // MARK: Reading
 
+    /// Whether both indexes are in memory (else the first lookup loads them from their files).
+    private var indexesLoaded: Bool { state.withLock { $0.offsetIndex != nil && $0.timeIndex != nil } }
+
     /// Loads the index files on first use; an unreadable or inconsistent index is rebuilt by a
     /// scan (and written back, unless the segment's files were deleted meanwhile).
     private func ensureIndexesLoaded() throws(LogError) {
-        let loaded = state.withLock { $0.offsetIndex != nil && $0.timeIndex != nil }
-        if loaded { return }
+        if indexesLoaded { return }
         try filesRetired.withLock { retired throws(LogError) in try loadIndexes(filesRetired: retired) }
     }
 
@@ -404,8 +406,14 @@ final class Segment: Sendable {
 
     /// The floor entry for `offset` and the position of the next index entry, if any: the
     /// batch holding `offset` starts at or after `position` and ends at or before `nextPosition`.
-    func indexRange(forOffset offset: Int64) throws(LogError) -> (baseOffset: Int64, position: Int64, nextPosition: Int64?) {
-        try ensureIndexesLoaded()
+    ///
+    /// With `mode` `.cachedOnly`, throws ``LogError/wouldBlock`` when the indexes are not
+    /// loaded yet (loading reads their files) rather than loading them.
+    func indexRange(forOffset offset: Int64, mode: FileHandle.ReadMode = .blocking) throws(LogError) -> (baseOffset: Int64, position: Int64, nextPosition: Int64?) {
+        switch mode {
+        case .blocking: try ensureIndexesLoaded()
+        case .cachedOnly: guard indexesLoaded else { throw LogError.wouldBlock }
+        }
         let rel = UInt32(clamping: max(0, offset - paths.baseOffset))
         let (floor, next) = state.withLock { $0.offsetIndex!.floorAndNextPosition(for: rel) }
         return (paths.baseOffset + Int64(floor.relativeOffset), Int64(floor.position), next.map { Int64($0) })

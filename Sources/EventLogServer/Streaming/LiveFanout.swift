@@ -234,6 +234,8 @@ final class FanoutHub: Sendable {
     }
 
     /// Reads the topic from `position` and writes each step to every member until none is left.
+    /// A step's read (through the shared read cache) runs inline on this event loop when its
+    /// bytes are in the page cache, else on the store's I/O threads (``StreamReadCache``).
     private func run(from position: TopicPosition) async {
         let configuration = fanout.configuration
         var tail: TopicTail<[UInt8]>

@@ -11,6 +11,11 @@ import Synchronization
 /// partitions, so each stream writes `id: <cursor>` itself before the shared bytes. A stream
 /// takes the prefix of a chunk that fits its own batch limits, so its read-ahead bound holds.
 ///
+/// A read of the log runs on the calling thread (the stream's or the live fan-out's event
+/// loop) when its bytes are all in the page cache (``Partition/readIfCached(from:maxRecords:maxBytes:)``),
+/// which records appended a moment ago are; only otherwise does it go to the store's I/O
+/// threads (``Partition/read(from:maxRecords:maxBytes:)``), two thread hops.
+///
 /// Concurrent readers of a missing entry wait for the first one's read (no duplicate reads).
 /// Bounded: at most ``capacityBytes`` of records and encoded events in total; the least
 /// recently used entries go first. An entry keeps its `Partition` alive, so that a topic
@@ -48,21 +53,27 @@ final class StreamReadCache: Sendable {
     /// The most bytes of records and encoded events held at once.
     let capacityBytes: Int
     private let state = Mutex(State())
+    /// Reads of the log that went to the store's I/O threads: their bytes were not all in memory.
+    private let ioThreadReads = Atomic<Int>(0)
 
     /// A cache of at most `capacityBytes`; `0` turns sharing off.
     init(capacityBytes: Int) {
         self.capacityBytes = capacityBytes
     }
 
-    /// Reads served from an entry (or from another stream's read in flight), and reads made.
-    var counts: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
+    /// Reads served from an entry (or from another stream's read in flight), reads made, and
+    /// how many of the reads made went to the store's I/O threads (the rest ran inline).
+    var counts: (hits: Int, misses: Int, ioThreadReads: Int) {
+        let (hits, misses) = state.withLock { ($0.hits, $0.misses) }
+        return (hits, misses, ioThreadReads.load(ordering: .relaxed))
+    }
 
     /// The records from `from` on (at most `maxRecords` and about `maxBytes`, at least one),
     /// with their encoded events; read and encoded once for every stream that asks the same.
     func read(_ partition: Partition, from: Offset, maxRecords: Int, maxBytes: Int,
               encoder: ServerSentEventEncoder) async throws -> Chunk {
         guard capacityBytes > 0 else {
-            return try await Self.load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
+            return try await load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
         }
         let key = Key(partition: ObjectIdentifier(partition), from: from.rawValue, format: encoder.format)
         enum Lookup { case hit(Chunk), wait, load }
@@ -100,11 +111,11 @@ final class StreamReadCache: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
             if let shared { return Self.prefix(of: shared, maxRecords: maxRecords, maxBytes: maxBytes) }
-            return try await Self.load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
+            return try await load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
         case .load:
             let chunk: Chunk
             do {
-                chunk = try await Self.load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
+                chunk = try await load(partition, from: from, maxRecords: maxRecords, maxBytes: maxBytes, encoder: encoder)
             } catch {
                 let waiters = state.withLock { state -> [CheckedContinuation<Chunk?, Never>] in
                     guard case .loading(let waiters)? = state.entries.removeValue(forKey: key) else { return [] }
@@ -130,10 +141,17 @@ final class StreamReadCache: Sendable {
         }
     }
 
-    /// Reads and encodes (from the read's buffer), without sharing.
-    private static func load(_ partition: Partition, from: Offset, maxRecords: Int, maxBytes: Int,
-                             encoder: ServerSentEventEncoder) async throws -> Chunk {
-        let records = try await partition.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes).records
+    /// Reads and encodes (from the read's buffer), without sharing: inline when the bytes are
+    /// in memory, else on the store's I/O threads.
+    private func load(_ partition: Partition, from: Offset, maxRecords: Int, maxBytes: Int,
+                      encoder: ServerSentEventEncoder) async throws -> Chunk {
+        let records: [StoredRecord]
+        if let read = try partition.readIfCached(from: from, maxRecords: maxRecords, maxBytes: maxBytes) {
+            records = read.records
+        } else {
+            ioThreadReads.add(1, ordering: .relaxed)
+            records = try await partition.read(from: from, maxRecords: maxRecords, maxBytes: maxBytes).records
+        }
         var events: [[UInt8]] = []
         events.reserveCapacity(records.count)
         var bytes = 0

@@ -103,8 +103,9 @@ final class ServerMetrics: Sendable {
     }
 
     /// Sets the gauges read at scrape time: disk bytes per topic, open file descriptors, the
-    /// shared stream read cache's hits and misses since the start, and the streams in live fan-out.
-    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int), liveStreams: Int,
+    /// shared stream read cache's hits, misses and reads on the I/O threads since the start,
+    /// and the streams in live fan-out.
+    func updateScrapeGauges(diskBytes: [(topic: String, bytes: Int64)], streamCache: (hits: Int, misses: Int, ioThreadReads: Int), liveStreams: Int,
                             acceptingWrites: Bool) {
         registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "live_fanout_streams", unitName: "",
                                              helpText: "SSE streams caught up and written to by their topic's live fan-out (the rest read on their own)."))
@@ -118,6 +119,9 @@ final class ServerMetrics: Sendable {
         registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "stream_read_cache_misses", unitName: "",
                                              helpText: "Stream reads that read the log (since start)."))
             .set(Int64(streamCache.misses))
+        registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "stream_reads_on_io_threads", unitName: "",
+                                             helpText: "Stream reads of the log that ran on the store's I/O threads because their bytes were not all in the page cache (since start); the others ran inline."))
+            .set(Int64(streamCache.ioThreadReads))
         for (topic, bytes) in diskBytes {
             registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "disk", unitName: "bytes", helpText: "Bytes on disk per topic."), labels: [("topic", topic)])
                 .set(bytes)
