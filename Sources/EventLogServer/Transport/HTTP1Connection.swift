@@ -111,7 +111,8 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     private var collecting: Collecting?
     private var exchange: Exchange?
     /// Parts of requests behind the one being answered, in order.
-    private var queued = CircularBuffer<HTTPRequestPart>()
+    /// One slot at first: most connections never pipeline, and an idle stream keeps this.
+    private var queued = CircularBuffer<HTTPRequestPart>(initialCapacity: 1)
     private var queuedBodyBytes = 0
     /// Whether the streaming body's reader asked for no more for now.
     private var bodyFull = false
