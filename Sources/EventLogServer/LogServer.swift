@@ -112,26 +112,34 @@ public final class LogServer: Service, Sendable {
         router: Router, tls: TLSCredentials? = nil
     ) -> HTTPServerBuilder
     where Router.Responder.Context: WebSocketRequestContext & RequestContext, Router.Responder.Context.Source == ApplicationRequestContextSource {
-        let webSocketResponder = router.buildResponder()
-        // HTTP/1.1 requests are answered by the server's own connection layer (HTTP1Connection.swift);
-        // event streams from a child task (StreamRequestResponder.swift).
         let http1Responder = HTTP1Responder(StreamRequestResponder(router.buildResponder()))
-        var http1 = HTTP1Channel.Configuration()
-        http1.httpDecoder = .init(maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes)
-        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: http1)
+        let webSocketResponder = router.buildResponder()
+        return HTTPServerBuilder { [self] responder in
+            logServerChannel(webSocketResponder: webSocketResponder, tls: tls, http1: http1Responder, responder: responder)
+        }
+    }
+
+    /// The child channel of every accepted connection: HTTP/1.1 answered by `http1` (the
+    /// server's own connection layer, HTTP1Connection.swift; event streams from a child task,
+    /// StreamRequestResponder.swift), WebSocket upgrades by `webSocketResponder`, and HTTP/2 streams
+    /// answered by `responder`.
+    func logServerChannel<WebSocketResponder: HTTPResponder>(
+        webSocketResponder: WebSocketResponder, tls: TLSCredentials?, http1: HTTP1Responder,
+        responder: @escaping HTTPChannelHandler.Responder
+    ) -> LogServerChannel where WebSocketResponder.Context: WebSocketRequestContext {
+        var http1Configuration = HTTP1Channel.Configuration()
+        http1Configuration.httpDecoder = .init(maxHeaderFieldSize: configuration.maxHeaderBytes,
+                                               maxHeaderListSize: configuration.maxHeaderBytes)
         let limits = ConnectionLimits(maxHeaderBytes: configuration.maxHeaderBytes,
                                       headerTimeout: TimeAmount(configuration.headerTimeout),
                                       idleTimeout: TimeAmount(configuration.idleTimeout))
-        let (registry, metrics, configuration) = (connections, metrics, configuration)
-        return HTTPServerBuilder { responder in
-            LogServerChannel(
-                http1: http1Responder,
-                webSocket: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
-                                                        configuration: channelConfiguration),
-                http2: HTTP2Connection(stream: HTTP2RequestStream(responder: responder, limits: limits, metrics: metrics),
-                                       configuration: configuration, metrics: metrics),
-                tls: tls, limits: limits, registry: registry, metrics: metrics)
-        }
+        return LogServerChannel(
+            http1: http1,
+            webSocket: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                    configuration: .init(http1: http1Configuration)),
+            http2: HTTP2Connection(stream: HTTP2RequestStream(responder: responder, limits: limits, metrics: metrics),
+                                   configuration: configuration, metrics: metrics),
+            tls: tls, limits: limits, registry: connections, metrics: metrics)
     }
 
     /// Adds the HTTP routes: topics, records, event streams, `/healthz` and `/metrics`.

@@ -286,22 +286,15 @@ struct Logd: AsyncParsableCommand {
             logger.warning("Authentication is off and logd listens on \(host): anyone who can reach it can read and write.")
         }
 
-        let app = Application(
-            // Streams are answered from a child task (StreamRequestResponder.swift): an idle
-            // stream keeps the memory of its write, not that of its request's answer.
-            responder: StreamRequestResponder(router.buildResponder()),
-            server: server.httpServer(router: router, tls: tls),
-            // A deep accept queue: a storm of thousands of stream connections (browsers
-            // reconnecting after a restart) waits in it instead of being dropped and retried
-            // a second later by the client's SYN timer. The kernel caps it at somaxconn.
-            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
-            onServerRunning: { channel in
-                let boundPort = channel.localAddress?.port ?? port
-                let shownHost = host.contains(":") ? "[\(host)]" : host
-                StandardStream.output.writeLine("logd listening on \(scheme)://\(shownHost):\(boundPort)")
-            },
-            logger: logger
-        )
+        // No Hummingbird `Application`: the listener hands each connection to its pipeline,
+        // with no task per HTTP/1.1 connection (HTTPListener.swift, ADR 0005). A deep accept
+        // queue: a storm of thousands of stream connections (browsers reconnecting after a
+        // restart) waits in it instead of being dropped and retried a second later by the
+        // client's SYN timer. The kernel caps it at somaxconn.
+        let app = server.httpListener(router: router, tls: tls, host: host, port: port, backlog: 4096) { boundPort in
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            StandardStream.output.writeLine("logd listening on \(scheme)://\(shownHost):\(boundPort)")
+        }
 
         var kafka: [ServiceGroupConfiguration.ServiceConfiguration] = []
         // With authentication on, Kafka clients authenticate with SASL/PLAIN: the password is a

@@ -123,6 +123,24 @@ struct LogServerChannel: ServerChildChannel {
         try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
     }
 
+    /// Serves a connection with no task of its own until it needs one: an HTTP/1.1 connection
+    /// is served by its pipeline (``HTTP1Connection``); a WebSocket or an HTTP/2 connection gets
+    /// a task on its event loop once its pipeline is chosen (``HTTPListener``).
+    func serve(_ value: Value, logger: Logger) {
+        let executor = EventLoopTaskExecutor(value.channel.eventLoop)
+        value.negotiated.whenSuccess { negotiated in
+            switch negotiated {
+            case .http1(let choice):
+                choice.whenSuccess { choice in
+                    guard case .webSocket(let connection) = choice else { return }
+                    Task(executorPreference: executor) { await webSocket.handle(value: connection, logger: logger) }
+                }
+            case .http2(let multiplexer):
+                Task(executorPreference: executor) { await http2.handle(multiplexer, logger: logger) }
+            }
+        }
+    }
+
     func handle(value: Value, logger: Logger) async {
         // The connection's task runs on its event loop (EventLoopTaskExecutor.swift, ADR 0004).
         await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
