@@ -247,3 +247,18 @@ struct RoutesTests {
         }
     }
 }
+
+/// The produce routes' `Content-Type` check, byte by byte.
+@Suite struct JSONMediaTypeTests {
+    @Test(arguments: ["application/json", "Application/JSON", "application/json; charset=utf-8", "  application/json  ",
+                      "application/json;", "APPLICATION/JSON\t; x=y"])
+    func jsonIsRecognised(value: String) {
+        #expect(isJSONMediaType(value.utf8))
+    }
+
+    @Test(arguments: ["", "application/jso", "application/jsonx", "application/json x", "text/json", "application/ json",
+                      "application/x-ndjson", "; application/json"])
+    func anythingElseIsNot(value: String) {
+        #expect(!isJSONMediaType(value.utf8))
+    }
+}

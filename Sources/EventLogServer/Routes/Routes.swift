@@ -111,9 +111,26 @@ struct Routes<Context: RequestContext>: Sendable {
     /// Whether the request says its body is JSON (`application/json`, any parameters).
     func isJSON(_ request: Request) -> Bool {
         guard let contentType = request.headers[.contentType] else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces().lowercased() }
-        return mediaType == "application/json"
+        return isJSONMediaType(contentType.utf8)
     }
+}
+
+/// Whether a `Content-Type` value's media type is `application/json` (in any case, with
+/// optional spaces around it and parameters after `;`), compared byte by byte: this runs
+/// on every produce.
+func isJSONMediaType(_ value: String.UTF8View) -> Bool {
+    let expected = "application/json".utf8
+    let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    var i = value.startIndex
+    while i != value.endIndex, isSpace(value[i]) { i = value.index(after: i) }
+    for byte in expected {
+        guard i != value.endIndex else { return false }
+        let lowered = (0x41...0x5A).contains(value[i]) ? value[i] | 0x20 : value[i]
+        guard lowered == byte else { return false }
+        i = value.index(after: i)
+    }
+    while i != value.endIndex, isSpace(value[i]) { i = value.index(after: i) }
+    return i == value.endIndex || value[i] == UInt8(ascii: ";")
 }
 
 /// Decodes `%XX` escapes; `nil` for a malformed escape or bytes that are not UTF-8.

@@ -46,11 +46,22 @@ final class ServerMetrics: Sendable {
         openWebSockets = registry.makeGauge(descriptor: .init(namespace: "eventlog", metricName: "open_streams", unitName: "", helpText: "Open event streams."), labels: [("kind", "websocket")])
     }
 
+    /// A topic's append counters, found once: the registry's lookup builds the labels' text
+    /// and takes its lock, 3 % of a single-record produce's CPU (`perf`) when done per request.
+    /// Bounded as the registry is, by the topics there have been.
+    private let appendCounters = Mutex<[String: (records: Counter, bytes: Counter)]>([:])
+
     func recordAppend(topic: String, records: Int, bytes: Int) {
-        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "appended_records", unitName: "total", helpText: "Records appended."), labels: [("topic", topic)])
-            .increment(by: Int64(records))
-        registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "appended_bytes", unitName: "total", helpText: "Key and value bytes appended."), labels: [("topic", topic)])
-            .increment(by: Int64(bytes))
+        let counters = appendCounters.withLock { cached in
+            if let counters = cached[topic] { return counters }
+            let counters = (
+                records: registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "appended_records", unitName: "total", helpText: "Records appended."), labels: [("topic", topic)]),
+                bytes: registry.makeCounter(descriptor: .init(namespace: "eventlog", metricName: "appended_bytes", unitName: "total", helpText: "Key and value bytes appended."), labels: [("topic", topic)]))
+            cached[topic] = counters
+            return counters
+        }
+        counters.records.increment(by: Int64(records))
+        counters.bytes.increment(by: Int64(bytes))
     }
 
     func recordError(code: String) {
