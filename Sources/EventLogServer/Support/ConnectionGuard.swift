@@ -228,9 +228,13 @@ final class ConnectionGuard {
         return lastActivity + limits.idleTimeout
     }
 
-    /// Keeps one timer at the next deadline; an earlier timer stays and checks again when it fires.
+    /// Keeps one timer at the next deadline; an earlier timer stays and checks again when it
+    /// fires. With nothing to wait for (a request being answered) the timer is left to fire
+    /// and find nothing: cancelling it and scheduling a new one at the answer's end cost each
+    /// keep-alive request two scheduled-task operations (2.7 % of a single-record produce's
+    /// CPU, `perf`).
     private func reschedule() {
-        guard let deadline = nextDeadline() else { return cancelTimer() }
+        guard let deadline = nextDeadline() else { return }
         if timer != nil, let timerDeadline, timerDeadline <= deadline { return }
         cancelTimer()
         guard let eventLoop = rawContext?.eventLoop ?? partsContext?.eventLoop else { return }
