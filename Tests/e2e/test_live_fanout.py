@@ -4,11 +4,13 @@ in order per partition, with ids that resume; a slow reader is handed back to re
 own; streams join while records keep coming."""
 import json
 import re
+import struct
 import threading
 import time
 import urllib.request
 
 from conftest import Logd, connect, produce
+from h2_client import SETTINGS_INITIAL_WINDOW_SIZE, WINDOW_UPDATE, H2Connection
 from sse_client import EventSourceConnection
 
 
@@ -173,5 +175,58 @@ def test_streams_join_while_records_keep_coming(tmp_path):
             check_exactly_once_in_order(got, expected)
         for c in conns:
             c.cut()
+    finally:
+        assert server.stop() == 0
+
+
+def sse_values(body):
+    """The `v` of every whole record event in an SSE body received so far."""
+    whole = body[:body.rfind(b"\n\n") + 1].decode()
+    return [json.loads(line[5:])["v"] for line in whole.split("\n") if line.startswith("data:")]
+
+
+def test_http2_streams_share_the_live_fanout_and_one_out_of_window_is_handed_back(tmp_path):
+    """HTTP/2 streams (h2c here) join the hub as HTTP/1.1 connections do and get every record
+    once, in order; a stream whose client grants no flow-control window is handed back when its
+    stream channel stops being writable (it reads on its own, waiting on its writes), and gets
+    everything once it opens its window; its connection's other stream stays in the hub."""
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "h2fan", 1)
+        fast = H2Connection(server.url)
+        fast_streams = [fast.request("GET", "/v1/topics/h2fan/events?from=earliest", [("accept", "text/event-stream")])
+                        for _ in range(4)]
+        # 1 KiB of window per stream, never given back: the server can send it little.
+        stalled = H2Connection(server.url, settings={SETTINGS_INITIAL_WINDOW_SIZE: 1024}, update_windows=False)
+        stuck = stalled.request("GET", "/v1/topics/h2fan/events?from=earliest", [("accept", "text/event-stream")])
+        for stream in fast_streams:
+            fast.body_contains(stream, "id: ")
+        stalled.body_contains(stuck, "id: ")
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 5, what="5 HTTP/2 streams in the live fan-out")
+
+        total, pad = 400, "x" * 200  # ~100 KB per stream: far over the stalled stream's window
+        expected = ["k:%d" % i for i in range(total)]
+
+        def read_fast():
+            fast.wait_for(lambda f: all(len(sse_values(fast.bodies[s])) >= total for s in fast_streams), seconds=60)
+
+        reader = threading.Thread(target=read_fast)
+        reader.start()
+        for start in range(0, total, 20):
+            produce(server.url, "h2fan", [{"key": "k", "value": {"v": "k:%d" % i, "pad": pad}} for i in range(start, start + 20)])
+        reader.join(90)
+        for stream in fast_streams:
+            assert sse_values(fast.bodies[stream]) == expected
+        # The stalled stream left the hub and is still open; the others are still in it.
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 4, what="the stalled stream handed back")
+        assert stuck not in stalled.resets and stuck not in stalled.ended
+        # It opens its window: everything, once, in order.
+        stalled.update_windows = True
+        stalled.send_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 24))
+        stalled.send_frame(WINDOW_UPDATE, 0, stuck, struct.pack(">I", 1 << 24))
+        stalled.wait_for(lambda f: len(sse_values(stalled.bodies[stuck])) >= total, seconds=60)
+        assert sse_values(stalled.bodies[stuck]) == expected
+        fast.close()
+        stalled.close()
     finally:
         assert server.stop() == 0
