@@ -1,7 +1,9 @@
 import EventLog
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP2
 import Synchronization
 
 /// Live fan-out of event streams (Docs/adr/0003-live-fanout.md): the plain SSE streams of a
@@ -105,7 +107,10 @@ enum Handback: Sendable {
 /// encoder, so that a member costs one write of a shared buffer and no per-member allocation
 /// (a profile of 10,000 idle streams' keepalive rounds found half of the server's work per
 /// member in the pipeline above the socket: the HTTP types conversion, the encoder's chunk
-/// framing into three writes, and their flushes).
+/// framing into three writes, and their flushes). An HTTP/2 member gets the step as a `DATA`
+/// frame's payload written below its stream's HTTP types codec, into ``HTTP2StreamGuard`` and the
+/// stream channel, whose flow control and writability are the member's back-pressure; the HTTP/2
+/// handler frames it.
 final class FanoutHub: Sendable {
     /// A stream in the hub. `evicted` is read and written only on the connection's event loop,
     /// where every write to it happens; so is `encoder`.
@@ -113,19 +118,42 @@ final class FanoutHub: Sendable {
         let id: UInt64
         let channel: any Channel
         let resume: CheckedContinuation<Handback, Never>
+        let writer: Writer
+        var evicted = false
+
+        init(id: UInt64, channel: any Channel, writer: Writer, resume: CheckedContinuation<Handback, Never>) {
+            self.id = id
+            self.channel = channel
+            self.writer = writer
+            self.resume = resume
+        }
+    }
+
+    /// Where a member's bytes are written: below its HTTP codec, in the form the next handler
+    /// takes, so that a write skips the response writer's handlers and the HTTP types conversion.
+    private enum Writer {
         /// HTTP/1.1: the context of the connection's response encoder, whose next handler takes
         /// the hub's pre-framed chunks. The encoder frames the stream's body as chunks too: the
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
-        /// `HEAD` request's answer has no body, so it never joins). `nil`: an HTTP/2 stream, whose
-        /// codec frames each write.
-        let encoder: ChannelHandlerContext?
-        var evicted = false
+        /// `HEAD` request's answer has no body, so it never joins).
+        case chunks(ChannelHandlerContext)
+        /// HTTP/2: the context of the stream's HTTP types codec (a body part is a `DATA` frame's
+        /// payload to it), whose next handler, the ``HTTP2StreamGuard``, takes frame payloads.
+        case dataFrames(ChannelHandlerContext)
+        /// Through the whole pipeline, as a body part (the stream's task was not on its
+        /// connection's event loop at the join, where the pipeline may be read).
+        case pipeline
 
-        init(id: UInt64, channel: any Channel, encoder: ChannelHandlerContext?, resume: CheckedContinuation<Handback, Never>) {
-            self.id = id
-            self.channel = channel
-            self.encoder = encoder
-            self.resume = resume
+        /// Finds the codec of `channel`'s pipeline; must run on its event loop.
+        init(channel: any Channel) {
+            let pipeline = channel.pipeline.syncOperations
+            if let encoder = try? pipeline.context(handlerType: HTTPResponseEncoder.self) {
+                self = .chunks(encoder)
+            } else if let codec = try? pipeline.context(handlerType: HTTP2FramePayloadToHTTPServerCodec.self) {
+                self = .dataFrames(codec)
+            } else {
+                self = .pipeline
+            }
         }
     }
 
@@ -182,13 +210,12 @@ final class FanoutHub: Sendable {
     fileprivate func join(at position: TopicPosition, channel: any Channel, _ resume: CheckedContinuation<Handback, Never>) -> Bool {
         // The stream's task runs on its connection's event loop (ADR 0004), where the pipeline
         // may be read; elsewhere the member is written through the whole pipeline.
-        let encoderContext = channel.eventLoop.inEventLoop
-            ? try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) : nil
+        let writer = channel.eventLoop.inEventLoop ? Writer(channel: channel) : .pipeline
         let loop = ObjectIdentifier(channel.eventLoop)
         let (joined, start, id): (Bool, Bool, UInt64) = state.withLock { state in
             guard !state.ended, state.position == position else { return (false, false, 0) }
             state.nextID += 1
-            let member = Member(id: state.nextID, channel: channel, encoder: encoderContext, resume: resume)
+            let member = Member(id: state.nextID, channel: channel, writer: writer, resume: resume)
             state.loops[loop, default: LoopMembers(loop: channel.eventLoop)].members[member.id] = member
             state.memberCount += 1
             defer { state.running = true }
@@ -291,17 +318,20 @@ final class FanoutHub: Sendable {
         for group in loops {
             let members = group.members
             let writeGroup: @Sendable () -> Void = { [self] in
+                let chunkPart = NIOAny(chunk)
+                let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(body))))
                 for member in members.values where !member.evicted {
+                    // Over the high-water mark (HTTP/2: also out of flow-control window): this
+                    // member goes on alone from these bytes.
                     guard member.channel.isWritable else {
-                        // Over the high-water mark: this member goes on alone from these bytes.
                         member.evicted = true
                         leave(member.id, on: ObjectIdentifier(group.loop), .slow(from))
                         continue
                     }
-                    if let encoder = member.encoder {
-                        encoder.writeAndFlush(NIOAny(chunk), promise: nil)
-                    } else {
-                        member.channel.writeAndFlush(HTTPResponsePart.body(body), promise: nil)
+                    switch member.writer {
+                    case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
+                    case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
+                    case .pipeline: member.channel.writeAndFlush(HTTPResponsePart.body(body), promise: nil)
                     }
                 }
             }

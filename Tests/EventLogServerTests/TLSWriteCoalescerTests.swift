@@ -1,0 +1,81 @@
+@testable import EventLogServer
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// What one flush writes reaches the TLS handler as one buffer while it fits in one record
+/// (``TLSWriteCoalescer``), in order, with every write's promise kept; nothing is held past a
+/// flush or a close.
+@Suite struct TLSWriteCoalescerTests {
+    func bytes(_ count: Int, _ seed: UInt8) -> ByteBuffer {
+        ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0) &+ seed })
+    }
+
+    /// Writes `sizes` (without flushing), flushes, and returns the sizes of the buffers that
+    /// came out, checking that their bytes are the writes' bytes in order.
+    func flushed(_ sizes: [Int]) throws -> [Int] {
+        let channel = EmbeddedChannel(handler: TLSWriteCoalescer())
+        defer { _ = try? channel.finish() }
+        var written: [UInt8] = []
+        for (index, size) in sizes.enumerated() {
+            let buffer = bytes(size, UInt8(index))
+            written += buffer.readableBytesView
+            channel.write(buffer, promise: nil)
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing goes on before the flush")
+        channel.flush()
+        var out: [Int] = []
+        var read: [UInt8] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            out.append(buffer.readableBytes)
+            read += buffer.readableBytesView
+        }
+        #expect(read == written)
+        return out
+    }
+
+    @Test func anHTTP2FrameHeaderAndItsPayloadBecomeOneBuffer() throws {
+        #expect(try flushed([9, 45]) == [54])
+        #expect(try flushed([120, 40, 9, 45, 9, 3]) == [226])
+    }
+
+    @Test func aFlushOfOneBufferIsPassedOnAsItIs() throws {
+        #expect(try flushed([45]) == [45])
+        #expect(try flushed([100_000]) == [100_000])
+    }
+
+    @Test func buffersAreMergedOnlyWhileTheyFitInOneRecord() throws {
+        let record = TLSWriteCoalescer.recordSize
+        #expect(try flushed([9, record - 9, 9, 45]) == [record, 54])
+        #expect(try flushed([9, record, 9]) == [9, record, 9])
+        #expect(try flushed([9, 3 * record, 40, 9]) == [9, 3 * record, 49])
+    }
+
+    @Test func everyPromiseIsKeptByTheMergedWrite() throws {
+        let channel = EmbeddedChannel(handler: TLSWriteCoalescer())
+        defer { _ = try? channel.finish() }
+        let promises = (0..<3).map { _ in channel.eventLoop.makePromise(of: Void.self) }
+        channel.write(bytes(9, 0), promise: promises[0])
+        channel.write(bytes(45, 1), promise: nil)
+        channel.write(bytes(9, 2), promise: promises[1])
+        channel.write(bytes(45, 3), promise: promises[2])
+        var kept = 0
+        for promise in promises { promise.futureResult.whenSuccess { kept += 1 } }
+        channel.flush()
+        #expect(try channel.readOutbound(as: ByteBuffer.self)?.readableBytes == 108)
+        #expect(kept == 3)
+    }
+
+    @Test func writesGatheredBeforeACloseGoOnBeforeIt() throws {
+        let channel = EmbeddedChannel(handler: TLSWriteCoalescer())
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        var failed = false
+        promise.futureResult.whenFailure { _ in failed = true }
+        channel.write(bytes(9, 0), promise: promise)
+        channel.write(bytes(45, 1), promise: nil)
+        // The embedded channel fails the writes it holds unflushed at its close, as a socket
+        // does: the write reached it before the close did, and is not left pending here.
+        try channel.close().wait()
+        #expect(failed)
+    }
+}
