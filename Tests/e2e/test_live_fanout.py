@@ -2,6 +2,7 @@
 written to by one task per topic. What must hold whatever the mode: every record exactly once,
 in order per partition, with ids that resume; a slow reader is handed back to read on its
 own; streams join while records keep coming."""
+import http.client
 import json
 import re
 import struct
@@ -230,3 +231,93 @@ def test_http2_streams_share_the_live_fanout_and_one_out_of_window_is_handed_bac
         stalled.close()
     finally:
         assert server.stop() == 0
+
+
+def chunked_body(raw):
+    """The body of an HTTP/1.1 chunked answer, and the bytes after its last chunk."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in head.lower(), head
+    body = b""
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            assert rest.startswith(b"\r\n"), rest[:40]
+            return body, rest[2:]
+        body, rest = body + rest[:size], rest[size + 2:]
+    return body, b""
+
+
+def test_a_stop_while_a_step_is_being_written_ends_every_stream_after_its_last_event(tmp_path):
+    """The server stops while the hub writes a step to many streams, one event loop turn at a
+    time: every stream is handed back only after (or instead of) its write of that step, so
+    each answer ends (`0` chunk) after the last event written to it, with nothing after the
+    end, and what each stream got is every record from its first, once, in order."""
+    server = Logd(tmp_path / "data").start()
+    socks = []
+    try:
+        make_topic(server.url, "stopping", 1)
+        for _ in range(300):
+            sock = connect(server.url)
+            sock.sendall(b"GET /v1/topics/stopping/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+            socks.append(sock)
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 300, what="300 streams in the live fan-out")
+        received = {i: b"" for i in range(len(socks))}
+
+        def read_all():
+            import selectors
+            selector = selectors.DefaultSelector()
+            for i, sock in enumerate(socks):
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ, i)
+            open_count, deadline = len(socks), time.time() + 60
+            while open_count and time.time() < deadline:
+                for key, _ in selector.select(1):
+                    try:
+                        chunk = key.fileobj.recv(65536)
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except ConnectionError:
+                        chunk = b""
+                    if chunk:
+                        received[key.data] += chunk
+                    else:
+                        selector.unregister(key.fileobj)
+                        open_count -= 1
+
+        reader = threading.Thread(target=read_all)
+        reader.start()
+        stop_publishing = threading.Event()
+
+        def publish():
+            # One keep-alive connection, records as fast as it is answered: the hub is always
+            # writing a step.
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            n = 0
+            while not stop_publishing.is_set():
+                try:
+                    conn.request("POST", "/v1/topics/stopping/records", headers={"Content-Type": "application/json"},
+                                 body=json.dumps({"records": [{"value": {"v": "k:%d" % n}}]}))
+                    conn.getresponse().read()
+                except (OSError, http.client.HTTPException):
+                    return
+                n += 1
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        time.sleep(1.0)
+        assert server.stop() == 0
+        stop_publishing.set()
+        publisher.join(30)
+        reader.join(90)
+        events = 0
+        for i, raw in received.items():
+            body, after = chunked_body(raw)
+            assert after == b"", "stream %d: %r after the end of its answer" % (i, after[:80])
+            values = [int(v.split(":")[1]) for v in sse_values(body + b"\n")]
+            assert values == list(range(values[0], values[0] + len(values))) if values else True, "stream %d" % i
+            events += len(values)
+        assert events > 0
+    finally:
+        for sock in socks:
+            sock.close()
