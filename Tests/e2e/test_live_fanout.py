@@ -248,6 +248,9 @@ def chunked_body(raw):
     return body, b""
 
 
+STREAMS = 600
+
+
 def test_a_stop_while_a_step_is_being_written_ends_every_stream_after_its_last_event(tmp_path):
     """The server stops while the hub writes a step to many streams, one event loop turn at a
     time: every stream is handed back only after (or instead of) its write of that step, so
@@ -257,11 +260,11 @@ def test_a_stop_while_a_step_is_being_written_ends_every_stream_after_its_last_e
     socks = []
     try:
         make_topic(server.url, "stopping", 1)
-        for _ in range(300):
+        for _ in range(STREAMS):
             sock = connect(server.url)
             sock.sendall(b"GET /v1/topics/stopping/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
             socks.append(sock)
-        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 300, what="300 streams in the live fan-out")
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == STREAMS, what="the streams in the live fan-out")
         received = {i: b"" for i in range(len(socks))}
 
         def read_all():
