@@ -42,10 +42,12 @@ class H2Connection:
     """One HTTP/2 connection. Frames the tests do not wait for are recorded: DATA bodies per
     stream (acknowledged with WINDOW_UPDATE unless `update_windows` is False), resets, GOAWAY."""
 
-    def __init__(self, url, cafile=None, settings=None, update_windows=True, timeout=10):
+    def __init__(self, url, cafile=None, settings=None, update_windows=True, timeout=10, sock=None):
+        """`sock`: a connection already made (a ``TLSRecordSocket``), else one is made to `url`."""
         u = urllib.parse.urlsplit(url)
-        sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
-        if u.scheme == "https":
+        if sock is None:
+            sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
+        if u.scheme == "https" and not isinstance(sock, TLSRecordSocket):
             context = ssl.create_default_context(cafile=cafile)
             context.set_alpn_protocols(["h2"])
             sock = context.wrap_socket(sock, server_hostname=u.hostname)
@@ -169,3 +171,88 @@ class H2Connection:
 
     def close(self):
         self.sock.close()
+
+
+class TLSRecordSocket:
+    """A TLS client over memory BIOs, for the tests that look at how the server seals what it
+    sends: `recv` takes one TLS record at a time off the socket, decrypts it, and notes the size
+    of its plaintext in `records` (records without application data, such as TLS 1.3 session
+    tickets, are not noted). `sendall`, `recv`, `settimeout` and `close` as a socket's."""
+
+    def __init__(self, url, cafile, alpn, timeout=10):
+        u = urllib.parse.urlsplit(url)
+        self.raw = socket.create_connection((u.hostname, u.port), timeout=timeout)
+        context = ssl.create_default_context(cafile=cafile)
+        context.set_alpn_protocols([alpn])
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=u.hostname)
+        self.records = []
+        self.raw_buf = b""
+        self.plain = b""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._send_pending()
+                if not self._feed_record():
+                    raise EOFError("the server closed the connection in the handshake")
+        self._send_pending()
+        assert self.tls.selected_alpn_protocol() == alpn, self.tls.selected_alpn_protocol()
+
+    def _send_pending(self):
+        data = self.outgoing.read()
+        if data:
+            self.raw.sendall(data)
+
+    def _fill(self, n):
+        """Reads until `n` bytes are buffered; False when the server closed first."""
+        while len(self.raw_buf) < n:
+            chunk = self.raw.recv(65536)
+            if not chunk:
+                return False
+            self.raw_buf += chunk
+        return True
+
+    def _feed_record(self):
+        """Moves one whole TLS record from the socket into the TLS object; False at the end."""
+        if not self._fill(5):
+            return False
+        length = 5 + struct.unpack(">H", self.raw_buf[3:5])[0]
+        if not self._fill(length):
+            return False
+        record, self.raw_buf = self.raw_buf[:length], self.raw_buf[length:]
+        self.incoming.write(record)
+        return True
+
+    def sendall(self, data):
+        self.tls.write(data)
+        self._send_pending()
+
+    def recv(self, n):
+        while not self.plain:
+            if not self._feed_record():
+                return b""
+            got = b""
+            try:
+                while True:
+                    chunk = self.tls.read(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLZeroReturnError:
+                return b""
+            self._send_pending()
+            if got:
+                self.records.append(len(got))
+                self.plain += got
+        out, self.plain = self.plain[:n], self.plain[n:]
+        return out
+
+    def settimeout(self, seconds):
+        self.raw.settimeout(seconds)
+
+    def close(self):
+        self.raw.close()

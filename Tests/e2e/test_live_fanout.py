@@ -3,14 +3,17 @@ written to by one task per topic. What must hold whatever the mode: every record
 in order per partition, with ids that resume; a slow reader is handed back to read on its
 own; streams join while records keep coming; reads run inline when their bytes are in the page
 cache and on the store's I/O threads when not, losing nothing either way."""
+import http.client
 import json
 import os
 import re
+import struct
 import threading
 import time
 import urllib.request
 
 from conftest import Logd, connect, produce
+from h2_client import SETTINGS_INITIAL_WINDOW_SIZE, WINDOW_UPDATE, H2Connection
 from sse_client import EventSourceConnection
 
 
@@ -278,3 +281,149 @@ def test_evicted_records_are_read_on_the_io_threads_and_live_ones_inline(tmp_pat
             c.cut()
     finally:
         assert server.stop() == 0
+
+
+def sse_values(body):
+    """The `v` of every whole record event in an SSE body received so far."""
+    whole = body[:body.rfind(b"\n\n") + 1].decode()
+    return [json.loads(line[5:])["v"] for line in whole.split("\n") if line.startswith("data:")]
+
+
+def test_http2_streams_share_the_live_fanout_and_one_out_of_window_is_handed_back(tmp_path):
+    """HTTP/2 streams (h2c here) join the hub as HTTP/1.1 connections do and get every record
+    once, in order; a stream whose client grants no flow-control window is handed back when its
+    stream channel stops being writable (it reads on its own, waiting on its writes), and gets
+    everything once it opens its window; its connection's other stream stays in the hub."""
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "h2fan", 1)
+        fast = H2Connection(server.url)
+        fast_streams = [fast.request("GET", "/v1/topics/h2fan/events?from=earliest", [("accept", "text/event-stream")])
+                        for _ in range(4)]
+        # 1 KiB of window per stream, never given back: the server can send it little.
+        stalled = H2Connection(server.url, settings={SETTINGS_INITIAL_WINDOW_SIZE: 1024}, update_windows=False)
+        stuck = stalled.request("GET", "/v1/topics/h2fan/events?from=earliest", [("accept", "text/event-stream")])
+        for stream in fast_streams:
+            fast.body_contains(stream, "id: ")
+        stalled.body_contains(stuck, "id: ")
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 5, what="5 HTTP/2 streams in the live fan-out")
+
+        total, pad = 400, "x" * 200  # ~100 KB per stream: far over the stalled stream's window
+        expected = ["k:%d" % i for i in range(total)]
+
+        def read_fast():
+            fast.wait_for(lambda f: all(len(sse_values(fast.bodies[s])) >= total for s in fast_streams), seconds=60)
+
+        reader = threading.Thread(target=read_fast)
+        reader.start()
+        for start in range(0, total, 20):
+            produce(server.url, "h2fan", [{"key": "k", "value": {"v": "k:%d" % i, "pad": pad}} for i in range(start, start + 20)])
+        reader.join(90)
+        for stream in fast_streams:
+            assert sse_values(fast.bodies[stream]) == expected
+        # The stalled stream left the hub and is still open; the others are still in it.
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 4, what="the stalled stream handed back")
+        assert stuck not in stalled.resets and stuck not in stalled.ended
+        # It opens its window: everything, once, in order.
+        stalled.update_windows = True
+        stalled.send_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 24))
+        stalled.send_frame(WINDOW_UPDATE, 0, stuck, struct.pack(">I", 1 << 24))
+        stalled.wait_for(lambda f: len(sse_values(stalled.bodies[stuck])) >= total, seconds=60)
+        assert sse_values(stalled.bodies[stuck]) == expected
+        fast.close()
+        stalled.close()
+    finally:
+        assert server.stop() == 0
+
+
+def chunked_body(raw):
+    """The body of an HTTP/1.1 chunked answer, and the bytes after its last chunk."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in head.lower(), head
+    body = b""
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            assert rest.startswith(b"\r\n"), rest[:40]
+            return body, rest[2:]
+        body, rest = body + rest[:size], rest[size + 2:]
+    return body, b""
+
+
+STREAMS = 600
+
+
+def test_a_stop_while_a_step_is_being_written_ends_every_stream_after_its_last_event(tmp_path):
+    """The server stops while the hub writes a step to many streams, one event loop turn at a
+    time: every stream is handed back only after (or instead of) its write of that step, so
+    each answer ends (`0` chunk) after the last event written to it, with nothing after the
+    end, and what each stream got is every record from its first, once, in order."""
+    server = Logd(tmp_path / "data").start()
+    socks = []
+    try:
+        make_topic(server.url, "stopping", 1)
+        for _ in range(STREAMS):
+            sock = connect(server.url)
+            sock.sendall(b"GET /v1/topics/stopping/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+            socks.append(sock)
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == STREAMS, what="the streams in the live fan-out")
+        received = {i: b"" for i in range(len(socks))}
+
+        def read_all():
+            import selectors
+            selector = selectors.DefaultSelector()
+            for i, sock in enumerate(socks):
+                sock.setblocking(False)
+                selector.register(sock, selectors.EVENT_READ, i)
+            open_count, deadline = len(socks), time.time() + 60
+            while open_count and time.time() < deadline:
+                for key, _ in selector.select(1):
+                    try:
+                        chunk = key.fileobj.recv(65536)
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except ConnectionError:
+                        chunk = b""
+                    if chunk:
+                        received[key.data] += chunk
+                    else:
+                        selector.unregister(key.fileobj)
+                        open_count -= 1
+
+        reader = threading.Thread(target=read_all)
+        reader.start()
+        stop_publishing = threading.Event()
+
+        def publish():
+            # One keep-alive connection, records as fast as it is answered: the hub is always
+            # writing a step.
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            n = 0
+            while not stop_publishing.is_set():
+                try:
+                    conn.request("POST", "/v1/topics/stopping/records", headers={"Content-Type": "application/json"},
+                                 body=json.dumps({"records": [{"value": {"v": "k:%d" % n}}]}))
+                    conn.getresponse().read()
+                except (OSError, http.client.HTTPException):
+                    return
+                n += 1
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        time.sleep(1.0)
+        assert server.stop() == 0
+        stop_publishing.set()
+        publisher.join(30)
+        reader.join(90)
+        events = 0
+        for i, raw in received.items():
+            body, after = chunked_body(raw)
+            assert after == b"", "stream %d: %r after the end of its answer" % (i, after[:80])
+            values = [int(v.split(":")[1]) for v in sse_values(body + b"\n")]
+            assert values == list(range(values[0], values[0] + len(values))) if values else True, "stream %d" % i
+            events += len(values)
+        assert events > 0
+    finally:
+        for sock in socks:
+            sock.close()

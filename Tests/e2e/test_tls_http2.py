@@ -8,6 +8,7 @@ from Debian's nghttp2-client (make deps-tls)."""
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,7 +21,7 @@ import pytest
 
 from conftest import Logd, make_certificate, produce
 from h2_client import (CANCEL, GOAWAY, HEADERS, PROTOCOL_ERROR, RST_STREAM, SETTINGS_INITIAL_WINDOW_SIZE,
-                       SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_HEADER_LIST_SIZE, H2Connection)
+                       SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_HEADER_LIST_SIZE, H2Connection, TLSRecordSocket)
 from test_websocket import WebSocket
 
 
@@ -179,6 +180,43 @@ def test_http2_over_tls_with_nghttp_and_h2load(tls_logd, certificate, tmp_path):
     version, status, answer = curl_json("--cacert", certificate[0], url + "/v1/topics/load/records?offset=0&limit=1000")
     assert version == "2" and answer["next_offset"] == 200
     assert [r["offset"] for r in answer["records"]] == list(range(200))
+
+
+def test_what_one_flush_writes_is_sealed_in_one_tls_record(tls_logd, certificate):
+    """A live SSE event over HTTP/2 is one DATA frame, whose 9-byte header and payload the HTTP/2
+    handler writes as two buffers; an HTTP/1.1 answer is a head and a body. Each goes out in one
+    flush, and is sealed in one TLS record (one record to encrypt, frame and decrypt instead of
+    two), as Nchan's nginx does."""
+    url, cafile = tls_logd.url, certificate[0]
+    assert https_json(url, cafile, "/v1/topics/sealed", {"partitions": 1}, method="PUT")[0] in (200, 201)
+    connection = H2Connection(url, sock=TLSRecordSocket(url, cafile, "h2"))
+    try:
+        stream = connection.request("GET", "/v1/topics/sealed/events", [("accept", "text/event-stream")])
+        connection.body_contains(stream, "id: -1")  # the starting cursor: the stream is live
+        before = len(connection.sock.records)
+        assert https_json(url, cafile, "/v1/topics/sealed/records", {"records": [{"value": "one"}]})[0] == 200
+        connection.body_contains(stream, 'data: "one"')
+        event = connection.bodies[stream].split(b"id: -1\n\n", 1)[1]
+        assert event.startswith(b"id: ") and event.endswith(b'data: "one"\n\n'), event
+        assert connection.sock.records[before:] == [9 + len(event)], "the event's DATA frame in one record"
+    finally:
+        connection.close()
+
+    raw = TLSRecordSocket(url, cafile, "http/1.1")
+    try:
+        body = json.dumps({"records": [{"value": "two"}]}).encode()
+        raw.sendall(b"POST /v1/topics/sealed/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < int(
+                re.search(rb"(?i)content-length: *(\d+)", answer).group(1)):
+            chunk = raw.recv(65536)
+            assert chunk, "the server closed the connection"
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b'"offset":1' in answer
+        assert raw.records == [len(answer)], "the answer's head and body in one record"
+    finally:
+        raw.close()
 
 
 def test_h2c_with_prior_knowledge_and_http1_for_upgrade(tmp_path):

@@ -1,7 +1,9 @@
 import EventLog
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP2
 import Synchronization
 
 /// Live fan-out of event streams (Docs/adr/0003-live-fanout.md): the plain SSE streams of a
@@ -114,27 +116,53 @@ enum Handback: Sendable {
 /// encoder, so that a member costs one write of a shared buffer and no per-member allocation
 /// (a profile of 10,000 idle streams' keepalive rounds found half of the server's work per
 /// member in the pipeline above the socket: the HTTP types conversion, the encoder's chunk
-/// framing into three writes, and their flushes).
+/// framing into three writes, and their flushes). An HTTP/2 member gets the step as a `DATA`
+/// frame's payload written below its stream's HTTP types codec, into ``HTTP2StreamGuard`` and the
+/// stream channel, whose flow control and writability are the member's back-pressure; the HTTP/2
+/// handler frames it.
 final class FanoutHub: Sendable {
     /// A stream in the hub. `evicted` is read and written only on the connection's event loop,
-    /// where every write to it happens; so is `encoder`.
+    /// where every write to it and its hand-back happen; so is `writer`.
     private final class Member: @unchecked Sendable {
         let id: UInt64
         let channel: any Channel
         let resume: @Sendable (Handback) -> Void
+        let writer: Writer
+        var evicted = false
+
+        init(id: UInt64, channel: any Channel, writer: Writer, resume: @escaping @Sendable (Handback) -> Void) {
+            self.id = id
+            self.channel = channel
+            self.writer = writer
+            self.resume = resume
+        }
+    }
+
+    /// Where a member's bytes are written: below its HTTP codec, in the form the next handler
+    /// takes, so that a write skips the response writer's handlers and the HTTP types conversion.
+    private enum Writer {
         /// HTTP/1.1: the context of the connection's response encoder, whose next handler takes
         /// the hub's pre-framed chunks. The encoder frames the stream's body as chunks too: the
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
-        /// `HEAD` request's answer has no body, so it never joins). `nil`: an HTTP/2 stream, whose
-        /// codec frames each write.
-        let encoder: ChannelHandlerContext?
-        var evicted = false
+        /// `HEAD` request's answer has no body, so it never joins).
+        case chunks(ChannelHandlerContext)
+        /// HTTP/2: the context of the stream's HTTP types codec (a body part is a `DATA` frame's
+        /// payload to it), whose next handler, the ``HTTP2StreamGuard``, takes frame payloads.
+        case dataFrames(ChannelHandlerContext)
+        /// Through the whole pipeline, as a body part (the stream's task was not on its
+        /// connection's event loop at the join, where the pipeline may be read).
+        case pipeline
 
-        init(id: UInt64, channel: any Channel, encoder: ChannelHandlerContext?, resume: @escaping @Sendable (Handback) -> Void) {
-            self.id = id
-            self.channel = channel
-            self.encoder = encoder
-            self.resume = resume
+        /// Finds the codec of `channel`'s pipeline; must run on its event loop.
+        init(channel: any Channel) {
+            let pipeline = channel.pipeline.syncOperations
+            if let encoder = try? pipeline.context(handlerType: HTTPResponseEncoder.self) {
+                self = .chunks(encoder)
+            } else if let codec = try? pipeline.context(handlerType: HTTP2FramePayloadToHTTPServerCodec.self) {
+                self = .dataFrames(codec)
+            } else {
+                self = .pipeline
+            }
         }
     }
 
@@ -191,13 +219,12 @@ final class FanoutHub: Sendable {
     fileprivate func join(at position: TopicPosition, channel: any Channel, _ resume: @escaping @Sendable (Handback) -> Void) -> Bool {
         // The stream's task runs on its connection's event loop (ADR 0004), where the pipeline
         // may be read; elsewhere the member is written through the whole pipeline.
-        let encoderContext = channel.eventLoop.inEventLoop
-            ? try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) : nil
+        let writer = channel.eventLoop.inEventLoop ? Writer(channel: channel) : .pipeline
         let loop = ObjectIdentifier(channel.eventLoop)
         let (joined, start, id): (Bool, Bool, UInt64) = state.withLock { state in
             guard !state.ended, state.position == position else { return (false, false, 0) }
             state.nextID += 1
-            let member = Member(id: state.nextID, channel: channel, encoder: encoderContext, resume: resume)
+            let member = Member(id: state.nextID, channel: channel, writer: writer, resume: resume)
             state.loops[loop, default: LoopMembers(loop: channel.eventLoop)].members[member.id] = member
             state.memberCount += 1
             defer { state.running = true }
@@ -224,12 +251,25 @@ final class FanoutHub: Sendable {
     }
 
     /// Ends the hub: no member joins any more, and every member is handed back.
+    ///
+    /// Each member is handed back on its connection's event loop, where it is marked evicted
+    /// first, so that no write of the hub's reaches its stream after the stream has gone on.
+    /// Only a stop (``stop()``, from elsewhere, at any time) can come while a step is being
+    /// written: a member the step has not reached yet does not get it, and its stream ends at
+    /// the event before (the client's last event id resumes it there). Before, the step's
+    /// remaining writes came after the stream had ended its answer.
     private func end(_ handback: (TopicPosition) -> Handback) {
         let (members, position) = state.withLock { state in
             state.ended = true
             return (state.removeAll(), state.position)
         }
-        for member in members { member.resume(handback(position)) }
+        for member in members {
+            let handback = handback(position)
+            member.channel.eventLoop.execute {
+                member.evicted = true
+                member.resume(handback)
+            }
+        }
         fanout.remove(self)
     }
 
@@ -268,7 +308,7 @@ final class FanoutHub: Sendable {
             if step.isEmpty {
                 if await tail.waitForRecords(timeout: configuration.keepaliveInterval) { continue }
                 encoder.keepalive(into: &frame)
-                write(frame, advancingTo: nil)
+                await write(frame, advancingTo: nil)
                 continue
             }
             for notice in step.notices {
@@ -280,44 +320,98 @@ final class FanoutHub: Sendable {
                 encoder.id(cursor, into: &frame)
                 frame.append(contentsOf: item.content)
             }
-            write(frame, advancingTo: tail.position)
+            await write(frame, advancingTo: tail.position)
             let now = currentTimeMilliseconds()
             for item in step.items { fanout.metrics.recordDelivery(timestamp: item.timestamp, nowMilliseconds: now) }
         }
     }
 
-    /// Writes `bytes` (never empty) to every member, from each connection's event loop; moves
-    /// the hub's position to `next` in the same critical section that takes the members, so
-    /// that a stream joining at the new position gets none of these bytes and one at the old
-    /// gets all.
-    private func write(_ bytes: [UInt8], advancingTo next: TopicPosition?) {
+    /// How many members a loop writes a step to before it serves its other connections (and
+    /// the rest of the step's members in its next turn).
+    static let membersPerTurn = 32
+
+    /// One step's bytes, in the form each kind of member takes.
+    private struct StepBytes: Sendable {
+        /// HTTP/2 members (a `DATA` frame's payload) and members written through the pipeline.
+        let body: ByteBuffer
+        /// HTTP/1.1 members: one complete chunk.
+        let chunk: ByteBuffer
+        /// Where the step starts: a member evicted before it goes on alone from here.
+        let from: TopicPosition
+    }
+
+    /// Counts the loops still writing a step; the last one to finish resumes the hub.
+    private final class Countdown: Sendable {
+        private let remaining: Atomic<Int>
+        private let written: CheckedContinuation<Void, Never>
+
+        init(_ count: Int, _ written: CheckedContinuation<Void, Never>) {
+            remaining = Atomic(count)
+            self.written = written
+        }
+
+        func loopDone() {
+            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { written.resume() }
+        }
+    }
+
+    /// Writes `bytes` (never empty) to every member, from each connection's event loop, and
+    /// returns once every member has been written to (or evicted); moves the hub's position to
+    /// `next` in the same critical section that takes the members, so that a stream joining at
+    /// the new position gets none of these bytes and one at the old gets all.
+    ///
+    /// Each loop writes ``membersPerTurn`` members at a time, then lets its other connections
+    /// (a publisher's next request, new streams) be served before its next turn, rather than
+    /// holding them behind thousands of writes. The hub reads its next step only when this one
+    /// is written: at most one step is in flight, and the events that arrive meanwhile go out
+    /// together in the next step (one write per member for all of them).
+    private func write(_ bytes: [UInt8], advancingTo next: TopicPosition?) async {
         let (loops, from): ([LoopMembers], TopicPosition) = state.withLock { state in
             let from = state.position
             if let next { state.position = next }
             return (Array(state.loops.values), from)
         }
         guard !loops.isEmpty else { return }
-        let body = ByteBuffer(bytes: bytes)
-        let chunk = Self.chunk(bytes)
-        for group in loops {
-            let members = group.members
-            let writeGroup: @Sendable () -> Void = { [self] in
-                for member in members.values where !member.evicted {
-                    guard member.channel.isWritable else {
-                        // Over the high-water mark: this member goes on alone from these bytes.
-                        member.evicted = true
-                        leave(member.id, on: ObjectIdentifier(group.loop), .slow(from))
-                        continue
-                    }
-                    if let encoder = member.encoder {
-                        encoder.writeAndFlush(NIOAny(chunk), promise: nil)
-                    } else {
-                        member.channel.writeAndFlush(HTTPResponsePart.body(body), promise: nil)
-                    }
+        let step = StepBytes(body: ByteBuffer(bytes: bytes), chunk: Self.chunk(bytes), from: from)
+        await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
+            let countdown = Countdown(loops.count, written)
+            for group in loops {
+                let members = Array(group.members.values)
+                // The hub runs on an event loop: its own loop's first turn is written at once.
+                if group.loop.inEventLoop {
+                    writeTurn(members, from: 0, of: step, on: group.loop, countdown)
+                } else {
+                    group.loop.execute { [self] in writeTurn(members, from: 0, of: step, on: group.loop, countdown) }
                 }
             }
-            // The hub runs on an event loop: its own loop's members are written at once.
-            if group.loop.inEventLoop { writeGroup() } else { group.loop.execute(writeGroup) }
+        }
+    }
+
+    /// Writes `step` to up to ``membersPerTurn`` of `members` from `start`, on their loop; then
+    /// schedules the next turn, or counts the loop done.
+    private func writeTurn(_ members: [Member], from start: Int, of step: StepBytes, on loop: any EventLoop,
+                           _ countdown: Countdown) {
+        let end = min(members.count, start + Self.membersPerTurn)
+        let chunkPart = NIOAny(step.chunk)
+        let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
+        for member in members[start..<end] where !member.evicted {
+            // Over the high-water mark (HTTP/2: also out of flow-control window): this member
+            // goes on alone from these bytes.
+            guard member.channel.isWritable else {
+                member.evicted = true
+                leave(member.id, on: ObjectIdentifier(loop), .slow(step.from))
+                continue
+            }
+            switch member.writer {
+            case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
+            case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
+            case .pipeline: member.channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
+            }
+        }
+        if end < members.count {
+            loop.execute { [self] in writeTurn(members, from: end, of: step, on: loop, countdown) }
+        } else {
+            countdown.loopDone()
         }
     }
 

@@ -12,6 +12,7 @@ import NIOSSL
 ///
 /// ```
 /// [NIOSSLServerHandler]      when TLS is on: the context current at the accept
+/// [TLSWriteCoalescer]        when TLS is on: what one flush writes, sealed as one record
 /// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c): chooses, sets up, leaves
 /// ConnectionGuard.RawBytes   HTTP/1.1 only (removed for HTTP/2): head size and time, idleness
 /// FirstRequestSniffer        HTTP/1.1: waits for the first head; WebSocket-capable or plain; leaves
@@ -93,8 +94,10 @@ struct LogServerChannel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             if let tls {
                 let handler = NIOSSLServerHandler(context: tls.context)
+                let coalescer = TLSWriteCoalescer()
                 try pipeline.addHandler(handler, position: .first)
-                try pipeline.addHandler(selector, position: .after(handler))
+                try pipeline.addHandler(coalescer, position: .after(handler))
+                try pipeline.addHandler(selector, position: .after(coalescer))
             } else {
                 try pipeline.addHandler(selector, position: .first)
             }
