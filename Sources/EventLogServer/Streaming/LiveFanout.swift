@@ -330,6 +330,14 @@ final class FanoutHub: Sendable {
     /// the rest of the step's members in its next turn).
     static let membersPerTurn = 32
 
+    /// How long after a turn the next one is due. SwiftNIO's event loop runs every task that
+    /// is due, including those the tasks themselves submit, before it polls its sockets again
+    /// (`SelectableEventLoop.runOneLoopTick`): a turn that submitted the next with `execute`
+    /// would hold the loop's connections until the whole step is written. A turn due a little
+    /// later ends the loop's tick, so the loop polls its sockets (a publisher's next request,
+    /// a new stream) before the next turn.
+    static let turnGap = TimeAmount.microseconds(20)
+
     /// One step's bytes, in the form each kind of member takes.
     private struct StepBytes: Sendable {
         /// HTTP/2 members (a `DATA` frame's payload) and members written through the pipeline.
@@ -360,11 +368,11 @@ final class FanoutHub: Sendable {
     /// `next` in the same critical section that takes the members, so that a stream joining at
     /// the new position gets none of these bytes and one at the old gets all.
     ///
-    /// Each loop writes ``membersPerTurn`` members at a time, then lets its other connections
-    /// (a publisher's next request, new streams) be served before its next turn, rather than
-    /// holding them behind thousands of writes. The hub reads its next step only when this one
-    /// is written: at most one step is in flight, and the events that arrive meanwhile go out
-    /// together in the next step (one write per member for all of them).
+    /// Each loop writes ``membersPerTurn`` members at a time, then serves its other connections
+    /// (a publisher's next request, new streams) before its next turn (``turnGap``), rather
+    /// than holding them behind a step's hundreds or thousands of writes. The hub reads its next
+    /// step only when this one is written: at most one step is in flight, and the events that
+    /// arrive meanwhile go out together in the next step (one write per member for all of them).
     private func write(_ bytes: [UInt8], advancingTo next: TopicPosition?) async {
         let (loops, from): ([LoopMembers], TopicPosition) = state.withLock { state in
             let from = state.position
@@ -388,7 +396,7 @@ final class FanoutHub: Sendable {
     }
 
     /// Writes `step` to up to ``membersPerTurn`` of `members` from `start`, on their loop; then
-    /// schedules the next turn, or counts the loop done.
+    /// schedules the next turn ``turnGap`` later, or counts the loop done.
     private func writeTurn(_ members: [Member], from start: Int, of step: StepBytes, on loop: any EventLoop,
                            _ countdown: Countdown) {
         let end = min(members.count, start + Self.membersPerTurn)
@@ -409,7 +417,7 @@ final class FanoutHub: Sendable {
             }
         }
         if end < members.count {
-            loop.execute { [self] in writeTurn(members, from: end, of: step, on: loop, countdown) }
+            loop.scheduleTask(in: Self.turnGap) { [self] in writeTurn(members, from: end, of: step, on: loop, countdown) }
         } else {
             countdown.loopDone()
         }
