@@ -1,6 +1,7 @@
 @testable import EventLogServer
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 /// What one flush writes reaches the TLS handler as one buffer while it fits in one record
@@ -59,11 +60,11 @@ import Testing
         channel.write(bytes(45, 1), promise: nil)
         channel.write(bytes(9, 2), promise: promises[1])
         channel.write(bytes(45, 3), promise: promises[2])
-        var kept = 0
-        for promise in promises { promise.futureResult.whenSuccess { kept += 1 } }
+        let kept = Atomic<Int>(0)
+        for promise in promises { promise.futureResult.whenSuccess { kept.add(1, ordering: .relaxed) } }
         channel.flush()
         #expect(try channel.readOutbound(as: ByteBuffer.self)?.readableBytes == 108)
-        #expect(kept == 3)
+        #expect(kept.load(ordering: .relaxed) == 3)
     }
 
     /// Notes the outbound operations that reach it (where the TLS handler would be).
