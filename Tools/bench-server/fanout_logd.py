@@ -1,0 +1,134 @@
+"""One fan-out run against logd alone, with the harness's own code (bench_server.fanout), for
+A/B comparisons of two builds on one machine: run it for each build in turn, several rounds.
+
+    python3 Tools/bench-server/fanout_logd.py .build/release/logd burst|paced [SUBSCRIBERS] [h2|http/1.1]
+
+burst: 2,000 messages as fast as one publisher can; paced: 2,000 at 200/s. logd serves HTTPS
+(a certificate made here) and the subscribers speak `h2` (or HTTP/1.1 over TLS). Prints one
+JSON line: bench_server.fanout's figures, plus
+  client_cpu_ms_per_1k   the subscriber processes' CPU (user + system) per 1,000 deliveries
+  events_per_read        events per DATA frame (per socket read over HTTP/1.1): the hub's batching
+  publish_rtt_p50/p90_ms the publisher's round trips
+  live_fanout_series     eventlog_live_fanout_streams, scraped every 0.5 s
+No Nchan: this is not `make bench-server`. Every run is bounded (about 15–60 s)."""
+import asyncio
+import glob
+import json
+import os
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_server  # noqa: E402
+import sse_clients  # noqa: E402
+
+binary, mode = sys.argv[1], sys.argv[2]
+subscribers = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+protocol = sys.argv[4] if len(sys.argv) > 4 else "h2"
+work = tempfile.mkdtemp(prefix="fanout-logd-")
+
+# Each DATA frame (each socket read over HTTP/1.1) is one `feed` call of a subscriber; each
+# subscriber process writes its count to a file when it is done.
+feeds = {"n": 0}
+original_feed = sse_clients.Subscriber.feed
+
+
+def counting_feed(self, chunk, now_ns, sample_every):
+    feeds["n"] += 1
+    return original_feed(self, chunk, now_ns, sample_every)
+
+
+sse_clients.Subscriber.feed = counting_feed
+original_subscribers_main = sse_clients.subscribers_main
+
+
+async def subscribers_main(*args, **kwargs):
+    result = await original_subscribers_main(*args, **kwargs)
+    with open(os.path.join(work, "feeds-%d" % os.getpid()), "w") as f:
+        f.write(str(feeds["n"]))
+    return result
+
+
+sse_clients.subscribers_main = subscribers_main
+round_trips = []
+
+
+async def timed_publish(kind, url, count, rate):
+    """sse_clients.publish, noting each request's round trip."""
+    target = sse_clients.Target(kind, url)
+    reader, writer = await sse_clients.connect(target)
+    start = time.perf_counter()
+    for seq in range(count):
+        if rate:
+            delay = start + seq / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        sent = time.perf_counter()
+        body = target.publish_body(seq)
+        writer.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                     % (target.pub_path.encode(), target.host.encode(), target.port, len(body)) + body)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 2"):
+            raise RuntimeError("publish refused: %r" % head[:200])
+        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+        if length:
+            await reader.readexactly(length)
+        round_trips.append(time.perf_counter() - sent)
+    end = time.perf_counter()
+    writer.close()
+    return start, end
+
+
+sse_clients.publish = timed_publish
+
+
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+server = bench_server.start_logd(binary, work, tls=bench_server.make_certificate(work))
+live = []
+stop = threading.Event()
+
+
+def scrape():
+    context = sse_clients.tls_context("http/1.1")
+    while not stop.is_set():
+        try:
+            text = urllib.request.urlopen(server.url + "/metrics", context=context, timeout=2).read().decode()
+            m = re.search(r"^eventlog_live_fanout_streams\S*\s+(\d+)", text, re.M)
+            if m:
+                live.append(int(m.group(1)))
+        except OSError:
+            pass
+        stop.wait(0.5)
+
+
+threading.Thread(target=scrape, daemon=True).start()
+children_before = cpu_seconds(resource.RUSAGE_CHILDREN)
+try:
+    if mode == "paced":
+        figures = bench_server.fanout(server, subscribers, 2000, 200, 10, protocol=protocol)
+    else:
+        figures = bench_server.fanout(server, subscribers, 2000, 0, 20, protocol=protocol)
+    figures["client_cpu_ms_per_1k"] = 1e6 * (cpu_seconds(resource.RUSAGE_CHILDREN) - children_before) / max(1, figures["received"])
+finally:
+    stop.set()
+    server.stop()
+reads = sum(int(open(path).read()) for path in glob.glob(os.path.join(work, "feeds-*")))
+figures["events_per_read"] = figures["received"] / max(1, reads)
+round_trips.sort()
+if round_trips:
+    figures["publish_rtt_p50_ms"] = 1000 * round_trips[len(round_trips) // 2]
+    figures["publish_rtt_p90_ms"] = 1000 * round_trips[int(len(round_trips) * 0.9)]
+figures["live_fanout_series"] = live
+print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in figures.items()}))
+shutil.rmtree(work, ignore_errors=True)
