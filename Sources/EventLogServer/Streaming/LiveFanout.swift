@@ -11,7 +11,8 @@ import Synchronization
 /// and encodes each event once (with its `id:`, the same for every stream at the end) and
 /// writes the same bytes into every stream's connection from the connection's own event loop.
 /// A stream in the hub costs no task wake-up, no timer and no read per event: its request's
-/// task sleeps until the hub hands it back.
+/// task sleeps until the hub hands it back, or, over the server's own HTTP/1.1 layer, has
+/// ended and the hand-back resumes the answer in a new task (Docs/adr/0005-http1-connection.md).
 ///
 /// A stream joins only at the hub's exact position (``FanoutHub/join(at:channel:_:)``), so
 /// it never misses or repeats an event; the hub hands it back (``Handback``) with the position
