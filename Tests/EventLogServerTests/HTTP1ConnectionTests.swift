@@ -100,6 +100,13 @@ import Testing
             _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
         }
 
+        /// A `POST` to `path` with `size` bytes of body (a multiple of 64 KiB), sent in 64 KiB writes.
+        func send(body size: Int, to path: String) {
+            send("POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length: \(size)\r\n\r\n")
+            let piece = String(repeating: "y", count: 64 * 1024)
+            for _ in 0..<(size / piece.utf8.count) { send(piece) }
+        }
+
         /// Reads until `count` answers have arrived whole (their bodies have `Content-Length`),
         /// or until the connection ends or stays silent for 5 s; returns the bodies in order.
         func answers(_ count: Int) -> [String] {
@@ -156,9 +163,7 @@ import Testing
         let server = try Server()
         let client = try Client(port: server.port)
         let size = 3 * 1024 * 1024
-        client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: \(size)\r\n\r\n")
-        let piece = String(repeating: "y", count: 64 * 1024)
-        for _ in 0..<(size / piece.utf8.count) { client.send(piece) }
+        client.send(body: size, to: "/echo")
         client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(client.answers(2) == ["echo \(size)", "slow"])
     }
@@ -167,9 +172,7 @@ import Testing
         let server = try Server()
         let client = try Client(port: server.port)
         let size = 2 * 1024 * 1024
-        client.send("POST /ignore HTTP/1.1\r\nHost: a\r\nContent-Length: \(size)\r\n\r\n")
-        let piece = String(repeating: "z", count: 64 * 1024)
-        for _ in 0..<(size / piece.utf8.count) { client.send(piece) }
+        client.send(body: size, to: "/ignore")
         client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok")
         #expect(client.answers(2) == ["ignored", "echo 2"])
     }

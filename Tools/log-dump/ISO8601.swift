@@ -1,3 +1,5 @@
+import EventLog
+
 /// Milliseconds since the Unix epoch as ISO-8601 UTC text, without Foundation.
 enum ISO8601 {
     /// `2024-11-29T16:20:00.123Z`; `nil` outside years 0...9999 (such as Kafka's -1 "no timestamp").
@@ -8,24 +10,11 @@ enum ISO8601 {
         let seconds = (milliseconds - Int64(millis)) / 1000
         let secondOfDay = Int(seconds.modulo(86_400))
         let days = (seconds - Int64(secondOfDay)) / 86_400
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let date = CivilDate(daysSinceEpoch: days)
+        let (year, month, day) = (date.year, date.month, date.day)
         return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
             + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
             + "." + pad(millis, 3) + "Z"
-    }
-
-    /// Howard Hinnant's `civil_from_days`: the proleptic Gregorian date of a day count.
-    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return (Int(year), Int(month), Int(day))
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
