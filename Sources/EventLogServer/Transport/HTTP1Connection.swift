@@ -110,8 +110,8 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var collecting: Collecting?
     private var exchange: Exchange?
-    /// Parts of requests behind the one being answered, in order.
-    /// One slot at first: most connections never pipeline, and an idle stream keeps this.
+    /// Parts of requests behind the one being answered, in order. One slot at first: most
+    /// connections never pipeline, and an idle stream keeps this.
     private var queued = CircularBuffer<HTTPRequestPart>(initialCapacity: 1)
     private var queuedBodyBytes = 0
     /// Whether the streaming body's reader asked for no more for now.
@@ -226,7 +226,6 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
             connection.soonOnLoop { $0.answered(answering.value, written: written, closes: closes, detaching: true) }
         }
     }
-
 
     /// The answer to `exchange` is written (or failed to be): serve what comes next. When
     /// `detaching` (the request's task ended) and the answer's body was detached, the task that
