@@ -9,12 +9,12 @@ import NIOPosix
 public import ServiceLifecycle
 
 /// `logd`'s HTTP listener: accepts connections with SwiftNIO's bootstrap and serves each
-/// through ``LogServerChannel``, with no task per connection unless the connection needs one
+/// through the server's connection pipeline (`LogServerChannel`), with no task per connection unless the connection needs one
 /// (a WebSocket, HTTP/2) — Docs/adr/0005-http1-connection.md.
 ///
 /// Hummingbird's server takes every accepted connection through an async sequence into a task
 /// of its own, started on the global executor, which for an HTTP/1.1 connection served by
-/// ``HTTP1Connection`` only waits for the first request: a thread wake-up, a task and two hops
+/// the server's HTTP/1.1 layer (`HTTP1Connection`) only waits for the first request: a thread wake-up, a task and two hops
 /// per connection, about 15 % of the CPU of a storm of new streams (`perf`, 10,000 streams).
 /// Here the connection is handed to its pipeline in the bootstrap's initializer.
 ///
@@ -64,6 +64,10 @@ extension LogServer {
     /// what guards each connection), with no Hummingbird `Application` around it.
     ///
     /// - Parameters:
+    ///   - router: the router that answers every request (and upgrades WebSockets).
+    ///   - tls: the certificate and key every new connection presents; `nil` for plain TCP.
+    ///   - host: the address to listen on.
+    ///   - port: the port to listen on; `0` for one the system picks (see `onListening`).
     ///   - backlog: the accept queue's length (the kernel caps it at `somaxconn`).
     ///   - onListening: called with the bound port once connections are accepted.
     public func httpListener<Router: HTTPResponderBuilder & SendableMetatype>(
