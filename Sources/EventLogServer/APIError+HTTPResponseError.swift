@@ -16,8 +16,13 @@ extension APIError: HTTPResponseError {
 
     /// The answer, for callers without a request at hand.
     func response() -> Response {
+        Response(status: status, headers: responseHead.headerFields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The answer's head: the code's status, the error's headers and `Content-Type`.
+    var responseHead: HTTPResponse {
         var headers = self.headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return HTTPResponse(status: status, headerFields: headers)
     }
 }

@@ -291,7 +291,7 @@ struct Logd: AsyncParsableCommand {
         // queue: a storm of thousands of stream connections (browsers reconnecting after a
         // restart) waits in it instead of being dropped and retried a second later by the
         // client's SYN timer. The kernel caps it at somaxconn.
-        let app = server.httpListener(router: router, tls: tls, host: host, port: port, backlog: 4096) { boundPort in
+        let app = server.httpListener(router: router, tls: tls, host: host, port: port, backlog: 4096, shortcuts: true) { boundPort in
             let shownHost = host.contains(":") ? "[\(host)]" : host
             StandardStream.output.writeLine("logd listening on \(scheme)://\(shownHost):\(boundPort)")
         }

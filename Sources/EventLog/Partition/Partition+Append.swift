@@ -18,8 +18,7 @@ extension Partition {
     ///   ``LogError/Code/ioError``, or a producer error.
     @discardableResult
     public func append(_ records: [Record], producer: ProducerStamp? = nil) async throws -> OffsetRange {
-        let batch = try EncodedBatch(records: records, codec: configuration.compression, producer: producer, now: clock.now())
-        return try await append(encoded: batch)
+        try await append(encoded: try encode(records, producer: producer))
     }
 
     /// Appends one record.
@@ -36,16 +35,37 @@ extension Partition {
     ///
     /// - Throws: as ``append(_:producer:)``.
     public func append(encoded batch: EncodedBatch) async throws -> OffsetRange {
+        if let result = try appendNow(encoded: batch) { return result }
+        return try await withCheckedThrowingContinuation { continuation in enqueue(batch, continuation: continuation) }
+    }
+
+    /// Encodes `records` as one batch the way ``append(_:producer:)`` does: with the topic's
+    /// compression, stamped with the partition's clock. For ``appendNow(encoded:)``, whose
+    /// caller falls back to ``append(encoded:)`` with the same batch.
+    ///
+    /// - Throws: ``LogError`` when the records cannot be encoded (too many, or too large).
+    public func encode(_ records: [Record], producer: ProducerStamp? = nil) throws(LogError) -> EncodedBatch {
+        try EncodedBatch(records: records, codec: configuration.compression, producer: producer, now: clock.now())
+    }
+
+    /// Appends `batch` on the calling thread when that needs no wait, as
+    /// ``append(encoded:)`` does in that case: the topic's durability is `none` or `interval`,
+    /// no other append is being written, and the batch fits in the active segment. For callers
+    /// that answer without a task when they can (the server's produce from an event loop).
+    ///
+    /// - Returns: the offsets the records received; `nil` when the append would wait. Then
+    ///   nothing was written and nothing changed: ``append(encoded:)`` appends the batch.
+    /// - Throws: as ``append(_:producer:)``, and only when the append was refused or failed
+    ///   (an error is never a reason to retry on the waiting path).
+    public func appendNow(encoded batch: EncodedBatch) throws -> OffsetRange? {
         // Internal topics are the library's own: its writers (the group coordinator) queue
         // their batches with `enqueue(_:continuation:)`, which does not check this.
         guard !isInternal else {
             throw LogError(.internalTopic, "topic \(topicName) is internal: only the library writes to it, clients cannot.")
         }
         try checkBatchSize(batch)
-        if configuration.durability != .fsync, let result = try appendInline(batch) {
-            return result
-        }
-        return try await withCheckedThrowingContinuation { continuation in enqueue(batch, continuation: continuation) }
+        guard configuration.durability != .fsync else { return nil }
+        return try appendInline(batch)
     }
 
     private func checkBatchSize(_ batch: EncodedBatch) throws(LogError) {

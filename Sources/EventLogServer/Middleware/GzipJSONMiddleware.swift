@@ -21,15 +21,21 @@ struct GzipJSONMiddleware<Context: RequestContext>: RouterMiddleware {
         else { return response }
         let collector = BodyCollector()
         try await response.body.write(collector)
-        let gzip = GzipStream(level: 1)
-        var compressed: [UInt8] = []
-        compressed.reserveCapacity(length / 3)
-        gzip.compress(collector.bytes, into: &compressed)
-        gzip.finish(into: &compressed)
         response.headers[.contentEncoding] = "gzip"
         response.headers[.vary] = "Accept-Encoding"
-        response.body = ResponseBody(byteBuffer: ByteBuffer(bytes: compressed))
+        response.body = ResponseBody(byteBuffer: ByteBuffer(bytes: Self.compressed(collector.bytes)))
         return response
+    }
+
+    /// `json` compressed as this middleware compresses an answer (for the produce shortcut,
+    /// whose answers it does not see): the caller sets `Content-Encoding` and `Vary`.
+    static func compressed(_ json: [UInt8]) -> [UInt8] {
+        let gzip = GzipStream(level: 1)
+        var compressed: [UInt8] = []
+        compressed.reserveCapacity(json.count / 3)
+        gzip.compress(json, into: &compressed)
+        gzip.finish(into: &compressed)
+        return compressed
     }
 }
 

@@ -1,5 +1,6 @@
 public import Hummingbird
 import HTTPTypes
+import Logging
 import NIOCore
 
 /// Turns every error thrown below it into a JSON answer `{"error", "message"}` and counts it.
@@ -24,17 +25,23 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = Self.apiError(for: error, request: request)
-            // 503 and 507 report a condition, logged where it begins and ends (``WriteHealth``).
-            if apiError.code.status.kind == .serverError, apiError.code.status != .serviceUnavailable,
-               apiError.code != .insufficientStorage {
-                context.logger.error("Request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            } else {
-                // The client's doing (or a passing condition): worth a line when debugging only.
-                context.logger.debug("Request refused", metadata: ["error": "\(apiError.code.name)", "path": "\(request.uri.path)"])
-            }
-            metrics?.recordError(code: apiError.code.name)
+            Self.report(apiError, for: error, path: request.uri.path, logger: context.logger, metrics: metrics)
             return apiError.response()
         }
+    }
+
+    /// Logs and counts an error answer, as every answer this middleware makes of an error
+    /// (and the produce shortcut's, which no middleware sees) is.
+    static func report(_ apiError: APIError, for error: any Error, path: String, logger: Logger, metrics: ServerMetrics?) {
+        // 503 and 507 report a condition, logged where it begins and ends (``WriteHealth``).
+        if apiError.code.status.kind == .serverError, apiError.code.status != .serviceUnavailable,
+           apiError.code != .insufficientStorage {
+            logger.error("Request failed", metadata: ["error": "\(error)", "path": "\(path)"])
+        } else {
+            // The client's doing (or a passing condition): worth a line when debugging only.
+            logger.debug("Request refused", metadata: ["error": "\(apiError.code.name)", "path": "\(path)"])
+        }
+        metrics?.recordError(code: apiError.code.name)
     }
 
     static func apiError(for error: any Error, request: Request) -> APIError {

@@ -54,7 +54,7 @@ extension Routes {
 
     /// `Idempotency-Key`: 1 to 200 visible ASCII characters, or absent.
     private static func idempotencyKey(_ request: Request) throws -> String? {
-        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        guard let key = request.headers[idempotencyKeyField] else { return nil }
         guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw APIError(.invalidIdempotencyKey, "Idempotency-Key must be 1 to 200 visible ASCII characters.")
         }
@@ -76,29 +76,7 @@ extension Routes {
     func append(_ records: [ProduceRecord], to topic: Topic, idempotent: IdempotentRequest? = nil) async throws -> ProduceAnswer {
         // Internal topics (consumer group commits) refuse clients' writes in the engine
         // (`LogError.internalTopic`, answered 403).
-        let partitionCount = topic.partitions.count
-        var roundRobin: Int?
-        var assignment: [Int] = []
-        assignment.reserveCapacity(records.count)
-        for produced in records {
-            let index: Int
-            if let partition = produced.partition {
-                guard partition < partitionCount else {
-                    throw APIError(.partitionNotFound, "Topic \(topic.name) has no partition \(partition) (it has \(partitionCount)).")
-                }
-                index = partition
-            } else if let key = produced.record.key {
-                index = topic.partitionIndex(forKey: key)  // the library's partitioner (as `Topic.append`), on the bytes in place
-            } else {
-                if roundRobin == nil {
-                    roundRobin = idempotent.map { Int(UInt64(bitPattern: $0.producerID) % UInt64(partitionCount)) }
-                        ?? topic.nextRoundRobinPartition()
-                }
-                index = roundRobin!
-            }
-            assignment.append(index)
-        }
-
+        let assignment = try partitions(of: records, in: topic, idempotent: idempotent)
         var byPartition: [Int: [Int]] = [:]
         for (position, index) in assignment.enumerated() { byPartition[index, default: []].append(position) }
 
@@ -130,13 +108,7 @@ extension Routes {
             throw Self.keyReused(idempotent!.cacheKey.key, topic: topic.name)
         }
 
-        var count = 0
-        var bytes = 0
-        for (produced, index) in zip(records, assignment) where !alreadyWritten.contains(index) {
-            count += 1
-            bytes += (produced.record.key?.count ?? 0) + (produced.record.value?.count ?? 0)
-        }
-        if count > 0 { server.metrics.recordAppend(topic: topic.name, records: count, bytes: bytes) }
+        countAppended(zip(records, assignment).lazy.filter { !alreadyWritten.contains($0.1) }.map(\.0), topic: topic.name)
 
         var nextInPartition: [Int: Int64] = appended.mapValues { $0.first.rawValue }
         var answer = ProduceAnswer()
@@ -147,6 +119,47 @@ extension Routes {
             answer.offsets.append(ProduceAnswer.Placement(partition: index, offset: Offset(offset)))
         }
         return answer
+    }
+
+    /// Each record's partition, in the request's order: the one it names, else its key's
+    /// hash, else one partition for all of the request's keyless records (the next round-robin
+    /// one, or for an `idempotent` request one its producer id picks, so that a retry routes
+    /// exactly as the first attempt did). `404 partition_not_found` for a partition the topic lacks.
+    func partitions(of records: [ProduceRecord], in topic: Topic, idempotent: IdempotentRequest?) throws -> [Int] {
+        let partitionCount = topic.partitions.count
+        var roundRobin: Int?
+        var assignment: [Int] = []
+        assignment.reserveCapacity(records.count)
+        for produced in records {
+            let index: Int
+            if let partition = produced.partition {
+                guard partition < partitionCount else {
+                    throw APIError(.partitionNotFound, "Topic \(topic.name) has no partition \(partition) (it has \(partitionCount)).")
+                }
+                index = partition
+            } else if let key = produced.record.key {
+                index = topic.partitionIndex(forKey: key)  // the library's partitioner (as `Topic.append`), on the bytes in place
+            } else {
+                if roundRobin == nil {
+                    roundRobin = idempotent.map { Int(UInt64(bitPattern: $0.producerID) % UInt64(partitionCount)) }
+                        ?? topic.nextRoundRobinPartition()
+                }
+                index = roundRobin!
+            }
+            assignment.append(index)
+        }
+        return assignment
+    }
+
+    /// Counts appended records and their key and value bytes in the topic's metrics.
+    func countAppended(_ records: some Sequence<ProduceRecord>, topic: String) {
+        var count = 0
+        var bytes = 0
+        for produced in records {
+            count += 1
+            bytes += (produced.record.key?.count ?? 0) + (produced.record.value?.count ?? 0)
+        }
+        if count > 0 { server.metrics.recordAppend(topic: topic, records: count, bytes: bytes) }
     }
 
     /// The partitions that already hold their share of `request` (a retry), from what each
@@ -177,6 +190,13 @@ struct ProduceAnswer: Sendable, Equatable {
     }
 
     var offsets: [Placement] = []
+
+    init() {}
+
+    /// Records appended as one batch to one partition, in the request's order.
+    init(partition: Int, range: OffsetRange) {
+        offsets = (range.first.rawValue..<range.end.rawValue).map { Placement(partition: partition, offset: Offset($0)) }
+    }
 
     /// Writes the `"offsets"` member into an object the caller opened.
     func writeOffsets(to json: inout JSONWriter) {
@@ -211,6 +231,9 @@ struct RawProduceParameters {
     /// The three parameters as given (absent: `nil`), for an idempotent request's fingerprint.
     var fingerprinted: [[UInt8]?] { [key, type, partitionText] }
     private var partitionText: [UInt8]?
+
+    /// No parameters: the record is the value alone.
+    init() {}
 
     init(_ request: Request) throws {
         for pair in (request.uri.query ?? "").utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {

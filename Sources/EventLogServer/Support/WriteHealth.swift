@@ -53,17 +53,36 @@ final class WriteHealth: Sendable {
         let result: Value
         do {
             result = try await append()
-        } catch let error as LogError {
-            switch error.code {
-            case .diskFull: failed(.diskFull, topic: topic, partition: partition, error: error)
-            case .ioError: failed(.ioError, topic: topic, partition: partition, error: error)
-            case .readOnly: failed(.readOnly, topic: topic, partition: partition, error: error)
-            default: break
-            }
+        } catch {
+            noteFailure(error, topic: topic, partition: partition)
             throw error
         }
         if failing.load(ordering: .relaxed) { succeeded(topic: topic, partition: partition) }
         return result
+    }
+
+    /// Runs one partition's append that writes at once or not at all (`Partition.appendNow`),
+    /// as ``track(topic:partition:_:)`` does; `nil` (nothing appended) is not a success.
+    func trackNow(topic: String, partition: Int, _ append: () throws -> OffsetRange?) throws -> OffsetRange? {
+        let result: OffsetRange?
+        do {
+            result = try append()
+        } catch {
+            noteFailure(error, topic: topic, partition: partition)
+            throw error
+        }
+        if result != nil, failing.load(ordering: .relaxed) { succeeded(topic: topic, partition: partition) }
+        return result
+    }
+
+    private func noteFailure(_ error: any Error, topic: String, partition: Int) {
+        guard let error = error as? LogError else { return }
+        switch error.code {
+        case .diskFull: failed(.diskFull, topic: topic, partition: partition, error: error)
+        case .ioError: failed(.ioError, topic: topic, partition: partition, error: error)
+        case .readOnly: failed(.readOnly, topic: topic, partition: partition, error: error)
+        default: break
+        }
     }
 
     /// The oldest failure that has not cleared, or `nil` while appends succeed.

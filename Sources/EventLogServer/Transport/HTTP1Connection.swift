@@ -12,6 +12,24 @@ import NIOHTTPTypes
 /// Hummingbird's own application loop answers it.
 struct HTTP1Responder: Sendable {
     let respond: @Sendable (_ request: Request, _ channel: any Channel, _ logger: Logger) async -> Response
+    /// Answers the requests it knows without the responder, from the connection's event loop:
+    /// `nil` for every other request (Docs/adr/0006-produce-shortcut.md).
+    var shortcut: (@Sendable (_ head: HTTPRequest, _ body: ByteBuffer) -> HTTP1Shortcut?)?
+}
+
+/// A request answered without the router (``HTTP1Responder/shortcut``): at once, or after a
+/// wait in a task of its own.
+enum HTTP1Shortcut: Sendable {
+    /// An answer whose body is one buffer: its head gets `Content-Length` and `Date` when written.
+    struct Answer: Sendable {
+        var head: HTTPResponse
+        var body: ByteBuffer
+    }
+
+    /// The answer, found on the event loop.
+    case now(Answer)
+    /// The answer needs a wait (an append that syncs): `answer` finds it in the request's task.
+    case later(_ answer: @Sendable () async -> Answer)
 }
 
 extension HTTP1Responder {
@@ -27,6 +45,7 @@ extension HTTP1Responder {
                 return Response(status: .internalServerError)
             }
         }
+        shortcut = nil
     }
 }
 
@@ -180,7 +199,7 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             if let request = collecting {
                 collecting = nil
-                start(request.head, body: RequestBody(buffer: request.body ?? ByteBuffer()), source: nil)
+                start(request.head, wholeBody: request.body ?? ByteBuffer())
             } else if let exchange {
                 exchange.requestEnded = true
                 exchange.body?.finish()
@@ -205,6 +224,52 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
             backPressureStrategy: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false, delegate: demand)
         if let body = request.body, stream.source.yield(body) == .stopProducing { bodyFull = true }
         start(request.head, body: RequestBody(asyncSequence: stream.sequence), source: stream.source)
+    }
+
+    /// Answers a request whose body came whole: by the responder's shortcut when it knows the
+    /// request, else as any other.
+    private func start(_ head: HTTPRequest, wholeBody body: ByteBuffer) {
+        guard let shortcut = responder.shortcut?(head, body) else {
+            return start(head, body: RequestBody(buffer: body), source: nil)
+        }
+        let exchange = Exchange(body: nil, requestEnded: true)
+        self.exchange = exchange
+        let closes = saysClose(head.headerFields)
+        switch shortcut {
+        case .now(let answer):
+            write(answer, to: exchange, closes: closes)
+        case .later(let answer):
+            let connection = NIOLoopBound(self, eventLoop: executor.eventLoop)
+            let answering = NIOLoopBound(exchange, eventLoop: executor.eventLoop)
+            Task(executorPreference: executor) {
+                let answer = await answer()
+                connection.soonOnLoop { $0.write(answer, to: answering.value, closes: closes) }
+            }
+        }
+    }
+
+    /// Writes a shortcut's answer whole (head, body, end), then serves what comes next: once
+    /// the connection is writable again when the answer took it over its high-water mark, so
+    /// that a client that pipelines requests and reads no answers is not answered without bound.
+    private func write(_ answer: HTTP1Shortcut.Answer, to exchange: Exchange, closes requestCloses: Bool) {
+        var head = answer.head
+        head.headerFields[.contentLength] = String(answer.body.readableBytes)
+        head.headerFields[.date] = HTTPDate.now()
+        let closes = requestCloses || saysClose(head.headerFields)
+        let drained: EventLoopFuture<Void>?
+        do {
+            _ = try writePart(.head(head), flush: false)
+            _ = try writePart(.body(answer.body), flush: false)
+            drained = try writePart(.end(nil), flush: true)
+        } catch {
+            return answered(exchange, written: false, closes: closes)
+        }
+        guard let drained else { return answered(exchange, written: true, closes: closes) }
+        let connection = NIOLoopBound(self, eventLoop: executor.eventLoop)
+        let answering = NIOLoopBound(exchange, eventLoop: executor.eventLoop)
+        drained.whenComplete { result in
+            connection.value.answered(answering.value, written: (try? result.get()) != nil, closes: closes)
+        }
     }
 
     /// Answers a request in a task of its own, on the connection's event loop.

@@ -69,13 +69,23 @@ extension LogServer {
     ///   - host: the address to listen on.
     ///   - port: the port to listen on; `0` for one the system picks (see `onListening`).
     ///   - backlog: the accept queue's length (the kernel caps it at `somaxconn`).
+    ///   - shortcuts: whether HTTP/1.1 produce requests that need nothing but this server's
+    ///     routes and middleware are answered without the router, from the connection's event
+    ///     loop (Docs/adr/0006-produce-shortcut.md). Only for a router built with exactly
+    ///     ``addMiddleware(to:)`` and ``addRoutes(to:)``: middleware of the caller's own would
+    ///     not see those requests.
     ///   - onListening: called with the bound port once connections are accepted.
     public func httpListener<Router: HTTPResponderBuilder & SendableMetatype>(
         router: Router, tls: TLSCredentials? = nil, host: String, port: Int, backlog: Int32 = 4096,
-        onListening: @escaping @Sendable (_ port: Int) -> Void
+        shortcuts: Bool = false, onListening: @escaping @Sendable (_ port: Int) -> Void
     ) -> HTTPListener
     where Router.Responder.Context: WebSocketRequestContext & RequestContext, Router.Responder.Context.Source == ApplicationRequestContextSource {
-        let responder = HTTP1Responder(StreamRequestResponder(router.buildResponder()))
+        var http1 = HTTP1Responder(StreamRequestResponder(router.buildResponder()))
+        if shortcuts {
+            let routes = Routes<Router.Responder.Context>(server: self)
+            http1.shortcut = { head, body in routes.produceShortcut(head, body: body) }
+        }
+        let responder = http1
         // WebSocket and HTTP/2 streams are answered through Hummingbird's writer, as its
         // application answers them.
         let logger = self.logger

@@ -1,0 +1,100 @@
+import EventLog
+import HTTPTypes
+import NIOCore
+
+extension Routes {
+    /// `POST /v1/topics/{topic}/records` answered without the router, the middleware and (for
+    /// a topic whose appends need no sync) a task: on the connection's event loop, as the
+    /// request's last byte is read (Docs/adr/0006-produce-shortcut.md).
+    ///
+    /// It answers only a request the router would answer with the same bytes after the same
+    /// work: the path exactly `/v1/topics/{topic}/records` with no query, an existing topic, no
+    /// `Idempotency-Key`, a body within ``LogServerConfiguration/maxBodyBytes`` that parses,
+    /// every record for one partition, and nothing for the middleware to do: no authentication,
+    /// no rate limit, no `Origin` when CORS origins are set, fewer connections than
+    /// ``LogServerConfiguration/maxConnections``. For every other request, and for any error
+    /// it finds before appending, it returns `nil` and the router answers (its errors too).
+    /// An append that fails is answered here, as the router would: the same error, logged and
+    /// counted the same way.
+    ///
+    /// The caller must have built its router with exactly ``LogServer/addMiddleware(to:)`` and
+    /// ``LogServer/addRoutes(to:)``: middleware of its own would not see these requests.
+    func produceShortcut(_ head: HTTPRequest, body: ByteBuffer) -> HTTP1Shortcut? {
+        guard head.method == .post, let path = head.path, let rawName = Self.produceTopic(inPath: path.utf8),
+              server.authenticator == nil, server.rateLimiter == nil
+        else { return nil }
+        let fields = head.headerFields
+        if !configuration.corsOrigins.isEmpty, fields[.origin] != nil { return nil }
+        if let limit = configuration.maxConnections, server.connections.current > limit { return nil }
+        guard fields[Self.idempotencyKeyField] == nil, body.readableBytes <= configuration.maxBodyBytes,
+              let name = percentDecoded(rawName), (try? LogStore.validateTopicName(name)) != nil,
+              let topic = store.topic(named: name)
+        else { return nil }
+
+        let records: [ProduceRecord]
+        if let contentType = fields[.contentType], isJSONMediaType(contentType.utf8) {
+            guard let parsed = try? RecordJSON.parseProduceBody(body) else { return nil }
+            records = parsed
+        } else {
+            records = [RawProduceParameters().record(value: body)]
+        }
+        guard let assignment = try? partitions(of: records, in: topic, idempotent: nil), let index = assignment.first,
+              assignment.allSatisfy({ $0 == index }),
+              let batch = try? topic.partitions[index].encode(records.map(\.record))
+        else { return nil }
+
+        let partition = topic.partitions[index]
+        let gzip = acceptsGzip(fields[.acceptEncoding])
+        do {
+            if let range = try server.writeHealth.trackNow(topic: name, partition: index, { try partition.appendNow(encoded: batch) }) {
+                return .now(produced(records, partition: index, range: range, topic: name, gzip: gzip))
+            }
+        } catch {
+            return .now(failed(error, path: path))
+        }
+        // The topic syncs its appends (or its writer is busy): the answer waits in a task.
+        return .later { [self] in
+            do {
+                let range = try await server.writeHealth.track(topic: name, partition: index) { try await partition.append(encoded: batch) }
+                return produced(records, partition: index, range: range, topic: name, gzip: gzip)
+            } catch {
+                return failed(error, path: path)
+            }
+        }
+    }
+
+    /// The `{topic}` of a path that is exactly `/v1/topics/{topic}/records` (no query, no
+    /// trailing slash, a non-empty name without `/`), still percent-encoded.
+    static func produceTopic(inPath path: String.UTF8View) -> Substring? {
+        let prefix = "/v1/topics/".utf8
+        let suffix = "/records".utf8
+        guard path.count > prefix.count + suffix.count, path.starts(with: prefix),
+              path.suffix(suffix.count).elementsEqual(suffix)
+        else { return nil }
+        let name = path.dropFirst(prefix.count).dropLast(suffix.count)
+        guard !name.contains(UInt8(ascii: "/")), !name.contains(UInt8(ascii: "?")), !name.contains(UInt8(ascii: "#")) else { return nil }
+        return Substring(name)
+    }
+
+    static var idempotencyKeyField: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
+
+    /// The produce's answer, as the route and the gzip middleware make it.
+    private func produced(_ records: [ProduceRecord], partition: Int, range: OffsetRange, topic: String, gzip: Bool) -> HTTP1Shortcut.Answer {
+        countAppended(records, topic: topic)
+        let json = ProduceAnswer(partition: partition, range: range).json()
+        var head = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json"])
+        guard gzip, json.count >= GzipJSONMiddleware<Context>.minimumBytes else {
+            return HTTP1Shortcut.Answer(head: head, body: ByteBuffer(bytes: json))
+        }
+        head.headerFields[.contentEncoding] = "gzip"
+        head.headerFields[.vary] = "Accept-Encoding"
+        return HTTP1Shortcut.Answer(head: head, body: ByteBuffer(bytes: GzipJSONMiddleware<Context>.compressed(json)))
+    }
+
+    /// A failed append's answer, as ``JSONErrorMiddleware`` makes it.
+    private func failed(_ error: any Error, path: String) -> HTTP1Shortcut.Answer {
+        let apiError = APIError.from(error)
+        JSONErrorMiddleware<Context>.report(apiError, for: error, path: path, logger: server.logger, metrics: server.metrics)
+        return HTTP1Shortcut.Answer(head: apiError.responseHead, body: ByteBuffer(bytes: apiError.body))
+    }
+}
