@@ -14,6 +14,30 @@ import Testing
     final class Seen: Sendable {
         let streamWrites = Atomic<Int>(0)
         let streamEnded = Atomic<Bool>(false)
+        let shortcuts = Atomic<Int>(0)
+    }
+
+    /// `/now`: answered at once; `/later`: after 50 ms in a task; `/bignow`: 1 MiB at once.
+    static func shortcut(_ seen: Seen) -> @Sendable (HTTPRequest, ByteBuffer) -> HTTP1Shortcut? {
+        { head, _ in
+            @Sendable func answer(_ body: ByteBuffer) -> HTTP1Shortcut.Answer { .init(head: HTTPResponse(status: .ok), body: body) }
+            switch head.path {
+            case "/now":
+                seen.shortcuts.add(1, ordering: .sequentiallyConsistent)
+                return .now(answer(ByteBuffer(string: "now")))
+            case "/bignow":
+                seen.shortcuts.add(1, ordering: .sequentiallyConsistent)
+                return .now(answer(ByteBuffer(repeating: UInt8(ascii: "n"), count: 1 << 20)))
+            case "/later":
+                seen.shortcuts.add(1, ordering: .sequentiallyConsistent)
+                return .later {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    return answer(ByteBuffer(string: "later"))
+                }
+            default:
+                return nil
+            }
+        }
     }
 
     /// `/big`: 1 MiB of known length; `/echo`: the body's size; `/ignore`: answers without reading the body; `/slow`: answers
@@ -54,8 +78,10 @@ import Testing
         let channel: any Channel
         let seen = Seen()
 
-        init() throws {
-            let responder = HTTP1ConnectionTests.responder(seen)
+        init(shortcuts: Bool = false) throws {
+            var configured = HTTP1ConnectionTests.responder(seen)
+            if shortcuts { configured.shortcut = HTTP1ConnectionTests.shortcut(seen) }
+            let responder = configured
             channel = try ServerBootstrap(group: group)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
@@ -148,6 +174,34 @@ import Testing
             + "POST /ignore HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
             + "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(client.answers(4) == ["slow", "echo 5", "ignored", "slow"])
+    }
+
+    /// Answers by the shortcut, at once or later, keep their places among the router's.
+    @Test func shortcutAnswersKeepTheirPlaceInThePipeline() throws {
+        let server = try Server(shortcuts: true)
+        let client = try Client(port: server.port)
+        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+            + "GET /later HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+            + "GET /bignow HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "GET /now HTTP/1.1\r\nHost: a\r\n\r\n")
+        let answers = client.answers(6)
+        #expect(answers.count == 6)
+        #expect(answers.map { $0.utf8.count > 100 ? "1 MiB" : $0 } == ["slow", "now", "later", "echo 5", "1 MiB", "now"])
+    }
+
+    /// A client that pipelines requests for large answers and reads none is not answered
+    /// without bound: once an answer takes the connection over its high-water mark, the next
+    /// waits until it drains, and the connection stops reading once its queue is full.
+    @Test func shortcutAnswersWaitForAClientThatReadsNothing() async throws {
+        let server = try Server(shortcuts: true)
+        let client = try Client(port: server.port)
+        client.send(String(repeating: "GET /bignow HTTP/1.1\r\nHost: a\r\n\r\n", count: 200))
+        try await Task.sleep(for: .milliseconds(500))
+        let answered = server.seen.shortcuts.load(ordering: .sequentiallyConsistent)
+        #expect(answered > 0)
+        #expect(answered < 40, "\(answered) answers of 1 MiB were made for a client that read nothing")
     }
 
     /// An answer of known length larger than the channel's high-water mark is written whole.
