@@ -177,6 +177,9 @@ http {
     %s
     location = /pub { nchan_publisher; nchan_channel_id bench; nchan_message_buffer_length 2000; }
     location = /sub { nchan_subscriber eventsource; nchan_channel_id bench; }
+    # No Nchan: nginx answering a constant, for the produce scenario's ceiling row (what an
+    # HTTP server that does no work reaches under the same wrk load).
+    location = /v1/topics/bench/records { default_type application/json; return 200 '{"offsets":[{"partition":0,"offset":0}]}'; }
   }
 }
 """ % (prefix, prefix, listen))
@@ -467,6 +470,14 @@ def main():
             p, l = interleaved(lambda: start_redis(work, fsync), lambda: start_logd(args.logd, work, durability),
                                lambda s: redis_xadd(s, 1, requests) if s.kind == "redis" else wrk_produce(s, 1, seconds))
             add("produce, 1 record/request, 50 connections, %s" % label, "records/s", "Redis XADD", p, l, "records_per_s")
+            if durability == "none":
+                # The ceiling of the HTTP side: nginx answers the same wrk load with a constant
+                # (nothing parsed, nothing stored), beside Redis in the same run.
+                print("produce ceiling: nginx answering a constant", flush=True)
+                p, l = interleaved(lambda: start_redis(work, fsync), lambda: start_nchan(work),
+                                   lambda s: redis_xadd(s, 1, requests) if s.kind == "redis" else wrk_produce(s, 1, seconds))
+                add("ceiling: nginx answers the same wrk load with a constant, no work (in the logd column)", "requests/s",
+                    "Redis XADD", p, l, "records_per_s")
             print("produce, 100 records per request, %s" % label, flush=True)
             p, l = interleaved(lambda: start_redis(work, fsync), lambda: start_logd(args.logd, work, durability),
                                lambda s: redis_xadd(s, 64, requests * 5) if s.kind == "redis" else wrk_produce(s, 100, seconds))
