@@ -26,7 +26,7 @@ extension Routes {
         let fields = head.headerFields
         if !configuration.corsOrigins.isEmpty, fields[.origin] != nil { return nil }
         if let limit = configuration.maxConnections, server.connections.current > limit { return nil }
-        guard fields[Self.idempotencyKeyField] == nil, body.readableBytes <= configuration.maxBodyBytes,
+        guard fields[idempotencyKeyField] == nil, body.readableBytes <= configuration.maxBodyBytes,
               let name = percentDecoded(rawName), (try? LogStore.validateTopicName(name)) != nil,
               let topic = store.topic(named: name)
         else { return nil }
@@ -76,7 +76,6 @@ extension Routes {
         return Substring(name)
     }
 
-    static var idempotencyKeyField: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
 
     /// The produce's answer, as the route and the gzip middleware make it.
     private func produced(_ records: [ProduceRecord], partition: Int, range: OffsetRange, topic: String, gzip: Bool) -> HTTP1Shortcut.Answer {
@@ -98,3 +97,6 @@ extension Routes {
         return HTTP1Shortcut.Answer(head: apiError.responseHead, body: ByteBuffer(bytes: apiError.body))
     }
 }
+
+/// `Idempotency-Key`, made once (a name made from a string is checked and lowercased).
+let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
