@@ -128,10 +128,6 @@ struct ProduceShortcutTests {
 
     @Test func middlewareThatWouldActLeavesEveryProduceToTheRouter() async throws {
         let one = #"{"records": [{"value": 1}]}"#
-        try await withTestServer(configure: { $0.authTokens = ["secret"] }) { _, server in
-            _ = try await server.store.topic(named: "t", creatingWith: server.store.defaultTopicConfiguration)
-            #expect(Self.shortcut(server, path: "/v1/topics/t/records", body: one) == nil)
-        }
         try await withTestServer(configure: { $0.requestsPerSecond = 1000 }) { _, server in
             _ = try await server.store.topic(named: "t", creatingWith: server.store.defaultTopicConfiguration)
             #expect(Self.shortcut(server, path: "/v1/topics/t/records", body: one) == nil)
@@ -143,6 +139,38 @@ struct ProduceShortcutTests {
             #expect(Self.shortcut(server, path: "/v1/topics/t/records", headers: withOrigin, body: one) == nil)
             // Without an Origin the CORS middleware does nothing.
             #expect(Self.shortcut(server, path: "/v1/topics/t/records", body: one) != nil)
+        }
+    }
+
+    /// With authentication on, the shortcut answers only a bearer token whose grant is known
+    /// without a wait and may write the topic: a static token, or a JWT the middleware verified
+    /// before. No token, another token, a JWT not seen yet, one that may not write the topic:
+    /// the router (and its `401`/`403`).
+    @Test func withAuthenticationOnlyKnownTokensThatMayWriteTakeTheShortcut() async throws {
+        let writer = try await JWTAuthTests.token(["write": ["t"]])
+        let reader = try await JWTAuthTests.token(["read": ["t"]])
+        try await withTestServer(configure: JWTAuthTests.configure) { client, server in
+            _ = try await server.store.topic(named: "t", creatingWith: server.store.defaultTopicConfiguration)
+            let one = #"{"records": [{"value": 1}]}"#
+            func viaShortcut(_ headers: HTTPFields) -> HTTP1Shortcut? {
+                Self.shortcut(server, path: "/v1/topics/t/records", headers: headers, body: one)
+            }
+            #expect(viaShortcut(jsonHeaders) == nil)
+            #expect(viaShortcut(JWTAuthTests.bearer("not-a-token")) == nil)
+            #expect(viaShortcut([.authorization: "Basic c3RhdGljLWFkbWlu", .contentType: "application/json"]) == nil)
+            #expect(try await Self.said(viaShortcut(JWTAuthTests.bearer("static-admin"))).status == 200)
+            // A JWT is verified by the middleware first; once known, its next produce takes the shortcut.
+            #expect(viaShortcut(JWTAuthTests.bearer(writer)) == nil)
+            try await client.execute(uri: "/v1/topics/t/records", method: .post, headers: JWTAuthTests.bearer(writer), body: jsonBody(one)) {
+                #expect($0.status == .ok)
+            }
+            #expect(try await Self.said(viaShortcut(JWTAuthTests.bearer(writer))).status == 200)
+            // Known, but may not write: the router answers 403.
+            try await client.execute(uri: "/v1/topics/t/records", method: .post, headers: JWTAuthTests.bearer(reader), body: jsonBody(one)) {
+                #expect($0.status == .forbidden)
+            }
+            #expect(viaShortcut(JWTAuthTests.bearer(reader)) == nil)
+            #expect(server.store.topic(named: "t")?.partitions[0].endOffset == 3)
         }
     }
 

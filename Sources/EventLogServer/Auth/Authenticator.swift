@@ -144,19 +144,8 @@ final class Authenticator: Sendable {
     /// password): what it grants and who presented it; `401 unauthorized` when it is not valid.
     func verify(token presented: String) async throws -> Grant {
         verifyCount.add(1, ordering: .relaxed)
-        let candidate = Array(presented.utf8)
-        var matched: Int?
-        for (n, token) in staticTokens.enumerated() where Self.constantTimeEquals(token, candidate) { matched = n }
-        if let matched { return Grant(scope: .unrestricted, caller: staticCallers[matched]) }
-        guard let keys, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
-            throw Self.unauthorized("The token is not valid")
-        }
-        let now = Double(currentTimeMilliseconds()) / 1000
-        if let cached = cache.withLock({ $0[presented] }) {
-            if let exp = cached.expiresAtSeconds, now >= exp { throw Self.unauthorized("The token has expired") }
-            if let nbf = cached.notBeforeSeconds, now < nbf { throw Self.unauthorized("The token is not valid yet") }
-            return cached
-        }
+        if let known = try knownGrant(presented) { return known }
+        guard let keys else { throw Self.unauthorized("The token is not valid") }
         let claims: LogdClaims
         do {
             claims = try await keys.value.verify(presented, as: LogdClaims.self, iteratingKeys: true)
@@ -175,6 +164,33 @@ final class Authenticator: Sendable {
         return grant
     }
 
+    /// What `presented` grants when that is known without verifying a signature: a static
+    /// token, or a JWT verified before and valid now; `nil` when a signature must be verified.
+    /// Throws `401` for a token that cannot be valid, or a known JWT outside its validity.
+    private func knownGrant(_ presented: String) throws -> Grant? {
+        let candidate = Array(presented.utf8)
+        var matched: Int?
+        for (n, token) in staticTokens.enumerated() where Self.constantTimeEquals(token, candidate) { matched = n }
+        if let matched { return Grant(scope: .unrestricted, caller: staticCallers[matched]) }
+        guard keys != nil, presented.utf8.count < 16 << 10, presented.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+            throw Self.unauthorized("The token is not valid")
+        }
+        let now = Double(currentTimeMilliseconds()) / 1000
+        guard let cached = cache.withLock({ $0[presented] }) else { return nil }
+        if let exp = cached.expiresAtSeconds, now >= exp { throw Self.unauthorized("The token has expired") }
+        if let nbf = cached.notBeforeSeconds, now < nbf { throw Self.unauthorized("The token is not valid yet") }
+        return cached
+    }
+
+    /// What the token of an `Authorization: Bearer` value grants, when that is known without a
+    /// wait (``knownGrant(_:)``): for the produce shortcut, which leaves every other request,
+    /// and every refusal, to the router and ``AuthMiddleware``. Counts as one verification.
+    func knownGrant(authorization: String?) -> Grant? {
+        guard let authorization, let presented = Self.bearerToken(authorization) else { return nil }
+        verifyCount.add(1, ordering: .relaxed)
+        return (try? knownGrant(presented)) ?? nil
+    }
+
     private static func unauthorized(_ reason: String) -> APIError {
         APIError(.unauthorized, "\(reason): send a static token or a signed JWT as Authorization: Bearer, ?access_token= or the logd_token cookie.",
                  headers: [.wwwAuthenticate: "Bearer"])
@@ -182,11 +198,8 @@ final class Authenticator: Sendable {
 
     /// The token a request presents, in the order header, query, cookie.
     static func presentedToken(in request: Request) -> String? {
-        if let authorization = request.headers[.authorization] {
-            let prefix = "Bearer "
-            if authorization.count > prefix.count, authorization.prefix(prefix.count).lowercased() == prefix.lowercased() {
-                return String(authorization.dropFirst(prefix.count)).trimmingSpaces()
-            }
+        if let authorization = request.headers[.authorization], let token = bearerToken(authorization) {
+            return token
         }
         if let token = request.uri.queryParameters["access_token"] {
             return String(token)
@@ -195,6 +208,13 @@ final class Authenticator: Sendable {
             return cookie.value
         }
         return nil
+    }
+
+    /// The token of an `Authorization: Bearer <token>` value, or `nil` for another scheme.
+    private static func bearerToken(_ authorization: String) -> String? {
+        let prefix = "Bearer "
+        guard authorization.count > prefix.count, authorization.prefix(prefix.count).lowercased() == prefix.lowercased() else { return nil }
+        return String(authorization.dropFirst(prefix.count)).trimmingSpaces()
     }
 
     private static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {

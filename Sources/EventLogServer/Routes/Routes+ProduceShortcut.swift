@@ -10,8 +10,10 @@ extension Routes {
     /// It answers only a request the router would answer with the same bytes after the same
     /// work: the path exactly `/v1/topics/{topic}/records` with no query, an existing topic, no
     /// `Idempotency-Key`, a body within ``LogServerConfiguration/maxBodyBytes`` that parses,
-    /// every record for one partition, and nothing for the middleware to do: no authentication,
-    /// no rate limit, no `Origin` when CORS origins are set, fewer connections than
+    /// every record for one partition, and nothing for the middleware to do but what it does
+    /// here: authentication off, or an `Authorization: Bearer` token whose grant is known without
+    /// a wait (a static token, a JWT verified before and valid now) and may write the topic; no
+    /// rate limit; no `Origin` when CORS origins are set; fewer connections than
     /// ``LogServerConfiguration/maxConnections``. For every other request, and for any error
     /// it finds before appending, it returns `nil` and the router answers (its errors too).
     /// An append that fails is answered here, as the router would: the same error, logged and
@@ -21,7 +23,7 @@ extension Routes {
     /// ``LogServer/addRoutes(to:)``: middleware of its own would not see these requests.
     func produceShortcut(_ head: HTTPRequest, body: ByteBuffer) -> HTTP1Shortcut? {
         guard head.method == .post, let path = head.path, let rawName = Self.produceTopic(inPath: path.utf8),
-              server.authenticator == nil, server.rateLimiter == nil
+              server.rateLimiter == nil
         else { return nil }
         let fields = head.headerFields
         if !configuration.corsOrigins.isEmpty, fields[.origin] != nil { return nil }
@@ -30,6 +32,13 @@ extension Routes {
               let name = percentDecoded(rawName), (try? LogStore.validateTopicName(name)) != nil,
               let topic = store.topic(named: name)
         else { return nil }
+        // With authentication on: a token whose grant is known now (a static token, a JWT
+        // verified before) that may write the topic; any other goes through the middleware.
+        if let authenticator = server.authenticator {
+            guard let grant = authenticator.knownGrant(authorization: fields[.authorization]),
+                  grant.scope.allows(.write, topic: name)
+            else { return nil }
+        }
 
         let records: [ProduceRecord]
         if let contentType = fields[.contentType], isJSONMediaType(contentType.utf8) {
