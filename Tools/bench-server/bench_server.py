@@ -12,9 +12,16 @@ Scenarios (issue 12):
   fanout-1000     1,000 subscribers paced at 200/s: delivered msg/s, p99, streams incomplete
   fanout-*-h2     the same three over HTTP/2 + TLS: both servers serve HTTPS with one
                   self-signed certificate (made here with openssl), HTTP/2 by ALPN; each
-                  subscriber is an HTTP/2 client (the `h2` package) on its own TLS connection
+                  subscriber is an HTTP/2 stream on its own TLS connection
                   (--h2-streams-per-connection K: K streams share each connection); the
-                  publisher speaks HTTP/1.1 over TLS to both
+                  publisher speaks HTTP/1.1 over TLS to both. The subscribers (--h2-client):
+                  `native` (default), h2-subscribers, a SwiftNIO program (nested package
+                  Tools/bench-server/h2-subscribers, built with `swift build -c release
+                  --package-path Tools/bench-server/h2-subscribers`; `make bench-server` builds
+                  it) costing a few ms of CPU per 1,000 deliveries, so that 40,000 deliveries/s
+                  measure the servers; or `python`, the `h2` package (sse_clients.H2EventStreams,
+                  27-47 ms per 1,000). Same arguments, same parsing, same summary; the HTTP/2
+                  rows report the subscribers' own CPU per 1,000 deliveries
   storm           N streams opened by 2 client processes: total time, slowest connect
   idle            N idle streams: server memory per stream, CPU while idle (keepalives)
   produce         1 record per request, 50 keep-alive connections (wrk) vs redis XADD
