@@ -113,7 +113,7 @@ final class EventStreamsHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent, negotiated != "h2" {
+        if case .handshakeCompleted(let negotiated)? = event as? TLSUserEvent, negotiated != "h2" {
             run.connectionFailed("the server did not negotiate HTTP/2 (ALPN \(negotiated ?? "none"))")
             context.close(promise: nil)
         }

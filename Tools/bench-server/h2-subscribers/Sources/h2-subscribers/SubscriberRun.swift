@@ -150,7 +150,7 @@ final class SubscriberRun {
             lastReceive = max(lastReceive, parser.lastReceive)
         }
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         var out = "{\"received\": \(received), \"errors\": \(errors), \"incomplete\": \(incomplete), "
