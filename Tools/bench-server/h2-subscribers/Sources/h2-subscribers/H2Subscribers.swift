@@ -64,6 +64,8 @@ struct H2Subscribers: ParsableCommand {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none  // the benchmark's certificate is self-signed
         tls.applicationProtocols = ["h2"]
+        // At the end the connections close at once: no 5 s wait for each server's close_notify.
+        tls.shutdownTimeout = .milliseconds(100)
         let sslContext = try NIOSSLContext(configuration: tls)
         let headers = HPACKHeaders([
             (":method", "GET"), (":scheme", "https"), (":authority", "\(endpoint.host):\(endpoint.port)"),
@@ -105,7 +107,8 @@ struct H2Subscribers: ParsableCommand {
             return run.finishedFuture.map { boundRun.value.summaryJSON() }
         }
         do {
-            print(try outcome.wait())
+            // Written before the event loop shuts down (closing every connection), unbuffered.
+            writeAll(try outcome.wait() + "\n", to: 1)
         } catch let failure as SubscriberRun.Failure {
             printError("h2-subscribers: \(failure.description)")
             throw ExitCode.failure
@@ -113,7 +116,20 @@ struct H2Subscribers: ParsableCommand {
     }
 
     private func printError(_ line: String) {
-        var text = line + "\n"
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        writeAll(line + "\n", to: 2)
+    }
+
+    /// Writes all of `text` to file descriptor `fd` (`write(2)` until done or failed).
+    private func writeAll(_ text: String, to fd: Int32) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
     }
 }
