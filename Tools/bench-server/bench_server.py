@@ -51,7 +51,8 @@ import sse_clients  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # The native HTTP/2 subscribers (--h2-client native): the nested package's release build.
-H2_SUBSCRIBERS = os.path.join(ROOT, "Tools", "bench-server", "h2-subscribers", ".build", "release", "h2-subscribers")
+H2_PACKAGE = os.path.join(ROOT, "Tools", "bench-server", "h2-subscribers")
+H2_SUBSCRIBERS = os.path.join(H2_PACKAGE, ".build", "release", "h2-subscribers")
 
 
 def free_port():
@@ -296,6 +297,9 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="
         # The subscriber processes' own CPU (user + system, connecting included) per 1,000
         # events delivered: how much of the machine the client took from the server.
         "client_cpu_ms_per_1k": 1000 * sum(r["cpu_seconds"] for r in results) / max(1, received) * 1000,
+        # The same from "ready" on: what reading the events cost, without starting and connecting.
+        "client_read_cpu_ms_per_1k": 1000 * sum(r["cpu_seconds"] - r["ready_cpu_seconds"] for r in results)
+                                     / max(1, received) * 1000,
     }
     if latencies:
         figures["p50_ms"] = latencies[len(latencies) // 2]
@@ -396,7 +400,7 @@ def h2_client_version(h2_client):
     if h2_client == "native":
         pins = {}
         try:
-            with open(os.path.join(os.path.dirname(H2_SUBSCRIBERS), "..", "..", "Package.resolved")) as f:
+            with open(os.path.join(H2_PACKAGE, "Package.resolved")) as f:
                 pins = {p["identity"]: p["state"].get("version", "?") for p in json.load(f)["pins"]}
         except (OSError, ValueError, KeyError):
             pass

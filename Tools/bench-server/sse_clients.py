@@ -230,6 +230,7 @@ async def subscribers_main(target_kind, url, count, sample_every, ready_path, st
             subs.append(sub)
             streams.append(writer)
             tasks.append(asyncio.create_task(sub.run(reader, sample_every, stop)))
+    ready_usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(ready_path, "w") as f:
         f.write("ready")
     deadline = time.perf_counter() + stop_after_seconds
@@ -252,6 +253,7 @@ async def subscribers_main(target_kind, url, count, sample_every, ready_path, st
         "latencies_ns": latencies,
         # This process's user + system CPU seconds (connecting included), to compare clients' costs.
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "ready_cpu_seconds": ready_usage.ru_utime + ready_usage.ru_stime,
     }
 
 

@@ -38,6 +38,7 @@ final class SubscriberRun {
     private var complete = 0
     private var ready = false
     private var finished = false
+    private var readyCPUSeconds = 0.0
 
     /// A run on `eventLoop`, which must be the loop it is made on.
     init(plan: Plan, eventLoop: any EventLoop) {
@@ -109,6 +110,7 @@ final class SubscriberRun {
 
     private func markReady() {
         ready = true
+        readyCPUSeconds = Self.cpuSeconds()
         let fd = open(plan.readyPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             fail("cannot write the ready file \(plan.readyPath): errno \(errno)")
@@ -135,9 +137,17 @@ final class SubscriberRun {
         done.fail(Failure(description: reason))
     }
 
+    /// This process's user + system CPU seconds (`getrusage(2)`).
+    private static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
     /// The summary `subscribers_main` returns, as one JSON object: received, errors, incomplete,
-    /// last_receive, latencies_ns; and cpu_seconds, this process's user + system CPU time
-    /// (`getrusage(2)`), to compare clients' costs.
+    /// last_receive, latencies_ns; and, to compare clients' costs, cpu_seconds (this process's
+    /// user + system CPU time at the end) and ready_cpu_seconds (the same when "ready" was written).
     func summaryJSON() -> String {
         var received = 0
         var errors = 0
@@ -149,12 +159,9 @@ final class SubscriberRun {
             if plan.expect > 0 && parser.received != plan.expect { incomplete += 1 }
             lastReceive = max(lastReceive, parser.lastReceive)
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        let cpu = Self.cpuSeconds()
         var out = "{\"received\": \(received), \"errors\": \(errors), \"incomplete\": \(incomplete), "
-        out += "\"last_receive\": \(lastReceive), \"cpu_seconds\": \(cpu), \"latencies_ns\": ["
+        out += "\"last_receive\": \(lastReceive), \"cpu_seconds\": \(cpu), \"ready_cpu_seconds\": \(readyCPUSeconds), \"latencies_ns\": ["
         out.reserveCapacity(out.utf8.count + latencies.count * 12)
         for (i, latency) in latencies.enumerated() {
             if i > 0 { out += "," }
