@@ -259,23 +259,34 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="
                                protocol, streams_per_connection, out),))
         p.start()
         procs.append(p)
-    deadline = time.time() + 60
-    while not all(os.path.exists(p) for p in ready):
+    try:
+        deadline = time.time() + 60
+        while not all(os.path.exists(p) for p in ready):
+            if native:
+                for p in procs:
+                    if p.poll() is not None:
+                        native_summary(p, 1)  # raises with its message
+                        raise RuntimeError("h2-subscribers ended before its streams were ready")
+            if time.time() > deadline:
+                raise RuntimeError("subscribers did not connect")
+            time.sleep(0.02)
+        time.sleep(0.2)
+        ticks_before = cpu_ticks(server.pids())
+        start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
         if native:
-            for p in procs:
-                if p.poll() is not None:
-                    native_summary(p, 1)  # raises with its message
-                    raise RuntimeError("h2-subscribers ended before its streams were ready")
-        if time.time() > deadline:
-            raise RuntimeError("subscribers did not connect")
-        time.sleep(0.02)
-    time.sleep(0.2)
-    ticks_before = cpu_ticks(server.pids())
-    start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
-    if native:
-        results = [native_summary(p, seconds + drain + 60) for p in procs]
-    else:
-        results = [out.get(timeout=seconds + drain + 60) for _ in procs]
+            results = [native_summary(p, seconds + drain + 60) for p in procs]
+        else:
+            results = [out.get(timeout=seconds + drain + 60) for _ in procs]
+    except BaseException:
+        # The other subscriber processes would read until their --stop-after: end them (by PID).
+        for p in procs:
+            if native and p.poll() is None:
+                p.kill()
+                p.wait()
+            elif not native and p.is_alive():
+                p.kill()
+                p.join()
+        raise
     server_cpu_seconds = (cpu_ticks(server.pids()) - ticks_before) / os.sysconf("SC_CLK_TCK")
     if not native:
         for p in procs:
