@@ -20,8 +20,9 @@ Scenarios (issue 12):
                   --package-path Tools/bench-server/h2-subscribers`; `make bench-server` builds
                   it), about 10 ms of CPU per 1,000 deliveries at 200 subscribers (0.4 of a
                   core at 40,000 deliveries/s); or `python`, the `h2` package
-                  (sse_clients.H2EventStreams, 27-47 ms per 1,000: it saturates there). Same arguments, same parsing, same summary; the HTTP/2
-                  rows report the subscribers' own CPU per 1,000 deliveries
+                  (sse_clients.H2EventStreams, 27-47 ms per 1,000: it saturates there). Same
+                  arguments, same parsing, same summary; the HTTP/2 rows report the
+                  subscribers' own CPU per 1,000 deliveries
   storm           N streams opened by 2 client processes: total time, slowest connect
   idle            N idle streams: server memory per stream, CPU while idle (keepalives)
   produce         1 record per request, 50 keep-alive connections (wrk) vs redis XADD
