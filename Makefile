@@ -110,14 +110,18 @@ conformance: build deps-pip
 
 # The server beside Nchan and Redis (Tools/bench-server/bench_server.py), in one interleaved
 # run on loopback; BENCH_SERVER_ARGS="--rounds 3 --write" appends the table to Docs/BENCHMARKS.md.
-# The HTTP/2 + TLS fan-out scenarios need openssl (their certificate) and the `h2` package (their
-# subscribers); nginx-light has the ssl and http_v2 modules.
+# The HTTP/2 + TLS fan-out scenarios need openssl (their certificate) and their subscribers: by
+# default the native h2-subscribers (SwiftNIO; the nested package Tools/bench-server/h2-subscribers,
+# built here in release and its parser self-tested), with --h2-client python the `h2` package;
+# nginx-light has the ssl and http_v2 modules.
 BENCH_SERVER_DEPS := nginx-light libnginx-mod-nchan redis-server redis-tools wrk nghttp2-client openssl
 BENCH_SERVER_PIP_DEPS := h2
 BENCH_SERVER_ARGS ?= --rounds 3
 bench-server: deps release
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BENCH_SERVER_DEPS)"
 	@$(MAKE) --no-print-directory deps-pip PIP_DEPS="$(BENCH_SERVER_PIP_DEPS)"
+	swift build -c release --package-path Tools/bench-server/h2-subscribers
+	Tools/bench-server/h2-subscribers/.build/release/h2-subscribers --self-test
 	$(PYTHON) Tools/bench-server/bench_server.py --logd $(CURDIR)/$(RELEASE_BIN)/logd $(BENCH_SERVER_ARGS)
 
 # The Kafka listener beside the HTTP produce path and `cat` (Tools/bench-kafka/bench_kafka.py):

@@ -12,9 +12,17 @@ Scenarios (issue 12):
   fanout-1000     1,000 subscribers paced at 200/s: delivered msg/s, p99, streams incomplete
   fanout-*-h2     the same three over HTTP/2 + TLS: both servers serve HTTPS with one
                   self-signed certificate (made here with openssl), HTTP/2 by ALPN; each
-                  subscriber is an HTTP/2 client (the `h2` package) on its own TLS connection
+                  subscriber is an HTTP/2 stream on its own TLS connection
                   (--h2-streams-per-connection K: K streams share each connection); the
-                  publisher speaks HTTP/1.1 over TLS to both
+                  publisher speaks HTTP/1.1 over TLS to both. The subscribers (--h2-client):
+                  `native` (default), h2-subscribers, a SwiftNIO program (nested package
+                  Tools/bench-server/h2-subscribers, built with `swift build -c release
+                  --package-path Tools/bench-server/h2-subscribers`; `make bench-server` builds
+                  it), about 10 ms of CPU per 1,000 deliveries at 200 subscribers (0.4 of a
+                  core at 40,000 deliveries/s); or `python`, the `h2` package
+                  (sse_clients.H2EventStreams, 27-47 ms per 1,000: it saturates there). Same
+                  arguments, same parsing, same summary; the HTTP/2 rows report the
+                  subscribers' own CPU per 1,000 deliveries
   storm           N streams opened by 2 client processes: total time, slowest connect
   idle            N idle streams: server memory per stream, CPU while idle (keepalives)
   produce         1 record per request, 50 keep-alive connections (wrk) vs redis XADD
@@ -43,6 +51,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import sse_clients  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The native HTTP/2 subscribers (--h2-client native): the nested package's release build.
+H2_PACKAGE = os.path.join(ROOT, "Tools", "bench-server", "h2-subscribers")
+H2_SUBSCRIBERS = os.path.join(H2_PACKAGE, ".build", "release", "h2-subscribers")
 
 
 def free_port():
@@ -196,15 +207,41 @@ def start_redis(work, appendfsync):
 
 # ---- scenarios: each returns a dict of figures for one server ----
 
-def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="http/1.1", streams_per_connection=1):
+def native_subscribers(server, count, sample_every, ready_path, seconds, expect, streams_per_connection):
+    """Starts one process of the native HTTP/2 subscribers (h2-subscribers) with the arguments of
+    `sse_clients.subscribers_main`; it prints its summary as one JSON object when it ends."""
+    return subprocess.Popen([H2_SUBSCRIBERS, "--kind", server.kind, "--url", server.url, "--count", str(count),
+                             "--sample-every", str(sample_every), "--ready-path", ready_path,
+                             "--stop-after", str(seconds), "--expect", str(expect),
+                             "--streams-per-connection", str(streams_per_connection)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def native_summary(proc, timeout):
+    """The summary a native subscribers process printed; raises with its message if it failed."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise RuntimeError("h2-subscribers did not finish within %d s" % timeout)
+    if proc.returncode != 0:
+        raise RuntimeError("h2-subscribers failed (exit %d): %s" % (proc.returncode, err.strip()[-500:]))
+    return json.loads(out)
+
+
+def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="http/1.1", streams_per_connection=1,
+           h2_client="native"):
     """`subscribers` streams in `processes` client processes (over HTTP/2 + TLS when `protocol`
-    is "h2", `streams_per_connection` on each connection); then one publisher. The subscribers
-    read for `seconds` plus a drain time, then count what they have."""
+    is "h2", `streams_per_connection` on each connection, with the native client h2-subscribers
+    or, `h2_client="python"`, the Python `h2` one); then one publisher. The subscribers read for
+    `seconds` plus a drain time, then count what they have."""
     tls = tls_session(server, protocol) if protocol == "h2" else None
-    # The HTTP/2 client (Python `h2`) spends several times more CPU per event than the HTTP/1.1
+    native = protocol == "h2" and h2_client == "native"
+    # The Python HTTP/2 client (`h2`) spends several times more CPU per event than the HTTP/1.1
     # one: it gets more time to drain what the server sent, so that a stream the client is late
     # on does not count as incomplete.
-    drain = 120 if protocol == "h2" else 30
+    drain = 120 if protocol == "h2" and not native else 30
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     ready = []
@@ -214,23 +251,47 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="
     for i, count in enumerate(per):
         path = tempfile.mktemp(prefix="sse-ready-")
         ready.append(path)
+        if native:
+            procs.append(native_subscribers(server, count, sample_every, path, seconds + drain, messages,
+                                            streams_per_connection))
+            continue
         p = ctx.Process(target=sse_clients.run_subscribers,
                         args=((server.kind, server.url, count, sample_every, path, seconds + drain, messages,
                                protocol, streams_per_connection, out),))
         p.start()
         procs.append(p)
-    deadline = time.time() + 60
-    while not all(os.path.exists(p) for p in ready):
-        if time.time() > deadline:
-            raise RuntimeError("subscribers did not connect")
-        time.sleep(0.02)
-    time.sleep(0.2)
-    ticks_before = cpu_ticks(server.pids())
-    start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
-    results = [out.get(timeout=seconds + drain + 60) for _ in procs]
+    try:
+        deadline = time.time() + 60
+        while not all(os.path.exists(p) for p in ready):
+            if native:
+                for p in procs:
+                    if p.poll() is not None:
+                        native_summary(p, 1)  # raises with its message
+                        raise RuntimeError("h2-subscribers ended before its streams were ready")
+            if time.time() > deadline:
+                raise RuntimeError("subscribers did not connect")
+            time.sleep(0.02)
+        time.sleep(0.2)
+        ticks_before = cpu_ticks(server.pids())
+        start, end = asyncio.run(sse_clients.publish(server.kind, server.url, messages, rate))
+        if native:
+            results = [native_summary(p, seconds + drain + 60) for p in procs]
+        else:
+            results = [out.get(timeout=seconds + drain + 60) for _ in procs]
+    except BaseException:
+        # The other subscriber processes would read until their --stop-after: end them (by PID).
+        for p in procs:
+            if native and p.poll() is None:
+                p.kill()
+                p.wait()
+            elif not native and p.is_alive():
+                p.kill()
+                p.join()
+        raise
     server_cpu_seconds = (cpu_ticks(server.pids()) - ticks_before) / os.sysconf("SC_CLK_TCK")
-    for p in procs:
-        p.join(10)
+    if not native:
+        for p in procs:
+            p.join(10)
     for path in ready:
         os.unlink(path)
     received = sum(r["received"] for r in results)
@@ -245,6 +306,12 @@ def fanout(server, subscribers, messages, rate, seconds, processes=2, protocol="
         "incomplete_streams": sum(r["incomplete"] for r in results),
         # The server's CPU (user + system, all its processes) per 1,000 events delivered.
         "server_cpu_ms_per_1k": 1000 * server_cpu_seconds / max(1, received) * 1000,
+        # The subscriber processes' own CPU (user + system, connecting included) per 1,000
+        # events delivered: how much of the machine the client took from the server.
+        "client_cpu_ms_per_1k": 1000 * sum(r["cpu_seconds"] for r in results) / max(1, received) * 1000,
+        # The same from "ready" on: what reading the events cost, without starting and connecting.
+        "client_read_cpu_ms_per_1k": 1000 * sum(r["cpu_seconds"] - r["ready_cpu_seconds"] for r in results)
+                                     / max(1, received) * 1000,
     }
     if latencies:
         figures["p50_ms"] = latencies[len(latencies) // 2]
@@ -339,8 +406,18 @@ def redis_xadd(server, pipeline, requests, connections=50):
     return {"records_per_s": float(re.search(r"([\d.]+) requests per second", out).group(1))}
 
 
-def h2_client_version():
-    """The HTTP/2 subscribers' stack: the `h2` package and the OpenSSL Python's `ssl` runs on."""
+def h2_client_version(h2_client):
+    """The HTTP/2 subscribers' stack: the native client's SwiftNIO versions (from its
+    Package.resolved), or the `h2` package and the OpenSSL Python's `ssl` runs on."""
+    if h2_client == "native":
+        pins = {}
+        try:
+            with open(os.path.join(H2_PACKAGE, "Package.resolved")) as f:
+                pins = {p["identity"]: p["state"].get("version", "?") for p in json.load(f)["pins"]}
+        except (OSError, ValueError, KeyError):
+            pass
+        return "h2-subscribers (SwiftNIO %s, swift-nio-http2 %s, swift-nio-ssl %s over BoringSSL)" % (
+            pins.get("swift-nio", "?"), pins.get("swift-nio-http2", "?"), pins.get("swift-nio-ssl", "?"))
     import ssl
     import h2
     return "Python h2 %s over %s" % (h2.__version__, ssl.OPENSSL_VERSION)
@@ -362,12 +439,19 @@ def main():
     parser.add_argument("--h2-streams-per-connection", type=int, default=1, metavar="K",
                         help="HTTP/2 scenarios: event streams per TLS connection (1: one connection per subscriber, "
                              "as separate browsers; up to 100: one page's EventSources on one connection)")
+    parser.add_argument("--h2-client", choices=("native", "python"), default="native",
+                        help="HTTP/2 scenarios' subscribers: native (h2-subscribers, SwiftNIO; build it with "
+                             "`swift build -c release --package-path Tools/bench-server/h2-subscribers`) or python "
+                             "(the `h2` package)")
     parser.add_argument("--quick", action="store_true", help="small loads (a smoke test of the harness)")
     parser.add_argument("--write", action="store_true", help="append the table to Docs/BENCHMARKS.md")
     args = parser.parse_args()
     if not 1 <= args.h2_streams_per_connection <= 100:
         parser.error("--h2-streams-per-connection must be between 1 and 100 (logd allows 100 streams per connection, nginx 128)")
     only = set(args.only.split(","))
+    if args.h2_client == "native" and any(name.endswith("-h2") for name in only) and not os.access(H2_SUBSCRIBERS, os.X_OK):
+        parser.error("--h2-client native needs %s: swift build -c release --package-path Tools/bench-server/h2-subscribers"
+                     % os.path.relpath(H2_SUBSCRIBERS, ROOT))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 65536), max(hard, 65536)))
@@ -398,6 +482,11 @@ def main():
         rows.append((scenario, figure, peer, median_of(peer_runs, key), median_of(logd_runs, key), higher_is_better))
 
     def add_correctness(peer_runs, logd_runs):
+        if "tls" in (peer_runs + logd_runs)[0]:
+            # HTTP/2 rows: what the subscribers cost, so that a reader sees whether they, not the
+            # servers, were the limit.
+            add("", "subscribers' client CPU ms per 1,000 deliveries", "Nchan", peer_runs, logd_runs,
+                "client_cpu_ms_per_1k", False)
         add("", "deliveries missing or out of order", "Nchan", peer_runs, logd_runs, "order_errors", False)
         add("", "streams incomplete", "Nchan", peer_runs, logd_runs, "incomplete_streams", False)
 
@@ -422,7 +511,7 @@ def main():
 
         def run(subscribers, messages, rate, seconds, protocol=protocol):
             return lambda s: fanout(s, subscribers, messages, rate, seconds, protocol=protocol,
-                                    streams_per_connection=args.h2_streams_per_connection)
+                                    streams_per_connection=args.h2_streams_per_connection, h2_client=args.h2_client)
 
         if "fanout-burst" + suffix in only:
             print("fan-out, %d subscribers, burst%s" % (subs, over), flush=True)
@@ -492,8 +581,9 @@ def main():
     notes = ""
     if sessions:
         notes = (" HTTP/2 + TLS rows: both servers serve HTTPS with one self-signed EC P-256 certificate; every "
-                 "subscriber is an HTTP/2 client (Python `h2`) on %s; the publisher speaks HTTP/1.1 over TLS to both "
+                 "subscriber is an HTTP/2 client (%s) on %s; the publisher speaks HTTP/1.1 over TLS to both "
                  "servers; sessions negotiated: %s." % (
+                     h2_client_version(args.h2_client),
                      "its own TLS connection" if args.h2_streams_per_connection == 1
                      else "TLS connections carrying %d streams each" % args.h2_streams_per_connection,
                      "; ".join("%s %s" % (kind, ", ".join(sorted(v))) for kind, v in sorted(sessions.items()))))
@@ -505,7 +595,7 @@ def main():
             subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
             subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split(" sha")[0],
             subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0],
-            h2_client_version() if sessions else ""]))
+            h2_client_version(args.h2_client) if sessions else ""]))
         with open(os.path.join(ROOT, "Docs", "BENCHMARKS.md"), "a") as f:
             f.write("\n### make bench-server, %s\n\n%s, %d cores; %s. Command: `make bench-server BENCH_SERVER_ARGS=\"%s\"`. "
                     "Medians of %d interleaved rounds; ratios > 1 favour logd (for times and latencies the ratio is peer / logd).%s\n\n%s\n"

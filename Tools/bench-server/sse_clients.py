@@ -13,6 +13,7 @@ HTTP/1.1, over TLS when the server's URL is `https`.
 """
 import asyncio
 import re
+import resource
 import ssl
 import time
 import urllib.parse
@@ -209,7 +210,8 @@ async def subscribers_main(target_kind, url, count, sample_every, ready_path, st
                            protocol="http/1.1", streams_per_connection=1):
     """Opens `count` streams (HTTP/1.1, or HTTP/2 over TLS with `streams_per_connection`
     streams on each connection), signals readiness by writing `ready_path`, reads until every
-    stream has `expect` messages (or the time is up), and returns a summary."""
+    stream has `expect` messages (or the time is up), and returns a summary. The native client
+    Tools/bench-server/h2-subscribers takes the same arguments and prints the same summary."""
     target = Target(target_kind, url)
     stop = asyncio.Event()
     streams = []
@@ -228,6 +230,7 @@ async def subscribers_main(target_kind, url, count, sample_every, ready_path, st
             subs.append(sub)
             streams.append(writer)
             tasks.append(asyncio.create_task(sub.run(reader, sample_every, stop)))
+    ready_usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(ready_path, "w") as f:
         f.write("ready")
     deadline = time.perf_counter() + stop_after_seconds
@@ -241,12 +244,16 @@ async def subscribers_main(target_kind, url, count, sample_every, ready_path, st
     for t in tasks:
         t.cancel()
     latencies = [x for s in subs for x in s.latencies_ns]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "received": sum(s.received for s in subs),
         "errors": sum(s.errors for s in subs),
         "incomplete": sum(1 for s in subs if expect and s.received != expect),
         "last_receive": max((s.last_receive for s in subs), default=0.0),
         "latencies_ns": latencies,
+        # This process's user + system CPU seconds (connecting included), to compare clients' costs.
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "ready_cpu_seconds": ready_usage.ru_utime + ready_usage.ru_stime,
     }
 
 
