@@ -360,7 +360,7 @@ final class FanoutHub: Sendable {
 
         /// A keepalive comment's step: `bytes`, never empty, at `from`.
         static func keepalive(_ bytes: [UInt8], at from: TopicPosition) -> Self {
-            Self(body: ByteBuffer(bytes: bytes), chunk: FanoutHub.chunk(bytes), from: from, membersPerTurn: FanoutHub.membersPerTurn)
+            Self(body: ByteBuffer(bytes: bytes), chunk: FanoutHub.chunk(bytes), from: from, membersPerTurn: FanoutHub.keepaliveMembersPerTurn)
         }
     }
 
