@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import struct
 import threading
 import time
@@ -427,3 +428,46 @@ def test_a_stop_while_a_step_is_being_written_ends_every_stream_after_its_last_e
     finally:
         for sock in socks:
             sock.close()
+
+
+def test_keepalives_reach_every_live_stream_in_order_with_events(tmp_path):
+    # 300 streams over logd's event loops: more members per loop than one keepalive turn
+    # (FanoutHub.keepaliveMembersPerTurn), so each keepalive is written in several turns.
+    server = Logd(tmp_path / "data", ["--keepalive-seconds", "1"]).start()
+    conns = []
+    try:
+        make_topic(server.url, "quiet", 1)
+        conns = [EventSourceConnection(server.url, "/v1/topics/quiet/events") for _ in range(300)]
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 300, what="300 streams in the live fan-out")
+        time.sleep(1.6)
+        produce(server.url, "quiet", [{"value": {"v": 1}}])
+        time.sleep(1.6)
+        produce(server.url, "quiet", [{"value": {"v": 2}}])
+        time.sleep(1.3)
+        for c in conns:
+            # Everything was written a while ago: read what the socket holds, without waiting.
+            c.sock.setblocking(False)
+            text = b""
+            while True:
+                text += c._dechunk()
+                try:
+                    chunk = c.sock.recv(65536)
+                except BlockingIOError:
+                    break
+                assert chunk, "the stream ended"
+                c.buf += chunk
+            # What the stream said, in order: keepalive comments and the records' values.
+            said = []
+            for line in text.decode().split("\n"):
+                if line == ": keepalive":
+                    said.append("keepalive")
+                elif line.startswith("data:"):
+                    said.append(json.loads(line[5:])["v"])
+            assert [s for s in said if s != "keepalive"] == [1, 2], said
+            first, second = said.index(1), said.index(2)
+            # A keepalive before the first record, one between the records and one after them.
+            assert "keepalive" in said[:first] and "keepalive" in said[first:second] and "keepalive" in said[second:], said
+    finally:
+        for c in conns:
+            c.cut()
+        assert server.stop() == 0

@@ -124,7 +124,7 @@ enum Handback: Sendable {
 final class FanoutHub: Sendable {
     /// A stream in the hub. `evicted` is read and written only on the connection's event loop,
     /// where every write to it and its hand-back happen; so is `writer`.
-    private final class Member: @unchecked Sendable {
+    final class Member: @unchecked Sendable {
         let id: UInt64
         let channel: any Channel
         let resume: @Sendable (Handback) -> Void
@@ -141,7 +141,7 @@ final class FanoutHub: Sendable {
 
     /// Where a member's bytes are written: below its HTTP codec, in the form the next handler
     /// takes, so that a write skips the response writer's handlers and the HTTP types conversion.
-    private enum Writer {
+    enum Writer {
         /// HTTP/1.1: the context of the connection's response encoder, whose next handler takes
         /// the hub's pre-framed chunks. The encoder frames the stream's body as chunks too: the
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
@@ -331,6 +331,13 @@ final class FanoutHub: Sendable {
     /// the rest of the step's members in its next turn).
     static let membersPerTurn = 32
 
+    /// How many members a loop writes a keepalive-only step to per turn. A keepalive goes to
+    /// every idle stream of the topic at once and nobody waits for it, while each turn costs the
+    /// loop a tick (the next turn's timer, a poll of its sockets, often a sleep and a wake-up):
+    /// ~11 % of logd's CPU in 10,000 idle streams' keepalive rounds with turns of 32, under 1 %
+    /// with 128 (Docs/BENCHMARKS.md). A turn of 128 writes still ends within a few milliseconds.
+    static let keepaliveMembersPerTurn = 128
+
     /// How long after a turn the next one is due. SwiftNIO's event loop runs every task that
     /// is due, including those the tasks themselves submit, before it polls its sockets again
     /// (`SelectableEventLoop.runOneLoopTick`): a turn that submitted the next with `execute`
@@ -340,13 +347,25 @@ final class FanoutHub: Sendable {
     static let turnGap = TimeAmount.microseconds(20)
 
     /// One step's bytes, in the form each kind of member takes.
-    private struct StepBytes: Sendable {
+    struct StepBytes: Sendable {
         /// HTTP/2 members (a `DATA` frame's payload) and members written through the pipeline.
         let body: ByteBuffer
         /// HTTP/1.1 members: one complete chunk.
         let chunk: ByteBuffer
         /// Where the step starts: a member evicted before it goes on alone from here.
         let from: TopicPosition
+        /// How many members a loop writes the step to per turn.
+        let membersPerTurn: Int
+
+        /// A step of events (and notices): `bytes`, never empty, from `from`.
+        static func events(_ bytes: [UInt8], from: TopicPosition) -> Self {
+            Self(body: ByteBuffer(bytes: bytes), chunk: FanoutHub.chunk(bytes), from: from, membersPerTurn: FanoutHub.membersPerTurn)
+        }
+
+        /// A keepalive comment's step: `bytes`, never empty, at `from`.
+        static func keepalive(_ bytes: [UInt8], at from: TopicPosition) -> Self {
+            Self(body: ByteBuffer(bytes: bytes), chunk: FanoutHub.chunk(bytes), from: from, membersPerTurn: FanoutHub.keepaliveMembersPerTurn)
+        }
     }
 
     /// Counts the loops still writing a step; the last one to finish resumes the hub.
@@ -369,7 +388,8 @@ final class FanoutHub: Sendable {
     /// `next` in the same critical section that takes the members, so that a stream joining at
     /// the new position gets none of these bytes and one at the old gets all.
     ///
-    /// Each loop writes ``membersPerTurn`` members at a time, then serves its other connections
+    /// Each loop writes ``membersPerTurn`` members at a time (a keepalive, `next` `nil`:
+    /// ``keepaliveMembersPerTurn``), then serves its other connections
     /// (a publisher's next request, new streams) before its next turn (``turnGap``), rather
     /// than holding them behind a step's hundreds or thousands of writes. The hub reads its next
     /// step only when this one is written: at most one step is in flight, and the events that
@@ -381,26 +401,30 @@ final class FanoutHub: Sendable {
             return (Array(state.loops.values), from)
         }
         guard !loops.isEmpty else { return }
-        let step = StepBytes(body: ByteBuffer(bytes: bytes), chunk: Self.chunk(bytes), from: from)
+        let step = next == nil ? StepBytes.keepalive(bytes, at: from) : StepBytes.events(bytes, from: from)
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
             let countdown = Countdown(loops.count, written)
             for group in loops {
                 let members = Array(group.members.values)
+                let loop = ObjectIdentifier(group.loop)
+                let evict: @Sendable (Member) -> Void = { [self] member in leave(member.id, on: loop, .slow(step.from)) }
+                let done: @Sendable () -> Void = { countdown.loopDone() }
                 // The hub runs on an event loop: its own loop's first turn is written at once.
                 if group.loop.inEventLoop {
-                    writeTurn(members, from: 0, of: step, on: group.loop, countdown)
+                    Self.writeTurn(members, from: 0, of: step, on: group.loop, evict: evict, done: done)
                 } else {
-                    group.loop.execute { [self] in writeTurn(members, from: 0, of: step, on: group.loop, countdown) }
+                    group.loop.execute { Self.writeTurn(members, from: 0, of: step, on: group.loop, evict: evict, done: done) }
                 }
             }
         }
     }
 
-    /// Writes `step` to up to ``membersPerTurn`` of `members` from `start`, on their loop; then
-    /// schedules the next turn ``turnGap`` later, or counts the loop done.
-    private func writeTurn(_ members: [Member], from start: Int, of step: StepBytes, on loop: any EventLoop,
-                           _ countdown: Countdown) {
-        let end = min(members.count, start + Self.membersPerTurn)
+    /// Writes `step` to up to its `membersPerTurn` of `members` from `start`, on their loop; then
+    /// schedules the next turn ``turnGap`` later, or calls `done`. A member whose connection
+    /// cannot take more is marked evicted and given to `evict`.
+    static func writeTurn(_ members: [Member], from start: Int, of step: StepBytes, on loop: any EventLoop,
+                          evict: @escaping @Sendable (Member) -> Void, done: @escaping @Sendable () -> Void) {
+        let end = min(members.count, start + step.membersPerTurn)
         let chunkPart = NIOAny(step.chunk)
         let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
         for member in members[start..<end] where !member.evicted {
@@ -408,7 +432,7 @@ final class FanoutHub: Sendable {
             // goes on alone from these bytes.
             guard member.channel.isWritable else {
                 member.evicted = true
-                leave(member.id, on: ObjectIdentifier(loop), .slow(step.from))
+                evict(member)
                 continue
             }
             switch member.writer {
@@ -418,9 +442,9 @@ final class FanoutHub: Sendable {
             }
         }
         if end < members.count {
-            loop.scheduleTask(in: Self.turnGap) { [self] in writeTurn(members, from: end, of: step, on: loop, countdown) }
+            loop.scheduleTask(in: Self.turnGap) { writeTurn(members, from: end, of: step, on: loop, evict: evict, done: done) }
         } else {
-            countdown.loopDone()
+            done()
         }
     }
 

@@ -1,0 +1,117 @@
+import EventLog
+@testable import EventLogServer
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Synchronization
+import Testing
+
+/// A loop writes a hub's step to its members in turns (``FanoutHub/writeTurn(_:from:of:on:evict:done:)``):
+/// a step of events ``FanoutHub/membersPerTurn`` members at a time, so that a publisher's next
+/// request is served between turns; a keepalive, which is not latency sensitive and goes to every
+/// idle stream at once, ``FanoutHub/keepaliveMembersPerTurn`` at a time, so that each turn's cost
+/// to the loop (a timer and a poll of its sockets) is shared by more writes.
+@Suite struct LiveFanoutTurnTests {
+    /// `count` HTTP/1.1 members on `loop`, each written below its response encoder.
+    func members(_ count: Int, on loop: EmbeddedEventLoop) throws -> [(FanoutHub.Member, EmbeddedChannel)] {
+        try (0..<count).map { i in
+            let channel = EmbeddedChannel(handler: HTTPResponseEncoder(), loop: loop)
+            let writer = FanoutHub.Writer(channel: channel)
+            guard case .chunks = writer else { throw TestFailure("member \(i) is not written below its encoder") }
+            return (FanoutHub.Member(id: UInt64(i), channel: channel, writer: writer, resume: { _ in }), channel)
+        }
+    }
+
+    /// What the loop reported: the step's end, the members evicted.
+    final class Reports: Sendable {
+        let done = Atomic(0)
+        let evicted = Mutex<[UInt64]>([])
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The bytes each channel has been written, in order.
+    func written(_ channels: [EmbeddedChannel]) throws -> [[UInt8]] {
+        try channels.map { channel in
+            var bytes: [UInt8] = []
+            while let buffer = try channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytesView }
+            return bytes
+        }
+    }
+
+    /// Writes `step` to `members` on `loop`, turn by turn, and returns how many members had been
+    /// written to after each turn.
+    func turns(_ step: FanoutHub.StepBytes, _ members: [(FanoutHub.Member, EmbeddedChannel)], on loop: EmbeddedEventLoop) throws -> [Int] {
+        let reports = Reports()
+        FanoutHub.writeTurn(members.map(\.0), from: 0, of: step, on: loop,
+                            evict: { member in reports.evicted.withLock { $0.append(member.id) } },
+                            done: { reports.done.add(1, ordering: .relaxed) })
+        var counts: [Int] = []
+        var reached = 0
+        for _ in 0..<members.count + 1 {
+            reached += try written(members.map(\.1)).count { !$0.isEmpty }
+            counts.append(reached)
+            if reports.done.load(ordering: .relaxed) > 0 { break }
+            loop.advanceTime(by: FanoutHub.turnGap)
+        }
+        #expect(reports.done.load(ordering: .relaxed) == 1, "the loop finished the step once")
+        #expect(reports.evicted.withLock { $0 }.isEmpty)
+        return counts
+    }
+
+    @Test("a keepalive goes out in turns of keepaliveMembersPerTurn, events in turns of membersPerTurn")
+    func keepaliveTurnsAreLarger() throws {
+        let loop = EmbeddedEventLoop()
+        let members = try members(300, on: loop)
+        defer { for (_, channel) in members { _ = try? channel.finish() } }
+        let position = TopicPosition(nextOffsets: [0])
+
+        let keepalive = try turns(.keepalive(Array(": keepalive\n\n".utf8), at: position), members, on: loop)
+        let big = FanoutHub.keepaliveMembersPerTurn
+        #expect(keepalive == Array(stride(from: big, to: 300, by: big)) + [300])
+
+        let events = try turns(.events(Array("id: 0-1\ndata: {}\n\n".utf8), from: position), members, on: loop)
+        let small = FanoutHub.membersPerTurn
+        #expect(events == Array(stride(from: small, to: 300, by: small)) + [300])
+        #expect(big > small)
+    }
+
+    @Test("every member gets the keepalive and the events after it, in order, each as one chunk")
+    func keepaliveAndEventsReachEveryMemberInOrder() throws {
+        let loop = EmbeddedEventLoop()
+        let members = try members(200, on: loop)
+        defer { for (_, channel) in members { _ = try? channel.finish() } }
+        let position = TopicPosition(nextOffsets: [0])
+        let keepalive = Array(": keepalive\n\n".utf8)
+        let event = Array("id: 0-1\ndata: {\"value\":1}\n\n".utf8)
+        let hubMembers = members.map(\.0)
+        FanoutHub.writeTurn(hubMembers, from: 0, of: .keepalive(keepalive, at: position), on: loop, evict: { _ in }, done: {
+            // As the hub does: the next step once every member has this one.
+            FanoutHub.writeTurn(hubMembers, from: 0, of: .events(event, from: position), on: loop, evict: { _ in }, done: {})
+        })
+        loop.advanceTime(by: .milliseconds(10))
+        let expected = Array(FanoutHub.chunk(keepalive).readableBytesView) + Array(FanoutHub.chunk(event).readableBytesView)
+        for bytes in try written(members.map(\.1)) { #expect(bytes == expected) }
+    }
+
+    @Test("a member that cannot take more is evicted once and not written, in a keepalive's turn too")
+    func unwritableMemberIsEvicted() throws {
+        let loop = EmbeddedEventLoop()
+        let members = try members(150, on: loop)
+        defer { for (_, channel) in members { _ = try? channel.finish() } }
+        members[140].1.isWritable = false
+        let reports = Reports()
+        FanoutHub.writeTurn(members.map(\.0), from: 0, of: .keepalive(Array(": keepalive\n\n".utf8), at: TopicPosition(nextOffsets: [0])),
+                            on: loop, evict: { member in reports.evicted.withLock { $0.append(member.id) } },
+                            done: { reports.done.add(1, ordering: .relaxed) })
+        loop.advanceTime(by: .milliseconds(10))
+        #expect(reports.evicted.withLock { $0 } == [140])
+        #expect(reports.done.load(ordering: .relaxed) == 1)
+        #expect(members[140].0.evicted)
+        let written = try written(members.map(\.1))
+        #expect(written.enumerated().allSatisfy { $0.offset == 140 ? $0.element.isEmpty : !$0.element.isEmpty })
+    }
+}
