@@ -43,7 +43,6 @@ public struct HTTPListener: Service {
                     try server.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: server))
                 }
             }
-            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { child in
                 channel.setup(channel: child, logger: logger).map { channel.serve($0, logger: logger) }
             }
