@@ -44,7 +44,7 @@ public struct HTTPListener: Service {
                 }
             }
             .childChannelInitializer { child in
-                channel.setup(channel: child, logger: logger).map { channel.serve($0, logger: logger) }
+                child.eventLoop.makeCompletedFuture { channel.serve(try channel.configure(child, logger: logger), logger: logger) }
             }
             .bind(host: host, port: port).get()
         onListening(listening.localAddress?.port ?? port)

@@ -52,12 +52,19 @@ struct LogServerChannel: ServerChildChannel {
     let metrics: ServerMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture { try configure(channel, logger: logger) }
+    }
+
+    /// Registers `channel` and sets its pipeline up to the choice of version (``setup(channel:logger:)``,
+    /// without a future); must run on its event loop.
+    func configure(_ channel: any Channel, logger: Logger) throws -> Value {
         registry.register(channel)
         let connection = ConnectionGuard(limits: limits, metrics: metrics, logger: logger)
         let rawBytes = connection.makeRawBytesHandler()
         let promise = channel.eventLoop.makePromise(of: Negotiated.self)
         let (http1, webSocket, http2, maxHeadBytes) = (self.http1, self.webSocket, self.http2, limits.maxHeaderBytes)
-        // Behind the decoder Hummingbird adds, the guard's view of requests and responses.
+        // Behind the decoder Hummingbird's WebSocket channel adds, the guard's view of requests
+        // and responses.
         func guarded<Value>(_ channel: any Channel, _ value: Value) throws -> Value {
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
@@ -72,8 +79,9 @@ struct LogServerChannel: ServerChildChannel {
                         .flatMapThrowing { .webSocket(try guarded(channel, $0)) }.nonisolated()
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger)
-                    return try guarded(channel, .plain)
+                    try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger,
+                                              guardedBy: connection.makeRequestPartsHandler())
+                    return .plain
                 }
             },
             configureHTTP2: { channel in
@@ -81,31 +89,28 @@ struct LogServerChannel: ServerChildChannel {
                 channel.pipeline.syncOperations.removeHandler(rawBytes, promise: nil)
                 return http2.setup(channel: channel, logger: logger)
             })
-        do {
-            let pipeline = channel.pipeline.syncOperations
-            // Set here rather than as a bootstrap option, which NIO applies through a future per
-            // connection.
-            try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            if let tls {
-                let handler = NIOSSLServerHandler(context: tls.context)
-                let coalescer = TLSWriteCoalescer()
-                try pipeline.addHandler(handler, position: .first)
-                try pipeline.addHandler(coalescer, position: .after(handler))
-                try pipeline.addHandler(rawBytes, position: .after(coalescer))
-            } else {
-                try pipeline.addHandler(rawBytes, position: .first)
-            }
-            try pipeline.addHandler(selector, position: .after(rawBytes))
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
+        let pipeline = channel.pipeline.syncOperations
+        // Set here rather than as a bootstrap option, which NIO applies through a future per
+        // connection.
+        try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        if let tls {
+            let handler = NIOSSLServerHandler(context: tls.context)
+            let coalescer = TLSWriteCoalescer()
+            try pipeline.addHandler(handler, position: .first)
+            try pipeline.addHandler(coalescer, position: .after(handler))
+            try pipeline.addHandler(rawBytes, position: .after(coalescer))
+        } else {
+            try pipeline.addHandler(rawBytes, position: .first)
         }
-        return channel.eventLoop.makeSucceededFuture(Value(negotiated: promise.futureResult, channel: channel))
+        try pipeline.addHandler(selector, position: .after(rawBytes))
+        return Value(negotiated: promise.futureResult, channel: channel)
     }
 
-    /// NIO's HTTP/1.1 decoder and encoder, the conversion to HTTP types and the
-    /// ``HTTP1Connection`` that serves the requests.
+    /// NIO's HTTP/1.1 decoder and encoder, the guard's `requestParts` handler right behind the
+    /// decoder when given, the conversion to HTTP types and the ``HTTP1Connection`` that serves
+    /// the requests.
     static func addHTTP1Handlers(to channel: any Channel, responder: HTTP1Responder, maxHeadBytes: Int,
-                                         logger: Logger) throws {
+                                 logger: Logger, guardedBy requestParts: ConnectionGuard.RequestParts? = nil) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderFieldSize = maxHeadBytes
         decoderLimits.maxHeaderListSize = maxHeadBytes
@@ -116,6 +121,8 @@ struct LogServerChannel: ServerChildChannel {
             withOutboundHeaderValidation: false,  // HTTP types validate the fields
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
+        // NIO's decoder is last now: the guard's view of requests and responses goes right after it.
+        if let requestParts { try pipeline.addHandler(requestParts) }
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
     }
