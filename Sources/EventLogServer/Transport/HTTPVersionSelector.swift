@@ -125,29 +125,29 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
     /// Compares the bytes held so far with the preface, and chooses when they tell.
     private func sniffPreface(context: ChannelHandlerContext) {
         guard case .sniffingPreface(var matched) = state else { return }
-        enum Verdict { case http1, http2, undecided }
-        let verdict = Self.preface.withUTF8Buffer { preface -> Verdict in
+        // `true`: HTTP/2; `false`: HTTP/1.1; `nil`: not known yet.
+        let http2 = Self.preface.withUTF8Buffer { preface -> Bool? in
             var seen = 0
             for data in handOff.held {
                 for byte in unwrapInboundIn(data).readableBytesView {
                     if seen >= matched {
-                        if byte != preface[matched] { return .http1 }
+                        if byte != preface[matched] { return false }
                         matched += 1
-                        if matched == preface.count { return .http2 }
+                        if matched == preface.count { return true }
                     }
                     seen += 1
                 }
             }
-            return .undecided
+            return nil
         }
-        switch verdict {
-        case .http1:
+        switch http2 {
+        case false?:
             // The same bytes begin the first HTTP/1.1 head.
             state = .sniffingHead(scanned: 0, endMatched: 0)
             sniffHead(context: context)
-        case .http2:
+        case true?:
             chooseHTTP2(context: context)
-        case .undecided:
+        case nil:
             state = .sniffingPreface(matched: matched)
         }
     }
