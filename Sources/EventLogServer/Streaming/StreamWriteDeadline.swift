@@ -10,6 +10,10 @@ import NIOCore
 /// event loop for each write and cancelled when the write returns; when it fires, the channel
 /// is closed, the pending write fails and the stream ends. The client resumes by its
 /// `Last-Event-ID`. Without a channel (test contexts) or a timeout, writes just wait.
+///
+/// Over the server's own HTTP/1.1 layer (``HTTP1BodyWriter``) a write says whether it waits,
+/// and the deadline is scheduled only then: most writes (every stream's first) do not, and a
+/// storm of new streams spent a timer's scheduling and cancelling on each.
 struct StreamWriteDeadline: Sendable {
     let channel: (any Channel)?
     let timeout: Duration?
@@ -19,6 +23,12 @@ struct StreamWriteDeadline: Sendable {
     func write(_ bytes: [UInt8], to writer: inout any ResponseBodyWriter) async throws {
         guard !bytes.isEmpty else { return }
         guard channel != nil, timeout != nil else { return try await writer.write(ByteBuffer(bytes: bytes)) }
+        if let direct = writer as? HTTP1BodyWriter {
+            guard let drained = try await direct.writeReturningWait(ByteBuffer(bytes: bytes)) else { return }
+            let deadline = schedule()
+            defer { deadline?.cancel() }
+            return try await drained.get()
+        }
         let deadline = schedule()
         defer { deadline?.cancel() }
         try await writer.write(ByteBuffer(bytes: bytes))

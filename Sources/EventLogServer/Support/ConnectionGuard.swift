@@ -107,7 +107,11 @@ final class ConnectionGuard {
     private func started() {
         guard phase == .serving, timer == nil else { return }
         lastActivity = .now()
-        reschedule()
+        // The first head, which follows at once, times out sooner than an idle connection: its
+        // deadline then needs no earlier timer (a storm of new connections paid a timer's
+        // cancelling and scheduling each). A silent connection's timer fires at that time
+        // and is set again for the rest of the idle timeout.
+        reschedule(notAfter: lastActivity + limits.headerTimeout)
     }
 
     private func stopped() {
@@ -233,8 +237,9 @@ final class ConnectionGuard {
     /// and find nothing: cancelling it and scheduling a new one at the answer's end cost each
     /// keep-alive request two scheduled-task operations (2.7 % of a single-record produce's
     /// CPU, `perf`).
-    private func reschedule() {
-        guard let deadline = nextDeadline() else { return }
+    private func reschedule(notAfter latest: NIODeadline? = nil) {
+        guard var deadline = nextDeadline() else { return }
+        if let latest, latest < deadline { deadline = latest }
         if timer != nil, let timerDeadline, timerDeadline <= deadline { return }
         cancelTimer()
         guard let eventLoop = rawContext?.eventLoop ?? partsContext?.eventLoop else { return }

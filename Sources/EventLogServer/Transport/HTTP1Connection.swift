@@ -507,9 +507,16 @@ struct HTTP1BodyWriter: ResponseBodyWriter {
     let flushesEachWrite: Bool
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        let flush = flushesEachWrite
         // Over the high-water mark (the client reads nothing): wait until it drains.
-        try await answer.connection.onLoop { try $0.writePart(.body(buffer), flush: flush) }?.get()
+        try await writeReturningWait(buffer)?.get()
+    }
+
+    /// Writes `buffer`; returns what to wait for before the next write: `nil` unless the
+    /// connection's outbound buffer is over its high-water mark (``StreamWriteDeadline`` times
+    /// only such a wait).
+    func writeReturningWait(_ buffer: ByteBuffer) async throws -> EventLoopFuture<Void>? {
+        let flush = flushesEachWrite
+        return try await answer.connection.onLoop { try $0.writePart(.body(buffer), flush: flush) }
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {

@@ -43,9 +43,8 @@ public struct HTTPListener: Service {
                     try server.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: server))
                 }
             }
-            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { child in
-                channel.setup(channel: child, logger: logger).map { channel.serve($0, logger: logger) }
+                child.eventLoop.makeCompletedFuture { channel.serve(try channel.configure(child, logger: logger), logger: logger) }
             }
             .bind(host: host, port: port).get()
         onListening(listening.localAddress?.port ?? port)

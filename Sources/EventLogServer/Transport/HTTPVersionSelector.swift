@@ -7,50 +7,71 @@ enum NegotiatedHTTPVersion<HTTP1: Sendable, HTTP2: Sendable>: Sendable {
     case http2(HTTP2)
 }
 
-/// Chooses HTTP/1.1 or HTTP/2 for a new connection, sets the pipeline up for it, then steps
-/// out of the way.
+/// Chooses a new connection's pipeline once, sets it up, then steps out of the way: HTTP/2,
+/// or HTTP/1.1 with or without the WebSocket upgrade machinery.
 ///
-/// - Over TLS, ALPN decides (`h2` or `http/1.1`, as the client's TLS handshake chose).
+/// - Over TLS, ALPN decides the version (`h2` or `http/1.1`, as the client's TLS handshake
+///   chose).
 /// - Without TLS, or when the client offered no ALPN protocol, the first bytes decide: HTTP/2's
 ///   24-byte connection preface (`PRI * HTTP/2.0…`, RFC 9113 §3.4, "prior knowledge") selects
-///   HTTP/2 (h2c), anything else HTTP/1.1 — known at the first byte that differs, so an
-///   HTTP/1.1 request waits for nothing.
+///   HTTP/2 (h2c), anything else HTTP/1.1 — known at the first byte that differs.
+/// - For HTTP/1.1, the first request head decides the pipeline. Only a connection's first
+///   request may upgrade to a WebSocket, and the machinery for it (SwiftNIO's typed upgrade
+///   handler, Hummingbird's upgrade channel, whose async frames stay in the connection's task
+///   for its life) costs every connection that has it: 30 KiB of resident memory per idle
+///   event stream with it, 27 KiB without (2,000 streams, release builds, measured twice
+///   each). So a connection whose first head has an `Upgrade` header gets the
+///   WebSocket-capable pipeline (which also declines other upgrades), and every other
+///   connection the plain HTTP/1.1 one. A head read in several pieces is looked at whole.
 ///
-/// Bytes that arrive before the choice is made are held and passed on, in order, once the
-/// pipeline for the chosen version is in place. A connection that sends nothing is closed by
-/// the ``ConnectionGuard`` behind this handler after the idle timeout.
+/// One handler decides all of it, and the pipeline is built once (a storm of new event
+/// streams spent a handler's add and removal and a promise's hops per connection on a second
+/// stage, Docs/adr/0006-one-pipeline-choice.md).
+///
+/// The ``ConnectionGuard``'s front handler is in front of this one: it times the head and
+/// refuses one over the size limit, so what is held here is bounded by that limit; it closes a
+/// connection that sends nothing after the idle timeout. Bytes that arrive before the choice is
+/// made are held and passed on, in order, once the chosen pipeline is in place.
 final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias Negotiated = NegotiatedHTTPVersion<HTTP1, HTTP2>
 
     /// HTTP/2's client connection preface.
-    static var preface: [UInt8] { Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) }
+    static var preface: StaticString { "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" }
 
     private enum State {
         /// Waiting for the TLS handshake's ALPN result.
         case handshaking
-        /// Reading the first bytes.
-        case sniffing(matched: Int)
+        /// Reading the first bytes: the first `matched` are the preface's.
+        case sniffingPreface(matched: Int)
+        /// HTTP/1.1: reading the first head. `scanned` bytes held have no blank line, and the
+        /// last `endMatched` of them are the start of one.
+        case sniffingHead(scanned: Int, endMatched: Int)
         /// The pipeline for the chosen version is being set up (or was): see `handOff`.
         case configuring
     }
 
     private var state: State
+    private let maxHeadBytes: Int
     private let handOff: PipelineHandOff<Negotiated>
-    private let configureHTTP1: (any Channel) -> EventLoopFuture<HTTP1>
+    private let configureHTTP1: (_ upgrade: Bool, _ channel: any Channel) -> EventLoopFuture<HTTP1>
     private let configureHTTP2: (any Channel) -> EventLoopFuture<HTTP2>
 
     /// - Parameters:
     ///   - tls: whether a TLS handler is in front of this one (ALPN decides first).
+    ///   - maxHeadBytes: past this many bytes without a blank line the first head is too large
+    ///     anyway (the guard refuses it): the plain HTTP/1.1 pipeline is chosen.
     ///   - promise: completed with the set-up pipeline's value, or failed when the connection
     ///     closes first.
-    ///   - configureHTTP1: adds the HTTP/1.1 handlers behind this one.
+    ///   - configureHTTP1: adds the HTTP/1.1 handlers behind this one; `upgrade` says whether
+    ///     the first head has an `Upgrade` header.
     ///   - configureHTTP2: adds the HTTP/2 handlers behind this one.
-    init(tls: Bool, promise: EventLoopPromise<Negotiated>,
-         configureHTTP1: @escaping (any Channel) -> EventLoopFuture<HTTP1>,
+    init(tls: Bool, maxHeadBytes: Int, promise: EventLoopPromise<Negotiated>,
+         configureHTTP1: @escaping (_ upgrade: Bool, _ channel: any Channel) -> EventLoopFuture<HTTP1>,
          configureHTTP2: @escaping (any Channel) -> EventLoopFuture<HTTP2>) {
-        self.state = tls ? .handshaking : .sniffing(matched: 0)
+        self.state = tls ? .handshaking : .sniffingPreface(matched: 0)
+        self.maxHeadBytes = maxHeadBytes
         self.handOff = PipelineHandOff(promise: promise)
         self.configureHTTP1 = configureHTTP1
         self.configureHTTP2 = configureHTTP2
@@ -64,22 +85,24 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
         if case .handshaking = state, let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = event {
             context.fireUserInboundEventTriggered(event)
             switch negotiated {
-            case "h2": choose(http2: true, context: context)
-            case "http/1.1": choose(http2: false, context: context)
+            case "h2": chooseHTTP2(context: context)
+            case "http/1.1":
+                state = .sniffingHead(scanned: 0, endMatched: 0)
+                sniffHead(context: context)
             default:
-                state = .sniffing(matched: 0)
-                sniff(context: context)
+                state = .sniffingPreface(matched: 0)
+                sniffPreface(context: context)
             }
             return
         }
-        if event is ChannelShouldQuiesceEvent {
-            switch state {
-            case .handshaking, .sniffing:
-                // Shutting down before a request could begin: nothing to finish.
-                return context.close(promise: nil)
-            case .configuring:
-                break
-            }
+        switch state {
+        case .handshaking, .sniffingPreface, .sniffingHead:
+            // Shutting down, or the client closed its side, before a request could begin:
+            // nothing to answer.
+            if event is ChannelShouldQuiesceEvent { return context.close(promise: nil) }
+            if let event = event as? ChannelEvent, event == .inputClosed { return context.close(promise: nil) }
+        case .configuring:
+            break
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -87,7 +110,11 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if handOff.isDone { return context.fireChannelRead(data) }
         handOff.hold(data)
-        if case .sniffing = state { sniff(context: context) }
+        switch state {
+        case .sniffingPreface: sniffPreface(context: context)
+        case .sniffingHead: sniffHead(context: context)
+        case .handshaking, .configuring: break
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -96,30 +123,112 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
     }
 
     /// Compares the bytes held so far with the preface, and chooses when they tell.
-    private func sniff(context: ChannelHandlerContext) {
-        guard case .sniffing(var matched) = state else { return }
-        let preface = Self.preface
-        var seen = 0
-        for data in handOff.held {
-            let buffer = unwrapInboundIn(data)
-            for byte in buffer.readableBytesView {
-                if seen >= matched {
-                    if byte != preface[matched] { return choose(http2: false, context: context) }
-                    matched += 1
-                    if matched == preface.count { return choose(http2: true, context: context) }
+    private func sniffPreface(context: ChannelHandlerContext) {
+        guard case .sniffingPreface(var matched) = state else { return }
+        // `true`: HTTP/2; `false`: HTTP/1.1; `nil`: not known yet.
+        let http2 = Self.preface.withUTF8Buffer { preface -> Bool? in
+            var seen = 0
+            for data in handOff.held {
+                for byte in unwrapInboundIn(data).readableBytesView {
+                    if seen >= matched {
+                        if byte != preface[matched] { return false }
+                        matched += 1
+                        if matched == preface.count { return true }
+                    }
+                    seen += 1
                 }
-                seen += 1
             }
+            return nil
         }
-        state = .sniffing(matched: matched)
+        switch http2 {
+        case false?:
+            // The same bytes begin the first HTTP/1.1 head.
+            state = .sniffingHead(scanned: 0, endMatched: 0)
+            sniffHead(context: context)
+        case true?:
+            chooseHTTP2(context: context)
+        case nil:
+            state = .sniffingPreface(matched: matched)
+        }
     }
 
-    private func choose(http2: Bool, context: ChannelHandlerContext) {
+    /// Looks for the blank line that ends the first head in the bytes held and not yet
+    /// scanned, and chooses the HTTP/1.1 pipeline once it is there.
+    private func sniffHead(context: ChannelHandlerContext) {
+        guard case .sniffingHead(var scanned, var endMatched) = state else { return }
+        var start = 0  // of the held read being scanned, among all the bytes held
+        for data in handOff.held {
+            let buffer = unwrapInboundIn(data)
+            let count = buffer.readableBytes
+            defer { start += count }
+            guard start + count > scanned else { continue }
+            let found = buffer.withUnsafeReadableBytes { bytes -> Int? in
+                for i in (scanned - start)..<count {
+                    endMatched = Self.blankLineMatched(after: endMatched, bytes[i])
+                    if endMatched == 4 { return start + i + 1 }
+                }
+                return nil
+            }
+            if let end = found { return chooseHTTP1(upgrade: hasUpgradeHeader(headBytes: end), context: context) }
+            scanned = start + count
+        }
+        if scanned > maxHeadBytes { return chooseHTTP1(upgrade: false, context: context) }
+        state = .sniffingHead(scanned: scanned, endMatched: endMatched)
+    }
+
+    /// Whether the first `count` bytes held, a whole head, have an `Upgrade` header.
+    private func hasUpgradeHeader(headBytes count: Int) -> Bool {
+        if handOff.held.count == 1 {
+            // Most heads come in one read: looked at where they are.
+            return unwrapInboundIn(handOff.held[handOff.held.startIndex])
+                .withUnsafeReadableBytes { Self.hasUpgradeHeader($0[..<count]) }
+        }
+        var head: [UInt8] = []
+        head.reserveCapacity(count)
+        for data in handOff.held where head.count < count {
+            let view = unwrapInboundIn(data).readableBytesView
+            head += view.prefix(count - head.count)
+        }
+        return head.withUnsafeBytes { Self.hasUpgradeHeader($0[...]) }
+    }
+
+    private func chooseHTTP1(upgrade: Bool, context: ChannelHandlerContext) {
         state = .configuring
-        let configured: EventLoopFuture<Negotiated> = http2
-            ? configureHTTP2(context.channel).map { .http2($0) }
-            : configureHTTP1(context.channel).map { .http1($0) }
-        handOff.handOff(when: configured, removing: self, context: context)
+        handOff.handOff(when: configureHTTP1(upgrade, context.channel).map { .http1($0) }, removing: self, context: context)
+    }
+
+    private func chooseHTTP2(context: ChannelHandlerContext) {
+        state = .configuring
+        handOff.handOff(when: configureHTTP2(context.channel).map { .http2($0) }, removing: self, context: context)
+    }
+
+    /// How many bytes of a blank line (`\r\n\r\n`) end at `byte`, when `matched` ended just
+    /// before it.
+    static func blankLineMatched(after matched: Int, _ byte: UInt8) -> Int {
+        switch (matched, byte) {
+        case (0, 0x0D), (2, 0x0D), (1, 0x0A), (3, 0x0A): matched + 1
+        case (_, 0x0D): 1
+        default: 0
+        }
+    }
+
+    /// Whether a head (request line and header lines) has a header line named `Upgrade`, in
+    /// any case.
+    static func hasUpgradeHeader(_ head: Slice<UnsafeRawBufferPointer>) -> Bool {
+        let name: StaticString = "\r\nupgrade:"
+        let count = name.utf8CodeUnitCount
+        guard head.count >= count else { return false }
+        return name.withUTF8Buffer { name in
+            var i = head.startIndex
+            while i <= head.endIndex - count {
+                var j = 0
+                // ASCII letters compare lowercased; `\r`, `\n` and `:` are unchanged by `| 0x20`.
+                while j < count, head[i + j] | (name[j] >= 0x61 ? 0x20 : 0) == name[j] { j += 1 }
+                if j == count { return true }
+                i += 1
+            }
+            return false
+        }
     }
 }
 

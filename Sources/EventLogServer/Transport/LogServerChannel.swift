@@ -13,9 +13,9 @@ import NIOSSL
 /// ```
 /// [NIOSSLServerHandler]      when TLS is on: the context current at the accept
 /// [TLSWriteCoalescer]        when TLS is on: what one flush writes, sealed as one record
-/// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c): chooses, sets up, leaves
-/// ConnectionGuard.RawBytes   HTTP/1.1 only (removed for HTTP/2): head size and time, idleness
-/// FirstRequestSniffer        HTTP/1.1: waits for the first head; WebSocket-capable or plain; leaves
+/// ConnectionGuard.RawBytes   head size and time, idleness (removed for HTTP/2)
+/// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c); for HTTP/1.1 the first head
+///                            (WebSocket-capable or plain): chooses once, sets up, leaves
 /// HTTP/1.1: NIO's encoder and decoder, ConnectionGuard.RequestParts, HTTP types codec, HTTP1Connection;
 ///           or, for a first request with `Upgrade`, Hummingbird's WebSocket upgrade channel
 /// HTTP/2:   NIOHTTP2Handler, connection manager, HTTP2ConnectionGuard; per stream HTTP2StreamGuard, codec, …
@@ -26,14 +26,14 @@ import NIOSSL
 /// TLS handshake or the first byte, so a silent connection is closed after the idle timeout
 /// whichever protocol it would have spoken.
 struct LogServerChannel: ServerChildChannel {
-    /// The HTTP/1.1 pipeline a connection's first request asked for (``FirstRequestSniffer``).
+    /// The HTTP/1.1 pipeline a connection's first request asked for (``HTTPVersionSelector``).
     enum HTTP1Choice: Sendable {
         /// Served by its pipeline (``HTTP1Connection``): the connection needs no task.
         case plain
         case webSocket(HTTP1WebSocketUpgradeChannel.Value)
     }
 
-    typealias Negotiated = NegotiatedHTTPVersion<EventLoopFuture<HTTP1Choice>, HTTP2Connection.Multiplexer>
+    typealias Negotiated = NegotiatedHTTPVersion<HTTP1Choice, HTTP2Connection.Multiplexer>
 
     struct Value: ServerChildChannelValue {
         let negotiated: EventLoopFuture<Negotiated>
@@ -52,66 +52,65 @@ struct LogServerChannel: ServerChildChannel {
     let metrics: ServerMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture { try configure(channel, logger: logger) }
+    }
+
+    /// Registers `channel` and sets its pipeline up to the choice of version (``setup(channel:logger:)``,
+    /// without a future); must run on its event loop.
+    func configure(_ channel: any Channel, logger: Logger) throws -> Value {
         registry.register(channel)
         let connection = ConnectionGuard(limits: limits, metrics: metrics, logger: logger)
         let rawBytes = connection.makeRawBytesHandler()
         let promise = channel.eventLoop.makePromise(of: Negotiated.self)
         let (http1, webSocket, http2, maxHeadBytes) = (self.http1, self.webSocket, self.http2, limits.maxHeaderBytes)
-        // Behind the decoder Hummingbird adds, the guard's view of requests and responses.
+        // Behind the decoder Hummingbird's WebSocket channel adds, the guard's view of requests
+        // and responses.
         func guarded<Value>(_ channel: any Channel, _ value: Value) throws -> Value {
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(connection.makeRequestPartsHandler(), position: .after(decoder))
             return value
         }
-        let selector = HTTPVersionSelector<EventLoopFuture<HTTP1Choice>, HTTP2Connection.Multiplexer>(
-            tls: tls != nil, promise: promise,
-            configureHTTP1: { channel in
-                let choice = channel.eventLoop.makePromise(of: HTTP1Choice.self)
-                let sniffer = FirstRequestSniffer<HTTP1Choice>(maxHeadBytes: maxHeadBytes, promise: choice) { upgrade, channel in
-                    if upgrade {
-                        return webSocket.setup(channel: channel, logger: logger).assumeIsolated()
-                            .flatMapThrowing { .webSocket(try guarded(channel, $0)) }.nonisolated()
-                    }
-                    return channel.eventLoop.makeCompletedFuture {
-                        try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger)
-                        return try guarded(channel, .plain)
-                    }
+        let selector = HTTPVersionSelector<HTTP1Choice, HTTP2Connection.Multiplexer>(
+            tls: tls != nil, maxHeadBytes: maxHeadBytes, promise: promise,
+            configureHTTP1: { upgrade, channel in
+                if upgrade {
+                    return webSocket.setup(channel: channel, logger: logger).assumeIsolated()
+                        .flatMapThrowing { .webSocket(try guarded(channel, $0)) }.nonisolated()
                 }
-                do {
-                    try channel.pipeline.syncOperations.addHandler(sniffer, position: .after(rawBytes))
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
+                return channel.eventLoop.makeCompletedFuture {
+                    try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger,
+                                              guardedBy: connection.makeRequestPartsHandler())
+                    return .plain
                 }
-                return channel.eventLoop.makeSucceededFuture(choice.futureResult)
             },
             configureHTTP2: { channel in
                 // HTTP/2 frames are no HTTP/1.1 heads: the guard leaves, each stream gets its own.
                 channel.pipeline.syncOperations.removeHandler(rawBytes, promise: nil)
                 return http2.setup(channel: channel, logger: logger)
             })
-        do {
-            let pipeline = channel.pipeline.syncOperations
-            if let tls {
-                let handler = NIOSSLServerHandler(context: tls.context)
-                let coalescer = TLSWriteCoalescer()
-                try pipeline.addHandler(handler, position: .first)
-                try pipeline.addHandler(coalescer, position: .after(handler))
-                try pipeline.addHandler(selector, position: .after(coalescer))
-            } else {
-                try pipeline.addHandler(selector, position: .first)
-            }
-            try pipeline.addHandler(rawBytes, position: .after(selector))
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
+        let pipeline = channel.pipeline.syncOperations
+        // Set here rather than as a bootstrap option, which NIO applies through a future per
+        // connection.
+        try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        if let tls {
+            let handler = NIOSSLServerHandler(context: tls.context)
+            let coalescer = TLSWriteCoalescer()
+            try pipeline.addHandler(handler, position: .first)
+            try pipeline.addHandler(coalescer, position: .after(handler))
+            try pipeline.addHandler(rawBytes, position: .after(coalescer))
+        } else {
+            try pipeline.addHandler(rawBytes, position: .first)
         }
-        return channel.eventLoop.makeSucceededFuture(Value(negotiated: promise.futureResult, channel: channel))
+        try pipeline.addHandler(selector, position: .after(rawBytes))
+        return Value(negotiated: promise.futureResult, channel: channel)
     }
 
-    /// NIO's HTTP/1.1 decoder and encoder, the conversion to HTTP types and the
-    /// ``HTTP1Connection`` that serves the requests.
+    /// NIO's HTTP/1.1 decoder and encoder, the guard's `requestParts` handler right behind the
+    /// decoder when given, the conversion to HTTP types and the ``HTTP1Connection`` that serves
+    /// the requests.
     static func addHTTP1Handlers(to channel: any Channel, responder: HTTP1Responder, maxHeadBytes: Int,
-                                         logger: Logger) throws {
+                                 logger: Logger, guardedBy requestParts: ConnectionGuard.RequestParts? = nil) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderFieldSize = maxHeadBytes
         decoderLimits.maxHeaderListSize = maxHeadBytes
@@ -122,6 +121,8 @@ struct LogServerChannel: ServerChildChannel {
             withOutboundHeaderValidation: false,  // HTTP types validate the fields
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
+        // NIO's decoder is last now: the guard's view of requests and responses goes right after it.
+        if let requestParts { try pipeline.addHandler(requestParts) }
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
     }
@@ -130,16 +131,15 @@ struct LogServerChannel: ServerChildChannel {
     /// is served by its pipeline (``HTTP1Connection``); a WebSocket or an HTTP/2 connection gets
     /// a task on its event loop once its pipeline is chosen (``HTTPListener``).
     func serve(_ value: Value, logger: Logger) {
-        let executor = EventLoopTaskExecutor(value.channel.eventLoop)
+        let eventLoop = value.channel.eventLoop
         value.negotiated.whenSuccess { negotiated in
             switch negotiated {
-            case .http1(let choice):
-                choice.whenSuccess { choice in
-                    guard case .webSocket(let connection) = choice else { return }
-                    Task(executorPreference: executor) { await webSocket.handle(value: connection, logger: logger) }
-                }
+            case .http1(.plain):
+                return
+            case .http1(.webSocket(let connection)):
+                Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { await webSocket.handle(value: connection, logger: logger) }
             case .http2(let multiplexer):
-                Task(executorPreference: executor) { await http2.handle(multiplexer, logger: logger) }
+                Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { await http2.handle(multiplexer, logger: logger) }
             }
         }
     }
@@ -156,16 +156,12 @@ struct LogServerChannel: ServerChildChannel {
         do {
             negotiated = try await value.negotiated.get()
         } catch {
-            logger.debug("A connection closed before its HTTP version was known", metadata: ["error": "\(error)"])
+            logger.debug("A connection closed before its pipeline was chosen", metadata: ["error": "\(error)"])
             return
         }
         switch negotiated {
-        case .http1(let choice):
-            switch try? await choice.get() {
-            case .plain?: return  // served by its pipeline
-            case .webSocket(let connection)?: await webSocket.handle(value: connection, logger: logger)
-            case nil: logger.debug("A connection closed before its first request was whole")
-            }
+        case .http1(.plain): return  // served by its pipeline
+        case .http1(.webSocket(let connection)): await webSocket.handle(value: connection, logger: logger)
         case .http2(let multiplexer): await http2.handle(multiplexer, logger: logger)
         }
     }

@@ -1,8 +1,8 @@
 import NIOCore
 
-/// What a handler that chooses the pipeline behind it (``HTTPVersionSelector``,
-/// ``FirstRequestSniffer``) holds meanwhile, and its hand-off once the pipeline is set up: the
-/// reads that came first are passed on, in order, and the handler leaves.
+/// What the handler that chooses the pipeline behind it (``HTTPVersionSelector``) holds
+/// meanwhile, and its hand-off once the pipeline is set up: the reads that came first are
+/// passed on, in order, and the handler leaves.
 final class PipelineHandOff<Value: Sendable> {
     /// Reads that arrived before the pipeline behind was set up.
     private(set) var held = CircularBuffer<NIOAny>()
