@@ -26,7 +26,7 @@ enum NegotiatedHTTPVersion<HTTP1: Sendable, HTTP2: Sendable>: Sendable {
 ///
 /// One handler decides all of it, and the pipeline is built once (a storm of new event
 /// streams spent a handler's add and removal and a promise's hops per connection on a second
-/// stage, Docs/adr/0006-one-pipeline-choice.md).
+/// stage, Docs/adr/0007-one-pipeline-choice.md).
 ///
 /// The ``ConnectionGuard``'s front handler is in front of this one: it times the head and
 /// refuses one over the size limit, so what is held here is bounded by that limit; it closes a
