@@ -26,6 +26,20 @@ def connect(url, rcvbuf=None):
     return sock
 
 
+def read_until_closed(sock, limit_seconds):
+    """Everything the server sends until it closes; raises if it stays open past the limit."""
+    sock.settimeout(limit_seconds)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
 def produce(url, topic, records):
     req = urllib.request.Request(
         "%s/v1/topics/%s/records" % (url, topic),

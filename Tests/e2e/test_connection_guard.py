@@ -6,21 +6,7 @@ import socket
 import time
 import urllib.request
 
-from conftest import Logd, connect
-
-
-def read_until_closed(sock, limit_seconds):
-    """Everything the server sends until it closes; raises if it stays open past the limit."""
-    sock.settimeout(limit_seconds)
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return data
-        if not chunk:
-            return data
-        data += chunk
+from conftest import Logd, connect, read_until_closed
 
 
 def split_answer(data):

@@ -8,7 +8,7 @@ import socket
 import struct
 import time
 
-from conftest import Logd, connect, produce
+from conftest import Logd, connect, produce, read_until_closed
 from h2_client import PREFACE, SETTINGS
 
 
@@ -30,19 +30,6 @@ def read_head(sock):
         assert chunk, "closed before an answer: %r" % data
         data += chunk
     return data
-
-
-def read_until_closed(sock, limit_seconds):
-    sock.settimeout(limit_seconds)
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return data
-        if not chunk:
-            return data
-        data += chunk
 
 
 def test_every_protocol_is_chosen_right_whatever_the_packets(tmp_path):
