@@ -224,6 +224,7 @@ let package = Package(
             name: "EventLogServerTests",
             dependencies: [
                 "EventLogServer", "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import EventLog
 @testable import EventLogServer
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -25,7 +26,9 @@ import Testing
     /// What the loop reported: the step's end, the members evicted.
     final class Reports: Sendable {
         let done = Atomic(0)
-        let evicted = Mutex<[UInt64]>([])
+        // NIO's lock, not `Synchronization.Mutex`: the ThreadSanitizer build (`-DTSAN_LOCKS`)
+        // makes a bare `Mutex` ambiguous in this module.
+        let evicted = NIOLockedValueBox<[UInt64]>([])
     }
 
     struct TestFailure: Error, CustomStringConvertible {
@@ -47,7 +50,7 @@ import Testing
     func turns(_ step: FanoutHub.StepBytes, _ members: [(FanoutHub.Member, EmbeddedChannel)], on loop: EmbeddedEventLoop) throws -> [Int] {
         let reports = Reports()
         FanoutHub.writeTurn(members.map(\.0), from: 0, of: step, on: loop,
-                            evict: { member in reports.evicted.withLock { $0.append(member.id) } },
+                            evict: { member in reports.evicted.withLockedValue { $0.append(member.id) } },
                             done: { reports.done.add(1, ordering: .relaxed) })
         var counts: [Int] = []
         var reached = 0
@@ -58,7 +61,7 @@ import Testing
             loop.advanceTime(by: FanoutHub.turnGap)
         }
         #expect(reports.done.load(ordering: .relaxed) == 1, "the loop finished the step once")
-        #expect(reports.evicted.withLock { $0 }.isEmpty)
+        #expect(reports.evicted.withLockedValue { $0 }.isEmpty)
         return counts
     }
 
@@ -105,10 +108,10 @@ import Testing
         members[140].1.isWritable = false
         let reports = Reports()
         FanoutHub.writeTurn(members.map(\.0), from: 0, of: .keepalive(Array(": keepalive\n\n".utf8), at: TopicPosition(nextOffsets: [0])),
-                            on: loop, evict: { member in reports.evicted.withLock { $0.append(member.id) } },
+                            on: loop, evict: { member in reports.evicted.withLockedValue { $0.append(member.id) } },
                             done: { reports.done.add(1, ordering: .relaxed) })
         loop.advanceTime(by: .milliseconds(10))
-        #expect(reports.evicted.withLock { $0 } == [140])
+        #expect(reports.evicted.withLockedValue { $0 } == [140])
         #expect(reports.done.load(ordering: .relaxed) == 1)
         #expect(members[140].0.evicted)
         let written = try written(members.map(\.1))
