@@ -45,7 +45,6 @@ extension HTTP1Responder {
                 return Response(status: .internalServerError)
             }
         }
-        shortcut = nil
     }
 }
 
