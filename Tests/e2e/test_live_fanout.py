@@ -243,7 +243,13 @@ def evict_from_page_cache(directory):
                 os.close(fd)
 
 
-def test_evicted_records_are_read_on_the_io_threads_and_live_ones_inline(tmp_path):
+def test_evicted_records_are_replayed_exactly_once_and_live_ones_read_inline(tmp_path):
+    """Which thread reads the evicted records is not asserted here: a read from the page cache
+    only (`preadv2` with `RWF_NOWAIT`) of bytes not there starts the kernel's readahead, and
+    when that completes before the kernel looks again the read succeeds inline after all. On
+    this machine's VM disk that happened in 5 of 5 fresh reads in a row in one run, and in 1
+    of 11 runs of the first read. StreamReadCacheTests checks the fallback exactly, with the
+    kernel's answer injected; here the bytes must be right whichever way they were read."""
     server = Logd(tmp_path / "data").start()
     try:
         make_topic(server.url, "cold", 2)
@@ -258,7 +264,6 @@ def test_evicted_records_are_read_on_the_io_threads_and_live_ones_inline(tmp_pat
         publish(0, 20)
         # The stored records are no longer in memory: reading them inline would wait for the disk.
         evict_from_page_cache(tmp_path / "data" / "topics" / "cold")
-        before = gauge(server.url, "eventlog_stream_reads_on_io_threads")
         conns = [EventSourceConnection(server.url, "/v1/topics/cold/events?from=earliest") for _ in range(5)]
         out = {}
         threads = [threading.Thread(target=collect, args=(c, 400, out, i)) for i, c in enumerate(conns)]
@@ -266,7 +271,6 @@ def test_evicted_records_are_read_on_the_io_threads_and_live_ones_inline(tmp_pat
             t.start()
         wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 5, what="5 streams caught up and live")
         replayed = gauge(server.url, "eventlog_stream_reads_on_io_threads")
-        assert replayed > before, "the evicted records were read on the I/O threads"
         # Live records were appended a moment ago: the live fan-out reads them inline.
         for batch in range(20, 40):
             publish(batch, 1)
