@@ -72,7 +72,8 @@ test-swift:
 
 test-e2e: build deps-pip deps-browser deps-kafka-clients deps-tls
 	LOGD_BIN=$(CURDIR)/$(TEST_BIN)/logd LOG_DUMP_BIN=$(CURDIR)/$(TEST_BIN)/log-dump LOGCTL_BIN=$(CURDIR)/$(TEST_BIN)/logctl \
-		LOG_MIRROR_BIN=$(CURDIR)/$(TEST_BIN)/log-mirror $(PYTHON) -m pytest -q Tests/e2e
+		LOG_MIRROR_BIN=$(CURDIR)/$(TEST_BIN)/log-mirror H2_SUBSCRIBERS_BIN=$(CURDIR)/$(TEST_BIN)/h2-subscribers \
+		$(PYTHON) -m pytest -q Tests/e2e
 
 # The Kafka codecs (Sources/KafkaProtocol/Generated) from Kafka's message specs (Tools/kafka-codegen).
 kafka-codegen:
@@ -111,7 +112,7 @@ conformance: build deps-pip
 # The server beside Nchan and Redis (Tools/bench-server/bench_server.py), in one interleaved
 # run on loopback; BENCH_SERVER_ARGS="--rounds 3 --write" appends the table to Docs/BENCHMARKS.md.
 # The HTTP/2 + TLS fan-out scenarios need openssl (their certificate) and their subscribers: by
-# default the native h2-subscribers (SwiftNIO; the nested package Tools/bench-server/h2-subscribers,
+# default the native h2-subscribers (SwiftNIO; the package's target Tools/bench-server/h2-subscribers,
 # built here in release and its parser self-tested), with --h2-client python the `h2` package;
 # nginx-light has the ssl and http_v2 modules.
 BENCH_SERVER_DEPS := nginx-light libnginx-mod-nchan redis-server redis-tools wrk nghttp2-client openssl
@@ -120,9 +121,10 @@ BENCH_SERVER_ARGS ?= --rounds 3
 bench-server: deps release
 	@$(MAKE) --no-print-directory deps-debian DEBIAN_DEPS="$(BENCH_SERVER_DEPS)"
 	@$(MAKE) --no-print-directory deps-pip PIP_DEPS="$(BENCH_SERVER_PIP_DEPS)"
-	swift build -c release --package-path Tools/bench-server/h2-subscribers
-	Tools/bench-server/h2-subscribers/.build/release/h2-subscribers --self-test
-	$(PYTHON) Tools/bench-server/bench_server.py --logd $(CURDIR)/$(RELEASE_BIN)/logd $(BENCH_SERVER_ARGS)
+	$(SWIFT) build -c release --product h2-subscribers
+	$(RELEASE_BIN)/h2-subscribers --self-test
+	$(PYTHON) Tools/bench-server/bench_server.py --logd $(CURDIR)/$(RELEASE_BIN)/logd \
+		--h2-subscribers $(CURDIR)/$(RELEASE_BIN)/h2-subscribers $(BENCH_SERVER_ARGS)
 
 # The Kafka listener beside the HTTP produce path and `cat` (Tools/bench-kafka/bench_kafka.py):
 # produce, fetch of 1 GiB from earliest, a 3-consumer group at 100,000 records/s;

@@ -174,6 +174,25 @@ let package = Package(
             path: "Tools/log-mirror",
             swiftSettings: strictSwift
         ),
+        // The HTTP/2 + TLS SSE subscribers of `make bench-server` (Tools/bench-server/bench_server.py,
+        // --h2-client native): SwiftNIO, so that the benchmark's client costs little CPU per
+        // delivery and measures the servers, not itself. No dependency on the project's modules;
+        // a target here (not a package of its own) so that `make test` builds it in seconds and
+        // runs its end-to-end tests.
+        .executableTarget(
+            name: "h2-subscribers",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/bench-server/h2-subscribers",
+            swiftSettings: strictSwift
+        ),
         // A writer process for the kill -9 tests: appends with fsync durability and reports acknowledgements.
         .executableTarget(
             name: "eventlog-torture",

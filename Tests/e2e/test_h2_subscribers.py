@@ -3,9 +3,9 @@
 latency sampled, stopped as soon as every stream has what it expects; a refused stream fails the
 run with a clear message; the parser's self-test.
 
-The client is a nested package built in release by `make bench-server` (or `swift build -c release
---package-path Tools/bench-server/h2-subscribers`); $H2_SUBSCRIBERS_BIN names another build. These
-tests skip when it is not built (`make test` does not build it: BoringSSL alone takes minutes)."""
+The client is a target of the package (`swift build --product h2-subscribers`); `make test` names
+its debug build in $H2_SUBSCRIBERS_BIN, and without it the tests look for .build/debug, then
+.build/release. They skip only when no build is there."""
 import asyncio
 import json
 import os
@@ -22,14 +22,15 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "Tools", "bench-server"))
 import sse_clients  # noqa: E402
 
-BIN = os.environ.get("H2_SUBSCRIBERS_BIN") or os.path.join(
-    ROOT, "Tools", "bench-server", "h2-subscribers", ".build", "release", "h2-subscribers")
+BIN = os.environ.get("H2_SUBSCRIBERS_BIN") or next(
+    (path for path in (os.path.join(ROOT, ".build", kind, "h2-subscribers") for kind in ("debug", "release"))
+     if os.access(path, os.X_OK)), "h2-subscribers")
 
 
 @pytest.fixture
 def h2_subscribers():
     if not os.access(BIN, os.X_OK):
-        pytest.skip("h2-subscribers is not built (swift build -c release --package-path Tools/bench-server/h2-subscribers)")
+        pytest.skip("h2-subscribers is not built (swift build --product h2-subscribers)")
     return BIN
 
 

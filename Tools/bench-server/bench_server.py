@@ -15,10 +15,10 @@ Scenarios (issue 12):
                   subscriber is an HTTP/2 stream on its own TLS connection
                   (--h2-streams-per-connection K: K streams share each connection); the
                   publisher speaks HTTP/1.1 over TLS to both. The subscribers (--h2-client):
-                  `native` (default), h2-subscribers, a SwiftNIO program (nested package
-                  Tools/bench-server/h2-subscribers, built with `swift build -c release
-                  --package-path Tools/bench-server/h2-subscribers`; `make bench-server` builds
-                  it), about 10 ms of CPU per 1,000 deliveries at 200 subscribers (0.4 of a
+                  `native` (default), h2-subscribers, a SwiftNIO program (the package's
+                  target Tools/bench-server/h2-subscribers, built with `swift build -c release
+                  --product h2-subscribers`; `make bench-server` builds it; --h2-subscribers
+                  names the binary), about 10 ms of CPU per 1,000 deliveries at 200 subscribers (0.4 of a
                   core at 40,000 deliveries/s); or `python`, the `h2` package
                   (sse_clients.H2EventStreams, 27-47 ms per 1,000: it saturates there). Same
                   arguments, same parsing, same summary; the HTTP/2 rows report the
@@ -51,9 +51,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import sse_clients  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# The native HTTP/2 subscribers (--h2-client native): the nested package's release build.
-H2_PACKAGE = os.path.join(ROOT, "Tools", "bench-server", "h2-subscribers")
-H2_SUBSCRIBERS = os.path.join(H2_PACKAGE, ".build", "release", "h2-subscribers")
+# The native HTTP/2 subscribers (--h2-client native): the package's release build, unless
+# --h2-subscribers names another.
+H2_SUBSCRIBERS = os.path.join(ROOT, ".build", "release", "h2-subscribers")
 
 
 def free_port():
@@ -407,12 +407,12 @@ def redis_xadd(server, pipeline, requests, connections=50):
 
 
 def h2_client_version(h2_client):
-    """The HTTP/2 subscribers' stack: the native client's SwiftNIO versions (from its
-    Package.resolved), or the `h2` package and the OpenSSL Python's `ssl` runs on."""
+    """The HTTP/2 subscribers' stack: the native client's SwiftNIO versions (from the
+    package's Package.resolved), or the `h2` package and the OpenSSL Python's `ssl` runs on."""
     if h2_client == "native":
         pins = {}
         try:
-            with open(os.path.join(H2_PACKAGE, "Package.resolved")) as f:
+            with open(os.path.join(ROOT, "Package.resolved")) as f:
                 pins = {p["identity"]: p["state"].get("version", "?") for p in json.load(f)["pins"]}
         except (OSError, ValueError, KeyError):
             pass
@@ -429,6 +429,7 @@ def median_of(runs, key):
 
 
 def main():
+    global H2_SUBSCRIBERS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--logd", default=os.path.join(ROOT, ".build", "release", "logd"))
     parser.add_argument("--rounds", type=int, default=3)
@@ -441,17 +442,18 @@ def main():
                              "as separate browsers; up to 100: one page's EventSources on one connection)")
     parser.add_argument("--h2-client", choices=("native", "python"), default="native",
                         help="HTTP/2 scenarios' subscribers: native (h2-subscribers, SwiftNIO; build it with "
-                             "`swift build -c release --package-path Tools/bench-server/h2-subscribers`) or python "
-                             "(the `h2` package)")
+                             "`swift build -c release --product h2-subscribers`) or python (the `h2` package)")
+    parser.add_argument("--h2-subscribers", default=H2_SUBSCRIBERS, metavar="PATH",
+                        help="the native subscribers' binary (default: .build/release/h2-subscribers)")
     parser.add_argument("--quick", action="store_true", help="small loads (a smoke test of the harness)")
     parser.add_argument("--write", action="store_true", help="append the table to Docs/BENCHMARKS.md")
     args = parser.parse_args()
     if not 1 <= args.h2_streams_per_connection <= 100:
         parser.error("--h2-streams-per-connection must be between 1 and 100 (logd allows 100 streams per connection, nginx 128)")
     only = set(args.only.split(","))
+    H2_SUBSCRIBERS = os.path.abspath(args.h2_subscribers)
     if args.h2_client == "native" and any(name.endswith("-h2") for name in only) and not os.access(H2_SUBSCRIBERS, os.X_OK):
-        parser.error("--h2-client native needs %s: swift build -c release --package-path Tools/bench-server/h2-subscribers"
-                     % os.path.relpath(H2_SUBSCRIBERS, ROOT))
+        parser.error("--h2-client native needs %s: swift build -c release --product h2-subscribers" % H2_SUBSCRIBERS)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 65536), max(hard, 65536)))
