@@ -9,9 +9,17 @@ class EventSourceConnection:
     it sends Last-Event-ID, parses id:/data: lines and blank-line dispatch, and
     remembers the last id even from an id-only event."""
 
-    def __init__(self, url, path, last_event_id=None):
+    def __init__(self, url, path, last_event_id=None, receive_buffer=None):
+        """`receive_buffer`: the socket's receive buffer in bytes, set before it connects (a
+        small one makes the server's writes wait while the client reads nothing)."""
         u = urllib.parse.urlsplit(url)
-        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        if receive_buffer:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            self.sock.settimeout(10)
+            self.sock.connect((u.hostname, u.port))
+        else:
+            self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
         head = "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n" % (path, u.netloc)
         if last_event_id:
             head += "Last-Event-ID: %s\r\n" % last_event_id

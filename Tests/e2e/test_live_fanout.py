@@ -475,3 +475,71 @@ def test_keepalives_reach_every_live_stream_in_order_with_events(tmp_path):
         for c in conns:
             c.cut()
         assert server.stop() == 0
+
+
+def test_a_client_that_goes_away_from_an_idle_stream_frees_it_at_once(tmp_path):
+    """An idle stream in the live fan-out has no task and nothing to write until its next
+    keepalive (15 s): a client that closes its connection (a FIN, as a closed browser tab sends)
+    or resets it must free the stream, its slot and its connection now, not at that write."""
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "gone", 1)
+        for how in ("close", "shutdown", "reset"):
+            conns = [EventSourceConnection(server.url, "/v1/topics/gone/events?from=latest") for _ in range(3)]
+            wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 3, what="3 idle streams in the fan-out")
+            assert gauge(server.url, "eventlog_open_streams") == 3
+            leaving = conns[0].sock
+            if how == "shutdown":
+                leaving.shutdown(socket.SHUT_WR)  # the client's FIN, its socket still open
+            elif how == "reset":
+                leaving.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if how != "shutdown":
+                leaving.close()
+            started = time.time()
+            wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 2, seconds=5,
+                     what="the stream of the client that went away (%s) left the fan-out" % how)
+            wait_for(lambda: gauge(server.url, "eventlog_open_streams") == 2, seconds=5, what="its slot given back (%s)" % how)
+            assert time.time() - started < 5
+            if how == "shutdown":
+                # The server closed its side too: the client reads the end.
+                leaving.settimeout(5)
+                while leaving.recv(65536):
+                    pass
+                leaving.close()
+            # The others stay live and get what comes next.
+            produce(server.url, "gone", [{"value": {"v": how}}])
+            for c in conns[1:]:
+                got = {}
+                collect(c, 1, got)
+                assert json.loads(got[None][0][1]) == {"v": how}
+                c.cut()
+            wait_for(lambda: gauge(server.url, "eventlog_open_streams") == 0, seconds=20, what="every stream closed (%s)" % how)
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_client_that_closed_its_side_during_the_replay_gets_it_all_then_the_end(tmp_path):
+    """A client whose FIN arrives while its stream still replays stored records gets them all
+    (the stream writes while the socket takes them); once the stream is caught up and would idle
+    in the live fan-out, the connection closes instead of holding the stream until a keepalive.
+    The client's small receive buffer and the 8 MB of records keep the replay going (its writes
+    waiting) until after the FIN."""
+    server = Logd(tmp_path / "data").start()
+    try:
+        make_topic(server.url, "halfway", 1)
+        value = "x" * 700
+        for batch in range(40):
+            produce(server.url, "halfway", [{"value": {"v": "%d" % (batch * 300 + i), "pad": value}} for i in range(300)])
+        conn = EventSourceConnection(server.url, "/v1/topics/halfway/events?from=earliest", receive_buffer=4096)
+        time.sleep(0.5)
+        assert gauge(server.url, "eventlog_live_fanout_streams") == 0, "still replaying"
+        conn.sock.shutdown(socket.SHUT_WR)
+        conn.sock.settimeout(5)
+        started = time.time()
+        values = [json.loads(data)["v"] for _, data in conn.events() if data is not None]
+        assert values == ["%d" % i for i in range(12000)]
+        assert time.time() - started < 10, "the connection ended when the stream caught up"
+        wait_for(lambda: gauge(server.url, "eventlog_open_streams") == 0, seconds=5, what="the slot given back")
+        conn.sock.close()
+    finally:
+        assert server.stop() == 0

@@ -137,7 +137,7 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether a read was asked for and held back.
     private var readHeld = false
     /// Whether the client closed its side.
-    private var inputClosed = false
+    private(set) fileprivate var inputClosed = false
     /// Whether requests are still served, and who closes the connection when not.
     private enum Closing {
         case no
@@ -369,6 +369,7 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
                 exchange.body = nil
             }
             if exchange == nil, collecting == nil { context.close(promise: nil) }
+            closeIfDetachedAnswerLostItsClient()
             return
         }
         if event is ChannelShouldQuiesceEvent {
@@ -376,6 +377,16 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
             if closing == .no { closing = .afterAnswer }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Closes the connection when its answer is detached (an idle stream in the live fan-out,
+    /// which has nothing to write until its next keepalive) and the client closed its side: an
+    /// `EventSource` never half-closes, so the client is gone, and waiting for the keepalive's
+    /// failed write would hold the stream, its slot and its connection for up to its interval.
+    /// The close hands the stream back (``FanoutHub``'s `closeFuture` callback), ending its answer.
+    fileprivate func closeIfDetachedAnswerLostItsClient() {
+        guard inputClosed, exchange?.detached == true, let context else { return }
+        context.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -528,6 +539,12 @@ struct HTTP1BodyWriter: ResponseBodyWriter {
     /// ``HTTP1Answer/resume(flushesEachWrite:_:)``.
     func detach() -> HTTP1Answer {
         answer.exchange.value.detached = true
+        // A client that left while the stream caught up: closed once the body has joined the
+        // fan-out (the close hands it back), not in the middle of its joining.
+        let connection = answer.connection
+        if connection.value.inputClosed {
+            connection.eventLoop.execute { connection.value.closeIfDetachedAnswerLostItsClient() }
+        }
         return answer
     }
 }
