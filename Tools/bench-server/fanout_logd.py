@@ -13,6 +13,10 @@ in Tools/bench-server/h2-subscribers, or the one $H2_SUBSCRIBERS names), or `pyt
                          (null with the native client, which does not count its frames)
   publish_rtt_p50/p90_ms the publisher's round trips
   live_fanout_series     eventlog_live_fanout_streams, scraped every 0.5 s
+  server_writes          logd's write(2)/writev(2) calls from the first publish on (/proc/PID/io
+                         syscw): one per member a step is written to, one per publish answered
+  server_cpu_us_per_write logd's CPU per such call: the cost of one member's write, whatever
+                         the number of events per step (which the latency changes)
 With $FANOUT_PERF set to a file name, `perf record -F 999 -g` samples logd while the publisher
 publishes, into that file. No Nchan: this is not `make bench-server`. Every run is bounded
 (about 15–60 s)."""
@@ -80,6 +84,7 @@ async def timed_publish(kind, url, count, rate):
     with $FANOUT_PERF)."""
     target = sse_clients.Target(kind, url)
     reader, writer = await sse_clients.connect(target)
+    perf["writes_before"] = write_calls(server.proc.pid)
     if perf_file:
         perf["proc"] = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(server.proc.pid), "-o", perf_file],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -115,6 +120,12 @@ async def timed_publish(kind, url, count, rate):
 sse_clients.publish = timed_publish
 
 
+def write_calls(pid):
+    """The write system calls `pid` has made (/proc/PID/io, syscw)."""
+    with open("/proc/%d/io" % pid) as f:
+        return int(re.search(r"^syscw:\s*(\d+)", f.read(), re.M).group(1))
+
+
 def cpu_seconds(who):
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
@@ -146,6 +157,9 @@ try:
     else:
         figures = bench_server.fanout(server, subscribers, 2000, 0, 20, protocol=protocol, h2_client=h2_client)
     figures["client_cpu_ms_per_1k"] = 1e6 * (cpu_seconds(resource.RUSAGE_CHILDREN) - children_before) / max(1, figures["received"])
+    writes = write_calls(server.proc.pid) - perf["writes_before"]
+    figures["server_writes"] = writes
+    figures["server_cpu_us_per_write"] = figures["server_cpu_ms_per_1k"] * figures["received"] / max(1, writes)
 finally:
     stop.set()
     server.stop()
