@@ -53,8 +53,8 @@ import sse_clients  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # The native HTTP/2 subscribers (--h2-client native): the nested package's release build.
 H2_PACKAGE = os.path.join(ROOT, "Tools", "bench-server", "h2-subscribers")
-# $H2_SUBSCRIBERS names another build of it (a copy kept aside for A/B runs).
-H2_SUBSCRIBERS = os.environ.get("H2_SUBSCRIBERS") or os.path.join(H2_PACKAGE, ".build", "release", "h2-subscribers")
+# $H2_SUBSCRIBERS_BIN names another build of it (as in Tests/e2e/test_h2_subscribers.py).
+H2_SUBSCRIBERS = os.environ.get("H2_SUBSCRIBERS_BIN") or os.path.join(H2_PACKAGE, ".build", "release", "h2-subscribers")
 
 
 def free_port():

@@ -6,7 +6,7 @@ A/B comparisons of two builds on one machine: run it for each build in turn, sev
 burst: 2,000 messages as fast as one publisher can; paced: 2,000 at 200/s. logd serves HTTPS
 (a certificate made here) and the subscribers speak `h2` (or HTTP/1.1 over TLS). The HTTP/2
 subscribers are the native client, h2-subscribers, as in `make bench-server` (its release build
-in Tools/bench-server/h2-subscribers, or the one $H2_SUBSCRIBERS names), or `python`, the
+in Tools/bench-server/h2-subscribers, or the one $H2_SUBSCRIBERS_BIN names), or `python`, the
 `h2` package's. Prints one JSON line: bench_server.fanout's figures, plus
   client_cpu_ms_per_1k   the subscriber processes' CPU (user + system) per 1,000 deliveries
   events_per_read        events per DATA frame (per socket read over HTTP/1.1): the hub's batching
@@ -47,7 +47,7 @@ if h2_client not in ("native", "python"):
     sys.exit("the HTTP/2 client is native or python, not %r" % h2_client)
 if protocol == "h2" and h2_client == "native" and not os.access(bench_server.H2_SUBSCRIBERS, os.X_OK):
     sys.exit("no h2-subscribers at %s: build it (swift build -c release --package-path "
-             "Tools/bench-server/h2-subscribers) or name a build with $H2_SUBSCRIBERS" % bench_server.H2_SUBSCRIBERS)
+             "Tools/bench-server/h2-subscribers) or name a build with $H2_SUBSCRIBERS_BIN" % bench_server.H2_SUBSCRIBERS)
 counts_feeds = protocol != "h2" or h2_client == "python"
 perf_file = os.environ.get("FANOUT_PERF")
 work = tempfile.mkdtemp(prefix="fanout-logd-")
