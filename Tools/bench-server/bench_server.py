@@ -52,8 +52,8 @@ import sse_clients  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # The native HTTP/2 subscribers (--h2-client native): the package's release build, unless
-# --h2-subscribers names another.
-H2_SUBSCRIBERS = os.path.join(ROOT, ".build", "release", "h2-subscribers")
+# $H2_SUBSCRIBERS_BIN (as in Tests/e2e/test_h2_subscribers.py) or --h2-subscribers names another.
+H2_SUBSCRIBERS = os.environ.get("H2_SUBSCRIBERS_BIN") or os.path.join(ROOT, ".build", "release", "h2-subscribers")
 
 
 def free_port():

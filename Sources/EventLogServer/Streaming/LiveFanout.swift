@@ -3,7 +3,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOHTTPTypes
-import NIOHTTPTypesHTTP2
 import Synchronization
 
 /// Live fan-out of event streams (Docs/adr/0003-live-fanout.md): the plain SSE streams of a
@@ -118,7 +117,7 @@ enum Handback: Sendable {
 /// (a profile of 10,000 idle streams' keepalive rounds found half of the server's work per
 /// member in the pipeline above the socket: the HTTP types conversion, the encoder's chunk
 /// framing into three writes, and their flushes). An HTTP/2 member gets the step as a `DATA`
-/// frame's payload written below its stream's HTTP types codec, into ``HTTP2StreamGuard`` and the
+/// frame's payload written from its stream's ``HTTP2StreamGuard`` (below it), straight into the
 /// stream channel, whose flow control and writability are the member's back-pressure; the HTTP/2
 /// handler frames it.
 final class FanoutHub: Sendable {
@@ -147,8 +146,11 @@ final class FanoutHub: Sendable {
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
         /// `HEAD` request's answer has no body, so it never joins).
         case chunks(ChannelHandlerContext)
-        /// HTTP/2: the context of the stream's HTTP types codec (a body part is a `DATA` frame's
-        /// payload to it), whose next handler, the ``HTTP2StreamGuard``, takes frame payloads.
+        /// HTTP/2: the context of the stream's ``HTTP2StreamGuard``, the front of the stream's
+        /// pipeline, whose next handler is the stream channel itself, which takes frame payloads
+        /// (a body part is a `DATA` frame's payload). The guard acts only on heads and on frames
+        /// that end the stream, which a step never is: written from its place, below it, a
+        /// member's write skips its pass (~2 % of logd's samples in the paced HTTP/2 fan-out, Docs/BENCHMARKS.md).
         case dataFrames(ChannelHandlerContext)
         /// Through the whole pipeline, as a body part (the stream's task was not on its
         /// connection's event loop at the join, where the pipeline may be read).
@@ -159,8 +161,8 @@ final class FanoutHub: Sendable {
             let pipeline = channel.pipeline.syncOperations
             if let encoder = try? pipeline.context(handlerType: HTTPResponseEncoder.self) {
                 self = .chunks(encoder)
-            } else if let codec = try? pipeline.context(handlerType: HTTP2FramePayloadToHTTPServerCodec.self) {
-                self = .dataFrames(codec)
+            } else if let streamGuard = try? pipeline.context(handlerType: HTTP2StreamGuard.self) {
+                self = .dataFrames(streamGuard)
             } else {
                 self = .pipeline
             }
@@ -437,7 +439,7 @@ final class FanoutHub: Sendable {
             }
             switch member.writer {
             case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
-            case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
+            case .dataFrames(let streamGuard): streamGuard.writeAndFlush(dataPart, promise: nil)
             case .pipeline: member.channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
             }
         }
