@@ -2,6 +2,7 @@ import EventLogJSON
 import EventLog
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 
 extension Routes {
     /// Consumer groups: `/v1/groups/{group}/commits`, `/lag`, `/members`, `/members/{member}/heartbeat`,

@@ -68,6 +68,8 @@ public struct HTTPListener: Service {
                     .withBoundSocket(descriptor).get()
                 servers.append((server, quiesce))
             }
+            // NIO listens again, with its default backlog of 128, on a socket it is given.
+            guard listen(socket, backlog) == 0 else { throw IOError(errnoCode: errno, reason: "listen") }
         } catch {
             if servers.isEmpty { close(socket) }
             for server in servers { try? await server.channel.close() }
