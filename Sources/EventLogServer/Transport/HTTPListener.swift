@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-#error("logd's listener builds on Linux only: it makes its listening socket with Glibc.")
-#endif
 import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
@@ -21,9 +16,7 @@ public import ServiceLifecycle
 /// of its own, started on the global executor, which for an HTTP/1.1 connection served by
 /// the server's HTTP/1.1 layer (`HTTP1Connection`) only waits for the first request: a thread wake-up, a task and two hops
 /// per connection, about 15 % of the CPU of a storm of new streams (`perf`, 10,000 streams).
-/// Here the connection is handed to its pipeline in the bootstrap's initializer, on the event
-/// loop that accepted it: every loop accepts from the one listening socket (a server channel
-/// per loop), so no connection crosses threads to be set up.
+/// Here the connection is handed to its pipeline in the bootstrap's initializer.
 ///
 /// A graceful shutdown (ServiceLifecycle) quiesces every connection (`ChannelShouldQuiesceEvent`:
 /// idle ones close, busy ones after their answer, streams end, HTTP/2 sends `GOAWAY`) and
@@ -39,75 +32,31 @@ public struct HTTPListener: Service {
 
     /// Listens until a graceful shutdown, then quiesces and waits for every connection to close.
     public func run() async throws {
-        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
-        let socket = try Self.listeningSocket(host: host, port: port, backlog: backlog)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let quiesce = ServerQuiescingHelper(group: group)
         let (channel, logger) = (self.channel, self.logger)
-        // One server channel per event loop, on the same listening socket: each loop accepts
-        // connections and serves them itself. NIO's bootstrap over a group accepts on one loop
-        // and hands each connection to the next loop of the group, and back to the accepting
-        // one, through futures (ADR 0005). One socket, not one per loop with `SO_REUSEPORT`, so
-        // that another process cannot bind the same port and take part of the connections.
-        var servers: [(channel: any Channel, quiesce: ServerQuiescingHelper)] = []
-        do {
-            for (index, loop) in loops.enumerated() {
-                let quiesce = ServerQuiescingHelper(group: loop)
-                let descriptor = index == 0 ? socket : dup(socket)
-                guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
-                let server = try await ServerBootstrap(group: loop)
-                    .serverChannelInitializer { server in
-                        server.eventLoop.makeCompletedFuture {
-                            try server.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: server))
-                        }
-                    }
-                    .childChannelInitializer { child in
-                        child.eventLoop.makeCompletedFuture {
-                            let eventLoop = child.eventLoop
-                            try channel.configure(child, logger: logger) { channel.serve($0, on: eventLoop, logger: logger) }
-                        }
-                    }
-                    .withBoundSocket(descriptor).get()
-                servers.append((server, quiesce))
+        let listening = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: backlog)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { server in
+                server.eventLoop.makeCompletedFuture {
+                    try server.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: server))
+                }
             }
-            // NIO listens again, with its default backlog of 128, on a socket it is given.
-            guard listen(socket, backlog) == 0 else { throw IOError(errnoCode: errno, reason: "listen") }
-        } catch {
-            if servers.isEmpty { close(socket) }
-            for server in servers { try? await server.channel.close() }
-            throw error
-        }
-        onListening(servers[0].channel.localAddress?.port ?? port)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    let eventLoop = child.eventLoop
+                    try channel.configure(child, logger: logger) { channel.serve($0, on: eventLoop, logger: logger) }
+                }
+            }
+            .bind(host: host, port: port).get()
+        onListening(listening.localAddress?.port ?? port)
         // Returns at a graceful shutdown, throws when the service is cancelled: either way the
         // listener stops.
         try? await gracefulShutdown()
-        var stopped: [EventLoopFuture<Void>] = []
-        for server in servers {
-            let promise = server.channel.eventLoop.makePromise(of: Void.self)
-            server.quiesce.initiateShutdown(promise: promise)
-            stopped.append(promise.futureResult)
-        }
-        for future in stopped { try await future.get() }
-    }
-
-    /// A listening TCP socket on `host`:`port` (`SO_REUSEADDR`, as NIO's bootstrap sets it), for
-    /// the server channels of every event loop.
-    static func listeningSocket(host: String, port: Int, backlog: Int32) throws -> CInt {
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let socket = Glibc.socket(address.protocol.rawValue, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        var one: CInt = 1
-        do {
-            guard setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size)) == 0 else {
-                throw IOError(errnoCode: errno, reason: "setsockopt(SO_REUSEADDR)")
-            }
-            guard address.withSockAddr({ bind(socket, $0, socklen_t($1)) }) == 0 else {
-                throw IOError(errnoCode: errno, reason: "bind(\(host):\(port))")
-            }
-            guard listen(socket, backlog) == 0 else { throw IOError(errnoCode: errno, reason: "listen") }
-        } catch {
-            close(socket)
-            throw error
-        }
-        return socket
+        let stopped = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: stopped)
+        try await stopped.futureResult.get()
     }
 }
 
