@@ -1,8 +1,12 @@
 @testable import EventLogServer
 import Foundation
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import NIOTLS
 import Testing
 
@@ -52,9 +56,16 @@ import Testing
                 return channel.eventLoop.makeSucceededFuture(name)
             }
         }
+        // As the server does: the plain pipeline set up in place, the upgrade's once a future completes.
+        func configureInPlace(_ name: String, _ channel: any Channel) -> PipelineSetUp<String> {
+            do { try channel.pipeline.syncOperations.addHandler(received) } catch { return .failed(error) }
+            return .done(name)
+        }
         let selector = HTTPVersionSelector<String, String>(
-            tls: tls, maxHeadBytes: maxHeadBytes, promise: promise,
-            configureHTTP1: { upgrade, channel in configure(upgrade ? "http/1.1+upgrade" : "http/1.1")(channel) },
+            tls: tls, maxHeadBytes: maxHeadBytes, chosen: { promise.completeWith($0) },
+            configureHTTP1: { upgrade, channel in
+                upgrade ? .pending(configure("http/1.1+upgrade")(channel)) : configureInPlace("http/1.1", channel)
+            },
             configureHTTP2: configure("h2"))
         created(selector)
         try channel.pipeline.syncOperations.addHandler(selector)
@@ -177,6 +188,33 @@ import Testing
         let nothingYet = try connect(tls: true, sending: [])
         #expect(nothingYet.version == nil && !nothingYet.failed)
         #expect(nothingYet.selectorFreed)
+    }
+}
+
+/// The conversion of requests to HTTP types (``HTTP1TypesCodec``): the library's result for
+/// every request target, whether taken as it is (origin form) or parsed by the library.
+@Suite struct HTTP1TypesCodecTests {
+    @Test(arguments: [
+        "/", "/v1/topics/bench/events?from=latest", "/v1/topics/a%20b/events?last_event_id=3,4#x", "//double/slash",
+        "/?", "/a?b=c&d", "http://example.com/v1/topics?x=1", "HTTP://example.com", "http://example.com", "*",
+        "example.com:443",
+    ])
+    func aRequestIsTheLibrarysWhateverItsTarget(target: String) throws {
+        var headers = HTTPHeaders([("Host", "example.com:8080"), ("Accept", "text/event-stream"), ("Cookie", "a=1; b=2")])
+        headers.add(name: "X-Twice", value: "1")
+        headers.add(name: "X-Twice", value: "2")
+        for secure in [false, true] {
+            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
+            let ours = try HTTP1TypesCodec.request(head, secure: secure)
+            let library = try HTTPRequest(head, secure: secure, splitCookie: false)
+            #expect(ours == library)
+            #expect(ours.path == library.path && ours.authority == library.authority && ours.scheme == library.scheme)
+        }
+    }
+
+    @Test func aRequestWithoutHostOrWithAnUnknownMethodIsTheLibrarys() throws {
+        let head = HTTPRequestHead(version: .http1_1, method: .RAW(value: "PURGE"), uri: "/x", headers: [:])
+        #expect(try HTTP1TypesCodec.request(head, secure: false) == HTTPRequest(head, secure: false, splitCookie: false))
     }
 }
 

@@ -2,6 +2,7 @@ import EventLogJSON
 import EventLog
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 
 extension Routes {
     /// Consumer groups: `/v1/groups/{group}/commits`, `/lag`, `/members`, `/members/{member}/heartbeat`,
@@ -300,12 +301,11 @@ extension Routes {
 
     // MARK: Event streams with ?group=
 
-    /// For `?group=G` on an event stream: the group's committed position per partition of the
-    /// topic, or `nil` without `group` or when the group has no commit for the topic.
-    ///
-    /// - Throws: `400 invalid_group_name`.
-    func groupStreamPositions(_ request: Request, topic: Topic) async throws -> [Int: Offset]? {
-        guard let group = try await streamGroup(request) else { return nil }
+    /// For `?group=G` on an event stream (``streamGroup(_:query:)``): the group's committed
+    /// position per partition of the topic, or `nil` without a group or when the group has no
+    /// commit for the topic.
+    func groupStreamPositions(_ group: String?, topic: Topic) async throws -> [Int: Offset]? {
+        guard let group else { return nil }
         let coordinator = try await server.groups.coordinator()
         var positions: [Int: Offset] = [:]
         for index in topic.partitions.indices {
@@ -317,15 +317,18 @@ extension Routes {
     }
 
     /// The committer of a stream with `?group=G` that starts at `position`, or `nil` without one.
-    func groupCommitsForStream(_ request: Request, topic: Topic, from position: TopicPosition) async throws -> StreamGroupCommits? {
-        guard let group = try await streamGroup(request) else { return nil }
+    func groupCommitsForStream(_ group: String?, topic: Topic, from position: TopicPosition) async throws -> StreamGroupCommits? {
+        guard let group else { return nil }
         return StreamGroupCommits(
             coordinator: try await server.groups.coordinator(), group: group, topic: topic.name,
             start: position, logger: server.logger)
     }
 
-    private func streamGroup(_ request: Request) async throws -> String? {
-        guard let raw = request.uri.queryParameters["group"] else { return nil }
+    /// `?group=G` of an event stream, checked: a valid name the request may use; `nil` without.
+    ///
+    /// - Throws: `400 invalid_group_name`; the access check's error.
+    func streamGroup(_ request: Request, query: FlatDictionary<Substring, Substring>) async throws -> String? {
+        guard let raw = query["group"] else { return nil }
         let name = String(raw)
         guard (try? GroupCoordinator.validateGroupName(name)) != nil else {
             throw APIError(.invalidGroupName, "Group names are 1 to 249 characters of [A-Za-z0-9._-], not \".\" or \"..\".")

@@ -1,6 +1,7 @@
 import EventLog
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// Where a stream starts: its topic and the position asked for (a cursor, a group's commits,
@@ -9,6 +10,10 @@ import NIOCore
 struct StreamStart: Sendable {
     var topic: Topic
     var position: TopicPosition
+    /// Consumer groups: `?group=G` once checked (its name, the request's access to it), when
+    /// the start was found from the group's commits (`groupChecked`).
+    var group: String?
+    var groupChecked = false
 }
 
 extension Routes {
@@ -26,13 +31,15 @@ extension Routes {
     /// count it had before (from ``Topic/createdPartitionCount`` up), taken before the growth:
     /// its new partitions are then read from their start. A missing topic is `404 topic_not_found`, unless
     /// `creatingTopic` (the event stream: the contract lets subscribers come before the first
-    /// publisher) and auto-creation allows it (``topicCreatingIfNeeded(_:for:)``).
-    func resolveStreamStart(_ request: Request, _ context: Context, cursorParameter: String = "last_event_id",
-                            creatingTopic: Bool) async throws -> StreamStart {
+    /// publisher) and auto-creation allows it (``topicCreatingIfNeeded(_:for:)``). `query`:
+    /// the request's query parameters when the caller has them already (they are parsed anew
+    /// at each `request.uri.queryParameters`).
+    func resolveStreamStart(_ request: Request, _ context: Context, query: FlatDictionary<Substring, Substring>? = nil,
+                            cursorParameter: String = "last_event_id", creatingTopic: Bool) async throws -> StreamStart {
         let name = try await topicName(request, context, for: .read)
-        let query = request.uri.queryParameters
+        let query = query ?? request.uri.queryParameters
         var requested: TopicPosition?
-        if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query[Substring(cursorParameter)].map(String.init) {
+        if let text = request.headers[lastEventIDField] ?? query[Substring(cursorParameter)].map(String.init) {
             guard let position = TopicPosition(parsing: text) else {
                 throw APIError(.invalidLastEventID, "The stream cursor must be -1 or an offset per partition, joined by commas (17,4,-1).")
             }
@@ -62,22 +69,19 @@ extension Routes {
         }
         var position = try await topic.position(for: start)
         // Consumer groups: `?group=G` starts at the group's commits (Routes+Groups.swift).
-        for (index, committed) in try await groupStreamPositions(request, topic: topic) ?? [:] {
+        let group = try await streamGroup(request, query: query)
+        for (index, committed) in try await groupStreamPositions(group, topic: topic) ?? [:] {
             position[index] = committed
         }
-        return StreamStart(topic: topic, position: position)
+        return StreamStart(topic: topic, position: position, group: group, groupChecked: true)
     }
 
     private func eventStream(_ request: Request, _ context: Context) async throws -> Response {
-        let start = try await resolveStreamStart(request, context, creatingTopic: true)
-        var headers: HTTPFields = [
-            .contentType: "text/event-stream; charset=utf-8",
-            .cacheControl: "no-cache",
-            HTTPField.Name("X-Accel-Buffering")!: "no",
-            .vary: "Accept-Encoding",
-        ]
+        let query = request.uri.queryParameters
+        let start = try await resolveStreamStart(request, context, query: query, creatingTopic: true)
+        var headers = eventStreamHeadFields
         let format: ServerSentEventEncoder.Format
-        switch request.uri.queryParameters["format"] {
+        switch query["format"] {
         case nil, "value": format = .value
         case "envelope": format = .envelope
         default: throw APIError(.invalidArgument, "format must be value or envelope.")
@@ -85,7 +89,9 @@ extension Routes {
         let encoder = ServerSentEventEncoder(format: format)
         // Reads are shared with the other streams, and so are their encoded events.
         let tail = try server.streamReadCache.tail(of: start.topic, from: start.position, encoder: encoder)
-        let groupCommits = try await groupCommitsForStream(request, topic: start.topic, from: tail.position)  // consumer groups: `?group=G`
+        // Consumer groups: `?group=G`.
+        let group = start.groupChecked ? start.group : try await streamGroup(request, query: query)
+        let groupCommits = try await groupCommitsForStream(group, topic: start.topic, from: tail.position)
 
         // A condition that can pass (too many streams, stopping) is a 200 the browser retries.
         guard server.lifecycle.phase != .stopping, server.streamSlots.acquire() else {
@@ -128,6 +134,16 @@ extension Routes {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
+
+/// `Last-Event-ID` and the fields of an event stream's answer: a name made from a string is
+/// checked and lowercased, a literal's fields indexed, each time.
+private let lastEventIDField = HTTPField.Name("Last-Event-ID")!
+private let eventStreamHeadFields: HTTPFields = [
+    .contentType: "text/event-stream; charset=utf-8",
+    .cacheControl: "no-cache",
+    HTTPField.Name("X-Accel-Buffering")!: "no",
+    .vary: "Accept-Encoding",
+]
 
 /// An event stream once its head is written: what it needs to go on, which is all the live
 /// fan-out keeps of a stream idling there when it came over the server's own HTTP/1.1 layer

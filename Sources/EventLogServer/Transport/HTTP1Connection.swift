@@ -71,7 +71,7 @@ extension HTTP1Responder {
 ///
 /// Everything else is as Hummingbird does it, and stays in the handlers in front of this one:
 /// NIO's HTTP/1.1 decoder and encoder, the ``ConnectionGuard`` (head size and time, idleness,
-/// `Connection: close`, refusals), and the conversion to HTTP types (`HTTP1ToHTTPServerCodec`).
+/// `Connection: close`, refusals), and the conversion to HTTP types (``HTTP1TypesCodec``).
 /// All state is touched on the connection's event loop only.
 final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart

@@ -44,7 +44,10 @@ public struct HTTPListener: Service {
                 }
             }
             .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture { channel.serve(try channel.configure(child, logger: logger), logger: logger) }
+                child.eventLoop.makeCompletedFuture {
+                    let eventLoop = child.eventLoop
+                    try channel.configure(child, logger: logger) { channel.serve($0, on: eventLoop, logger: logger) }
+                }
             }
             .bind(host: host, port: port).get()
         onListening(listening.localAddress?.port ?? port)

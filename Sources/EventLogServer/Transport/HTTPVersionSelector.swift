@@ -55,24 +55,25 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
     private var state: State
     private let maxHeadBytes: Int
     private let handOff: PipelineHandOff<Negotiated>
-    private let configureHTTP1: (_ upgrade: Bool, _ channel: any Channel) -> EventLoopFuture<HTTP1>
+    private let configureHTTP1: (_ upgrade: Bool, _ channel: any Channel) -> PipelineSetUp<HTTP1>
     private let configureHTTP2: (any Channel) -> EventLoopFuture<HTTP2>
 
     /// - Parameters:
     ///   - tls: whether a TLS handler is in front of this one (ALPN decides first).
     ///   - maxHeadBytes: past this many bytes without a blank line the first head is too large
     ///     anyway (the guard refuses it): the plain HTTP/1.1 pipeline is chosen.
-    ///   - promise: completed with the set-up pipeline's value, or failed when the connection
-    ///     closes first.
+    ///   - chosen: told, once, the set-up pipeline's value, or the error when the connection
+    ///     closes first (a callback, not a promise: the listener needs no future per
+    ///     connection).
     ///   - configureHTTP1: adds the HTTP/1.1 handlers behind this one; `upgrade` says whether
     ///     the first head has an `Upgrade` header.
     ///   - configureHTTP2: adds the HTTP/2 handlers behind this one.
-    init(tls: Bool, maxHeadBytes: Int, promise: EventLoopPromise<Negotiated>,
-         configureHTTP1: @escaping (_ upgrade: Bool, _ channel: any Channel) -> EventLoopFuture<HTTP1>,
+    init(tls: Bool, maxHeadBytes: Int, chosen: @escaping (Result<Negotiated, any Error>) -> Void,
+         configureHTTP1: @escaping (_ upgrade: Bool, _ channel: any Channel) -> PipelineSetUp<HTTP1>,
          configureHTTP2: @escaping (any Channel) -> EventLoopFuture<HTTP2>) {
         self.state = tls ? .handshaking : .sniffingPreface(matched: 0)
         self.maxHeadBytes = maxHeadBytes
-        self.handOff = PipelineHandOff(promise: promise)
+        self.handOff = PipelineHandOff(chosen: chosen)
         self.configureHTTP1 = configureHTTP1
         self.configureHTTP2 = configureHTTP2
     }
@@ -194,12 +195,17 @@ final class HTTPVersionSelector<HTTP1: Sendable, HTTP2: Sendable>: ChannelInboun
 
     private func chooseHTTP1(upgrade: Bool, context: ChannelHandlerContext) {
         state = .configuring
-        handOff.handOff(when: configureHTTP1(upgrade, context.channel).map { .http1($0) }, removing: self, context: context)
+        let setUp: PipelineSetUp<Negotiated> = switch configureHTTP1(upgrade, context.channel) {
+        case .done(let value): .done(.http1(value))
+        case .failed(let error): .failed(error)
+        case .pending(let configured): .pending(configured.map { .http1($0) })
+        }
+        handOff.handOff(setUp, removing: self, context: context)
     }
 
     private func chooseHTTP2(context: ChannelHandlerContext) {
         state = .configuring
-        handOff.handOff(when: configureHTTP2(context.channel).map { .http2($0) }, removing: self, context: context)
+        handOff.handOff(.pending(configureHTTP2(context.channel).map { .http2($0) }), removing: self, context: context)
     }
 
     /// How many bytes of a blank line (`\r\n\r\n`) end at `byte`, when `matched` ended just

@@ -3,7 +3,6 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import NIOSSL
 
 /// The server's child channel: one accepted connection, from its accept to its close.
@@ -52,16 +51,21 @@ struct LogServerChannel: ServerChildChannel {
     let metrics: ServerMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture { try configure(channel, logger: logger) }
+        channel.eventLoop.makeCompletedFuture {
+            let promise = channel.eventLoop.makePromise(of: Negotiated.self)
+            try configure(channel, logger: logger) { promise.completeWith($0) }
+            return Value(negotiated: promise.futureResult, channel: channel)
+        }
     }
 
-    /// Registers `channel` and sets its pipeline up to the choice of version (``setup(channel:logger:)``,
-    /// without a future); must run on its event loop.
-    func configure(_ channel: any Channel, logger: Logger) throws -> Value {
+    /// Registers `channel` and sets its pipeline up to the choice of version; `chosen` is told
+    /// the choice once the chosen pipeline is in place, or the error when the connection closes
+    /// first (``setup(channel:logger:)`` makes it a future; ``HTTPListener`` needs none). Must
+    /// run on the channel's event loop.
+    func configure(_ channel: any Channel, logger: Logger, chosen: @escaping (Result<Negotiated, any Error>) -> Void) throws {
         registry.register(channel)
         let connection = ConnectionGuard(limits: limits, metrics: metrics, logger: logger)
         let rawBytes = connection.makeRawBytesHandler()
-        let promise = channel.eventLoop.makePromise(of: Negotiated.self)
         let (http1, webSocket, http2, maxHeadBytes) = (self.http1, self.webSocket, self.http2, limits.maxHeaderBytes)
         // Behind the decoder Hummingbird's WebSocket channel adds, the guard's view of requests
         // and responses.
@@ -72,16 +76,19 @@ struct LogServerChannel: ServerChildChannel {
             return value
         }
         let selector = HTTPVersionSelector<HTTP1Choice, HTTP2Connection.Multiplexer>(
-            tls: tls != nil, maxHeadBytes: maxHeadBytes, promise: promise,
+            tls: tls != nil, maxHeadBytes: maxHeadBytes, chosen: chosen,
             configureHTTP1: { upgrade, channel in
                 if upgrade {
-                    return webSocket.setup(channel: channel, logger: logger).assumeIsolated()
-                        .flatMapThrowing { .webSocket(try guarded(channel, $0)) }.nonisolated()
+                    return .pending(webSocket.setup(channel: channel, logger: logger).assumeIsolated()
+                        .flatMapThrowing { .webSocket(try guarded(channel, $0)) }.nonisolated())
                 }
-                return channel.eventLoop.makeCompletedFuture {
+                // The plain pipeline is added in place: the hand-off needs no future.
+                do {
                     try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger,
                                               guardedBy: connection.makeRequestPartsHandler())
-                    return .plain
+                    return .done(.plain)
+                } catch {
+                    return .failed(error)
                 }
             },
             configureHTTP2: { channel in
@@ -103,7 +110,6 @@ struct LogServerChannel: ServerChildChannel {
             try pipeline.addHandler(rawBytes, position: .first)
         }
         try pipeline.addHandler(selector, position: .after(rawBytes))
-        return Value(negotiated: promise.futureResult, channel: channel)
     }
 
     /// NIO's HTTP/1.1 decoder and encoder, the guard's `requestParts` handler right behind the
@@ -123,24 +129,24 @@ struct LogServerChannel: ServerChildChannel {
             withDecoderLimitConfiguration: decoderLimits)
         // NIO's decoder is last now: the guard's view of requests and responses goes right after it.
         if let requestParts { try pipeline.addHandler(requestParts) }
-        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try pipeline.addHandler(HTTP1TypesCodec(secure: false))
         try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
     }
 
     /// Serves a connection with no task of its own until it needs one: an HTTP/1.1 connection
     /// is served by its pipeline (``HTTP1Connection``); a WebSocket or an HTTP/2 connection gets
-    /// a task on its event loop once its pipeline is chosen (``HTTPListener``).
-    func serve(_ value: Value, logger: Logger) {
-        let eventLoop = value.channel.eventLoop
-        value.negotiated.whenSuccess { negotiated in
-            switch negotiated {
-            case .http1(.plain):
-                return
-            case .http1(.webSocket(let connection)):
-                Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { await webSocket.handle(value: connection, logger: logger) }
-            case .http2(let multiplexer):
-                Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { await http2.handle(multiplexer, logger: logger) }
-            }
+    /// a task on its event loop once its pipeline is chosen (``HTTPListener``). Called with
+    /// the outcome of ``configure(_:logger:chosen:)``.
+    func serve(_ chosen: Result<Negotiated, any Error>, on eventLoop: any EventLoop, logger: Logger) {
+        switch chosen {
+        case .success(.http1(.plain)):
+            return
+        case .success(.http1(.webSocket(let connection))):
+            Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { await webSocket.handle(value: connection, logger: logger) }
+        case .success(.http2(let multiplexer)):
+            Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { await http2.handle(multiplexer, logger: logger) }
+        case .failure:
+            return  // closed before its pipeline was chosen
         }
     }
 
