@@ -1,5 +1,5 @@
-"""logd's listening socket (HTTPListener: one server channel per event loop on one socket): it
-keeps the accept backlog it asks for, and its port is its own."""
+"""logd's listening socket (HTTPListener): it keeps the accept backlog it asks for, and its port
+is its own (no `SO_REUSEPORT`: a second server on the port fails to start)."""
 import subprocess
 
 import pytest
