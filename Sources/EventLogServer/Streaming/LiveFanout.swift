@@ -1,3 +1,4 @@
+import CSysShims
 import EventLog
 import NIOCore
 import NIOHTTP1
@@ -137,21 +138,35 @@ final class FanoutHub: Sendable {
         }
     }
 
-    /// What a loop's turn reads of a member, stored inline in the loop's ``Roster``: the write
-    /// path of an idle round is cache misses on every member's objects (a `perf` annotation of
-    /// 10,000 idle streams' keepalive rounds put most of the turn's own samples on the first
-    /// loads of the member and of its channel), so the turn reads the channel and the writer
-    /// from a contiguous array rather than from each member's object.
-    struct Target: Sendable {
+    /// What a loop's turn reads of a member, stored inline in the loop's ``Roster``.
+    ///
+    /// The write path of an idle round is cache misses: 10,000 idle streams' connections do not
+    /// fit in the processor's caches, so each keepalive write first waits for the member's
+    /// objects, one after another (a `perf` annotation of the rounds put the turn's own samples on
+    /// the first loads of the member and of its channel, and NIO's pipeline walk on the first
+    /// loads of the context and the pipeline). A turn therefore reads the channel and the writer
+    /// from this contiguous array, not from each member's object, and its first pass asks the
+    /// processor for the objects the writes will read (``objects``) for all its members at once,
+    /// so that their loads overlap instead of coming one at a time between two `write(2)`s.
+    struct Target: @unchecked Sendable {
         let channel: any Channel
         let writer: Writer
         /// Touched only when the member is evicted.
         let member: Member
+        /// Where the channel object, the writer's context and the pipeline are: addresses only,
+        /// for ``FanoutHub/LoopStep/prefetch(_:from:to:)`` (the target holds the objects).
+        let objects: (channel: UnsafeRawPointer, context: UnsafeRawPointer?, pipeline: UnsafeRawPointer)
 
         init(_ member: Member) {
             channel = member.channel
             writer = member.writer
             self.member = member
+            let context: UnsafeRawPointer? = switch member.writer {
+            case .chunks(let context), .dataFrames(let context): UnsafeRawPointer(Unmanaged.passUnretained(context).toOpaque())
+            case .pipeline: nil
+            }
+            objects = (UnsafeRawPointer(Unmanaged.passUnretained(member.channel as AnyObject).toOpaque()), context,
+                       UnsafeRawPointer(Unmanaged.passUnretained(member.channel.pipeline).toOpaque()))
         }
     }
 
@@ -496,8 +511,27 @@ final class FanoutHub: Sendable {
             self.done = done
         }
 
+        /// The first pass of a turn: asks the processor for the objects the turn's writes will
+        /// read first (of every member from `start` to `end`: its channel object, its writer's
+        /// context, its pipeline) and returns without waiting for them. The members are read
+        /// through the roster's buffer, as addresses: a retain of each member's objects (an atomic
+        /// operation, which waits for the loads before it) would put the loads back in a row; an
+        /// earlier try of a first pass that called each channel's `isWritable` had those retains,
+        /// and gained nothing (Docs/BENCHMARKS.md).
+        static func prefetch(_ roster: Roster, from start: Int, to end: Int) {
+            roster.withUnsafeBufferPointer { targets in
+                for index in start..<end {
+                    let objects = targets[index].objects
+                    // A socket channel's stored properties span about 8 lines; a context's 2.
+                    eventlog_prefetch(objects.channel, 8)
+                    if let context = objects.context { eventlog_prefetch(context, 2) }
+                    eventlog_prefetch(objects.pipeline, 1)
+                }
+            }
+        }
+
         /// What a turn does to a member.
-        private enum Action: UInt8 {
+        fileprivate enum Action: UInt8 {
             /// Its connection has closed: it leaves the hub (its close future), nothing to write.
             case skip
             case write
@@ -511,31 +545,22 @@ final class FanoutHub: Sendable {
         /// starts after the hub ended writes nothing: the members may have been handed back, on
         /// this loop, before it.
         ///
-        /// A turn first looks at every member's connection (open? writable?), then writes: the
-        /// looks' loads (each member's channel, its pending writes and their state, cold in an idle
-        /// round) do not depend on each other, so the processor has many of them in flight at once,
-        /// where a look just before each write waited for its own between two `write(2)` calls.
+        /// A turn first asks for its members' objects (``prefetch(_:from:to:)``), then writes.
         func writeTurn(from start: Int) {
             if ended() { return done() }
             let end = min(roster.count, start + step.membersPerTurn)
-            withUnsafeTemporaryAllocation(of: Action.self, capacity: end - start) { actions in
-                for index in start..<end {
-                    let channel = roster[index].channel
-                    let action: Action = !channel.isActive ? .skip : channel.isWritable ? .write : .evict
-                    actions.initializeElement(at: index - start, to: action)
-                }
-                let chunkPart = NIOAny(step.chunk)
-                let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
-                for index in start..<end {
-                    switch actions[index - start] {
-                    case .skip: continue
-                    case .evict: evict(roster[index].member)
-                    case .write:
-                        switch roster[index].writer {
-                        case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
-                        case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
-                        case .pipeline: roster[index].channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
-                        }
+            Self.prefetch(roster, from: start, to: end)
+            let chunkPart = NIOAny(step.chunk)
+            let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
+            for index in start..<end {
+                switch roster[index].channel.fanoutAction {
+                case .skip: continue
+                case .evict: evict(roster[index].member)
+                case .write:
+                    switch roster[index].writer {
+                    case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
+                    case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
+                    case .pipeline: roster[index].channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
                     }
                 }
             }
@@ -564,5 +589,13 @@ final class FanoutHub: Sendable {
         buffer.writeBytes(bytes)
         buffer.writeStaticString("\r\n")
         return buffer
+    }
+}
+
+extension Channel {
+    /// What a live fan-out turn does to a member on this channel: nothing when it has closed (its
+    /// close future takes it out of the hub), write when it can take more, else evict it.
+    fileprivate var fanoutAction: FanoutHub.LoopStep.Action {
+        !isActive ? .skip : isWritable ? .write : .evict
     }
 }
