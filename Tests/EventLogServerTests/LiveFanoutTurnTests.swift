@@ -144,22 +144,6 @@ import Testing
         #expect(reached == FanoutHub.keepaliveMembersPerTurn)
     }
 
-    @Test("a member whose connection has closed is neither written nor evicted: its close hands it back")
-    func closedMemberIsSkipped() throws {
-        let loop = EmbeddedEventLoop()
-        let members = try members(10, on: loop)
-        defer { for (_, channel) in members { _ = try? channel.finish() } }
-        try members[3].1.close().wait()
-        members[3].1.isWritable = false
-        let reports = Reports()
-        write(.events(Array("id: 0-1\ndata: {}\n\n".utf8), from: TopicPosition(nextOffsets: [0])), to: members.map(\.0), on: loop, reports)
-            .writeTurn(from: 0)
-        #expect(reports.done.load(ordering: .relaxed) == 1)
-        #expect(reports.evicted.withLockedValue { $0 }.isEmpty)
-        let written = try written(members.enumerated().filter { $0.offset != 3 }.map(\.element.1))
-        #expect(written.allSatisfy { !$0.isEmpty })
-    }
-
     @Test("a loop's roster is kept between steps and made again when a member joins or leaves")
     func rosterFollowsJoinsAndLeaves() throws {
         let loop = EmbeddedEventLoop()

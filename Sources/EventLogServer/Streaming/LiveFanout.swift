@@ -530,16 +530,6 @@ final class FanoutHub: Sendable {
             }
         }
 
-        /// What a turn does to a member.
-        fileprivate enum Action: UInt8 {
-            /// Its connection has closed: it leaves the hub (its close future), nothing to write.
-            case skip
-            case write
-            /// Over the high-water mark (HTTP/2: also out of flow-control window): it goes on
-            /// alone from the step's start.
-            case evict
-        }
-
         /// Writes the step to up to its `membersPerTurn` members of the roster from `start`; then
         /// schedules the next turn ``FanoutHub/turnGap`` later, or calls `done`. A turn that
         /// starts after the hub ended writes nothing: the members may have been handed back, on
@@ -553,15 +543,16 @@ final class FanoutHub: Sendable {
             let chunkPart = NIOAny(step.chunk)
             let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
             for index in start..<end {
-                switch roster[index].channel.fanoutAction {
-                case .skip: continue
-                case .evict: evict(roster[index].member)
-                case .write:
-                    switch roster[index].writer {
-                    case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
-                    case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
-                    case .pipeline: roster[index].channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
-                    }
+                // Over the high-water mark (HTTP/2: also out of flow-control window): this member
+                // goes on alone from the step's start.
+                guard roster[index].channel.isWritable else {
+                    evict(roster[index].member)
+                    continue
+                }
+                switch roster[index].writer {
+                case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
+                case .dataFrames(let codec): codec.writeAndFlush(dataPart, promise: nil)
+                case .pipeline: roster[index].channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
                 }
             }
             if end < roster.count {
@@ -589,13 +580,5 @@ final class FanoutHub: Sendable {
         buffer.writeBytes(bytes)
         buffer.writeStaticString("\r\n")
         return buffer
-    }
-}
-
-extension Channel {
-    /// What a live fan-out turn does to a member on this channel: nothing when it has closed (its
-    /// close future takes it out of the hub), write when it can take more, else evict it.
-    fileprivate var fanoutAction: FanoutHub.LoopStep.Action {
-        !isActive ? .skip : isWritable ? .write : .evict
     }
 }
