@@ -497,19 +497,20 @@ def test_streams_that_join_or_leave_an_idle_hub_change_whom_its_next_steps_reach
         for c in first:
             assert said_so_far(c).count("keepalive") >= 1
         later = [EventSourceConnection(server.url, "/v1/topics/idle/events") for _ in range(20)]
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 40, what="40 streams in the live fan-out")
+        time.sleep(1.3)  # a keepalive round since they joined, with nobody leaving
+        for c in later:
+            assert said_so_far(c).count("keepalive") >= 1, "a stream that joined got no keepalive"
         for c in first[:10]:
             c.cut()
         wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 30, what="30 streams in the live fan-out")
         time.sleep(1.3)
         produce(server.url, "idle", [{"value": {"v": 1}}])
         time.sleep(1.3)
-        for c in later:
+        for c in later + first[10:]:
             said = said_so_far(c)
             assert [s for s in said if s != "keepalive"] == [1], said
             assert "keepalive" in said[:said.index(1)] and "keepalive" in said[said.index(1):], said
-        for c in first[10:]:
-            said = said_so_far(c)
-            assert [s for s in said if s != "keepalive"] == [1], said
     finally:
         for c in first[10:] + later:
             c.cut()
