@@ -37,8 +37,10 @@ import Testing
         let member = FanoutHub.Member(id: 1, channel: channel, writer: writer, resume: { _ in })
         let event = Array("id: 0-1\ndata: {\"value\":1}\n\n".utf8)
         let finished = Atomic(false)
-        FanoutHub.writeTurn([member], from: 0, of: .events(event, from: TopicPosition(nextOffsets: [0])), on: channel.embeddedEventLoop,
-                            evict: { _ in Issue.record("the member was evicted") }, done: { finished.store(true, ordering: .relaxed) })
+        FanoutHub.LoopStep([FanoutHub.Target(member)], .events(event, from: TopicPosition(nextOffsets: [0])), on: channel.embeddedEventLoop,
+                           ended: { false }, evict: { _ in Issue.record("the member was evicted") },
+                           done: { finished.store(true, ordering: .relaxed) })
+            .writeTurn(from: 0)
         let written = finished.load(ordering: .relaxed)
         #expect(written, "the step is written in one turn")
         guard case .data(let data)? = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) else {

@@ -434,6 +434,28 @@ def test_a_stop_while_a_step_is_being_written_ends_every_stream_after_its_last_e
             sock.close()
 
 
+def said_so_far(conn):
+    """What `conn` has been sent so far, in order: "keepalive" for each keepalive comment and each
+    record's value; reads what the socket holds without waiting."""
+    conn.sock.setblocking(False)
+    text = b""
+    while True:
+        text += conn._dechunk()
+        try:
+            chunk = conn.sock.recv(65536)
+        except BlockingIOError:
+            break
+        assert chunk, "the stream ended"
+        conn.buf += chunk
+    said = []
+    for line in text.decode().split("\n"):
+        if line == ": keepalive":
+            said.append("keepalive")
+        elif line.startswith("data:"):
+            said.append(json.loads(line[5:])["v"])
+    return said
+
+
 def test_keepalives_reach_every_live_stream_in_order_with_events(tmp_path):
     # 300 streams over logd's event loops: more members per loop than one keepalive turn
     # (FanoutHub.keepaliveMembersPerTurn), so each keepalive is written in several turns.
@@ -449,24 +471,8 @@ def test_keepalives_reach_every_live_stream_in_order_with_events(tmp_path):
         produce(server.url, "quiet", [{"value": {"v": 2}}])
         time.sleep(1.3)
         for c in conns:
-            # Everything was written a while ago: read what the socket holds, without waiting.
-            c.sock.setblocking(False)
-            text = b""
-            while True:
-                text += c._dechunk()
-                try:
-                    chunk = c.sock.recv(65536)
-                except BlockingIOError:
-                    break
-                assert chunk, "the stream ended"
-                c.buf += chunk
-            # What the stream said, in order: keepalive comments and the records' values.
-            said = []
-            for line in text.decode().split("\n"):
-                if line == ": keepalive":
-                    said.append("keepalive")
-                elif line.startswith("data:"):
-                    said.append(json.loads(line[5:])["v"])
+            # Everything was written a while ago.
+            said = said_so_far(c)
             assert [s for s in said if s != "keepalive"] == [1, 2], said
             first, second = said.index(1), said.index(2)
             # A keepalive before the first record, one between the records and one after them.
@@ -542,4 +548,38 @@ def test_a_client_that_closed_its_side_during_the_replay_gets_it_all_then_the_en
         wait_for(lambda: gauge(server.url, "eventlog_open_streams") == 0, seconds=5, what="the slot given back")
         conn.sock.close()
     finally:
+        assert server.stop() == 0
+
+
+def test_streams_that_join_or_leave_an_idle_hub_change_whom_its_next_steps_reach(tmp_path):
+    # A loop keeps its members' roster between steps (an idle hub's keepalive rounds reuse it) and
+    # makes it again when one joins or leaves: streams that join a hub that has already written
+    # keepalives get its next keepalive and record, and the streams that stay get them once.
+    server = Logd(tmp_path / "data", ["--keepalive-seconds", "1"]).start()
+    first, later = [], []
+    try:
+        make_topic(server.url, "idle", 1)
+        first = [EventSourceConnection(server.url, "/v1/topics/idle/events") for _ in range(20)]
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 20, what="20 streams in the live fan-out")
+        time.sleep(2.3)  # two keepalive rounds to the first 20
+        for c in first:
+            assert said_so_far(c).count("keepalive") >= 1
+        later = [EventSourceConnection(server.url, "/v1/topics/idle/events") for _ in range(20)]
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 40, what="40 streams in the live fan-out")
+        time.sleep(1.3)  # a keepalive round since they joined, with nobody leaving
+        for c in later:
+            assert said_so_far(c).count("keepalive") >= 1, "a stream that joined got no keepalive"
+        for c in first[:10]:
+            c.cut()
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == 30, what="30 streams in the live fan-out")
+        time.sleep(1.3)
+        produce(server.url, "idle", [{"value": {"v": 1}}])
+        time.sleep(1.3)
+        for c in later + first[10:]:
+            said = said_so_far(c)
+            assert [s for s in said if s != "keepalive"] == [1], said
+            assert "keepalive" in said[:said.index(1)] and "keepalive" in said[said.index(1):], said
+    finally:
+        for c in first[10:] + later:
+            c.cut()
         assert server.stop() == 0

@@ -1,3 +1,4 @@
+import CSysShims
 import EventLog
 import NIOCore
 import NIOHTTP1
@@ -110,8 +111,9 @@ enum Handback: Sendable {
 /// One topic's live streams of one format, and the task that writes to them.
 ///
 /// Members are kept by event loop, so that a step costs one hand-off per loop (not one per
-/// member) and taking the members to write is a copy of one dictionary per loop, shared, not
-/// of every member. Each step's bytes are framed once for all of its HTTP/1.1 members: one
+/// member), and each loop's members are taken as a ``Roster`` (an array of what a write reads of
+/// each member), kept from step to step while nobody joins or leaves the loop: an idle topic's
+/// keepalive rounds copy nothing. Each step's bytes are framed once for all of its HTTP/1.1 members: one
 /// complete chunk (`<size in hex>\r\n<events>\r\n`) written below the connection's response
 /// encoder, so that a member costs one write of a shared buffer and no per-member allocation
 /// (a profile of 10,000 idle streams' keepalive rounds found half of the server's work per
@@ -121,14 +123,12 @@ enum Handback: Sendable {
 /// stream channel, whose flow control and writability are the member's back-pressure; the HTTP/2
 /// handler frames it.
 final class FanoutHub: Sendable {
-    /// A stream in the hub. `evicted` is read and written only on the connection's event loop,
-    /// where every write to it and its hand-back happen; so is `writer`.
-    final class Member: @unchecked Sendable {
+    /// A stream in the hub.
+    final class Member: Sendable {
         let id: UInt64
         let channel: any Channel
         let resume: @Sendable (Handback) -> Void
         let writer: Writer
-        var evicted = false
 
         init(id: UInt64, channel: any Channel, writer: Writer, resume: @escaping @Sendable (Handback) -> Void) {
             self.id = id
@@ -138,9 +138,47 @@ final class FanoutHub: Sendable {
         }
     }
 
+    /// What a loop's turn reads of a member, stored inline in the loop's ``Roster``.
+    ///
+    /// The write path of an idle round is cache misses: 10,000 idle streams' connections do not
+    /// fit in the processor's caches, so each keepalive write first waits for the member's
+    /// objects, one after another (a `perf` annotation of the rounds put the turn's own samples on
+    /// the first loads of the member and of its channel, and NIO's pipeline walk on the first
+    /// loads of the context and the pipeline). A turn therefore reads the channel and the writer
+    /// from this contiguous array, not from each member's object, and its first pass asks the
+    /// processor for the objects the writes will read (``objects``) for all its members at once,
+    /// so that their loads overlap instead of coming one at a time between two `write(2)`s.
+    struct Target: @unchecked Sendable {
+        let channel: any Channel
+        let writer: Writer
+        /// Touched only when the member is evicted.
+        let member: Member
+        /// Where the channel object, the writer's context and the pipeline are: addresses only,
+        /// for ``FanoutHub/LoopStep/prefetch(_:from:to:)`` (the target holds the objects).
+        let objects: (channel: UnsafeRawPointer, context: UnsafeRawPointer?, pipeline: UnsafeRawPointer)
+
+        init(_ member: Member) {
+            channel = member.channel
+            writer = member.writer
+            self.member = member
+            let context: UnsafeRawPointer? = switch member.writer {
+            case .chunks(let context), .dataFrames(let context): UnsafeRawPointer(Unmanaged.passUnretained(context).toOpaque())
+            case .pipeline: nil
+            }
+            objects = (UnsafeRawPointer(Unmanaged.passUnretained(member.channel as AnyObject).toOpaque()), context,
+                       UnsafeRawPointer(Unmanaged.passUnretained(member.channel.pipeline).toOpaque()))
+        }
+    }
+
+    /// A loop's members as its turns write them: made at a step when the loop's members changed
+    /// since the last one, and kept as long as they do not (an idle topic's keepalive rounds
+    /// reuse it), read only on the loop.
+    typealias Roster = [Target]
+
     /// Where a member's bytes are written: below its HTTP codec, in the form the next handler
     /// takes, so that a write skips the response writer's handlers and the HTTP types conversion.
-    enum Writer {
+    /// The context it holds is used only on its connection's event loop, where a turn writes.
+    enum Writer: @unchecked Sendable {
         /// HTTP/1.1: the context of the connection's response encoder, whose next handler takes
         /// the hub's pre-framed chunks. The encoder frames the stream's body as chunks too: the
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
@@ -170,9 +208,34 @@ final class FanoutHub: Sendable {
     }
 
     /// The members whose connections run on one event loop.
-    private struct LoopMembers {
+    struct LoopMembers {
         let loop: any EventLoop
-        var members: [UInt64: Member] = [:]
+        private(set) var members: [UInt64: Member] = [:]
+        /// `members` as the next step writes them (`nil`: made again at the next step).
+        private var roster: Roster?
+
+        init(loop: any EventLoop) {
+            self.loop = loop
+        }
+
+        mutating func add(_ member: Member) {
+            members[member.id] = member
+            roster = nil
+        }
+
+        mutating func remove(_ id: UInt64) -> Member? {
+            guard let member = members.removeValue(forKey: id) else { return nil }
+            roster = nil
+            return member
+        }
+
+        /// The roster, made when the members changed since the last step.
+        mutating func currentRoster() -> Roster {
+            if let roster { return roster }
+            let made = members.values.map(Target.init)
+            roster = made
+            return made
+        }
     }
 
     private struct State {
@@ -186,7 +249,7 @@ final class FanoutHub: Sendable {
         var ended = false
 
         mutating func remove(_ id: UInt64, on loop: ObjectIdentifier) -> Member? {
-            guard let member = loops[loop]?.members.removeValue(forKey: id) else { return nil }
+            guard let member = loops[loop]?.remove(id) else { return nil }
             memberCount -= 1
             if loops[loop]?.members.isEmpty == true { loops[loop] = nil }
             return member
@@ -228,7 +291,7 @@ final class FanoutHub: Sendable {
             guard !state.ended, state.position == position else { return (false, false, 0) }
             state.nextID += 1
             let member = Member(id: state.nextID, channel: channel, writer: writer, resume: resume)
-            state.loops[loop, default: LoopMembers(loop: channel.eventLoop)].members[member.id] = member
+            state.loops[loop, default: LoopMembers(loop: channel.eventLoop)].add(member)
             state.memberCount += 1
             defer { state.running = true }
             return (true, !state.running, state.nextID)
@@ -255,8 +318,9 @@ final class FanoutHub: Sendable {
 
     /// Ends the hub: no member joins any more, and every member is handed back.
     ///
-    /// Each member is handed back on its connection's event loop, where it is marked evicted
-    /// first, so that no write of the hub's reaches its stream after the stream has gone on.
+    /// Each member is handed back on its connection's event loop, so that no write of the
+    /// hub's reaches its stream after the stream has gone on: the hub is marked ended first, and
+    /// a loop's turn that starts after that writes nothing (``LoopStep/writeTurn(from:)``).
     /// Only a stop (``stop()``, from elsewhere, at any time) can come while a step is being
     /// written: a member the step has not reached yet does not get it, and its stream ends at
     /// the event before (the client's last event id resumes it there). Before, the step's
@@ -268,13 +332,13 @@ final class FanoutHub: Sendable {
         }
         for member in members {
             let handback = handback(position)
-            member.channel.eventLoop.execute {
-                member.evicted = true
-                member.resume(handback)
-            }
+            member.channel.eventLoop.execute { member.resume(handback) }
         }
         fanout.remove(self)
     }
+
+    /// Whether the hub has ended (its members are being handed back).
+    private var hasEnded: Bool { state.withLock { $0.ended } }
 
     /// Reads the topic from `position` and writes each step to every member until none is left.
     /// A step's read (through the shared read cache) runs inline on this event loop when its
@@ -396,57 +460,109 @@ final class FanoutHub: Sendable {
     /// than holding them behind a step's hundreds or thousands of writes. The hub reads its next
     /// step only when this one is written: at most one step is in flight, and the events that
     /// arrive meanwhile go out together in the next step (one write per member for all of them).
+    /// A loop's members are taken as its ``Roster``, which is made again only when they changed
+    /// since the last step.
     private func write(_ bytes: [UInt8], advancingTo next: TopicPosition?) async {
-        let (loops, from): ([LoopMembers], TopicPosition) = state.withLock { state in
+        let (rosters, from): ([(any EventLoop, Roster)], TopicPosition) = state.withLock { state in
             let from = state.position
             if let next { state.position = next }
-            return (Array(state.loops.values), from)
+            var rosters: [(any EventLoop, Roster)] = []
+            rosters.reserveCapacity(state.loops.count)
+            for key in Array(state.loops.keys) {
+                rosters.append((state.loops[key]!.loop, state.loops[key]!.currentRoster()))
+            }
+            return (rosters, from)
         }
-        guard !loops.isEmpty else { return }
+        guard !rosters.isEmpty else { return }
         let step = next == nil ? StepBytes.keepalive(bytes, at: from) : StepBytes.events(bytes, from: from)
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
-            let countdown = Countdown(loops.count, written)
-            for group in loops {
-                let members = Array(group.members.values)
-                let loop = ObjectIdentifier(group.loop)
-                let evict: @Sendable (Member) -> Void = { [self] member in leave(member.id, on: loop, .slow(step.from)) }
-                let done: @Sendable () -> Void = { countdown.loopDone() }
+            let countdown = Countdown(rosters.count, written)
+            for (loop, roster) in rosters {
+                let id = ObjectIdentifier(loop)
+                let write = LoopStep(roster, step, on: loop, ended: { [self] in hasEnded },
+                                     evict: { [self] member in leave(member.id, on: id, .slow(step.from)) },
+                                     done: { countdown.loopDone() })
                 // The hub runs on an event loop: its own loop's first turn is written at once.
-                if group.loop.inEventLoop {
-                    Self.writeTurn(members, from: 0, of: step, on: group.loop, evict: evict, done: done)
+                if loop.inEventLoop {
+                    write.writeTurn(from: 0)
                 } else {
-                    group.loop.execute { Self.writeTurn(members, from: 0, of: step, on: group.loop, evict: evict, done: done) }
+                    loop.execute { write.writeTurn(from: 0) }
                 }
             }
         }
     }
 
-    /// Writes `step` to up to its `membersPerTurn` of `members` from `start`, on their loop; then
-    /// schedules the next turn ``turnGap`` later, or calls `done`. A member whose connection
-    /// cannot take more is marked evicted and given to `evict`.
-    static func writeTurn(_ members: [Member], from start: Int, of step: StepBytes, on loop: any EventLoop,
-                          evict: @escaping @Sendable (Member) -> Void, done: @escaping @Sendable () -> Void) {
-        let end = min(members.count, start + step.membersPerTurn)
-        let chunkPart = NIOAny(step.chunk)
-        let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
-        for member in members[start..<end] where !member.evicted {
-            // Over the high-water mark (HTTP/2: also out of flow-control window): this member
-            // goes on alone from these bytes.
-            guard member.channel.isWritable else {
-                member.evicted = true
-                evict(member)
-                continue
-            }
-            switch member.writer {
-            case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
-            case .dataFrames(let streamGuard): streamGuard.writeAndFlush(dataPart, promise: nil)
-            case .pipeline: member.channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
+    /// One step's writes to one loop's members, a turn at a time, on that loop.
+    final class LoopStep: Sendable {
+        let roster: Roster
+        let step: StepBytes
+        let loop: any EventLoop
+        /// Whether the hub has ended (it has handed its members back, on their loops).
+        let ended: @Sendable () -> Bool
+        /// Takes a member whose connection cannot take more.
+        let evict: @Sendable (Member) -> Void
+        /// Called once the loop has written the whole step (or the hub has ended).
+        let done: @Sendable () -> Void
+
+        init(_ roster: Roster, _ step: StepBytes, on loop: any EventLoop, ended: @escaping @Sendable () -> Bool,
+             evict: @escaping @Sendable (Member) -> Void, done: @escaping @Sendable () -> Void) {
+            self.roster = roster
+            self.step = step
+            self.loop = loop
+            self.ended = ended
+            self.evict = evict
+            self.done = done
+        }
+
+        /// The first pass of a turn: asks the processor for the objects the turn's writes will
+        /// read first (of every member from `start` to `end`: its channel object, its writer's
+        /// context, its pipeline) and returns without waiting for them. The members are read
+        /// through the roster's buffer, as addresses: a retain of each member's objects (an atomic
+        /// operation, which waits for the loads before it) would put the loads back in a row; an
+        /// earlier try of a first pass that called each channel's `isWritable` had those retains,
+        /// and gained nothing (Docs/BENCHMARKS.md).
+        static func prefetch(_ roster: Roster, from start: Int, to end: Int) {
+            roster.withUnsafeBufferPointer { targets in
+                for index in start..<end {
+                    let objects = targets[index].objects
+                    // A socket channel's stored properties span about 8 lines; a context's 2.
+                    eventlog_prefetch(objects.channel, 8)
+                    if let context = objects.context { eventlog_prefetch(context, 2) }
+                    eventlog_prefetch(objects.pipeline, 1)
+                }
             }
         }
-        if end < members.count {
-            loop.scheduleTask(in: Self.turnGap) { writeTurn(members, from: end, of: step, on: loop, evict: evict, done: done) }
-        } else {
-            done()
+
+        /// Writes the step to up to its `membersPerTurn` members of the roster from `start`; then
+        /// schedules the next turn ``FanoutHub/turnGap`` later, or calls `done`. A turn that
+        /// starts after the hub ended writes nothing: the members may have been handed back, on
+        /// this loop, before it.
+        ///
+        /// A turn first asks for its members' objects (``prefetch(_:from:to:)``), then writes.
+        func writeTurn(from start: Int) {
+            if ended() { return done() }
+            let end = min(roster.count, start + step.membersPerTurn)
+            Self.prefetch(roster, from: start, to: end)
+            let chunkPart = NIOAny(step.chunk)
+            let dataPart = NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(step.body))))
+            for index in start..<end {
+                // Over the high-water mark (HTTP/2: also out of flow-control window): this member
+                // goes on alone from the step's start.
+                guard roster[index].channel.isWritable else {
+                    evict(roster[index].member)
+                    continue
+                }
+                switch roster[index].writer {
+                case .chunks(let encoder): encoder.writeAndFlush(chunkPart, promise: nil)
+                case .dataFrames(let streamGuard): streamGuard.writeAndFlush(dataPart, promise: nil)
+                case .pipeline: roster[index].channel.writeAndFlush(HTTPResponsePart.body(step.body), promise: nil)
+                }
+            }
+            if end < roster.count {
+                loop.scheduleTask(in: FanoutHub.turnGap) { self.writeTurn(from: end) }
+            } else {
+                done()
+            }
         }
     }
 
