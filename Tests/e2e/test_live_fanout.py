@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import socket
 import struct
 import threading
@@ -582,4 +583,32 @@ def test_streams_that_join_or_leave_an_idle_hub_change_whom_its_next_steps_reach
     finally:
         for c in first[10:] + later:
             c.cut()
+        assert server.stop() == 0
+
+
+def test_idle_streams_hear_a_keepalive_every_interval_however_many_there_are(tmp_path):
+    """The contract asks for a keepalive at least every interval. The hub's next round is due an
+    interval after the last round started (not after its last write, which with 2,000 members
+    added the round's duration, 30-60 ms here, to every gap), so the gaps average the interval."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8192)), hard))
+    streams = 2000
+    server = Logd(tmp_path / "data", ["--keepalive-seconds", "1", "--max-streams", str(streams)]).start()
+    conns = []
+    try:
+        make_topic(server.url, "beat", 1)
+        conns = [EventSourceConnection(server.url, "/v1/topics/beat/events") for _ in range(streams)]
+        wait_for(lambda: gauge(server.url, "eventlog_live_fanout_streams") == streams, what="every stream in the live fan-out")
+        watched = conns[0].sock
+        watched.settimeout(5)
+        heard = []
+        while len(heard) < 7:
+            if b"keepalive" in watched.recv(65536):
+                heard.append(time.monotonic())
+        gaps = [b - a for a, b in zip(heard[1:], heard[2:])]  # from the second: the first may come early
+        assert max(gaps) < 1.1, gaps
+        assert sum(gaps) / len(gaps) < 1.015, "keepalives drift past the interval: %s" % gaps
+    finally:
+        for c in conns:
+            c.sock.close()
         assert server.stop() == 0
