@@ -22,26 +22,40 @@ extension Routes {
     /// The caller must have built its router with exactly ``LogServer/addMiddleware(to:)`` and
     /// ``LogServer/addRoutes(to:)``: middleware of its own would not see these requests.
     func produceShortcut(_ head: HTTPRequest, body: ByteBuffer) -> HTTP1Shortcut? {
-        guard head.method == .post, let path = head.path, let rawName = Self.produceTopic(inPath: path.utf8),
-              server.rateLimiter == nil
-        else { return nil }
+        guard head.method == .post, let path = head.path else { return nil }
         let fields = head.headerFields
-        if !configuration.corsOrigins.isEmpty, fields[.origin] != nil { return nil }
+        guard fields[idempotencyKeyField] == nil else { return nil }
+        return produceShortcut(path: path, contentType: fields[.contentType], authorization: fields[.authorization],
+                               acceptEncoding: fields[.acceptEncoding], hasOrigin: fields[.origin] != nil, body: body)
+    }
+
+    /// The same for a request parsed in front of NIO's decoder (``HTTP1FrontLane``, which
+    /// declines any request with an `Idempotency-Key`).
+    func produceShortcut(_ request: HTTP1FrontRequest, body: ByteBuffer) -> HTTP1Shortcut? {
+        produceShortcut(path: request.target, contentType: request.contentType, authorization: request.authorization,
+                        acceptEncoding: request.acceptEncoding, hasOrigin: request.hasOrigin, body: body)
+    }
+
+    /// A `POST` to `path` without an `Idempotency-Key`, with these fields.
+    private func produceShortcut(path: String, contentType: String?, authorization: String?, acceptEncoding: String?,
+                                 hasOrigin: Bool, body: ByteBuffer) -> HTTP1Shortcut? {
+        guard let rawName = Self.produceTopic(inPath: path.utf8), server.rateLimiter == nil else { return nil }
+        if !configuration.corsOrigins.isEmpty, hasOrigin { return nil }
         if let limit = configuration.maxConnections, server.connections.current > limit { return nil }
-        guard fields[idempotencyKeyField] == nil, body.readableBytes <= configuration.maxBodyBytes,
+        guard body.readableBytes <= configuration.maxBodyBytes,
               let name = percentDecoded(rawName), (try? LogStore.validateTopicName(name)) != nil,
               let topic = store.topic(named: name)
         else { return nil }
         // With authentication on: a token whose grant is known now (a static token, a JWT
         // verified before) that may write the topic; any other goes through the middleware.
         if let authenticator = server.authenticator {
-            guard let grant = authenticator.knownGrant(authorization: fields[.authorization]),
+            guard let grant = authenticator.knownGrant(authorization: authorization),
                   grant.scope.allows(.write, topic: name)
             else { return nil }
         }
 
         let records: [ProduceRecord]
-        if let contentType = fields[.contentType], isJSONMediaType(contentType.utf8) {
+        if let contentType, isJSONMediaType(contentType.utf8) {
             guard let parsed = try? RecordJSON.parseProduceBody(body) else { return nil }
             records = parsed
         } else {
@@ -53,7 +67,7 @@ extension Routes {
         else { return nil }
 
         let partition = topic.partitions[index]
-        let gzip = acceptsGzip(fields[.acceptEncoding])
+        let gzip = acceptsGzip(acceptEncoding)
         do {
             if let range = try server.writeHealth.trackNow(topic: name, partition: index, { try partition.appendNow(encoded: batch) }) {
                 return .now(produced(records, partition: index, range: range, topic: name, gzip: gzip))

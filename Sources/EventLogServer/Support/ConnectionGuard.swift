@@ -178,6 +178,14 @@ final class ConnectionGuard {
         if closing { closeAfterResponse = true }
     }
 
+    /// A keep-alive request was answered whole in front of the decoder (``HTTP1FrontLane``),
+    /// in the read that brought it: as if its head and end had been decoded and its answer's
+    /// head and end written. Of the guard's state only the request count changes: the bytes'
+    /// arrival already set the time of the last activity and the idle deadline.
+    func answeredInFront() {
+        requestsSeen += 1
+    }
+
     /// A response ended; returns whether the connection is to close once it is written.
     private func responseEnded() -> Bool {
         responseStarted = false

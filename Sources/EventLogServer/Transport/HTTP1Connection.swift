@@ -15,6 +15,11 @@ struct HTTP1Responder: Sendable {
     /// Answers the requests it knows without the responder, from the connection's event loop:
     /// `nil` for every other request (Docs/adr/0006-produce-shortcut.md).
     var shortcut: (@Sendable (_ head: HTTPRequest, _ body: ByteBuffer) -> HTTP1Shortcut?)?
+    /// Answers the plain requests it knows in front of NIO's HTTP/1.1 decoder, from the read
+    /// that brought them (``HTTP1FrontLane``, Docs/adr/0008-produce-front-lane.md): `nil`, or
+    /// an answer that must wait, for every other request, which the decoder then reads. Its
+    /// answers must not close the connection.
+    var front: (@Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?)?
 }
 
 /// A request answered without the router (``HTTP1Responder/shortcut``): at once, or after a

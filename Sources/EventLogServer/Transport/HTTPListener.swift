@@ -86,6 +86,7 @@ extension LogServer {
         if shortcuts {
             let routes = Routes<Router.Responder.Context>(server: self)
             http1.shortcut = { head, body in routes.produceShortcut(head, body: body) }
+            http1.front = { request, body in routes.produceShortcut(request, body: body) }
         }
         let responder = http1
         // WebSocket and HTTP/2 streams are answered through Hummingbird's writer, as its

@@ -85,7 +85,7 @@ struct LogServerChannel: ServerChildChannel {
                 // The plain pipeline is added in place: the hand-off needs no future.
                 do {
                     try Self.addHTTP1Handlers(to: channel, responder: http1, maxHeadBytes: maxHeadBytes, logger: logger,
-                                              guardedBy: connection.makeRequestPartsHandler())
+                                              guardedBy: connection)
                     return .done(.plain)
                 } catch {
                     return .failed(error)
@@ -112,15 +112,18 @@ struct LogServerChannel: ServerChildChannel {
         try pipeline.addHandler(selector, position: .after(rawBytes))
     }
 
-    /// NIO's HTTP/1.1 decoder and encoder, the guard's `requestParts` handler right behind the
-    /// decoder when given, the conversion to HTTP types and the ``HTTP1Connection`` that serves
-    /// the requests.
+    /// The responder's ``HTTP1FrontLane`` (when it has one and a guard is given), NIO's HTTP/1.1
+    /// decoder and encoder, the guard's `requestParts` handler right behind the decoder when
+    /// given, the conversion to HTTP types and the ``HTTP1Connection`` that serves the requests.
     static func addHTTP1Handlers(to channel: any Channel, responder: HTTP1Responder, maxHeadBytes: Int,
-                                 logger: Logger, guardedBy requestParts: ConnectionGuard.RequestParts? = nil) throws {
+                                 logger: Logger, guardedBy connection: ConnectionGuard? = nil) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderFieldSize = maxHeadBytes
         decoderLimits.maxHeaderListSize = maxHeadBytes
         let pipeline = channel.pipeline.syncOperations
+        if let front = responder.front, let connection {
+            try pipeline.addHandler(HTTP1FrontLane(connection: connection, maxHeadBytes: maxHeadBytes, respond: front))
+        }
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: false,  // HTTP1Connection answers pipelined requests in order
             withErrorHandling: false,  // the ConnectionGuard answers a malformed head
@@ -128,7 +131,7 @@ struct LogServerChannel: ServerChildChannel {
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
         // NIO's decoder is last now: the guard's view of requests and responses goes right after it.
-        if let requestParts { try pipeline.addHandler(requestParts) }
+        if let connection { try pipeline.addHandler(connection.makeRequestPartsHandler()) }
         try pipeline.addHandler(HTTP1TypesCodec(secure: false))
         try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
     }

@@ -1,0 +1,270 @@
+import HTTPTypes
+import NIOCore
+
+/// A plain HTTP/1.1 `POST` parsed in front of NIO's decoder by ``HTTP1FrontLane``: its target
+/// as sent and the header fields a produce depends on.
+struct HTTP1FrontRequest: Sendable, Equatable {
+    /// The request target, as sent (origin form: it starts with `/`).
+    var target: String
+    /// `Content-Type`, when sent.
+    var contentType: String?
+    /// `Authorization`, when sent.
+    var authorization: String?
+    /// `Accept-Encoding`, when sent.
+    var acceptEncoding: String?
+    /// Whether an `Origin` field was sent.
+    var hasOrigin = false
+}
+
+/// Parses the one kind of request ``HTTP1FrontLane`` answers, and declines every other.
+enum HTTP1FrontParser {
+    /// A request found whole at the start of the bytes.
+    struct Parsed: Equatable {
+        var request: HTTP1FrontRequest
+        /// The head's length: request line, fields and the blank line.
+        var headLength: Int
+        /// The body's length (`Content-Length`); the body follows the head.
+        var bodyLength: Int
+    }
+
+    /// The most header fields a request the lane answers may have.
+    static let maxFields = 64
+
+    /// The request at the start of `bytes`, when it is one the lane may answer: `POST` with an
+    /// origin-form target over `HTTP/1.1`, a `Content-Length` of at most `maxBodyBytes`, head
+    /// (within `maxHeadBytes`) and body both in `bytes`, and no field that changes how the
+    /// request is read or answered (`Transfer-Encoding`, `Connection` other than `keep-alive`,
+    /// `Upgrade`, `Expect`, `TE`, `Trailer`, `Content-Encoding`, `HTTP2-Settings`,
+    /// `Idempotency-Key`, a second `Content-Length`, `Content-Type`, `Authorization`, `Origin`
+    /// or `Accept-Encoding`).
+    ///
+    /// `nil` for anything else, including a request not whole yet and any byte NIO's decoder
+    /// might read otherwise than this parser: the lane then leaves the bytes to the decoder.
+    /// Strict by design (field values of visible ASCII, spaces and tabs only): declining
+    /// costs a request the lane's speed, never its answer.
+    static func parse(_ bytes: UnsafeRawBufferPointer, maxHeadBytes: Int, maxBodyBytes: Int) -> Parsed? {
+        let count = bytes.count
+        let limit = min(count, maxHeadBytes)
+        // Request line: `POST <target> HTTP/1.1\r\n`.
+        guard count > 5, bytes[0] == 0x50, bytes[1] == 0x4F, bytes[2] == 0x53, bytes[3] == 0x54, bytes[4] == 0x20 else {
+            return nil
+        }
+        var i = 5
+        let targetStart = i
+        while i < limit, (0x21...0x7E).contains(bytes[i]) { i += 1 }
+        let targetEnd = i
+        guard targetEnd > targetStart, bytes[targetStart] == UInt8(ascii: "/"), matches(bytes, at: i, versionLine, limit: limit) else {
+            return nil
+        }
+        i += versionLine.count
+        var request = HTTP1FrontRequest(target: string(bytes, targetStart, targetEnd))
+        var contentLength: Int?
+        var fields = 0
+        while true {
+            guard i + 1 < limit else { return nil }
+            if bytes[i] == 0x0D {
+                guard bytes[i + 1] == 0x0A else { return nil }
+                i += 2
+                break
+            }
+            fields += 1
+            guard fields <= maxFields else { return nil }
+            // The name: token characters up to the colon.
+            let nameStart = i
+            while i < limit, isToken(bytes[i]) { i += 1 }
+            guard i < limit, i > nameStart, bytes[i] == UInt8(ascii: ":") else { return nil }
+            let nameEnd = i
+            i += 1
+            // The value: optional white space, visible ASCII, spaces and tabs, to the line end.
+            while i < limit, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+            let valueStart = i
+            while i < limit, bytes[i] == 0x20 || bytes[i] == 0x09 || (0x21...0x7E).contains(bytes[i]) { i += 1 }
+            guard i + 1 < limit, bytes[i] == 0x0D, bytes[i + 1] == 0x0A else { return nil }
+            var valueEnd = i
+            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            i += 2
+            switch field(bytes, nameStart, nameEnd) {
+            case .contentLength:
+                guard contentLength == nil, valueEnd > valueStart, valueEnd - valueStart <= 9 else { return nil }
+                var length = 0
+                for j in valueStart..<valueEnd {
+                    guard (0x30...0x39).contains(bytes[j]) else { return nil }
+                    length = length * 10 + Int(bytes[j] - 0x30)
+                }
+                contentLength = length
+            case .contentType:
+                guard request.contentType == nil else { return nil }
+                request.contentType = string(bytes, valueStart, valueEnd)
+            case .authorization:
+                guard request.authorization == nil else { return nil }
+                request.authorization = string(bytes, valueStart, valueEnd)
+            case .acceptEncoding:
+                guard request.acceptEncoding == nil else { return nil }
+                request.acceptEncoding = string(bytes, valueStart, valueEnd)
+            case .origin:
+                guard !request.hasOrigin else { return nil }
+                request.hasOrigin = true
+            case .connection:
+                guard equalsLowercased(bytes, valueStart, valueEnd, keepAlive) else { return nil }
+            case .declined:
+                return nil
+            case .other:
+                break
+            }
+        }
+        guard let contentLength, contentLength <= maxBodyBytes, contentLength <= count - i else { return nil }
+        return Parsed(request: request, headLength: i, bodyLength: contentLength)
+    }
+
+    private enum Field {
+        case contentLength, contentType, authorization, acceptEncoding, origin, connection, declined, other
+    }
+
+    private static let versionLine = Array(" HTTP/1.1\r\n".utf8)
+    private static let keepAlive = Array("keep-alive".utf8)
+    private static let known: [(name: [UInt8], field: Field)] = ([
+        ("content-length", .contentLength), ("content-type", .contentType), ("authorization", .authorization),
+        ("accept-encoding", .acceptEncoding), ("origin", .origin), ("connection", .connection),
+        ("transfer-encoding", .declined), ("upgrade", .declined), ("expect", .declined), ("te", .declined),
+        ("trailer", .declined), ("content-encoding", .declined), ("http2-settings", .declined),
+        ("idempotency-key", .declined),
+    ] as [(String, Field)]).map { (Array($0.0.utf8), $0.1) }
+
+    private static func field(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Field {
+        for entry in known where entry.name.count == end - start && equalsLowercased(bytes, start, end, entry.name) {
+            return entry.field
+        }
+        return .other
+    }
+
+    /// Whether `bytes[start..<end]`, with ASCII letters lowercased, is `lowercase`.
+    private static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ lowercase: [UInt8]) -> Bool {
+        guard end - start == lowercase.count else { return false }
+        for (offset, expected) in lowercase.enumerated() {
+            let byte = bytes[start + offset]
+            guard ((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) == expected else { return false }
+        }
+        return true
+    }
+
+    private static func matches(_ bytes: UnsafeRawBufferPointer, at start: Int, _ expected: [UInt8], limit: Int) -> Bool {
+        guard start + expected.count <= limit else { return false }
+        for (offset, byte) in expected.enumerated() where bytes[start + offset] != byte { return false }
+        return true
+    }
+
+    /// RFC 9110's `tchar`.
+    private static func isToken(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+}
+
+/// Answers plain produce requests in front of NIO's HTTP/1.1 decoder, from the bytes of the
+/// read that brought them (Docs/adr/0008-produce-front-lane.md).
+///
+/// It sits between the ``ConnectionGuard``'s raw-bytes handler and NIO's codec. While every
+/// request on its connection is one the lane parses (``HTTP1FrontParser``) and its responder
+/// answers at once (``HTTP1Shortcut/now(_:)``), each is answered with one buffer written
+/// here (head and body, flushed once per read), and the guard is told
+/// (``ConnectionGuard/answeredInFront()``). At the first request it cannot answer so (another
+/// route, a request split across reads, an append that must wait, a connection over its
+/// high-water mark) it passes that request's bytes and everything after them to the decoder
+/// and leaves the pipeline: the connection goes on as any other, and answers keep their order
+/// because every answer written here was written before the decoder saw a byte.
+final class HTTP1FrontLane: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// The largest body the lane takes; larger ones are the decoder's.
+    static let maxBodyBytes = 64 * 1024
+
+    private let respond: @Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?
+    private let connection: ConnectionGuard
+    private let maxHeadBytes: Int
+    private var unflushed = false
+    private var left = false
+
+    init(connection: ConnectionGuard, maxHeadBytes: Int,
+         respond: @escaping @Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?) {
+        self.connection = connection
+        self.maxHeadBytes = maxHeadBytes
+        self.respond = respond
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !left else { return context.fireChannelRead(data) }
+        var buffer = unwrapInboundIn(data)
+        while buffer.readableBytes > 0, context.channel.isWritable {
+            let parsed = buffer.withUnsafeReadableBytes {
+                HTTP1FrontParser.parse($0, maxHeadBytes: maxHeadBytes, maxBodyBytes: Self.maxBodyBytes)
+            }
+            guard let parsed,
+                  let body = buffer.getSlice(at: buffer.readerIndex + parsed.headLength, length: parsed.bodyLength),
+                  case .now(let answer)? = respond(parsed.request, body)
+            else { break }
+            assert(!answer.head.headerFields.contains { $0.name == .connection }, "a front-lane answer keeps the connection")
+            buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
+            context.write(wrapInboundOut(Self.encode(answer, allocator: context.channel.allocator)), promise: nil)
+            unflushed = true
+            connection.answeredInFront()
+        }
+        guard buffer.readableBytes > 0 else { return }
+        // From now on the decoder reads every byte; what was answered here goes out first.
+        left = true
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelRead(wrapInboundOut(buffer))
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    /// The answer as NIO's encoder writes a shortcut's answer (``HTTP1Connection``): status
+    /// line, its fields, `Content-Length`, `Date`, the blank line and the body, in one buffer.
+    static func encode(_ answer: HTTP1Shortcut.Answer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let status = answer.head.status
+        var out = allocator.buffer(capacity: 160 + answer.body.readableBytes)
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        for field in answer.head.headerFields {
+            out.writeString(field.name.rawName)
+            out.writeStaticString(": ")
+            out.writeString(field.value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Content-Length: ")
+        out.writeString(String(answer.body.readableBytes))
+        out.writeStaticString("\r\nDate: ")
+        out.writeString(HTTPDate.now())
+        out.writeStaticString("\r\n\r\n")
+        out.writeImmutableBuffer(answer.body)
+        return out
+    }
+}
+
+@available(*, unavailable)
+extension HTTP1FrontLane: Sendable {}
