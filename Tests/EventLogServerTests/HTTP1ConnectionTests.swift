@@ -15,6 +15,27 @@ import Testing
         let streamWrites = Atomic<Int>(0)
         let streamEnded = Atomic<Bool>(false)
         let shortcuts = Atomic<Int>(0)
+        let front = Atomic<Int>(0)
+    }
+
+    /// The front lane's responder: `/now` (`front <body size>`) and `/bignow` (1 MiB) at once,
+    /// `/later` as an answer that must wait (so the lane leaves); every other target declined.
+    static func front(_ seen: Seen) -> @Sendable (HTTP1FrontRequest, ByteBuffer) -> HTTP1Shortcut? {
+        { request, body in
+            @Sendable func answer(_ body: ByteBuffer) -> HTTP1Shortcut.Answer { .init(head: HTTPResponse(status: .ok), body: body) }
+            switch request.target {
+            case "/now":
+                seen.front.add(1, ordering: .sequentiallyConsistent)
+                return .now(answer(ByteBuffer(string: "front \(body.readableBytes)")))
+            case "/bignow":
+                seen.front.add(1, ordering: .sequentiallyConsistent)
+                return .now(answer(ByteBuffer(repeating: UInt8(ascii: "f"), count: 1 << 20)))
+            case "/later":
+                return .later { answer(ByteBuffer(string: "never written")) }
+            default:
+                return nil
+            }
+        }
     }
 
     /// `/now`: answered at once; `/later`: after 50 ms in a task; `/bignow`: 1 MiB at once.
@@ -78,16 +99,25 @@ import Testing
         let channel: any Channel
         let seen = Seen()
 
-        init(shortcuts: Bool = false) throws {
+        /// With `front`, connections have a ``ConnectionGuard`` and the front lane, as logd's do.
+        init(shortcuts: Bool = false, front: Bool = false) throws {
             var configured = HTTP1ConnectionTests.responder(seen)
             if shortcuts { configured.shortcut = HTTP1ConnectionTests.shortcut(seen) }
+            if front { configured.front = HTTP1ConnectionTests.front(seen) }
             let responder = configured
             channel = try ServerBootstrap(group: group)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let logger = Logger(label: "test")
+                        guard front else {
+                            return try LogServerChannel.addHTTP1Handlers(to: channel, responder: responder, maxHeadBytes: 16 * 1024, logger: logger)
+                        }
+                        let limits = ConnectionLimits(maxHeaderBytes: 16 * 1024, headerTimeout: .seconds(10), idleTimeout: .seconds(30))
+                        let connection = ConnectionGuard(limits: limits, metrics: ServerMetrics(), logger: logger)
+                        try channel.pipeline.syncOperations.addHandler(connection.makeRawBytesHandler())
                         try LogServerChannel.addHTTP1Handlers(to: channel, responder: responder, maxHeadBytes: 16 * 1024,
-                                                              logger: Logger(label: "test"))
+                                                              logger: logger, guardedBy: connection)
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).wait()
@@ -256,6 +286,67 @@ import Testing
         }
         let ended = seen.streamEnded.load(ordering: .sequentiallyConsistent)
         #expect(ended)
+    }
+
+    /// The front lane answers the requests it knows that came first in a read, then hands the
+    /// rest of the connection to the decoder: every answer in its request's place.
+    @Test func frontLaneAnswersKeepTheirPlaceAndTheDecoderTakesOver() throws {
+        let server = try Server(shortcuts: true, front: true)
+        let client = try Client(port: server.port)
+        let now = "POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+        client.send(now + now + "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n" + now + "GET /now HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(client.answers(5) == ["front 3", "front 3", "slow", "now", "now"])
+        #expect(server.seen.front.load(ordering: .sequentiallyConsistent) == 2)
+        // The lane has left this connection; a new one starts with it.
+        client.send(now)
+        #expect(client.answers(1) == ["now"])
+        let second = try Client(port: server.port)
+        second.send(now)
+        #expect(second.answers(1) == ["front 3"])
+        #expect(server.seen.front.load(ordering: .sequentiallyConsistent) == 3)
+    }
+
+    /// A request the lane's responder cannot answer at once (`.later`), and one split across
+    /// reads (never shown to the lane's responder), go to the decoder whole: nothing is lost
+    /// or answered twice.
+    @Test func requestsTheLaneCannotAnswerAtOnceGoToTheDecoderWhole() async throws {
+        let server = try Server(shortcuts: true, front: true)
+        let client = try Client(port: server.port)
+        client.send("POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx" + "POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+        #expect(client.answers(2) == ["front 1", "later"])
+        let split = try Client(port: server.port)
+        split.send("POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe")
+        try await Task.sleep(for: .milliseconds(100))
+        split.send("llo")
+        // Its body streams to the router, which (here) knows no `/now`: its 404, once.
+        #expect(split.answers(1) == [""])
+        #expect(server.seen.front.load(ordering: .sequentiallyConsistent) == 1)
+    }
+
+    /// A client that pipelines requests for large answers and reads none: the lane stops at
+    /// the high-water mark and leaves, and the decoder's bounds hold from there.
+    @Test func frontLaneAnswersStopForAClientThatReadsNothing() async throws {
+        let server = try Server(shortcuts: true, front: true)
+        let client = try Client(port: server.port)
+        // 64 bytes each, so that NIO's reads (powers of two, from 2 KiB) end between requests
+        // and the lane, not a split request, has to stop.
+        let request = "POST /bignow HTTP/1.1\r\nHost: a\r\nX: 123456\r\nContent-Length: 0\r\n\r\n"
+        #expect(request.utf8.count == 64)
+        client.send(String(repeating: request, count: 200))
+        try await Task.sleep(for: .milliseconds(500))
+        let viaLane = server.seen.front.load(ordering: .sequentiallyConsistent)
+        let answered = viaLane + server.seen.shortcuts.load(ordering: .sequentiallyConsistent)
+        #expect(viaLane > 0)
+        #expect(answered < 40, "\(answered) answers of 1 MiB were made for a client that read nothing")
+    }
+
+    /// `Connection: close` is the decoder's: the answer comes, then the connection ends.
+    @Test func aRequestThatClosesIsLeftToTheDecoder() throws {
+        let server = try Server(shortcuts: true, front: true)
+        let client = try Client(port: server.port)
+        client.send("POST /now HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        #expect(client.answers(2) == ["now"])
+        #expect(server.seen.front.load(ordering: .sequentiallyConsistent) == 0)
     }
 
     @Test func answersCarryADateHeader() throws {

@@ -5,6 +5,7 @@ topic's appends sync (answered from a task after the sync) or not (answered at o
 shortcut's back-pressure for a client that reads nothing is tested in-process
 (HTTP1ConnectionTests.shortcutAnswersWaitForAClientThatReadsNothing)."""
 import json
+import time
 
 from conftest import call_json, connect
 
@@ -60,3 +61,67 @@ def test_pipelined_produces_answered_by_the_shortcut_and_the_router_keep_their_o
         assert [status for status, _ in answers] == [200] * 90, answers[:3]
         assert [a["offsets"] for _, a in answers] == [[{"partition": 0, "offset": n}] for n in range(90)]
         assert values(logd.url, topic, 0) == list(range(90))
+
+
+def raw_answer(sock):
+    """One HTTP/1.1 answer's bytes (its body has Content-Length), with its Date line taken out."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection ended before an answer"
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    length = next(int(l.split(b":", 1)[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"date:")]
+    assert len(lines) == len(head.split(b"\r\n")) - 1, head  # one Date
+    return b"\r\n".join(lines) + b"\r\n\r\n" + rest[:length]
+
+
+def test_the_front_lane_answers_byte_for_byte_as_the_decoder_path(logd):
+    # A connection's first plain produce is answered in front of NIO's decoder (ADR 0008);
+    # after another request, the same produce goes through the decoder. Same bytes, Date aside.
+    for topic in ("lane", "decoder"):
+        status, body = call_json(logd.url, "PUT", "/v1/topics/" + topic, {"partitions": 1, "durability": "none"})
+        assert status == 201, body
+    lane = connect(logd.url)
+    lane.sendall(produce_request("lane", {"n": 1}))
+    via_lane = raw_answer(lane)
+    decoder = connect(logd.url)
+    decoder.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    raw_answer(decoder)
+    decoder.sendall(produce_request("decoder", {"n": 1}))
+    via_decoder = raw_answer(decoder)
+    assert via_lane == via_decoder
+    assert via_lane.startswith(b"HTTP/1.1 200 OK\r\n"), via_lane
+    for topic in ("lane", "decoder"):
+        assert values(logd.url, topic, 0) == [{"n": 1}]
+    # Answers of the router (a missing topic is created by it) after the lane, in order.
+    lane.sendall(produce_request("lane", 2) + produce_request("made-by-the-router", 3) + produce_request("lane", 4))
+    assert [a["offsets"] for _, a in read_answers(lane, 3)] == [[{"partition": 0, "offset": n}] for n in (1, 0, 2)]
+    assert values(logd.url, "lane", 0) == [{"n": 1}, 2, 4]
+
+
+def test_plain_produces_pipelined_split_and_mixed_are_each_stored_once_in_order(logd):
+    for topic, durability in (("fast", "none"), ("synced", "fsync")):
+        status, body = call_json(logd.url, "PUT", "/v1/topics/" + topic, {"partitions": 1, "durability": durability})
+        assert status == 201, body
+        sock = connect(logd.url)
+        # A run the lane may answer, a request it leaves (another route), more produces for
+        # the decoder, and one produce split across two sends.
+        sock.sendall(b"".join(produce_request(topic, n) for n in range(50)))
+        assert len(read_answers(sock, 50)) == 50
+        sock.sendall(b"".join(produce_request(topic, n) for n in range(50, 60)) + b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                     + b"".join(produce_request(topic, n) for n in range(60, 70)))
+        answers = read_answers(sock, 21)
+        assert [s for s, _ in answers] == [200] * 21
+        split = produce_request(topic, 70)
+        sock.sendall(split[:40])
+        time.sleep(0.05)
+        sock.sendall(split[40:])
+        answers += read_answers(sock, 1)
+        sock.close()
+        offsets = [a["offsets"][0]["offset"] for _, a in answers if "offsets" in a]
+        assert offsets == list(range(50, 71)), offsets
+        assert values(logd.url, topic, 0) == list(range(71))
