@@ -186,6 +186,22 @@ final class ConnectionGuard {
         requestsSeen += 1
     }
 
+    /// A keep-alive request read whole in front of the decoder waits for its answer (an
+    /// append that syncs): as if its head and end had been decoded. Until
+    /// ``frontRequestAnswered()``, the connection is answering: not idle, not closed by a
+    /// graceful shutdown.
+    func frontRequestStarted() {
+        requestsSeen += 1
+        pendingResponses += 1
+    }
+
+    /// The answer of ``frontRequestStarted()``'s request was written.
+    func frontRequestAnswered() {
+        pendingResponses = max(0, pendingResponses - 1)
+        lastActivity = .now()
+        reschedule()
+    }
+
     /// A response ended; returns whether the connection is to close once it is written.
     private func responseEnded() -> Bool {
         responseStarted = false

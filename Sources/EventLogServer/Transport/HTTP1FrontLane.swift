@@ -177,25 +177,44 @@ enum HTTP1FrontParser {
 ///
 /// It sits between the ``ConnectionGuard``'s raw-bytes handler and NIO's codec. While every
 /// request on its connection is one the lane parses (``HTTP1FrontParser``) and its responder
-/// answers at once (``HTTP1Shortcut/now(_:)``), each is answered with one buffer written
-/// here (head and body, flushed once per read), and the guard is told
-/// (``ConnectionGuard/answeredInFront()``). At the first request it cannot answer so (another
-/// route, a request split across reads, an append that must wait, a connection over its
-/// high-water mark) it passes that request's bytes and everything after them to the decoder
-/// and leaves the pipeline: the connection goes on as any other, and answers keep their order
-/// because every answer written here was written before the decoder saw a byte.
-final class HTTP1FrontLane: ChannelInboundHandler, RemovableChannelHandler {
+/// answers, each is answered with one buffer written here (head and body), flushed once per
+/// read, and the guard is told. An answer that must wait (``HTTP1Shortcut/later(_:)``: an
+/// append that syncs) is found in a task on the connection's event loop; meanwhile the bytes
+/// that follow are held (reading stops past ``maxHeldBytes``), and so are the client's
+/// half-close and a graceful shutdown's notice, which go on once the answer is written.
+///
+/// At the first request it cannot answer (another route, a request split across reads, a
+/// connection over its high-water mark) the lane passes that request's bytes and everything
+/// after them to the decoder and leaves the pipeline: the connection goes on as any other,
+/// and answers keep their order because every answer of the lane was written before the
+/// decoder saw a byte.
+final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The largest body the lane takes; larger ones are the decoder's.
     static let maxBodyBytes = 64 * 1024
+    /// The most bytes held behind a request whose answer is awaited before reading stops.
+    static let maxHeldBytes = 64 * 1024
 
     private let respond: @Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?
     private let connection: ConnectionGuard
     private let maxHeadBytes: Int
+    private var context: ChannelHandlerContext?
+    /// Answers written since the last flush.
     private var unflushed = false
+    /// Whether the lane has handed the connection to the decoder.
     private var left = false
+    /// Whether an answer is awaited (a task finds it).
+    private var waiting = false
+    /// What arrived while an answer is awaited.
+    private var held: ByteBuffer?
+    /// Whether a read was asked for and held back while an answer is awaited.
+    private var readHeld = false
+    /// Events held while an answer is awaited: the client's half-close, a graceful shutdown.
+    private var heldEvents: [Any] = []
 
     init(connection: ConnectionGuard, maxHeadBytes: Int,
          respond: @escaping @Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?) {
@@ -204,40 +223,124 @@ final class HTTP1FrontLane: ChannelInboundHandler, RemovableChannelHandler {
         self.respond = respond
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !left else { return context.fireChannelRead(data) }
         var buffer = unwrapInboundIn(data)
+        guard !waiting else {
+            if held == nil { held = buffer } else { held!.writeBuffer(&buffer) }
+            return
+        }
+        serve(buffer, context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context)
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if waiting, (held?.readableBytes ?? 0) >= Self.maxHeldBytes {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if waiting, !left, event is ChannelShouldQuiesceEvent || (event as? ChannelEvent) == .inputClosed {
+            heldEvents.append(event)
+            return
+        }
+        // The connection's layer may close at once on these: what was answered goes out first.
+        flushIfNeeded(context)
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Answers the requests at the front of `input` while the lane can; hands the rest to the decoder.
+    private func serve(_ input: ByteBuffer, context: ChannelHandlerContext) {
+        var buffer = input
         while buffer.readableBytes > 0, context.channel.isWritable {
             let parsed = buffer.withUnsafeReadableBytes {
                 HTTP1FrontParser.parse($0, maxHeadBytes: maxHeadBytes, maxBodyBytes: Self.maxBodyBytes)
             }
-            guard let parsed,
-                  let body = buffer.getSlice(at: buffer.readerIndex + parsed.headLength, length: parsed.bodyLength),
-                  case .now(let answer)? = respond(parsed.request, body)
+            guard let parsed, let body = buffer.getSlice(at: buffer.readerIndex + parsed.headLength, length: parsed.bodyLength),
+                  let shortcut = respond(parsed.request, body)
             else { break }
-            assert(!answer.head.headerFields.contains { $0.name == .connection }, "a front-lane answer keeps the connection")
             buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
-            context.write(wrapInboundOut(Self.encode(answer, allocator: context.channel.allocator)), promise: nil)
-            unflushed = true
-            connection.answeredInFront()
+            switch shortcut {
+            case .now(let answer):
+                write(answer, context: context)
+                connection.answeredInFront()
+            case .later(let answer):
+                waiting = true
+                connection.frontRequestStarted()
+                held = buffer.readableBytes > 0 ? buffer : nil
+                let lane = NIOLoopBound(self, eventLoop: context.eventLoop)
+                let eventLoop = context.eventLoop
+                Task(executorPreference: EventLoopTaskExecutor(eventLoop)) {
+                    let answer = await answer()
+                    if eventLoop.inEventLoop {
+                        lane.value.answered(answer)
+                    } else {
+                        eventLoop.execute { lane.value.answered(answer) }
+                    }
+                }
+                return
+            }
         }
         guard buffer.readableBytes > 0 else { return }
         // From now on the decoder reads every byte; what was answered here goes out first.
         left = true
-        if unflushed {
-            unflushed = false
-            context.flush()
-        }
+        flushIfNeeded(context)
         context.fireChannelRead(wrapInboundOut(buffer))
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if unflushed {
-            unflushed = false
-            context.flush()
+    /// The awaited answer: written, then what was held goes on.
+    private func answered(_ answer: HTTP1Shortcut.Answer) {
+        waiting = false
+        guard let context else { return }  // closed meanwhile
+        write(answer, context: context)
+        flushIfNeeded(context)
+        connection.frontRequestAnswered()
+        let held = self.held
+        self.held = nil
+        if heldEvents.contains(where: { $0 is ChannelShouldQuiesceEvent }) {
+            // Shutting down: the request answered was the connection's last.
+            self.held = nil
+        } else if let held {
+            serve(held, context: context)
+            flushIfNeeded(context)
         }
-        context.fireChannelReadComplete()
+        if !waiting {
+            let events = heldEvents
+            heldEvents = []
+            for event in events { context.fireUserInboundEventTriggered(event) }
+        }
+        if readHeld, !waiting || (self.held?.readableBytes ?? 0) < Self.maxHeldBytes {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func write(_ answer: HTTP1Shortcut.Answer, context: ChannelHandlerContext) {
+        assert(!answer.head.headerFields.contains { $0.name == .connection }, "a front-lane answer keeps the connection")
+        context.write(wrapOutboundOut(Self.encode(answer, allocator: context.channel.allocator)), promise: nil)
+        unflushed = true
+    }
+
+    private func flushIfNeeded(_ context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
     }
 
     /// The answer as NIO's encoder writes a shortcut's answer (``HTTP1Connection``): status
