@@ -1,4 +1,4 @@
-"""Produce through logd's shortcut (Docs/adr/0006-produce-shortcut.md) against a real logd:
+"""Produce through logd's shortcut (Docs/adr/0006-produce-shortcut.md) and front lane (0008) against a real logd:
 requests the shortcut answers and requests the router answers, pipelined on one connection,
 keep their order, and every acknowledged record is stored once, in that order, whether the
 topic's appends sync (answered from a task after the sync) or not (answered at once). The
