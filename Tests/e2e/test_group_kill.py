@@ -66,7 +66,7 @@ def test_kill_one_of_three_consumers(logd, tmp_path):
         victim, victim_path = procs["c0"]
         victim.send_signal(signal.SIGKILL)
         victim.wait()
-        time.sleep(1.5)  # past its session timeout: the others take its partitions
+        time.sleep(3.5)  # past its session timeout (group_consumer.py): the others take its partitions
         procs["c1"] = spawn("c1")
         paths.append(procs["c1"][1])
 
