@@ -16,11 +16,17 @@ struct StreamShortcutTests {
     /// One server's routes served over real sockets by two listeners: one whose connections
     /// ask the event-stream shortcut first, one whose connections go to the router.
     final class Listeners {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        /// The process's loops, which outlive the test: a live fan-out's task may still wake on
+        /// its loop after the test (its wait for records ends at the keepalive interval).
+        let group = MultiThreadedEventLoopGroup.singleton
         let viaShortcut: any Channel
         let viaRouter: any Channel
         /// How many requests the shortcut answered.
-        let shortcutAnswers = Atomic<Int>(0)
+        let shortcutAnswers = Count()
+
+        final class Count: Sendable {
+            let value = Atomic<Int>(0)
+        }
 
         init(_ server: LogServer) throws {
             let router = Router(context: LogRequestContext.self)
@@ -29,16 +35,17 @@ struct StreamShortcutTests {
             let plain = HTTP1Responder(StreamRequestResponder(router.buildResponder()))
             var shortcut = plain
             let routes = Routes<LogRequestContext>(server: server)
-            shortcut.shortcut = { [shortcutAnswers] head, _ in
+            let count = shortcutAnswers
+            shortcut.shortcut = { head, _ in
                 let answer = routes.streamShortcut(head)
-                if answer != nil { shortcutAnswers.add(1, ordering: .sequentiallyConsistent) }
+                if answer != nil { count.value.add(1, ordering: .sequentiallyConsistent) }
                 return answer
             }
             viaShortcut = try Self.listen(group, shortcut)
             viaRouter = try Self.listen(group, plain)
         }
 
-        static func listen(_ group: MultiThreadedEventLoopGroup, _ responder: HTTP1Responder) throws -> any Channel {
+        static func listen(_ group: any EventLoopGroup, _ responder: HTTP1Responder) throws -> any Channel {
             try ServerBootstrap(group: group)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
@@ -53,7 +60,6 @@ struct StreamShortcutTests {
         func close() {
             try? viaShortcut.close().wait()
             try? viaRouter.close().wait()
-            try? group.syncShutdownGracefully()
         }
     }
 
@@ -119,10 +125,14 @@ struct StreamShortcutTests {
             do {
                 try await body(server, listeners)
             } catch {
+                server.liveFanout.stopAll()
                 listeners.close()
                 try? await store.close()
                 throw error
             }
+            // The streams end (handed back, their answers ended on their loops) before the loop stops.
+            server.liveFanout.stopAll()
+            try await Task.sleep(for: .milliseconds(300))
             listeners.close()
             try await store.close()
         }
@@ -133,7 +143,7 @@ struct StreamShortcutTests {
     /// replayed), and the same live events once records are appended; the caught-up streams of
     /// both paths end up in the live fan-out.
     @Test func theShortcutAnswersAsTheRouterDoes() async throws {
-        try await withServer { server, listeners in
+        try await Self.withServer { server, listeners in
             let (shortcutPort, routerPort) = (listeners.viaShortcut.localAddress!.port!, listeners.viaRouter.localAddress!.port!)
             _ = try Client.exchange(port: routerPort, "PUT", "/v1/topics/t", json: #"{"partitions": 2}"#)
             let stored = try Client.exchange(port: routerPort, "POST", "/v1/topics/t/records",
@@ -159,7 +169,7 @@ struct StreamShortcutTests {
                 #expect(first.hasPrefix("HTTP/1.1 200 OK\r\n") && first.contains("retry: ") && first.contains("id: "), "\(first)")
                 streams.append((viaShortcut, viaRouter))
             }
-            #expect(listeners.shortcutAnswers.load(ordering: .sequentiallyConsistent) == requests.count)
+            #expect(listeners.shortcutAnswers.value.load(ordering: .sequentiallyConsistent) == requests.count)
             #expect(server.liveFanout.memberCount == 2 * requests.count)
 
             let live = try Client.exchange(port: routerPort, "POST", "/v1/topics/t/records",
@@ -176,7 +186,7 @@ struct StreamShortcutTests {
     /// Every stream request the router would answer otherwise (or after a wait, or through
     /// middleware) is left to it.
     @Test func requestsItCannotAnswerTheSameWayAreLeftToTheRouter() async throws {
-        try await withServer { server, listeners in
+        try await Self.withServer { server, listeners in
             _ = try Client.exchange(port: listeners.viaRouter.localAddress!.port!, "PUT", "/v1/topics/t", json: #"{"partitions": 2}"#)
             let routes = Routes<LogRequestContext>(server: server)
             let left: [HTTPRequest] = [
