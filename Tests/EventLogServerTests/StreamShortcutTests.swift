@@ -9,7 +9,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// The event-stream shortcut (Docs/adr/0008-event-stream-shortcut.md) answers exactly as the
+/// The event-stream shortcut (Docs/adr/0009-event-stream-shortcut.md) answers exactly as the
 /// router does, and leaves to the router every request it could not answer the same way.
 @Suite("Event-stream shortcut", .serialized)
 struct StreamShortcutTests {

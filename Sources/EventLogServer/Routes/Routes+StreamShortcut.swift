@@ -7,7 +7,7 @@ import NIOCore
 extension Routes {
     /// `GET /v1/topics/{topic}/events` answered without the router, the middleware, a
     /// `Request` or a task: on the connection's event loop, as the request's last byte is read
-    /// (Docs/adr/0008-event-stream-shortcut.md). A stream whose start is caught up with its
+    /// (Docs/adr/0009-event-stream-shortcut.md). A stream whose start is caught up with its
     /// topic writes its first bytes and joins the live fan-out there and then, so that it
     /// costs no task at all; any other goes on in one task on the connection's loop (the
     /// route's child task and the router's frames are skipped all the same).

@@ -14,7 +14,7 @@ struct HTTP1Responder: Sendable {
     let respond: @Sendable (_ request: Request, _ channel: any Channel, _ logger: Logger) async -> Response
     /// Answers the requests it knows without the responder, from the connection's event loop:
     /// `nil` for every other request (Docs/adr/0006-produce-shortcut.md,
-    /// Docs/adr/0008-event-stream-shortcut.md).
+    /// Docs/adr/0009-event-stream-shortcut.md).
     var shortcut: (@Sendable (_ head: HTTPRequest, _ body: ByteBuffer) -> HTTP1Shortcut?)?
 }
 
