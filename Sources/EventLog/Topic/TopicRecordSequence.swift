@@ -135,10 +135,28 @@ extension Topic {
         TopicRecordSequence(topic: self, start: .position(position))
     }
 
+    /// The position `start` means now when that needs no read (``StartPosition/earliest``,
+    /// ``StartPosition/latest``, an offset), as ``position(for:)`` finds it; `nil` for a
+    /// timestamp, which is looked up in the time indexes.
+    public func positionNow(for start: StartPosition) -> TopicPosition? {
+        var offsets: [Offset] = []
+        offsets.reserveCapacity(partitions.count)
+        for partition in partitions {
+            switch start {
+            case .earliest: offsets.append(partition.startOffset)
+            case .latest: offsets.append(partition.endOffset)
+            case .offset(let offset): offsets.append(max(Offset(0), min(offset, partition.endOffset)))
+            case .timestamp: return nil
+            }
+        }
+        return TopicPosition(nextOffsets: offsets)
+    }
+
     /// The position `start` means now, partition by partition (see ``records(from:)-(StartPosition)``).
     ///
     /// - Throws: an I/O error while looking up a timestamp.
     public func position(for start: StartPosition) async throws -> TopicPosition {
+        if let position = positionNow(for: start) { return position }
         var offsets: [Offset] = []
         offsets.reserveCapacity(partitions.count)
         for partition in partitions {

@@ -112,6 +112,15 @@ package struct TopicTail<Content: Sendable>: Sendable {
     /// nothing more will come.
     package var isClosed: Bool { topic.partitions.contains { $0.isClosed } }
 
+    /// Whether a ``read(maxRecords:maxBytes:)`` now would return an empty step: the partitions
+    /// are open, the topic has not grown past the position, and no partition has a record past
+    /// it. Known without a wait (the server's event-stream shortcut joins the live fan-out on it).
+    package var isCaughtUp: Bool {
+        let partitions = topic.partitions
+        guard partitions.count == position.partitionCount else { return false }
+        return partitions.indices.allSatisfy { !partitions[$0].isClosed && partitions[$0].endOffset <= position[$0] }
+    }
+
     /// What is there now past the position, at most `maxRecords` records and about
     /// `maxBytes` bytes; an empty step when there is nothing (then ``waitForRecords(timeout:)``).
     ///

@@ -111,9 +111,7 @@ extension Routes {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var output = EventStreamOutput(compressed: compressed)
             do {
-                output.event { encoder.retry(milliseconds: retry, into: &$0) }
-                for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
-                output.event { encoder.checkpoint(tail.position, into: &$0) }
+                body.begin(from: tail, retryMilliseconds: retry, output: &output)
                 try await body.deadline.write(output.take(), to: &writer)
             } catch {
                 body.ended()
@@ -137,8 +135,8 @@ extension Routes {
 
 /// `Last-Event-ID` and the fields of an event stream's answer: a name made from a string is
 /// checked and lowercased, a literal's fields indexed, each time.
-private let lastEventIDField = HTTPField.Name("Last-Event-ID")!
-private let eventStreamHeadFields: HTTPFields = [
+let lastEventIDField = HTTPField.Name("Last-Event-ID")!
+let eventStreamHeadFields: HTTPFields = [
     .contentType: "text/event-stream; charset=utf-8",
     .cacheControl: "no-cache",
     HTTPField.Name("X-Accel-Buffering")!: "no",
@@ -163,6 +161,14 @@ struct EventStreamBody: Sendable {
     /// Caught up, a plain stream joins its topic's live fan-out (LiveFanout.swift); one that
     /// needs a step of its own per event (gzip, group commits, a token's expiry) never does.
     var joinsLiveFanout: Bool { channel != nil && !compressed && groupCommits == nil && tokenDeadline == nil }
+
+    /// What a stream says first: `retry:`, the notices of its start (a gap, a reset) and the
+    /// id-only event of its starting cursor.
+    func begin(from tail: TopicTail<[UInt8]>, retryMilliseconds: Int, output: inout EventStreamOutput) {
+        output.event { encoder.retry(milliseconds: retryMilliseconds, into: &$0) }
+        for notice in tail.startNotices { output.event { encoder.notice(notice, into: &$0) } }
+        output.event { encoder.checkpoint(tail.position, into: &$0) }
+    }
 
     /// The stream is over: its slot and gauge are given back. Called once per stream.
     func ended() {
@@ -206,6 +212,21 @@ struct EventStreamBody: Sendable {
         }
     }
 
+    /// Joins the live fan-out at `position` and detaches `answer` (the server's own HTTP/1.1
+    /// layer): the stream then waits in the hub with no task, and the hand-back resumes it in a
+    /// new one, on the connection's loop. `false` when it cannot join (then nothing changed).
+    /// On the connection's event loop only, where the hand-back's task cannot start before
+    /// this returns; the stream must be one that ``joinsLiveFanout``.
+    func joinDetached(at position: TopicPosition, answer: HTTP1Answer) -> Bool {
+        guard let channel else { return false }
+        let body = self
+        let joined = server.liveFanout.join(topic, encoder: encoder, at: position, channel: channel) { handback in
+            answer.resume(flushesEachWrite: true) { writer in try await body.goOn(after: handback, writer: &writer) }
+        }
+        if joined { answer.detach() }
+        return joined
+    }
+
     /// A stream the hub handed back goes on alone from `position`: its tail, and the notices
     /// its start has (a gap, a reset).
     private func alone(from position: TopicPosition, output: inout EventStreamOutput) throws -> TopicTail<[UInt8]> {
@@ -235,17 +256,7 @@ struct EventStreamBody: Sendable {
             if step.isEmpty {
                 if joinsLiveFanout, let channel {
                     if let detachable = writer as? HTTP1BodyWriter {
-                        // The server's own HTTP/1.1 layer: the stream waits in the hub with no
-                        // task; the hand-back resumes it in a new one, on the connection's loop.
-                        let (body, answer) = (self, detachable.answer)
-                        let joined = server.liveFanout.join(topic, encoder: encoder, at: cursor, channel: channel) { handback in
-                            answer.resume(flushesEachWrite: true) { writer in try await body.goOn(after: handback, writer: &writer) }
-                        }
-                        if joined {
-                            // On the connection's loop, where the hand-back's task cannot start before this returns.
-                            _ = detachable.detach()
-                            return true
-                        }
+                        if joinDetached(at: cursor, answer: detachable.answer) { return true }
                     } else {
                         switch await server.liveFanout.join(topic, encoder: encoder, at: cursor, channel: channel) {
                         case .notJoined:

@@ -13,7 +13,8 @@ import NIOHTTPTypes
 struct HTTP1Responder: Sendable {
     let respond: @Sendable (_ request: Request, _ channel: any Channel, _ logger: Logger) async -> Response
     /// Answers the requests it knows without the responder, from the connection's event loop:
-    /// `nil` for every other request (Docs/adr/0006-produce-shortcut.md).
+    /// `nil` for every other request (Docs/adr/0006-produce-shortcut.md,
+    /// Docs/adr/0009-event-stream-shortcut.md).
     var shortcut: (@Sendable (_ head: HTTPRequest, _ body: ByteBuffer) -> HTTP1Shortcut?)?
     /// Answers the plain requests it knows in front of NIO's HTTP/1.1 decoder, from the read
     /// that brought them (``HTTP1FrontLane``, Docs/adr/0008-produce-front-lane.md): `nil`, or
@@ -22,8 +23,8 @@ struct HTTP1Responder: Sendable {
     var front: (@Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?)?
 }
 
-/// A request answered without the router (``HTTP1Responder/shortcut``): at once, or after a
-/// wait in a task of its own.
+/// A request answered without the router (``HTTP1Responder/shortcut``): at once, after a
+/// wait in a task of its own, or (an event stream) with a head now and a body that goes on.
 enum HTTP1Shortcut: Sendable {
     /// An answer whose body is one buffer: its head gets `Content-Length` and `Date` when written.
     struct Answer: Sendable {
@@ -35,6 +36,13 @@ enum HTTP1Shortcut: Sendable {
     case now(Answer)
     /// The answer needs a wait (an append that syncs): `answer` finds it in the request's task.
     case later(_ answer: @Sendable () async -> Answer)
+    /// An answer whose head is known now and whose body goes on without end of known length
+    /// (an event stream): the connection writes the head (with `Date`), then calls `start` on
+    /// its event loop, at once and exactly once. `start` writes what it can
+    /// (``HTTP1Answer/writeNow(_:)``) and must hand the answer on: detach it
+    /// (``HTTP1Answer/detach()``) into something that resumes it later, or resume it now
+    /// (``HTTP1Answer/resume(flushesEachWrite:_:)``); the answer ends only through a resume.
+    case streaming(HTTPResponse, _ start: @Sendable (_ answer: HTTP1Answer) -> Void)
 }
 
 extension HTTP1Responder {
@@ -129,7 +137,7 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     private let responder: HTTP1Responder
     private let logger: Logger
     private let executor: EventLoopTaskExecutor
-    private var context: ChannelHandlerContext?
+    fileprivate private(set) var context: ChannelHandlerContext?
 
     private var collecting: Collecting?
     private var exchange: Exchange?
@@ -249,6 +257,16 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
                 let answer = await answer()
                 connection.soonOnLoop { $0.write(answer, to: answering.value, closes: closes) }
             }
+        case .streaming(let responseHead, let start):
+            var head = responseHead
+            head.headerFields[.date] = HTTPDate.now()
+            let answer = HTTP1Answer(connection: NIOLoopBound(self, eventLoop: executor.eventLoop),
+                                     exchange: NIOLoopBound(exchange, eventLoop: executor.eventLoop), executor: executor,
+                                     closes: closes || saysClose(head.headerFields))
+            // A connection that broke under the head fails the body's first write, which ends
+            // the answer through its resume (`start` always runs: it may hold a stream's slot).
+            _ = try? writePart(.head(head), flush: false)
+            start(answer)
         }
     }
 
@@ -491,6 +509,37 @@ struct HTTP1Answer: Sendable {
         }
     }
 
+    /// The connection's channel, while the connection is in its pipeline. On the event loop only.
+    var channel: (any Channel)? { connection.value.context?.channel }
+
+    /// Writes `buffer` into the connection now, flushed, from its event loop (a streaming
+    /// shortcut's first bytes, ``HTTP1Shortcut/streaming(_:_:)``); `false` when the connection
+    /// is closed. Over the high-water mark the bytes are queued all the same: whoever writes
+    /// next waits (a live fan-out hands a member it cannot write to back).
+    func writeNow(_ buffer: ByteBuffer) -> Bool {
+        do {
+            _ = try connection.value.writePart(.body(buffer), flush: true)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Lets the answer go on outside any task: an idle event stream in the live fan-out
+    /// (ADR 0005) keeps no task. On the connection's event loop only; the answer then ends only
+    /// through ``resume(flushesEachWrite:_:)``.
+    @discardableResult
+    func detach() -> HTTP1Answer {
+        exchange.value.detached = true
+        // A client that left while the stream caught up: closed once the body has joined the
+        // fan-out (the close hands it back), not in the middle of its joining.
+        let connection = self.connection
+        if connection.value.inputClosed {
+            connection.eventLoop.execute { connection.value.closeIfDetachedAnswerLostItsClient() }
+        }
+        return self
+    }
+
     /// Goes on writing a detached body (``HTTP1BodyWriter/detach()``) in a new task on the
     /// connection's event loop; the answer ends when `body` returns (or throws: the connection
     /// is then closed).
@@ -543,14 +592,7 @@ struct HTTP1BodyWriter: ResponseBodyWriter {
     /// connection's event loop (from the body's task); the answer then ends only through
     /// ``HTTP1Answer/resume(flushesEachWrite:_:)``.
     func detach() -> HTTP1Answer {
-        answer.exchange.value.detached = true
-        // A client that left while the stream caught up: closed once the body has joined the
-        // fan-out (the close hands it back), not in the middle of its joining.
-        let connection = answer.connection
-        if connection.value.inputClosed {
-            connection.eventLoop.execute { connection.value.closeIfDetachedAnswerLostItsClient() }
-        }
-        return answer
+        answer.detach()
     }
 }
 

@@ -267,19 +267,20 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers the requests at the front of `input` while the lane can; hands the rest to the decoder.
     private func serve(_ input: ByteBuffer, context: ChannelHandlerContext) {
         var buffer = input
-        while buffer.readableBytes > 0, context.channel.isWritable {
+        reading: while buffer.readableBytes > 0, context.channel.isWritable {
             let parsed = buffer.withUnsafeReadableBytes {
                 HTTP1FrontParser.parse($0, maxHeadBytes: maxHeadBytes, maxBodyBytes: Self.maxBodyBytes)
             }
             guard let parsed, let body = buffer.getSlice(at: buffer.readerIndex + parsed.headLength, length: parsed.bodyLength),
                   let shortcut = respond(parsed.request, body)
             else { break }
-            buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
             switch shortcut {
             case .now(let answer):
+                buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
                 write(answer, context: context)
                 connection.answeredInFront()
             case .later(let answer):
+                buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
                 waiting = true
                 connection.frontRequestStarted()
                 held = buffer.readableBytes > 0 ? buffer : nil
@@ -294,6 +295,9 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                 }
                 return
+            case .streaming:
+                // The lane's responder answers produces; a stream is started by the decoder's path.
+                break reading
             }
         }
         guard buffer.readableBytes > 0 else { return }

@@ -71,9 +71,10 @@ extension LogServer {
     ///   - host: the address to listen on.
     ///   - port: the port to listen on; `0` for one the system picks (see `onListening`).
     ///   - backlog: the accept queue's length (the kernel caps it at `somaxconn`).
-    ///   - shortcuts: whether HTTP/1.1 produce requests that need nothing but this server's
-    ///     routes and middleware are answered without the router, from the connection's event
-    ///     loop (Docs/adr/0006-produce-shortcut.md). Only for a router built with exactly
+    ///   - shortcuts: whether HTTP/1.1 produce requests and event streams that need nothing but
+    ///     this server's routes and middleware are answered without the router, from the
+    ///     connection's event loop (Docs/adr/0006-produce-shortcut.md,
+    ///     Docs/adr/0009-event-stream-shortcut.md). Only for a router built with exactly
     ///     ``addMiddleware(to:)`` and ``addRoutes(to:)``: middleware of the caller's own would
     ///     not see those requests.
     ///   - onListening: called with the bound port once connections are accepted.
@@ -85,7 +86,9 @@ extension LogServer {
         var http1 = HTTP1Responder(StreamRequestResponder(router.buildResponder()))
         if shortcuts {
             let routes = Routes<Router.Responder.Context>(server: self)
-            http1.shortcut = { head, body in routes.produceShortcut(head, body: body) }
+            http1.shortcut = { head, body in
+                head.method == .get ? routes.streamShortcut(head) : routes.produceShortcut(head, body: body)
+            }
             http1.front = { request, body in routes.produceShortcut(request, body: body) }
         }
         let responder = http1
