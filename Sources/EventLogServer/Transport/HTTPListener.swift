@@ -74,7 +74,8 @@ extension LogServer {
     ///   - shortcuts: whether HTTP/1.1 produce requests and event streams that need nothing but
     ///     this server's routes and middleware are answered without the router, from the
     ///     connection's event loop (Docs/adr/0006-produce-shortcut.md,
-    ///     Docs/adr/0009-event-stream-shortcut.md). Only for a router built with exactly
+    ///     Docs/adr/0009-event-stream-shortcut.md), plain produces even in front of NIO's
+    ///     HTTP/1.1 decoder (Docs/adr/0008-produce-front-lane.md). Only for a router built with exactly
     ///     ``addMiddleware(to:)`` and ``addRoutes(to:)``: middleware of the caller's own would
     ///     not see those requests.
     ///   - onListening: called with the bound port once connections are accepted.
