@@ -18,7 +18,7 @@ import Testing
         let front = Atomic<Int>(0)
         /// The last connection accepted.
         let lastChild = Mutex<(any Channel)?>(nil)
-        /// While set, the front lane's `/later` answers wait (up to 5 s).
+        /// While set, the front lane's `/later` answers wait (up to 60 s).
         let holdLater = Atomic<Bool>(false)
     }
 
@@ -38,7 +38,7 @@ import Testing
                 seen.front.add(1, ordering: .sequentiallyConsistent)
                 return .later {
                     try? await Task.sleep(for: .milliseconds(200))
-                    let deadline = ContinuousClock.now + .seconds(5)
+                    let deadline = ContinuousClock.now + .seconds(60)
                     while seen.holdLater.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
                         try? await Task.sleep(for: .milliseconds(5))
                     }
@@ -360,10 +360,11 @@ import Testing
         server.seen.holdLater.store(true, ordering: .sequentiallyConsistent)
         quiesced.send(later + "POST /now HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
         // Its `/later` is being answered (200 ms): the second the lane's responder was asked.
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)
         while server.seen.front.load(ordering: .sequentiallyConsistent) < 2, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
+        try #require(server.seen.front.load(ordering: .sequentiallyConsistent) == 2, "the server never read the second /later")
         let child = try #require(server.seen.lastChild.withLock { $0 })
         try await child.eventLoop.submit { child.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }.get()
         server.seen.holdLater.store(false, ordering: .sequentiallyConsistent)

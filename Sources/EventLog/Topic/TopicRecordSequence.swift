@@ -157,15 +157,11 @@ extension Topic {
     /// - Throws: an I/O error while looking up a timestamp.
     public func position(for start: StartPosition) async throws -> TopicPosition {
         if let position = positionNow(for: start) { return position }
+        guard case .timestamp(let milliseconds) = start else { preconditionFailure("positionNow(for:) reads every start but a timestamp") }
         var offsets: [Offset] = []
         offsets.reserveCapacity(partitions.count)
         for partition in partitions {
-            switch start {
-            case .earliest: offsets.append(partition.startOffset)
-            case .latest: offsets.append(partition.endOffset)
-            case .offset(let offset): offsets.append(max(Offset(0), min(offset, partition.endOffset)))
-            case .timestamp(let milliseconds): offsets.append(try await partition.offset(forTimestamp: milliseconds))
-            }
+            offsets.append(try await partition.offset(forTimestamp: milliseconds))
         }
         return TopicPosition(nextOffsets: offsets)
     }

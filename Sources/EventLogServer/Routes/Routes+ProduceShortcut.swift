@@ -89,8 +89,14 @@ extension Routes {
     /// The `{topic}` of a path that is exactly `/v1/topics/{topic}/records` (no query, no
     /// trailing slash, a non-empty name without `/`), still percent-encoded.
     static func produceTopic(inPath path: String.UTF8View) -> Substring? {
+        topic(inPath: path, before: "/records")
+    }
+
+    /// The `{topic}` of a path that is exactly `/v1/topics/{topic}` and then `suffix` (no query,
+    /// no trailing slash, a non-empty name without `/`), still percent-encoded.
+    static func topic(inPath path: String.UTF8View, before suffix: StaticString) -> Substring? {
         let prefix = "/v1/topics/".utf8
-        let suffix = "/records".utf8
+        let suffix = UnsafeRawBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
         guard path.count > prefix.count + suffix.count, path.starts(with: prefix),
               path.suffix(suffix.count).elementsEqual(suffix)
         else { return nil }

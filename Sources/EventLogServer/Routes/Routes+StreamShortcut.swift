@@ -117,13 +117,6 @@ extension Routes {
     /// The `{topic}` of a path that is exactly `/v1/topics/{topic}/events` (no trailing slash, a
     /// non-empty name without `/`), still percent-encoded.
     static func streamTopic(inPath path: String.UTF8View) -> Substring? {
-        let prefix = "/v1/topics/".utf8
-        let suffix = "/events".utf8
-        guard path.count > prefix.count + suffix.count, path.starts(with: prefix),
-              path.suffix(suffix.count).elementsEqual(suffix)
-        else { return nil }
-        let name = path.dropFirst(prefix.count).dropLast(suffix.count)
-        guard !name.contains(UInt8(ascii: "/")), !name.contains(UInt8(ascii: "?")), !name.contains(UInt8(ascii: "#")) else { return nil }
-        return Substring(name)
+        topic(inPath: path, before: "/events")
     }
 }
