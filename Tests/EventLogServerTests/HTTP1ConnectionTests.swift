@@ -371,6 +371,27 @@ import Testing
         #expect(quiesced.answers(2) == ["front later"])
     }
 
+    /// What arrived while an answer was awaited goes to the decoder when the lane cannot answer
+    /// it, and so does the client's half-close that came with it: both answers, then the end.
+    @Test func whatWasHeldReachesTheDecoderWithTheHalfClose() async throws {
+        let server = try Server(shortcuts: true, front: true)
+        let client = try Client(port: server.port)
+        server.seen.holdLater.store(true, ordering: .sequentiallyConsistent)
+        client.send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while server.seen.front.load(ordering: .sequentiallyConsistent) < 1, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        shutdown(client.fd, Int32(SHUT_WR))
+        try await Task.sleep(for: .milliseconds(100))
+        server.seen.holdLater.store(false, ordering: .sequentiallyConsistent)
+        #expect(client.answers(2) == ["front later", "slow"])
+        // The connection ended (a read finds its end, not the 5 s receive timeout).
+        var byte: UInt8 = 0
+        #expect(recv(client.fd, &byte, 1, 0) == 0)
+    }
+
     /// A client that pipelines requests for large answers and reads none: the lane stops at
     /// the high-water mark and leaves, and the decoder's bounds hold from there.
     @Test func frontLaneAnswersStopForAClientThatReadsNothing() async throws {

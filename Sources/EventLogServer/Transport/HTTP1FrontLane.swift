@@ -239,6 +239,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         serve(buffer, context: context)
+        leaveIfDone(context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -264,7 +265,9 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// Answers the requests at the front of `input` while the lane can; hands the rest to the decoder.
+    /// Answers the requests at the front of `input` while the lane can; hands the rest to the
+    /// decoder (the caller then leaves the pipeline, ``leaveIfDone(_:)``, once it has used
+    /// `context` for the last time: a removed handler's context reaches no other handler).
     private func serve(_ input: ByteBuffer, context: ChannelHandlerContext) {
         var buffer = input
         reading: while buffer.readableBytes > 0, context.channel.isWritable {
@@ -305,6 +308,11 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
         left = true
         flushIfNeeded(context)
         context.fireChannelRead(wrapInboundOut(buffer))
+    }
+
+    /// Leaves the pipeline once the decoder has been handed the connection.
+    private func leaveIfDone(_ context: ChannelHandlerContext) {
+        guard left else { return }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
@@ -333,6 +341,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
             readHeld = false
             context.read()
         }
+        leaveIfDone(context)
     }
 
     private func write(_ answer: HTTP1Shortcut.Answer, context: ChannelHandlerContext) {
