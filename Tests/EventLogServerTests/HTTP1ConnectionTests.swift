@@ -2,6 +2,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -17,7 +18,7 @@ import Testing
         let shortcuts = Atomic<Int>(0)
         let front = Atomic<Int>(0)
         /// The last connection accepted.
-        let lastChild = Mutex<(any Channel)?>(nil)
+        let lastChild = NIOLockedValueBox<(any Channel)?>(nil)
         /// While set, the front lane's `/later` answers wait (up to 60 s).
         let holdLater = Atomic<Bool>(false)
     }
@@ -120,7 +121,7 @@ import Testing
             channel = try ServerBootstrap(group: group)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { [seen] channel in
-                    seen.lastChild.withLock { $0 = channel }
+                    seen.lastChild.withLockedValue { $0 = channel }
                     return channel.eventLoop.makeCompletedFuture {
                         let logger = Logger(label: "test")
                         guard front else {
@@ -365,7 +366,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(5))
         }
         try #require(server.seen.front.load(ordering: .sequentiallyConsistent) == 2, "the server never read the second /later")
-        let child = try #require(server.seen.lastChild.withLock { $0 })
+        let child = try #require(server.seen.lastChild.withLockedValue { $0 })
         try await child.eventLoop.submit { child.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }.get()
         server.seen.holdLater.store(false, ordering: .sequentiallyConsistent)
         #expect(quiesced.answers(2) == ["front later"])
