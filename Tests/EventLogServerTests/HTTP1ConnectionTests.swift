@@ -149,13 +149,14 @@ import Testing
     final class Client {
         let fd: Int32
 
-        init(port: Int) throws {
+        /// A connection to 127.0.0.1:`port` whose reads give up after `receiveTimeout` µs of quiet.
+        init(port: Int, receiveTimeout: Int = 5_000_000) throws {
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            var timeout = timeval(tv_sec: receiveTimeout / 1_000_000, tv_usec: receiveTimeout % 1_000_000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

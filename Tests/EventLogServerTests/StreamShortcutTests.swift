@@ -63,55 +63,9 @@ struct StreamShortcutTests {
         }
     }
 
-    /// A blocking client socket that reads until the server has been quiet for a moment.
-    final class Client {
-        let fd: Int32
-
-        init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var timeout = timeval(tv_sec: 0, tv_usec: 300_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
-        }
-
-        deinit { close(fd) }
-
-        func send(_ text: String) {
-            let bytes = Array(text.utf8)
-            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-        }
-
-        /// What arrives until 300 ms pass without a byte (or 5 s in all), with the `Date`
-        /// field's value (the only part of an answer that depends on when it was made) blanked.
-        func received() -> String {
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            let started = ContinuousClock.now
-            while ContinuousClock.now - started < .seconds(5) {
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { break }
-                received += buffer[..<n]
-            }
-            return String(decoding: received, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
-                .map { $0.lowercased().hasPrefix("date:") ? "date: -" : String($0) }.joined(separator: "\r\n")
-        }
-
-        /// Sends one request with `Connection: close` and returns the answer.
-        static func exchange(port: Int, _ method: String, _ path: String, json: String) throws -> String {
-            let client = try Client(port: port)
-            client.send("\(method) \(path) HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n"
-                + "Connection: close\r\n\r\n\(json)")
-            return client.received()
-        }
-    }
-
+    /// A blocking client socket (``HTTP1ConnectionTests/Client``); made here with reads that
+    /// give up after 300 ms of quiet.
+    typealias Client = HTTP1ConnectionTests.Client
     static func head(_ path: String, _ method: HTTPRequest.Method = .get, headers: HTTPFields = [:]) -> HTTPRequest {
         HTTPRequest(method: method, scheme: nil, authority: "localhost", path: path, headerFields: headers)
     }
@@ -161,7 +115,7 @@ struct StreamShortcutTests {
             var streams: [(shortcut: Client, router: Client)] = []
             for request in requests {
                 let text = "GET \(request.path) HTTP/1.1\r\nHost: a\r\n\(request.headers)\r\n"
-                let (viaShortcut, viaRouter) = (try Client(port: shortcutPort), try Client(port: routerPort))
+                let (viaShortcut, viaRouter) = (try Client(port: shortcutPort, receiveTimeout: 300_000), try Client(port: routerPort, receiveTimeout: 300_000))
                 viaShortcut.send(text)
                 viaRouter.send(text)
                 let (first, expected) = (viaShortcut.received(), viaRouter.received())
@@ -209,5 +163,30 @@ struct StreamShortcutTests {
                 #expect(routes.streamShortcut(head) == nil, "\(head.method) \(head.path ?? "") \(head.headerFields)")
             }
         }
+    }
+}
+
+extension HTTP1ConnectionTests.Client {
+    /// What arrives until 300 ms pass without a byte (or 5 s in all), with the `Date`
+    /// field's value (the only part of an answer that depends on when it was made) blanked.
+    func received() -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(5) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[..<n]
+        }
+        return String(decoding: received, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+            .map { $0.lowercased().hasPrefix("date:") ? "date: -" : String($0) }.joined(separator: "\r\n")
+    }
+
+    /// Sends one request with `Connection: close` and returns the answer.
+    static func exchange(port: Int, _ method: String, _ path: String, json: String) throws -> String {
+        let client = try Self(port: port, receiveTimeout: 300_000)
+        client.send("\(method) \(path) HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n"
+            + "Connection: close\r\n\r\n\(json)")
+        return client.received()
     }
 }
