@@ -8,6 +8,7 @@ import json
 import time
 
 from conftest import call_json, connect
+from test_limits import read_head
 
 
 def read_answers(sock, count):
@@ -65,12 +66,8 @@ def test_pipelined_produces_answered_by_the_shortcut_and_the_router_keep_their_o
 
 def raw_answer(sock):
     """One HTTP/1.1 answer's bytes (its body has Content-Length), with its Date line taken out."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, "the connection ended before an answer"
-        data += chunk
-    head, rest = data.split(b"\r\n\r\n", 1)
+    head, rest = read_head(sock)
+    head = head.encode()
     length = next(int(l.split(b":", 1)[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
     while len(rest) < length:
         rest += sock.recv(65536)
