@@ -113,10 +113,12 @@ import Testing
         let seen = Seen()
 
         /// With `front`, connections have a ``ConnectionGuard`` and the front lane, as logd's do.
-        init(shortcuts: Bool = false, front: Bool = false) throws {
-            var configured = HTTP1ConnectionTests.responder(seen)
+        /// With `responder`, that one answers (its own shortcuts), and `front` says whether the
+        /// connections have a guard and the lane.
+        init(shortcuts: Bool = false, front: Bool = false, responder given: HTTP1Responder? = nil) throws {
+            var configured = given ?? HTTP1ConnectionTests.responder(seen)
             if shortcuts { configured.shortcut = HTTP1ConnectionTests.shortcut(seen) }
-            if front { configured.front = HTTP1ConnectionTests.front(seen) }
+            if front, given == nil { configured.front = HTTP1ConnectionTests.front(seen) }
             let responder = configured
             channel = try ServerBootstrap(group: group)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)

@@ -34,6 +34,7 @@ struct ProduceShortcutTests {
         switch try #require(shortcut, "the shortcut left the request to the router") {
         case .now(let now): answer = now
         case .later(let later): answer = await later()
+        case .gathered(let start): answer = await withCheckedContinuation { c in start { c.resume(returning: $0) } }
         case .streaming(let head, _):
             Issue.record("a produce was answered as a stream")
             answer = .init(head: head, body: ByteBuffer())

@@ -75,3 +75,74 @@ import Testing
         }
     }
 }
+
+/// `Partition.appendNow(encoded:)` of several batches: each appended as if by its own call,
+/// in order, all in one write.
+@Suite struct AppendNowManyTests {
+    @Test func theBatchesGetConsecutiveOffsetsInOrderAndOneWrite() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let p = try await store.createTopic(named: "many", configuration: TopicConfiguration(durability: .none)).partitions[0]
+            _ = try #require(try p.appendNow(encoded: p.encode([Record(value: bytes("first"))])))
+            let before = p.statistics
+            let batches = try (0..<5).map { i in try p.encode((0...i).map { j in Record(value: bytes("\(i).\(j)")) }) }
+            let results = try #require(try p.appendNow(encoded: batches))
+            let ranges = try results.map { try $0.get() }
+            // 1 + 2 + 3 + 4 + 5 records after the first one.
+            #expect(ranges == [OffsetRange(first: 1, end: 2), OffsetRange(first: 2, end: 4), OffsetRange(first: 4, end: 7),
+                               OffsetRange(first: 7, end: 11), OffsetRange(first: 11, end: 16)])
+            let after = p.statistics
+            #expect(after.writes - before.writes == 1)
+            #expect(after.appendedBatches - before.appendedBatches == 5)
+            let expected = ["first"] + (0..<5).flatMap { i in (0...i).map { j in "\(i).\(j)" } }
+            #expect(try await readAll(p).map { text($0.value) } == expected)
+            try await store.close()
+            // Reopened, the batches are there: each its own batch, each whole.
+            let reopened = try await openStore(dir)
+            #expect(try await readAll(reopened.topic(named: "many")!.partitions[0]).map { text($0.value) } == expected)
+            try await reopened.close()
+        }
+    }
+
+    /// A batch over the topic's limit is refused alone; the others are appended around it.
+    @Test func aBatchTooLargeIsRefusedAndTheOthersAreAppended() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            var small = TopicConfiguration(durability: .none)
+            small.maxBatchBytes = 200
+            let p = try await store.createTopic(named: "small", configuration: small).partitions[0]
+            let batches = try [p.encode([Record(value: bytes("a"))]),
+                               p.encode([Record(value: bytes(String(repeating: "x", count: 500)))]),
+                               p.encode([Record(value: bytes("b"))])]
+            let results = try #require(try p.appendNow(encoded: batches))
+            #expect(try results[0].get() == OffsetRange(first: 0, end: 1))
+            #expect { try results[1].get() } throws: { ($0 as? LogError)?.code == .recordTooLarge }
+            #expect(try results[2].get() == OffsetRange(first: 1, end: 2))
+            #expect(try await readAll(p).map { text($0.value) } == ["a", "b"])
+            let allTooLarge = try #require(try p.appendNow(encoded: [batches[1]]))
+            #expect { try allTooLarge[0].get() } throws: { ($0 as? LogError)?.code == .recordTooLarge }
+            #expect(p.endOffset == 2)
+            try await store.close()
+        }
+    }
+
+    /// `nil` (nothing written) when the appends would wait: under `fsync`, or when together
+    /// they would roll the segment; an empty list is appended at once.
+    @Test func whenTheAppendsWouldWaitNothingIsWritten() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            let synced = try await store.createTopic(named: "sync", configuration: TopicConfiguration(durability: .fsync)).partitions[0]
+            #expect(try synced.appendNow(encoded: [synced.encode([Record(value: bytes("x"))])]) == nil)
+            #expect(synced.endOffset == 0)
+            let p = try await store.createTopic(named: "roll", configuration: TopicConfiguration(durability: .none, segmentBytes: 1024)).partitions[0]
+            let batches = try (0..<20).map { i in try p.encode([Record(value: bytes(String(repeating: "v\(i)", count: 20)))]) }
+            #expect(try p.appendNow(encoded: batches) == nil)
+            #expect(p.endOffset == 0 && p.statistics.writes == 0)
+            #expect(try p.appendNow(encoded: [])?.isEmpty == true)
+            for batch in batches { _ = try await p.append(encoded: batch) }
+            #expect(try await readAll(p).count == 20)
+            try await store.close()
+            #expect { try p.appendNow(encoded: batches) } throws: { ($0 as? LogError)?.code == .closed }
+        }
+    }
+}

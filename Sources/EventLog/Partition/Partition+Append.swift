@@ -42,8 +42,8 @@ extension Partition {
     public func append(encoded batch: EncodedBatch) async throws -> OffsetRange {
         guard !isInternal else { throw internalTopicRefusal }
         try checkBatchSize(batch)
-        if configuration.durability != .fsync, let result = try appendInline(batch) {
-            return result
+        if configuration.durability != .fsync, let result = try appendInline(CollectionOfOne(batch)) {
+            return try result[0].get()
         }
         return try await withCheckedThrowingContinuation { continuation in enqueue(batch, continuation: continuation) }
     }
@@ -76,7 +76,46 @@ extension Partition {
         guard !isInternal else { throw internalTopicRefusal }
         try checkBatchSize(batch)
         guard configuration.durability != .fsync else { return nil }
-        return try appendInline(batch)
+        return try appendInline(CollectionOfOne(batch))?[0].get()
+    }
+
+    /// Appends `batches` on the calling thread when that needs no wait, as
+    /// ``appendNow(encoded:)`` does for one batch: each batch is appended as if by its own
+    /// call, in order (each gets consecutive offsets after the one before it), and all are
+    /// written with one `pwritev(2)`. For callers that gather the appends of many requests
+    /// before writing them (the server's produces of one event-loop pass).
+    ///
+    /// - Returns: for each batch, in order, the offsets its records received or why it was
+    ///   refused (``LogError/Code/recordTooLarge``) or failed; `nil` when the appends would
+    ///   wait. Then nothing was written and nothing changed: ``append(encoded:)`` appends each.
+    /// - Throws: ``LogError`` when every batch is refused: a partition of an internal topic,
+    ///   a closed partition, one that refuses writes after a failed sync.
+    public func appendNow(encoded batches: [EncodedBatch]) throws -> [Result<OffsetRange, any Error>]? {
+        guard !isInternal else { throw internalTopicRefusal }
+        guard configuration.durability != .fsync else { return nil }
+        guard !batches.isEmpty else { return [] }
+        if batches.allSatisfy({ $0.bytes.count <= configuration.maxBatchBytes }) {
+            return try appendInline(batches)
+        }
+        // Some are too large: those are refused, the others appended.
+        var refusals: [LogError?] = []
+        refusals.reserveCapacity(batches.count)
+        var fitting: [EncodedBatch] = []
+        for batch in batches {
+            do {
+                try checkBatchSize(batch)
+                fitting.append(batch)
+                refusals.append(nil)
+            } catch {
+                refusals.append(error)
+            }
+        }
+        guard let written = fitting.isEmpty ? [] : try appendInline(fitting) else { return nil }
+        var next = written.makeIterator()
+        return refusals.map { refusal in
+            if let refusal { return .failure(refusal) }
+            return next.next()!
+        }
     }
 
     private func checkBatchSize(_ batch: EncodedBatch) throws(LogError) {
@@ -145,13 +184,14 @@ extension Partition {
     /// to the I/O threads, so that its own append returns in bounded time.
     static let maxInlineRounds = 8
 
-    /// Writes `batch` on the calling thread when the writer is idle and the batch fits in the
+    /// Writes `batches` on the calling thread when the writer is idle and they fit in the
     /// active segment (a roll syncs, which is the I/O threads' work); `nil` when it cannot.
+    /// Returns each batch's result, in order.
     ///
     /// The caller holds the writer role while it writes: appends arriving meanwhile queue
     /// as usual, and the caller writes them too (a bounded number of groups) before it
     /// lets the role go or hands it to the I/O threads.
-    private func appendInline(_ batch: EncodedBatch) throws -> OffsetRange? {
+    private func appendInline(_ batches: some Collection<EncodedBatch>) throws(LogError) -> [Result<OffsetRange, any Error>]? {
         let active = try state.withLock { s throws(LogError) -> Segment? in
             if let refusal = refusal(s) { throw refusal }
             guard !s.writerScheduled else { return nil }
@@ -159,18 +199,20 @@ extension Partition {
             return s.segments.last!
         }
         guard let active else { return nil }
-        if mustRoll(active, forNextBatchOf: batch.bytes.count) {
+        if mustRoll(active, forGroupOf: batches.count, bytes: batches.reduce(0) { $0 + $1.bytes.count }) {
             releaseWriter()
             return nil
         }
-        var own: Result<OffsetRange, any Error>?
-        var group = [PendingAppend(batch: batch, continuation: nil)]
+        var own: [Result<OffsetRange, any Error>] = []
+        own.reserveCapacity(batches.count)
+        var group = batches.map { PendingAppend(batch: $0, continuation: nil) }
         for _ in 0..<Self.maxInlineRounds {
             var run = GroupRun(group.count)
             write(group, into: &run)
             publish(&run)
+            // A group's entries are in its order, so the caller's results come in theirs.
             for c in run.resolved() {
-                if let continuation = c.continuation { continuation.resume(with: c.result) } else { own = c.result }
+                if let continuation = c.continuation { continuation.resume(with: c.result) } else { own.append(c.result) }
             }
             let (taken, segment) = state.withLock { s in (s.takePending(), s.segments.last!) }
             group = taken
@@ -179,14 +221,14 @@ extension Partition {
             // queued after that must not be acknowledged without a sync. Loaded after taking
             // the group, so it sees the change any of its appends saw.
             if group.isEmpty || configuration.durability == .fsync
-                || mustRoll(segment, forNextBatchOf: group.reduce(0) { $0 + $1.batch.bytes.count }) { break }
+                || mustRoll(segment, forGroupOf: group.count, bytes: group.reduce(0) { $0 + $1.batch.bytes.count }) { break }
         }
         if !group.isEmpty {
             // Still busy, or a roll is due: the I/O threads take over, starting with what was just taken.
             state.withLock { $0.pending.insert(contentsOf: group, at: 0) }
         }
         releaseWriter()
-        return try own!.get()
+        return own
     }
 
     /// Gives up the writer role: to the I/O threads when appends are queued, else to nobody

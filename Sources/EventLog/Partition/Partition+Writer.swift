@@ -168,6 +168,7 @@ extension Partition {
                 s.writtenPosition = position
                 s.dirty = true
                 s.statistics.appendedBatches += Int64(runEnd - i)
+                s.statistics.writes += 1
                 s.statistics.appendedRecords += records
                 s.statistics.appendedBytes += Int64(bytes)
             }
@@ -242,6 +243,13 @@ extension Partition {
     }
 
     /// Whether a batch of `size` bytes must go to a new segment: the active one is full or too old.
+    /// Whether a group of `count` batches of `bytes` in all must roll `active` on its way in
+    /// (an empty segment takes one batch of any size, and a group that fits).
+    func mustRoll(_ active: Segment, forGroupOf count: Int, bytes: Int) -> Bool {
+        if active.size == 0, count > 1 { return Int64(bytes) > configuration.segmentBytes }
+        return mustRoll(active, forNextBatchOf: bytes)
+    }
+
     func mustRoll(_ active: Segment, forNextBatchOf size: Int) -> Bool {
         guard active.size > 0 else { return false }
         if active.size + Int64(size) > configuration.segmentBytes { return true }

@@ -112,10 +112,17 @@ public final class Partition: Sendable {
         public var syncs: Int64 = 0
         /// Batches acknowledged by those syncs: divided by ``syncs``, the average group size.
         public var batchesSynced: Int64 = 0
+        /// Writes of appended batches to the log (`pwritev(2)` calls, each of one or more
+        /// batches): ``appendedBatches`` divided by this is the average number written together.
+        public var writes: Int64 = 0
     }
 
     /// The write path's counters.
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// When the partition's appends are acknowledged, as its topic's configuration says now
+    /// (an atomic load: cheap enough for a caller's append path).
+    public var durability: Durability { configuration.durability }
 
     init(topicName: String, index: Int, directory: String, configuration: LiveConfiguration,
          executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock, state: State) {

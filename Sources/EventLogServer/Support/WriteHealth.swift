@@ -75,6 +75,17 @@ final class WriteHealth: Sendable {
         return result
     }
 
+    /// Notes the result of an append made without this type's help (the produces of one
+    /// event-loop pass, appended together), as ``track(topic:partition:_:)`` would.
+    func note(_ result: Result<OffsetRange, any Error>, topic: String, partition: Int) {
+        switch result {
+        case .success:
+            if failing.load(ordering: .relaxed) { succeeded(topic: topic, partition: partition) }
+        case .failure(let error):
+            noteFailure(error, topic: topic, partition: partition)
+        }
+    }
+
     private func noteFailure(_ error: any Error, topic: String, partition: Int) {
         guard let error = error as? LogError else { return }
         switch error.code {

@@ -43,6 +43,11 @@ enum HTTP1Shortcut: Sendable {
     /// (``HTTP1Answer/detach()``) into something that resumes it later, or resume it now
     /// (``HTTP1Answer/resume(flushesEachWrite:_:)``); the answer ends only through a resume.
     case streaming(HTTPResponse, _ start: @Sendable (_ answer: HTTP1Answer) -> Void)
+    /// The answer is found on the event loop, without a task, once the loop has read the rest
+    /// of its pass (a produce appended with the others of the pass, ``ProduceGathering``): the
+    /// connection calls `start` at once, on its loop, with the function that writes the answer;
+    /// that function is called exactly once, on the loop.
+    case gathered(_ start: @Sendable (_ answer: @escaping @Sendable (Answer) -> Void) -> Void)
 }
 
 extension HTTP1Responder {
@@ -257,6 +262,10 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
                 let answer = await answer()
                 connection.soonOnLoop { $0.write(answer, to: answering.value, closes: closes) }
             }
+        case .gathered(let start):
+            let connection = NIOLoopBound(self, eventLoop: executor.eventLoop)
+            let answering = NIOLoopBound(exchange, eventLoop: executor.eventLoop)
+            start { answer in connection.soonOnLoop { $0.write(answer, to: answering.value, closes: closes) } }
         case .streaming(let responseHead, let start):
             var head = responseHead
             head.headerFields[.date] = HTTPDate.now()

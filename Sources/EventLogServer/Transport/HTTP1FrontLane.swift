@@ -283,11 +283,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
                 write(answer, context: context)
                 connection.answeredInFront()
             case .later(let answer):
-                buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
-                waiting = true
-                connection.frontRequestStarted()
-                held = buffer.readableBytes > 0 ? buffer : nil
-                let lane = NIOLoopBound(self, eventLoop: context.eventLoop)
+                let lane = awaitAnswer(to: parsed, in: &buffer, context: context)
                 let eventLoop = context.eventLoop
                 Task(executorPreference: EventLoopTaskExecutor(eventLoop)) {
                     let answer = await answer()
@@ -297,6 +293,10 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
                         eventLoop.execute { lane.value.answered(answer) }
                     }
                 }
+                return
+            case .gathered(let start):
+                let lane = awaitAnswer(to: parsed, in: &buffer, context: context)
+                start { answer in lane.value.answered(answer) }
                 return
             case .streaming:
                 // The lane's responder answers produces; a stream is started by the decoder's path.
@@ -308,6 +308,17 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
         left = true
         flushIfNeeded(context)
         context.fireChannelRead(wrapInboundOut(buffer))
+    }
+
+    /// Waits for the answer to the request `parsed` at the front of `buffer` (``answered(_:)``
+    /// writes it), holding what follows it; returns the lane for the answer's callback.
+    private func awaitAnswer(to parsed: HTTP1FrontParser.Parsed, in buffer: inout ByteBuffer,
+                             context: ChannelHandlerContext) -> NIOLoopBound<HTTP1FrontLane> {
+        buffer.moveReaderIndex(forwardBy: parsed.headLength + parsed.bodyLength)
+        waiting = true
+        connection.frontRequestStarted()
+        held = buffer.readableBytes > 0 ? buffer : nil
+        return NIOLoopBound(self, eventLoop: context.eventLoop)
     }
 
     /// Leaves the pipeline once the decoder has been handed the connection.
