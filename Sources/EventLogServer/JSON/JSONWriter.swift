@@ -48,7 +48,7 @@ struct JSONWriter {
     }
 
     mutating func string(_ value: String) { beginValue(); appendQuoted(value) }
-    mutating func int(_ value: Int64) { beginValue(); bytes.append(contentsOf: Array(String(value).utf8)) }
+    mutating func int(_ value: Int64) { beginValue(); bytes.appendDecimal(value) }
     mutating func int(_ value: Int) { int(Int64(value)) }
     mutating func bool(_ value: Bool) { beginValue(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)) }
     mutating func null() { beginValue(); bytes.append(contentsOf: Array("null".utf8)) }

@@ -211,6 +211,20 @@ struct ProduceAnswer: Sendable, Equatable {
         json.endArray()
     }
 
+    /// The answer for records appended as one batch to one partition, written into `buffer`
+    /// as ``json()`` writes it, without making the placements (the produce shortcut's).
+    static func writeJSON(partition: Int, range: OffsetRange, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"offsets":["#)
+        for offset in range.first.rawValue..<range.end.rawValue {
+            buffer.writeStaticString(offset == range.first.rawValue ? #"{"partition":"# : #",{"partition":"#)
+            buffer.writeDecimal(Int64(partition))
+            buffer.writeStaticString(#","offset":"#)
+            buffer.writeDecimal(offset)
+            buffer.writeStaticString("}")
+        }
+        buffer.writeStaticString("]}")
+    }
+
     /// The HTTP answer: `{"offsets": [{"partition", "offset"}, ...]}`.
     func json() -> [UInt8] {
         var out = JSONWriter(reservingCapacity: 32 * offsets.count + 16)

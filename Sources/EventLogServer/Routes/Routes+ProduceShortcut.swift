@@ -138,14 +138,16 @@ extension Routes {
     /// The produce's answer, as the route and the gzip middleware make it.
     private func produced(_ records: [ProduceRecord], partition: Int, range: OffsetRange, topic: String, gzip: Bool) -> HTTP1Shortcut.Answer {
         countAppended(records, topic: topic)
-        let json = ProduceAnswer(partition: partition, range: range).json()
-        var head = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json"])
-        guard gzip, json.count >= GzipJSONMiddleware<Context>.minimumBytes else {
-            return HTTP1Shortcut.Answer(head: head, body: ByteBuffer(bytes: json))
+        var json = ByteBuffer()
+        json.reserveCapacity(24 + 32 * Int(range.count))
+        ProduceAnswer.writeJSON(partition: partition, range: range, into: &json)
+        guard gzip, json.readableBytes >= GzipJSONMiddleware<Context>.minimumBytes else {
+            return HTTP1Shortcut.Answer(head: producedHead, body: json)
         }
+        var head = producedHead
         head.headerFields[.contentEncoding] = "gzip"
         head.headerFields[.vary] = "Accept-Encoding"
-        return HTTP1Shortcut.Answer(head: head, body: ByteBuffer(bytes: GzipJSONMiddleware<Context>.compressed(json)))
+        return HTTP1Shortcut.Answer(head: head, body: ByteBuffer(bytes: GzipJSONMiddleware<Context>.compressed(Array(json.readableBytesView))))
     }
 
     /// A failed append's answer, as ``JSONErrorMiddleware`` makes it.
@@ -155,6 +157,9 @@ extension Routes {
         return HTTP1Shortcut.Answer(head: apiError.responseHead, body: ByteBuffer(bytes: apiError.body))
     }
 }
+
+/// The head of a produce's answer (before gzip), made once.
+private let producedHead = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json"])
 
 /// `Idempotency-Key`, made once (a name made from a string is checked and lowercased).
 let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!

@@ -373,7 +373,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
         let status = answer.head.status
         var out = allocator.buffer(capacity: 160 + answer.body.readableBytes)
         out.writeStaticString("HTTP/1.1 ")
-        out.writeString(String(status.code))
+        out.writeDecimal(Int64(status.code))
         out.writeStaticString(" ")
         out.writeString(status.reasonPhrase)
         out.writeStaticString("\r\n")
@@ -384,7 +384,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
             out.writeStaticString("\r\n")
         }
         out.writeStaticString("Content-Length: ")
-        out.writeString(String(answer.body.readableBytes))
+        out.writeDecimal(Int64(answer.body.readableBytes))
         out.writeStaticString("\r\nDate: ")
         out.writeString(HTTPDate.now())
         out.writeStaticString("\r\n\r\n")
