@@ -109,6 +109,31 @@ struct ProduceGatheringTests {
         }
     }
 
+    /// Under `fsync` the pass's produces are queued for the writer together: one write, one
+    /// `fdatasync(2)`, every request answered once the sync is done.
+    @Test func underFsyncTheProducesOfOnePassShareOneWriteAndOneSync() async throws {
+        try await Self.withServer(topic: TopicConfiguration(durability: .fsync)) { server, partition in
+            let clients = try (0..<8).map { _ in try Client(port: server.port) }
+            for (i, client) in clients.enumerated() {
+                client.send(Self.produce("warm-\(i)"))
+                #expect(client.answers(1).count == 1)
+            }
+            let before = partition.statistics
+            let gate = Gate()
+            try await gate.block(server)
+            for (i, client) in clients.enumerated() { client.send(Self.produce("pass-\(i)")) }
+            try await Task.sleep(for: .milliseconds(100))
+            gate.open()
+            let offsets = clients.compactMap { $0.answers(1).first.flatMap(Self.offset) }
+            #expect(Set(offsets) == Set(8..<16))
+            let after = partition.statistics
+            #expect(after.appendedBatches - before.appendedBatches == 8)
+            #expect(after.writes - before.writes == 1)
+            #expect(after.syncs - before.syncs == 1)
+            #expect(Set(try await Self.values(partition, from: 8)) == Set((0..<8).map { "\"pass-\($0)\"" }))
+        }
+    }
+
     /// Requests that arrive together on one connection are answered in their order, each with
     /// the offsets of its own records, gathered or not.
     @Test func pipelinedProducesAreAnsweredInTheirOrder() async throws {

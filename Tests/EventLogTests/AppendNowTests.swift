@@ -146,3 +146,57 @@ import Testing
         }
     }
 }
+
+/// `Partition.append(encoded:completion:)`: queued for the writer together, every result
+/// handed to one callback, in order, once decided.
+@Suite struct AppendWithCompletionTests {
+    /// Waits for the callback's results (at most 10 s).
+    static func results(_ p: Partition, _ batches: [EncodedBatch]) async -> [Result<OffsetRange, any Error>] {
+        await withCheckedContinuation { continuation in
+            p.append(encoded: batches) { continuation.resume(returning: $0) }
+        }
+    }
+
+    @Test func underFsyncTheBatchesAreWrittenAndSyncedTogether() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            var configuration = TopicConfiguration(durability: .fsync)
+            configuration.maxBatchBytes = 200
+            let p = try await store.createTopic(named: "sync", configuration: configuration).partitions[0]
+            let batches = try [p.encode([Record(value: bytes("a")), Record(value: bytes("b"))]),
+                               p.encode([Record(value: bytes(String(repeating: "x", count: 500)))]),
+                               p.encode([Record(value: bytes("c"))])]
+            let before = p.statistics
+            let results = await Self.results(p, batches)
+            #expect(results.count == 3)
+            #expect(try results[0].get() == OffsetRange(first: 0, end: 2))
+            #expect { try results[1].get() } throws: { ($0 as? LogError)?.code == .recordTooLarge }
+            #expect(try results[2].get() == OffsetRange(first: 2, end: 3))
+            let after = p.statistics
+            #expect(after.writes - before.writes == 1 && after.syncs - before.syncs == 1)
+            #expect(try await readAll(p).map { text($0.value) } == ["a", "b", "c"])
+            #expect(await Self.results(p, []).isEmpty)
+            try await store.close()
+            // A closed partition refuses them all.
+            let refused = await Self.results(p, [batches[0], batches[2]])
+            #expect(refused.count == 2 && refused.allSatisfy { result in
+                if case .failure(let error) = result { return (error as? LogError)?.code == .closed }
+                return false
+            })
+        }
+    }
+
+    @Test func anInternalTopicRefusesThemAll() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await openStore(dir)
+            var inside = TopicConfiguration(durability: .none)
+            inside.isInternal = true
+            let p = try await store.createTopic(named: "__inside", configuration: inside).partitions[0]
+            let results = await Self.results(p, [try p.encode([Record(value: bytes("x"))])])
+            #expect(results.count == 1)
+            #expect { try results[0].get() } throws: { ($0 as? LogError)?.code == .internalTopic }
+            #expect(p.endOffset == 0)
+            try await store.close()
+        }
+    }
+}

@@ -17,7 +17,7 @@ struct GroupRun {
 
     struct Entry {
         /// `nil` for the batch an inline writer is writing itself.
-        var continuation: CheckedContinuation<OffsetRange, any Error>?
+        var continuation: Partition.AppendWaiter?
         var batch: EncodedBatch?
         /// The offsets the batch got (or, for a retry, its original's).
         var range: OffsetRange
@@ -71,7 +71,7 @@ struct GroupRun {
     }
 
     /// Every answer, retries resolved to their original's; call after ``settle(acknowledgedEnd:failure:)``.
-    func resolved() -> [(continuation: CheckedContinuation<OffsetRange, any Error>?, result: Result<OffsetRange, any Error>)] {
+    func resolved() -> [(continuation: Partition.AppendWaiter?, result: Result<OffsetRange, any Error>)] {
         entries.map { entry in
             switch entry.outcome {
             case .answered(let result):

@@ -1,3 +1,5 @@
+import Synchronization
+
 extension Partition {
     /// Appends records as one batch, atomically: all get consecutive offsets, or none is written.
     ///
@@ -134,24 +136,53 @@ extension Partition {
     /// The library's own path into internal topics: unlike ``append(encoded:)`` it does not
     /// refuse them.
     func enqueue(_ batch: EncodedBatch, continuation: CheckedContinuation<OffsetRange, any Error>) {
-        do { try checkBatchSize(batch) } catch {
-            continuation.resume(throwing: error)
-            return
-        }
+        enqueue(CollectionOfOne(batch), waiters: CollectionOfOne(.task(continuation)))
+    }
+
+    /// Queues `batches` for the writer, in order, with one lock taken; each waiter is resumed
+    /// with its batch's result.
+    private func enqueue(_ batches: some Collection<EncodedBatch>, waiters: some Collection<AppendWaiter>) {
+        var refused: [(AppendWaiter, LogError)] = []
         let admission = state.withLock { s -> Admission in
             if let refusal = refusal(s) { return .refused(refusal) }
-            s.pending.append(PendingAppend(batch: batch, continuation: continuation))
-            if s.writerScheduled { return .queued }
+            for (batch, waiter) in zip(batches, waiters) {
+                do throws(LogError) {
+                    try checkBatchSize(batch)
+                    s.pending.append(PendingAppend(batch: batch, continuation: waiter))
+                } catch {
+                    refused.append((waiter, error))
+                }
+            }
+            if s.writerScheduled || refused.count == batches.count { return .queued }
             s.writerScheduled = true
             return .scheduleWriter
         }
+        for (waiter, error) in refused { waiter.resume(throwing: error) }
         switch admission {
-        case .refused(let error): continuation.resume(throwing: error)
+        case .refused(let error): for waiter in waiters { waiter.resume(throwing: error) }
         case .queued: break
         case .scheduleWriter:
             // The pool is gone (the store closed meanwhile): write on this thread instead.
             if !executor.submit({ self.drain() }) { drain() }
         }
+    }
+
+    /// Appends `batches` as ``append(encoded:)`` appends each, in order, and calls `completion`
+    /// once with every result, in order, when the last is decided (written, and synced under
+    /// `fsync` durability), on the thread that decided it (one of the store's I/O threads, or
+    /// the caller's). No task waits: for callers that answer from an event loop (the server's
+    /// produces of one event-loop pass that ``appendNow(encoded:)-([EncodedBatch])`` could not write).
+    ///
+    /// - Parameters:
+    ///   - batches: batches from ``encode(_:producer:)``; each gets consecutive offsets after
+    ///     the one before it, or its own error.
+    ///   - completion: called exactly once, with one result per batch.
+    public func append(encoded batches: [EncodedBatch],
+                       completion: @escaping @Sendable (_ results: [Result<OffsetRange, any Error>]) -> Void) {
+        guard !isInternal else { return completion(batches.map { _ in .failure(internalTopicRefusal) }) }
+        guard !batches.isEmpty else { return completion([]) }
+        let results = AppendResults(count: batches.count, completion: completion)
+        enqueue(batches, waiters: batches.indices.map { index in .callback { results.set(index, $0) } })
     }
 
     private enum Admission {
@@ -212,7 +243,7 @@ extension Partition {
             publish(&run)
             // A group's entries are in its order, so the caller's results come in theirs.
             for c in run.resolved() {
-                if let continuation = c.continuation { continuation.resume(with: c.result) } else { own.append(c.result) }
+                if let waiter = c.continuation { waiter.resume(with: c.result) } else { own.append(c.result) }
             }
             let (taken, segment) = state.withLock { s in (s.takePending(), s.segments.last!) }
             group = taken
@@ -239,5 +270,26 @@ extension Partition {
         }
         for c in idle { c.resume() }
         if schedule, !executor.submit({ self.drain() }) { drain() }
+    }
+}
+
+/// The results of the batches of one ``Partition/append(encoded:completion:)``, collected as
+/// the writer decides them; the last one calls the completion.
+private final class AppendResults: Sendable {
+    private let state: Mutex<(results: [Result<OffsetRange, any Error>?], remaining: Int)>
+    private let completion: @Sendable ([Result<OffsetRange, any Error>]) -> Void
+
+    init(count: Int, completion: @escaping @Sendable ([Result<OffsetRange, any Error>]) -> Void) {
+        state = Mutex((Array(repeating: nil, count: count), count))
+        self.completion = completion
+    }
+
+    func set(_ index: Int, _ result: Result<OffsetRange, any Error>) {
+        let done = state.withLock { s -> [Result<OffsetRange, any Error>]? in
+            s.results[index] = result
+            s.remaining -= 1
+            return s.remaining == 0 ? s.results.map { $0! } : nil
+        }
+        if let done { completion(done) }
     }
 }

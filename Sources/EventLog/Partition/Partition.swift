@@ -44,7 +44,23 @@ public final class Partition: Sendable {
     struct PendingAppend: Sendable {
         var batch: EncodedBatch
         /// `nil` for the batch an inline writer is writing itself.
-        var continuation: CheckedContinuation<OffsetRange, any Error>?
+        var continuation: AppendWaiter?
+    }
+
+    /// Who waits for a queued append's result: a task, or a callback (called on the thread
+    /// that decides the result).
+    enum AppendWaiter: Sendable {
+        case task(CheckedContinuation<OffsetRange, any Error>)
+        case callback(@Sendable (Result<OffsetRange, any Error>) -> Void)
+
+        func resume(with result: Result<OffsetRange, any Error>) {
+            switch self {
+            case .task(let continuation): continuation.resume(with: result)
+            case .callback(let callback): callback(result)
+            }
+        }
+
+        func resume(throwing error: any Error) { resume(with: .failure(error)) }
     }
 
     struct Waiter: Sendable {
@@ -119,10 +135,6 @@ public final class Partition: Sendable {
 
     /// The write path's counters.
     public var statistics: Statistics { state.withLock { $0.statistics } }
-
-    /// When the partition's appends are acknowledged, as its topic's configuration says now
-    /// (an atomic load: cheap enough for a caller's append path).
-    public var durability: Durability { configuration.durability }
 
     init(topicName: String, index: Int, directory: String, configuration: LiveConfiguration,
          executor: IOExecutor, logger: Logger, faults: FaultInjector?, clock: Clock, state: State) {

@@ -68,24 +68,14 @@ extension Routes {
 
         let partition = topic.partitions[index]
         let gzip = acceptsGzip(acceptEncoding)
-        if partition.durability != .fsync, let gathering = ProduceGathering.current {
+        if let gathering = ProduceGathering.current {
             // Appended with the other produces of this loop's pass, then answered on the loop.
             return .gathered { [self] answer in
                 gathering.value.append(batch, to: partition) { [self] result in
+                    server.writeHealth.note(result, topic: name, partition: index)
                     switch result {
-                    case .success(let range)?:
-                        server.writeHealth.note(.success(range), topic: name, partition: index)
-                        answer(produced(records, partition: index, range: range, topic: name, gzip: gzip))
-                    case .failure(let error)?:
-                        server.writeHealth.note(.failure(error), topic: name, partition: index)
-                        answer(failed(error, path: path))
-                    case nil:
-                        // It would wait (the writer is busy on another thread, or a roll is due).
-                        let eventLoop = gathering.value.eventLoop
-                        Task(executorPreference: EventLoopTaskExecutor(eventLoop)) { [self] in
-                            let found = await appendWaiting(records, batch, to: partition, index: index, topic: name, path: path, gzip: gzip)
-                            if eventLoop.inEventLoop { answer(found) } else { eventLoop.execute { answer(found) } }
-                        }
+                    case .success(let range): answer(produced(records, partition: index, range: range, topic: name, gzip: gzip))
+                    case .failure(let error): answer(failed(error, path: path))
                     }
                 }
             }
@@ -99,19 +89,12 @@ extension Routes {
         }
         // The topic syncs its appends (or its writer is busy): the answer waits in a task.
         return .later { [self] in
-            await appendWaiting(records, batch, to: partition, index: index, topic: name, path: path, gzip: gzip)
-        }
-    }
-
-    /// Appends `batch` on the path that may wait (for the writer, or the group commit), and
-    /// makes the answer.
-    private func appendWaiting(_ records: [ProduceRecord], _ batch: EncodedBatch, to partition: Partition, index: Int,
-                               topic name: String, path: String, gzip: Bool) async -> HTTP1Shortcut.Answer {
-        do {
-            let range = try await server.writeHealth.track(topic: name, partition: index) { try await partition.append(encoded: batch) }
-            return produced(records, partition: index, range: range, topic: name, gzip: gzip)
-        } catch {
-            return failed(error, path: path)
+            do {
+                let range = try await server.writeHealth.track(topic: name, partition: index) { try await partition.append(encoded: batch) }
+                return produced(records, partition: index, range: range, topic: name, gzip: gzip)
+            } catch {
+                return failed(error, path: path)
+            }
         }
     }
 

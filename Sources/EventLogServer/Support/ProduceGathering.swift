@@ -11,13 +11,13 @@ import NIOPosix
 /// request that pass read has added its batch, and the task appends each partition's batches
 /// with ``EventLog/Partition/appendNow(encoded:)-([EncodedBatch])`` and hands every request its result, in
 /// the order they came. A request's answer is thus written a little later in the same pass,
-/// with no task and no thread hop.
+/// with no task and no thread hop; one whose append waits (a topic that syncs) is answered
+/// when its group commit is done, still with no task.
 ///
 /// One per event-loop thread (``current``), used only on that thread.
 final class ProduceGathering {
-    /// A request's result: its offsets or its error; `nil` when the append would wait (a topic
-    /// that syncs, a writer busy on another thread, a roll due): the caller appends it alone.
-    typealias Completion = (_ result: Result<OffsetRange, any Error>?) -> Void
+    /// A request's result: its offsets or its error.
+    typealias Completion = (_ result: Result<OffsetRange, any Error>) -> Void
 
     private struct Entry {
         var batch: EncodedBatch
@@ -72,6 +72,11 @@ final class ProduceGathering {
 
     /// Appends what the pass gathered and completes its requests. A completion may gather
     /// again (a connection serving its next request): that goes to the next task.
+    ///
+    /// A partition whose appends would wait (a topic that syncs, a writer busy on another
+    /// thread, a roll due) gets its batches queued for its writer together, and its requests
+    /// are completed on this loop once the writer has decided them all (under `fsync`, after
+    /// the group commit's `fdatasync(2)`): no task waits.
     private func appendGathered() {
         scheduled = false
         let partitions = self.partitions
@@ -79,13 +84,26 @@ final class ProduceGathering {
         self.partitions = []
         self.entries = []
         for (partition, group) in zip(partitions, entries) {
-            let results: [Result<OffsetRange, any Error>]?
+            let batches = group.map(\.batch)
+            let results: [Result<OffsetRange, any Error>]
             do {
-                results = try partition.appendNow(encoded: group.map(\.batch))
+                guard let written = try partition.appendNow(encoded: batches) else {
+                    let waiting = NIOLoopBound(group, eventLoop: eventLoop)
+                    let eventLoop = self.eventLoop
+                    partition.append(encoded: batches) { results in
+                        eventLoop.execute { Self.complete(waiting.value, with: results) }
+                    }
+                    continue
+                }
+                results = written
             } catch {
                 results = Array(repeating: .failure(error), count: group.count)
             }
-            for (index, entry) in group.enumerated() { entry.completion(results?[index]) }
+            Self.complete(group, with: results)
         }
+    }
+
+    private static func complete(_ group: [Entry], with results: [Result<OffsetRange, any Error>]) {
+        for (entry, result) in zip(group, results) { entry.completion(result) }
     }
 }
