@@ -15,8 +15,10 @@ import NIOSSL
 /// ConnectionGuard.RawBytes   head size and time, idleness (removed for HTTP/2)
 /// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c); for HTTP/1.1 the first head
 ///                            (WebSocket-capable or plain): chooses once, sets up, leaves
-/// HTTP/1.1: NIO's encoder and decoder, ConnectionGuard.RequestParts, HTTP types codec, HTTP1Connection;
-///           or, for a first request with `Upgrade`, Hummingbird's WebSocket upgrade channel
+/// HTTP/1.1: [HTTP1FrontLane] (logd), NIO's encoder and decoder, ConnectionGuard.RequestParts,
+///           HTTP types codec, HTTP1Connection (behind the lane, the four between are added
+///           when it first hands something on); or, for a first request with `Upgrade`,
+///           Hummingbird's WebSocket upgrade channel
 /// HTTP/2:   NIOHTTP2Handler, connection manager, HTTP2ConnectionGuard; per stream HTTP2StreamGuard, codec, …
 /// ```
 ///
