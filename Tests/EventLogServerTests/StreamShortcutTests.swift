@@ -176,6 +176,36 @@ struct StreamShortcutTests {
         }
     }
 
+    /// A stream that replays in a task, catches up and joins the live fan-out is still its
+    /// connection's answer: a request sent behind it waits for its end, then is answered. (Before
+    /// ADR 0011 the answer was ended when the replay's task returned, and the request behind it
+    /// was answered in the middle of the stream.)
+    @Test func aRequestBehindAStreamThatReplayedWaitsForItsEnd() async throws {
+        try await Self.withServer { server, listeners in
+            let routerPort = listeners.viaRouter.localAddress!.port!
+            _ = try Client.exchange(port: routerPort, "PUT", "/v1/topics/t", json: #"{"partitions": 1}"#)
+            let stored = try Client.exchange(port: routerPort, "POST", "/v1/topics/t/records",
+                                             json: #"{"records": [{"value": 1}, {"value": 2}, {"value": 3}]}"#)
+            #expect(stored.hasPrefix("HTTP/1.1 200"))
+            var clients: [Client] = []
+            for port in [listeners.viaShortcut.localAddress!.port!, listeners.viaLane.localAddress!.port!] {
+                let client = try Client(port: port, receiveTimeout: 300_000)
+                client.send("GET /v1/topics/t/events?from=earliest HTTP/1.1\r\nHost: a\r\n\r\n")
+                let replayed = client.received()
+                #expect(replayed.hasPrefix("HTTP/1.1 200 OK\r\n") && replayed.contains("data: 3"), "\(replayed)")
+                client.send("GET /v1/topics/t HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(client.received() == "", "answered in the middle of the stream (\(port))")
+                clients.append(client)
+            }
+            #expect(server.liveFanout.memberCount == 2)
+            server.liveFanout.stopAll()
+            for client in clients {
+                let rest = client.received()
+                #expect(rest.hasPrefix("0\r\n\r\nHTTP/1.1 200 OK\r\n") && rest.contains("\"t\""), "\(rest)")
+            }
+        }
+    }
+
     /// Every stream request the router would answer otherwise (or after a wait, or through
     /// middleware) is left to it.
     @Test func requestsItCannotAnswerTheSameWayAreLeftToTheRouter() async throws {
