@@ -264,7 +264,7 @@ import Testing
                 guard case .describeGroups(let d) = try await Self.ask(broker, .describeGroups(.init(groups: ["g", "only-commits", "unknown", "bad name"])), version: version) else { return }
                 #expect(d.groups.map(\.groupId) == ["g", "only-commits", "unknown", "bad name"])
                 let g = d.groups[0]
-                #expect(g.errorCode == 0 && g.groupState == "Stable" && g.protocolType == "consumer" && g.protocolData == "range")
+                #expect(g.errorCode == 0 && g.groupState == "Stable" && g.protocolType == "consumer" && g.protocolData == "range", "\(g.errorCode) \(g.groupState) \(g.protocolType) \(g.protocolData) \(g.members.count)")
                 #expect(g.members.count == 1 && g.members[0].memberId == id && g.members[0].clientId == "t")
                 #expect(g.members[0].memberMetadata == Self.subscription(["t"]) && g.members[0].memberAssignment == assignment)
                 #expect(d.groups[1].errorCode == 0 && d.groups[1].groupState == "Empty" && d.groups[1].protocolType == "" && d.groups[1].members.isEmpty)

@@ -21,13 +21,37 @@ import Testing
         let lastChild = NIOLockedValueBox<(any Channel)?>(nil)
         /// While set, the front lane's `/later` answers wait (up to 60 s).
         let holdLater = Atomic<Bool>(false)
+        /// While set, `/frontstream`'s body waits after its first bytes (up to 60 s).
+        let holdStream = Atomic<Bool>(false)
     }
 
-    /// The front lane's responder: `/now` (`front <body size>`) and `/bignow` (1 MiB) at once,
-    /// `/later` after 200 ms in a task; every other target declined.
+    /// `GET /frontstream`, answered by the front lane (``front(_:)``) or by the shortcut
+    /// (``shortcut(_:)``): an answer whose head is known now, `first` written at once, then
+    /// `part 0` and `part 1` from a task (once `holdStream` is clear), then its end.
+    static func frontStream(_ seen: Seen) -> HTTP1Shortcut {
+        .streaming(HTTPResponse(status: .ok, headerFields: [.contentType: "text/plain"])) { answer in
+            _ = answer.writeNow(ByteBuffer(string: "first"))
+            answer.resume(flushesEachWrite: true) { writer in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while seen.holdStream.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                for part in 0..<2 { try await writer.write(ByteBuffer(string: "part \(part)")) }
+                try await writer.finish(nil)
+            }
+        }
+    }
+
+    /// The front lane's responder: `POST` `/now` (`front <body size>`) and `/bignow` (1 MiB) at
+    /// once, `/later` after 200 ms in a task; `GET /frontstream`; every other request declined.
     static func front(_ seen: Seen) -> @Sendable (HTTP1FrontRequest, ByteBuffer) -> HTTP1Shortcut? {
         { request, body in
             @Sendable func answer(_ body: ByteBuffer) -> HTTP1Shortcut.Answer { .init(head: HTTPResponse(status: .ok), body: body) }
+            guard request.method == .post else {
+                guard request.target == "/frontstream" else { return nil }
+                seen.front.add(1, ordering: .sequentiallyConsistent)
+                return frontStream(seen)
+            }
             switch request.target {
             case "/now":
                 seen.front.add(1, ordering: .sequentiallyConsistent)
@@ -68,6 +92,9 @@ import Testing
                     try? await Task.sleep(for: .milliseconds(50))
                     return answer(ByteBuffer(string: "later"))
                 }
+            case "/frontstream":
+                seen.shortcuts.add(1, ordering: .sequentiallyConsistent)
+                return frontStream(seen)
             default:
                 return nil
             }
@@ -148,7 +175,7 @@ import Testing
     }
 
     /// A blocking client socket.
-    final class Client {
+    final class Client: Sendable {
         let fd: Int32
 
         /// A connection to 127.0.0.1:`port` whose reads give up after `receiveTimeout` µs of quiet.
@@ -411,6 +438,40 @@ import Testing
         let answered = viaLane + server.seen.shortcuts.load(ordering: .sequentiallyConsistent)
         #expect(viaLane > 0)
         #expect(answered < 40, "\(answered) answers of 1 MiB were made for a client that read nothing")
+    }
+
+    /// A stream the lane starts (a `GET` that ends its read, Docs/adr/0011-event-streams-in-front-of-the-decoder.md)
+    /// is answered byte for byte as the same answer started through the decoder: its head, its
+    /// chunks and its end; a request sent behind it waits for its end, and a client that half-closed
+    /// gets the whole stream, then the connection's end.
+    @Test func aStreamStartedInFrontAnswersAsThroughTheDecoder() async throws {
+        var pipelined: [String] = []
+        var halfClosed: [String] = []
+        for front in [true, false] {
+            let server = try Server(shortcuts: true, front: front)
+            server.seen.holdStream.store(true, ordering: .sequentiallyConsistent)
+            let client = try Client(port: server.port, receiveTimeout: 300_000)
+            client.send("GET /frontstream HTTP/1.1\r\nHost: a\r\n\r\n")
+            let closing = try Client(port: server.port, receiveTimeout: 300_000)
+            closing.send("GET /frontstream HTTP/1.1\r\nHost: a\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(50))
+            client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+            shutdown(closing.fd, Int32(SHUT_WR))
+            try await Task.sleep(for: .milliseconds(50))
+            server.seen.holdStream.store(false, ordering: .sequentiallyConsistent)
+            pipelined.append(await client.receivedAside())
+            halfClosed.append(await closing.receivedAside())
+            var byte: UInt8 = 0
+            #expect(recv(closing.fd, &byte, 1, 0) == 0, "the half-closed client's connection ended")
+            #expect(server.seen.front.load(ordering: .sequentiallyConsistent) == (front ? 2 : 0))
+            #expect(server.seen.shortcuts.load(ordering: .sequentiallyConsistent) == (front ? 0 : 2))
+        }
+        let stream = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\ndate: -\r\ntransfer-encoding: chunked\r\n\r\n"
+            + "5\r\nfirst\r\n6\r\npart 0\r\n6\r\npart 1\r\n0\r\n\r\n"
+        #expect(pipelined[0] == pipelined[1])
+        #expect(pipelined[0].hasPrefix(stream + "HTTP/1.1 200 OK\r\n"), "\(pipelined[0])")
+        #expect(halfClosed[0] == halfClosed[1])
+        #expect(halfClosed[0] == stream, "\(halfClosed[0])")
     }
 
     /// `Connection: close` is the decoder's: the answer comes, then the connection ends.

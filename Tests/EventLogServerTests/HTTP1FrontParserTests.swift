@@ -27,6 +27,19 @@ import Testing
         #expect(parsed.headLength == text.utf8.count && parsed.bodyLength == 0)
     }
 
+    /// An event stream's `GET` (Docs/adr/0011-event-streams-in-front-of-the-decoder.md): no
+    /// body, its cursor kept; what follows the head is not the lane's to read.
+    @Test func aStreamRequestIsReadWithItsCursor() throws {
+        let head = "GET /v1/topics/t/events?from=latest HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n"
+            + "last-event-id: 4,-1\r\nAuthorization: Bearer abc\r\n\r\n"
+        let parsed = try #require(Self.parse(head + "GET /next"))
+        #expect(parsed.request == HTTP1FrontRequest(method: .get, target: "/v1/topics/t/events?from=latest",
+                                                    authorization: "Bearer abc", lastEventID: "4,-1"))
+        #expect(parsed.headLength == head.utf8.count && parsed.bodyLength == 0)
+        let plain = try #require(Self.parse("GET /v1/topics/t/events HTTP/1.1\r\nHost: a\r\n\r\n"))
+        #expect(parsed.request.method == .get && plain.request.lastEventID == nil && plain.request.target == "/v1/topics/t/events")
+    }
+
     /// Whatever NIO's decoder might read another way, or the lane must not answer, is declined.
     @Test(arguments: [
         "GET /v1/topics/t/records HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
@@ -58,6 +71,16 @@ import Testing
         "POST  /v1/topics/t/records HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
         "POST /v1/topics/t/records  HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
         "post /v1/topics/t/records HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+        "GET /v1/topics/t/events HTTP/1.1\r\nContent-Length: 0\r\n\r\n",  // a GET with a body's framing
+        "GET /v1/topics/t/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET /v1/topics/t/events HTTP/1.1\r\nLast-Event-ID: 1\r\nLast-Event-ID: 2\r\n\r\n",
+        "GET /v1/topics/t/events HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        "GET /v1/topics/t/events HTTP/1.0\r\n\r\n",
+        "GET /v1/topics/t/events HTTP/1.1\r\nHost: a\r\n",  // head not whole
+        "get /v1/topics/t/events HTTP/1.1\r\n\r\n",
+        "HEAD /v1/topics/t/events HTTP/1.1\r\n\r\n",
+        "GETS /v1/topics/t/events HTTP/1.1\r\n\r\n",
+        "GET * HTTP/1.1\r\n\r\n",
         "",
     ])
     func everythingElseIsDeclined(_ text: String) {
@@ -75,11 +98,13 @@ import Testing
     }
 
     /// Every prefix of a request is not whole: declined, never misread.
-    @Test func everyPrefixIsDeclined() {
-        let utf8 = Array(Self.wrk.utf8)
+    @Test(arguments: [wrk, "GET /v1/topics/t/events?from=latest HTTP/1.1\r\nHost: a\r\nLast-Event-ID: 3\r\n\r\n"])
+    func everyPrefixIsDeclined(_ request: String) {
+        let utf8 = Array(request.utf8)
         for end in 0..<utf8.count {
             let parsed = Array(utf8[..<end]).withUnsafeBytes { HTTP1FrontParser.parse($0, maxHeadBytes: 16 * 1024, maxBodyBytes: 1024) }
             #expect(parsed == nil, "\(end)")
         }
+        #expect(Self.parse(request) != nil)
     }
 }

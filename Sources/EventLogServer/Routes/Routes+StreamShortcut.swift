@@ -28,17 +28,34 @@ extension Routes {
     /// The caller must have built its router with exactly ``LogServer/addMiddleware(to:)`` and
     /// ``LogServer/addRoutes(to:)``: middleware of its own would not see these requests.
     func streamShortcut(_ head: HTTPRequest) -> HTTP1Shortcut? {
-        guard head.method == .get, let target = head.path, server.rateLimiter == nil else { return nil }
+        guard head.method == .get, let target = head.path else { return nil }
         let fields = head.headerFields
-        if !configuration.corsOrigins.isEmpty, fields[.origin] != nil { return nil }
+        guard fields[.upgrade] == nil else { return nil }
+        return streamShortcut(target: target, hasOrigin: fields[.origin] != nil, acceptEncoding: fields[.acceptEncoding],
+                              authorization: fields[.authorization], lastEventID: fields[lastEventIDField])
+    }
+
+    /// The same for a `GET` parsed in front of NIO's decoder (``HTTP1FrontLane``, which declines
+    /// any request with `Upgrade`, Docs/adr/0011-event-streams-in-front-of-the-decoder.md).
+    func streamShortcut(_ request: HTTP1FrontRequest) -> HTTP1Shortcut? {
+        guard request.method == .get else { return nil }
+        return streamShortcut(target: request.target, hasOrigin: request.hasOrigin, acceptEncoding: request.acceptEncoding,
+                              authorization: request.authorization, lastEventID: request.lastEventID)
+    }
+
+    /// A `GET` of `target` without `Upgrade`, with these fields.
+    private func streamShortcut(target: String, hasOrigin: Bool, acceptEncoding: String?, authorization: String?,
+                                lastEventID: String?) -> HTTP1Shortcut? {
+        guard server.rateLimiter == nil else { return nil }
+        if !configuration.corsOrigins.isEmpty, hasOrigin { return nil }
         if let limit = configuration.maxConnections, server.connections.current > limit { return nil }
-        guard fields[.upgrade] == nil, !acceptsGzip(fields[.acceptEncoding]) else { return nil }
+        guard !acceptsGzip(acceptEncoding) else { return nil }
         let uri = URI(target)
         guard let rawName = Self.streamTopic(inPath: uri.path.utf8), let name = percentDecoded(rawName),
               (try? LogStore.validateTopicName(name)) != nil, let topic = store.topic(named: name)
         else { return nil }
         if let authenticator = server.authenticator {
-            guard let grant = authenticator.knownGrant(authorization: fields[.authorization]),
+            guard let grant = authenticator.knownGrant(authorization: authorization),
                   grant.expiresAtSeconds == nil, grant.scope.allows(.read, topic: name)
             else { return nil }
         }
@@ -51,7 +68,7 @@ extension Routes {
         case "envelope": format = .envelope
         default: return nil
         }
-        guard let position = streamPosition(fields[lastEventIDField] ?? query["last_event_id"].map(String.init),
+        guard let position = streamPosition(lastEventID ?? query["last_event_id"].map(String.init),
                                             from: query["from"], in: topic)
         else { return nil }
         let encoder = ServerSentEventEncoder(format: format)

@@ -182,7 +182,10 @@ final class FanoutHub: Sendable {
         /// HTTP/1.1: the context of the connection's response encoder, whose next handler takes
         /// the hub's pre-framed chunks. The encoder frames the stream's body as chunks too: the
         /// HTTP types codec writes 1.1 heads, and a stream's head has no `Content-Length` (a
-        /// `HEAD` request's answer has no body, so it never joins).
+        /// `HEAD` request's answer has no body, so it never joins). Or, for a stream started in
+        /// front of the decoder (whose connection may have no encoder), the context of the
+        /// ``HTTP1FrontLane``, where the stream's own chunks are written from
+        /// (Docs/adr/0011-event-streams-in-front-of-the-decoder.md).
         case chunks(ChannelHandlerContext)
         /// HTTP/2: the context of the stream's ``HTTP2StreamGuard``, the front of the stream's
         /// pipeline, whose next handler is the stream channel itself, which takes frame payloads
@@ -199,6 +202,8 @@ final class FanoutHub: Sendable {
             let pipeline = channel.pipeline.syncOperations
             if let encoder = try? pipeline.context(handlerType: HTTPResponseEncoder.self) {
                 self = .chunks(encoder)
+            } else if let lane = try? pipeline.context(handlerType: HTTP1FrontLane.self) {
+                self = .chunks(lane)
             } else if let streamGuard = try? pipeline.context(handlerType: HTTP2StreamGuard.self) {
                 self = .dataFrames(streamGuard)
             } else {

@@ -171,6 +171,18 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Completed when the outbound buffer drains below its low-water mark, for the write waiting.
     private var writableWaiter: EventLoopPromise<Void>?
 
+    /// An event stream started in front of the decoder (``HTTP1FrontLane``), being answered:
+    /// its head was written there, and its body is framed here and written from the lane's
+    /// place, below NIO's encoder, which never saw the head.
+    private struct FrontStream {
+        /// The lane's context: what is written from it reaches the socket's side.
+        let context: ChannelHandlerContext
+        /// Told once the stream's answer ended: whether requests held behind it may be served.
+        let ended: (_ serveMore: Bool) -> Void
+    }
+
+    private var frontStream: FrontStream?
+
     init(responder: HTTP1Responder, eventLoop: any EventLoop, logger: Logger) {
         self.responder = responder
         self.logger = logger
@@ -183,6 +195,22 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        frontStream = nil  // it holds the lane, which holds this
+    }
+
+    /// Starts the answer to an event stream read in front of the decoder (``HTTP1FrontLane``),
+    /// whose head the lane has written: the answer goes on here as a streaming shortcut's does
+    /// (``HTTP1Shortcut/streaming(_:_:)``), its chunks framed here and written from `lane`
+    /// (below NIO's encoder), and `ended` is told when it has ended, with whether requests held
+    /// behind it may be served (not when the connection closes). On the event loop, with no
+    /// request being answered or read.
+    func answerInFront(writingFrom lane: ChannelHandlerContext, ended: @escaping (_ serveMore: Bool) -> Void) -> HTTP1Answer {
+        precondition(exchange == nil && collecting == nil && queued.isEmpty, "a stream in front starts a connection's exchange")
+        let exchange = Exchange(body: nil, requestEnded: true)
+        self.exchange = exchange
+        frontStream = FrontStream(context: lane, ended: ended)
+        return HTTP1Answer(connection: NIOLoopBound(self, eventLoop: executor.eventLoop),
+                           exchange: NIOLoopBound(exchange, eventLoop: executor.eventLoop), executor: executor, closes: false)
     }
 
     // MARK: Reading requests
@@ -347,9 +375,13 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
         resumeReading()
     }
 
-    /// The request is answered and read to its end: the queued parts go on.
+    /// The request is answered and read to its end: the queued parts go on (for a stream
+    /// started in front of the decoder, the lane's held requests).
     private func exchangeEnded() {
         exchange = nil
+        let front = frontStream
+        frontStream = nil
+        defer { front?.ended(closing == .no && !inputClosed && context?.channel.isActive == true) }
         if closing != .no {
             queued.removeAll()
             queuedBodyBytes = 0
@@ -462,8 +494,13 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
     /// connection's outbound buffer is now over its high-water mark.
     fileprivate func writePart(_ part: HTTPResponsePart, flush: Bool) throws -> EventLoopFuture<Void>? {
         guard let context, context.channel.isActive else { throw ChannelError.ioOnClosedChannel }
-        context.write(wrapOutboundOut(part), promise: nil)
-        if flush { context.flush() }
+        if let frontStream {
+            Self.writeFramed(part, from: frontStream.context)
+            if flush { frontStream.context.flush() }
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+            if flush { context.flush() }
+        }
         if context.channel.isWritable { return nil }
         // Over the high-water mark: what is held back goes out before anything waits for it.
         if !flush { context.flush() }
@@ -471,6 +508,48 @@ final class HTTP1Connection: ChannelDuplexHandler, RemovableChannelHandler {
         let waiter = writableWaiter ?? context.eventLoop.makePromise()
         writableWaiter = waiter
         return waiter.futureResult
+    }
+}
+
+extension HTTP1Connection {
+    /// The largest body part framed as a chunk in one buffer (a copy); a larger one is written
+    /// as its size line, itself and the line end, as NIO's encoder writes every chunk.
+    static let maxCopiedChunkBytes = 4096
+
+    /// Writes a part of a stream's body (or its end) from `context`, below NIO's encoder,
+    /// framed as the encoder frames a chunked body (RFC 9112 §7.1): a chunk per non-empty
+    /// part; the end as the last chunk, with trailers when there are.
+    fileprivate static func writeFramed(_ part: HTTPResponsePart, from context: ChannelHandlerContext) {
+        switch part {
+        case .head:
+            preconditionFailure("a stream started in front of the decoder has its head written by the lane")
+        case .body(let body):
+            let count = body.readableBytes
+            guard count > 0 else { return }
+            var size = context.channel.allocator.buffer(capacity: count <= maxCopiedChunkBytes ? count + 20 : 20)
+            size.writeString(String(count, radix: 16))
+            size.writeStaticString("\r\n")
+            if count <= maxCopiedChunkBytes {
+                size.writeImmutableBuffer(body)
+                size.writeStaticString("\r\n")
+                context.write(NIOAny(size), promise: nil)
+            } else {
+                context.write(NIOAny(size), promise: nil)
+                context.write(NIOAny(body), promise: nil)
+                context.write(NIOAny(ByteBuffer(staticString: "\r\n")), promise: nil)
+            }
+        case .end(let trailers):
+            var last = context.channel.allocator.buffer(capacity: 5)
+            last.writeStaticString("0\r\n")
+            for field in trailers ?? [:] {
+                last.writeString(field.name.rawName)
+                last.writeStaticString(": ")
+                last.writeString(field.value)
+                last.writeStaticString("\r\n")
+            }
+            last.writeStaticString("\r\n")
+            context.write(NIOAny(last), promise: nil)
+        }
     }
 }
 
@@ -551,10 +630,13 @@ struct HTTP1Answer: Sendable {
 
     /// Goes on writing a detached body (``HTTP1BodyWriter/detach()``) in a new task on the
     /// connection's event loop; the answer ends when `body` returns (or throws: the connection
-    /// is then closed).
+    /// is then closed), unless `body` detached it again (a stream that caught up and joined the
+    /// live fan-out anew), which its next resume then goes on with.
     func resume(flushesEachWrite: Bool, _ body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) {
         let answer = self
         Task(executorPreference: executor) {
+            // Being written again: not detached, until the body detaches it anew.
+            answer.connection.soonOnLoop { _ in answer.exchange.value.detached = false }
             var writer: any ResponseBodyWriter = HTTP1BodyWriter(answer: answer, flushesEachWrite: flushesEachWrite)
             let written: Bool
             do {
@@ -565,6 +647,9 @@ struct HTTP1Answer: Sendable {
             }
             answer.connection.soonOnLoop { connection in
                 let exchange = answer.exchange.value
+                // Detached anew: the answer goes on elsewhere (before, it was ended here while
+                // its stream went on in the live fan-out).
+                if written, exchange.detached { return }
                 exchange.detached = false
                 connection.answered(exchange, written: written, closes: answer.closes)
             }

@@ -1,9 +1,18 @@
 import HTTPTypes
 import NIOCore
 
-/// A plain HTTP/1.1 `POST` parsed in front of NIO's decoder by ``HTTP1FrontLane``: its target
-/// as sent and the header fields a produce depends on.
+/// A plain HTTP/1.1 `POST` or `GET` parsed in front of NIO's decoder by ``HTTP1FrontLane``:
+/// its method, its target as sent and the header fields a produce or an event stream depends on.
 struct HTTP1FrontRequest: Sendable, Equatable {
+    /// The two methods the lane reads.
+    enum Method: Sendable, Equatable {
+        /// With a body of `Content-Length` bytes (a produce).
+        case post
+        /// Without a body (an event stream).
+        case get
+    }
+
+    var method = Method.post
     /// The request target, as sent (origin form: it starts with `/`).
     var target: String
     /// `Content-Type`, when sent.
@@ -14,6 +23,8 @@ struct HTTP1FrontRequest: Sendable, Equatable {
     var acceptEncoding: String?
     /// Whether an `Origin` field was sent.
     var hasOrigin = false
+    /// `Last-Event-ID`, when sent (an event stream's cursor).
+    var lastEventID: String?
 }
 
 /// Parses the one kind of request ``HTTP1FrontLane`` answers, and declines every other.
@@ -32,11 +43,12 @@ enum HTTP1FrontParser {
 
     /// The request at the start of `bytes`, when it is one the lane may answer: `POST` with an
     /// origin-form target over `HTTP/1.1`, a `Content-Length` of at most `maxBodyBytes`, head
-    /// (within `maxHeadBytes`) and body both in `bytes`, and no field that changes how the
-    /// request is read or answered (`Transfer-Encoding`, `Connection` other than `keep-alive`,
-    /// `Upgrade`, `Expect`, `TE`, `Trailer`, `Content-Encoding`, `HTTP2-Settings`,
-    /// `Idempotency-Key`, a second `Content-Length`, `Content-Type`, `Authorization`, `Origin`
-    /// or `Accept-Encoding`).
+    /// (within `maxHeadBytes`) and body both in `bytes`, or `GET` with no `Content-Length` (no
+    /// body) and its head in `bytes`; and no field that changes how the request is read or
+    /// answered (`Transfer-Encoding`, `Connection` other than `keep-alive`, `Upgrade`, `Expect`,
+    /// `TE`, `Trailer`, `Content-Encoding`, `HTTP2-Settings`, `Idempotency-Key`, a second
+    /// `Content-Length`, `Content-Type`, `Authorization`, `Origin`, `Accept-Encoding` or
+    /// `Last-Event-ID`).
     ///
     /// `nil` for anything else, including a request not whole yet and any byte NIO's decoder
     /// might read otherwise than this parser: the lane then leaves the bytes to the decoder.
@@ -45,11 +57,16 @@ enum HTTP1FrontParser {
     static func parse(_ bytes: UnsafeRawBufferPointer, maxHeadBytes: Int, maxBodyBytes: Int) -> Parsed? {
         let count = bytes.count
         let limit = min(count, maxHeadBytes)
-        // Request line: `POST <target> HTTP/1.1\r\n`.
-        guard count > 5, bytes[0] == 0x50, bytes[1] == 0x4F, bytes[2] == 0x53, bytes[3] == 0x54, bytes[4] == 0x20 else {
+        // Request line: `POST <target> HTTP/1.1\r\n` or `GET <target> HTTP/1.1\r\n`.
+        let method: HTTP1FrontRequest.Method
+        if count > 5, bytes[0] == 0x50, bytes[1] == 0x4F, bytes[2] == 0x53, bytes[3] == 0x54, bytes[4] == 0x20 {
+            method = .post
+        } else if count > 4, bytes[0] == 0x47, bytes[1] == 0x45, bytes[2] == 0x54, bytes[3] == 0x20 {
+            method = .get
+        } else {
             return nil
         }
-        var i = 5
+        var i = method == .post ? 5 : 4
         let targetStart = i
         while i < limit, (0x21...0x7E).contains(bytes[i]) { i += 1 }
         let targetEnd = i
@@ -57,7 +74,7 @@ enum HTTP1FrontParser {
             return nil
         }
         i += versionLine.count
-        var request = HTTP1FrontRequest(target: string(bytes, targetStart, targetEnd))
+        var request = HTTP1FrontRequest(method: method, target: string(bytes, targetStart, targetEnd))
         var contentLength: Int?
         var fields = 0
         while true {
@@ -104,6 +121,9 @@ enum HTTP1FrontParser {
             case .origin:
                 guard !request.hasOrigin else { return nil }
                 request.hasOrigin = true
+            case .lastEventID:
+                guard request.lastEventID == nil else { return nil }
+                request.lastEventID = string(bytes, valueStart, valueEnd)
             case .connection:
                 guard equalsLowercased(bytes, valueStart, valueEnd, keepAlive) else { return nil }
             case .declined:
@@ -112,19 +132,23 @@ enum HTTP1FrontParser {
                 break
             }
         }
+        if method == .get {
+            // A `GET` with a body is the decoder's.
+            return contentLength == nil ? Parsed(request: request, headLength: i, bodyLength: 0) : nil
+        }
         guard let contentLength, contentLength <= maxBodyBytes, contentLength <= count - i else { return nil }
         return Parsed(request: request, headLength: i, bodyLength: contentLength)
     }
 
     private enum Field {
-        case contentLength, contentType, authorization, acceptEncoding, origin, connection, declined, other
+        case contentLength, contentType, authorization, acceptEncoding, origin, lastEventID, connection, declined, other
     }
 
     private static let versionLine = Array(" HTTP/1.1\r\n".utf8)
     private static let keepAlive = Array("keep-alive".utf8)
     private static let known: [(name: [UInt8], field: Field)] = ([
         ("content-length", .contentLength), ("content-type", .contentType), ("authorization", .authorization),
-        ("accept-encoding", .acceptEncoding), ("origin", .origin), ("connection", .connection),
+        ("accept-encoding", .acceptEncoding), ("origin", .origin), ("last-event-id", .lastEventID), ("connection", .connection),
         ("transfer-encoding", .declined), ("upgrade", .declined), ("expect", .declined), ("te", .declined),
         ("trailer", .declined), ("content-encoding", .declined), ("http2-settings", .declined),
         ("idempotency-key", .declined),
@@ -172,8 +196,9 @@ enum HTTP1FrontParser {
     }
 }
 
-/// Answers plain produce requests in front of NIO's HTTP/1.1 decoder, from the bytes of the
-/// read that brought them (Docs/adr/0008-produce-front-lane.md).
+/// Answers plain produce requests, and starts plain event streams, in front of NIO's HTTP/1.1
+/// decoder, from the bytes of the read that brought them (Docs/adr/0008-produce-front-lane.md,
+/// Docs/adr/0011-event-streams-in-front-of-the-decoder.md).
 ///
 /// It sits between the ``ConnectionGuard``'s raw-bytes handler and NIO's codec. While every
 /// request on its connection is one the lane parses (``HTTP1FrontParser``) and its responder
@@ -182,6 +207,18 @@ enum HTTP1FrontParser {
 /// append that syncs) is found in a task on the connection's event loop; meanwhile the bytes
 /// that follow are held (reading stops past ``maxHeldBytes``), and so are the client's
 /// half-close and a graceful shutdown's notice, which go on once the answer is written.
+///
+/// An event stream (``HTTP1Shortcut/streaming(_:_:)``, a `GET` that is the last request of its
+/// read) gets its head written here, and its body goes on through the connection's
+/// ``HTTP1Connection`` (``HTTP1Connection/answerInFront(writingFrom:ended:)``), which frames
+/// its chunks itself and writes them from this handler's place, as the live fan-out writes
+/// its steps: the decoder, the encoder and the HTTP types never see the stream. What arrives
+/// behind a stream is held until it ends (a client that closes its side is told on at once
+/// when nothing is held, so that an idle stream whose client left is closed).
+///
+/// NIO's codec and what follows it (``ConnectionGuard/RequestParts``, ``HTTP1TypesCodec``) are
+/// added behind the lane only when it first hands something on (`addDecoder`): a connection
+/// whose requests the lane answers never has them.
 ///
 /// At the first request it cannot answer (another route, a request split across reads, a
 /// connection over its high-water mark) the lane passes that request's bytes and everything
@@ -201,6 +238,12 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let respond: @Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?
     private let connection: ConnectionGuard
+    /// What answers the requests the lane does not, and goes on with the streams it starts;
+    /// `nil`: the lane starts no stream.
+    private let http1: HTTP1Connection?
+    /// Adds NIO's codec and what follows it behind the lane, once, before it first hands
+    /// anything on; `nil` when they are there.
+    private var addDecoder: ((_ lane: HTTP1FrontLane) throws -> Void)?
     private let maxHeadBytes: Int
     private var context: ChannelHandlerContext?
     /// Answers written since the last flush.
@@ -209,17 +252,28 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     private var left = false
     /// Whether an answer is awaited (a task finds it).
     private var waiting = false
-    /// What arrived while an answer is awaited.
+    /// Whether an event stream the lane started is being answered (through `http1`).
+    private var streaming = false
+    /// What arrived while an answer is awaited or a stream answered.
     private var held: ByteBuffer?
     /// Whether a read was asked for and held back while an answer is awaited.
     private var readHeld = false
     /// Events held while an answer is awaited: the client's half-close, a graceful shutdown.
     private var heldEvents: [Any] = []
 
-    init(connection: ConnectionGuard, maxHeadBytes: Int,
+    /// - Parameters:
+    ///   - http1: the connection's layer, behind the lane, that goes on with the streams the
+    ///     lane starts; `nil`: the lane declines event streams.
+    ///   - addDecoder: adds NIO's codec and what follows it behind the lane (called once, on
+    ///     the event loop, before the lane first hands bytes or an event on); `nil` when they
+    ///     are in the pipeline already.
+    init(connection: ConnectionGuard, http1: HTTP1Connection? = nil, maxHeadBytes: Int,
+         addDecoder: ((_ lane: HTTP1FrontLane) throws -> Void)? = nil,
          respond: @escaping @Sendable (_ request: HTTP1FrontRequest, _ body: ByteBuffer) -> HTTP1Shortcut?) {
         self.connection = connection
+        self.http1 = http1
         self.maxHeadBytes = maxHeadBytes
+        self.addDecoder = addDecoder
         self.respond = respond
     }
 
@@ -234,7 +288,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !left else { return context.fireChannelRead(data) }
         var buffer = unwrapInboundIn(data)
-        guard !waiting else {
+        guard !waiting, !streaming else {
             if held == nil { held = buffer } else { held!.writeBuffer(&buffer) }
             return
         }
@@ -248,7 +302,7 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if waiting, (held?.readableBytes ?? 0) >= Self.maxHeldBytes {
+        if waiting || streaming, (held?.readableBytes ?? 0) >= Self.maxHeldBytes {
             readHeld = true
             return
         }
@@ -256,13 +310,44 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if waiting, !left, event is ChannelShouldQuiesceEvent || (event as? ChannelEvent) == .inputClosed {
-            heldEvents.append(event)
-            return
+        if !left {
+            let inputClosed = (event as? ChannelEvent) == .inputClosed
+            // Behind an awaited answer, or behind a stream with requests held after it, these
+            // wait for their turn.
+            if waiting, event is ChannelShouldQuiesceEvent || inputClosed {
+                heldEvents.append(event)
+                return
+            }
+            if streaming, inputClosed, held != nil || !heldEvents.isEmpty {
+                heldEvents.append(event)
+                return
+            }
         }
         // The connection's layer may close at once on these: what was answered goes out first.
         flushIfNeeded(context)
+        fire(event, context: context)
+    }
+
+    /// Hands `event` on: to the connection's layer itself behind a stream the lane started,
+    /// else through the decoder (added first when it is not there yet, so that the guard's
+    /// view of requests sees it).
+    private func fire(_ event: Any, context: ChannelHandlerContext) {
+        if !streaming, !decoderAdded() { return }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Adds the decoder and what follows when they are not there; `false` (and the connection
+    /// is closed) when that failed.
+    private func decoderAdded() -> Bool {
+        guard let addDecoder else { return true }
+        self.addDecoder = nil
+        do {
+            try addDecoder(self)
+            return true
+        } catch {
+            context?.close(promise: nil)
+            return false
+        }
     }
 
     /// Answers the requests at the front of `input` while the lane can; hands the rest to the
@@ -274,7 +359,11 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
             let parsed = buffer.withUnsafeReadableBytes {
                 HTTP1FrontParser.parse($0, maxHeadBytes: maxHeadBytes, maxBodyBytes: Self.maxBodyBytes)
             }
-            guard let parsed, let body = buffer.getSlice(at: buffer.readerIndex + parsed.headLength, length: parsed.bodyLength),
+            // A stream is started only as the last request of its read, and when there is a
+            // layer to go on with it: what follows it would wait for its end.
+            guard let parsed,
+                  parsed.request.method == .post || (http1 != nil && parsed.headLength == buffer.readableBytes),
+                  let body = buffer.getSlice(at: buffer.readerIndex + parsed.headLength, length: parsed.bodyLength),
                   let shortcut = respond(parsed.request, body)
             else { break }
             switch shortcut {
@@ -298,15 +387,23 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
                 let lane = awaitAnswer(to: parsed, in: &buffer, context: context)
                 start { answer in lane.value.answered(answer) }
                 return
-            case .streaming:
-                // The lane's responder answers produces; a stream is started by the decoder's path.
-                break reading
+            case .streaming(let head, let start):
+                guard let http1 else { preconditionFailure("the lane asks for streams only with a layer to go on") }
+                buffer.moveReaderIndex(forwardBy: parsed.headLength)
+                streaming = true
+                connection.frontRequestStarted()
+                context.write(wrapOutboundOut(Self.encodeStreamHead(head, allocator: context.channel.allocator)), promise: nil)
+                unflushed = true
+                // The connection's layer holds the lane until the stream ends (or the pipeline goes).
+                start(http1.answerInFront(writingFrom: context) { [self] serveMore in streamAnswered(serveMore: serveMore) })
+                return
             }
         }
         guard buffer.readableBytes > 0 else { return }
         // From now on the decoder reads every byte; what was answered here goes out first.
         left = true
         flushIfNeeded(context)
+        guard decoderAdded() else { return }
         context.fireChannelRead(wrapInboundOut(buffer))
     }
 
@@ -334,21 +431,41 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
         write(answer, context: context)
         flushIfNeeded(context)
         connection.frontRequestAnswered()
-        let held = self.held
-        self.held = nil
         if heldEvents.contains(where: { $0 is ChannelShouldQuiesceEvent }) {
             // Shutting down: the request answered was the connection's last.
+            held = nil
+        }
+        goOn(context)
+    }
+
+    /// The stream the lane started has ended (its last chunk written, or its connection
+    /// broken): what was held behind it goes on, unless the connection's layer serves no more
+    /// (it closes the connection: a graceful shutdown, the client's half-close).
+    private func streamAnswered(serveMore: Bool) {
+        streaming = false
+        connection.frontRequestAnswered()
+        guard let context else { return }  // closed meanwhile
+        guard serveMore else {
+            held = nil
+            heldEvents = []
+            return
+        }
+        goOn(context)
+    }
+
+    /// Serves what was held behind an answer, then hands on the events held with it.
+    private func goOn(_ context: ChannelHandlerContext) {
+        if let held = self.held {
             self.held = nil
-        } else if let held {
             serve(held, context: context)
             flushIfNeeded(context)
         }
-        if !waiting {
+        if !waiting, !(streaming && held != nil), !heldEvents.isEmpty {
             let events = heldEvents
             heldEvents = []
-            for event in events { context.fireUserInboundEventTriggered(event) }
+            for event in events { fire(event, context: context) }
         }
-        if readHeld, !waiting || (self.held?.readableBytes ?? 0) < Self.maxHeldBytes {
+        if readHeld, !(waiting || streaming) || (held?.readableBytes ?? 0) < Self.maxHeldBytes {
             readHeld = false
             context.read()
         }
@@ -370,19 +487,8 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
     /// The answer as NIO's encoder writes a shortcut's answer (``HTTP1Connection``): status
     /// line, its fields, `Content-Length`, `Date`, the blank line and the body, in one buffer.
     static func encode(_ answer: HTTP1Shortcut.Answer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let status = answer.head.status
         var out = allocator.buffer(capacity: 160 + answer.body.readableBytes)
-        out.writeStaticString("HTTP/1.1 ")
-        out.writeDecimal(Int64(status.code))
-        out.writeStaticString(" ")
-        out.writeString(status.reasonPhrase)
-        out.writeStaticString("\r\n")
-        for field in answer.head.headerFields {
-            out.writeString(field.name.rawName)
-            out.writeStaticString(": ")
-            out.writeString(field.value)
-            out.writeStaticString("\r\n")
-        }
+        writeStatusLineAndFields(answer.head, into: &out)
         out.writeStaticString("Content-Length: ")
         out.writeDecimal(Int64(answer.body.readableBytes))
         out.writeStaticString("\r\nDate: ")
@@ -390,6 +496,33 @@ final class HTTP1FrontLane: ChannelDuplexHandler, RemovableChannelHandler {
         out.writeStaticString("\r\n\r\n")
         out.writeImmutableBuffer(answer.body)
         return out
+    }
+
+    /// A stream's head as NIO's encoder writes the head of a streaming shortcut's answer
+    /// (``HTTP1Connection``): status line, its fields, `Date`, then `transfer-encoding: chunked`
+    /// (the encoder's, for a body of unknown length) and the blank line.
+    static func encodeStreamHead(_ head: HTTPResponse, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 256)
+        writeStatusLineAndFields(head, into: &out)
+        out.writeStaticString("Date: ")
+        out.writeString(HTTPDate.now())
+        out.writeStaticString("\r\ntransfer-encoding: chunked\r\n\r\n")
+        return out
+    }
+
+    private static func writeStatusLineAndFields(_ head: HTTPResponse, into out: inout ByteBuffer) {
+        let status = head.status
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeDecimal(Int64(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        for field in head.headerFields {
+            out.writeString(field.name.rawName)
+            out.writeStaticString(": ")
+            out.writeString(field.value)
+            out.writeStaticString("\r\n")
+        }
     }
 }
 

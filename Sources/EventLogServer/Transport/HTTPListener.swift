@@ -74,8 +74,9 @@ extension LogServer {
     ///   - shortcuts: whether HTTP/1.1 produce requests and event streams that need nothing but
     ///     this server's routes and middleware are answered without the router, from the
     ///     connection's event loop (Docs/adr/0006-produce-shortcut.md,
-    ///     Docs/adr/0009-event-stream-shortcut.md), plain produces even in front of NIO's
-    ///     HTTP/1.1 decoder (Docs/adr/0008-produce-front-lane.md). Only for a router built with exactly
+    ///     Docs/adr/0009-event-stream-shortcut.md), both even in front of NIO's HTTP/1.1
+    ///     decoder (Docs/adr/0008-produce-front-lane.md,
+    ///     Docs/adr/0011-event-streams-in-front-of-the-decoder.md). Only for a router built with exactly
     ///     ``addMiddleware(to:)`` and ``addRoutes(to:)``: middleware of the caller's own would
     ///     not see those requests.
     ///   - onListening: called with the bound port once connections are accepted.
@@ -90,7 +91,9 @@ extension LogServer {
             http1.shortcut = { head, body in
                 head.method == .get ? routes.streamShortcut(head) : routes.produceShortcut(head, body: body)
             }
-            http1.front = { request, body in routes.produceShortcut(request, body: body) }
+            http1.front = { request, body in
+                request.method == .get ? routes.streamShortcut(request) : routes.produceShortcut(request, body: body)
+            }
         }
         let responder = http1
         // WebSocket and HTTP/2 streams are answered through Hummingbird's writer, as its

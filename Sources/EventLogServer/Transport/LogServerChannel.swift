@@ -15,8 +15,10 @@ import NIOSSL
 /// ConnectionGuard.RawBytes   head size and time, idleness (removed for HTTP/2)
 /// HTTPVersionSelector        ALPN, else HTTP/2's preface (h2c); for HTTP/1.1 the first head
 ///                            (WebSocket-capable or plain): chooses once, sets up, leaves
-/// HTTP/1.1: NIO's encoder and decoder, ConnectionGuard.RequestParts, HTTP types codec, HTTP1Connection;
-///           or, for a first request with `Upgrade`, Hummingbird's WebSocket upgrade channel
+/// HTTP/1.1: [HTTP1FrontLane] (logd), NIO's encoder and decoder, ConnectionGuard.RequestParts,
+///           HTTP types codec, HTTP1Connection (behind the lane, the four between are added
+///           when it first hands something on); or, for a first request with `Upgrade`,
+///           Hummingbird's WebSocket upgrade channel
 /// HTTP/2:   NIOHTTP2Handler, connection manager, HTTP2ConnectionGuard; per stream HTTP2StreamGuard, codec, …
 /// ```
 ///
@@ -115,25 +117,43 @@ struct LogServerChannel: ServerChildChannel {
     /// The responder's ``HTTP1FrontLane`` (when it has one and a guard is given), NIO's HTTP/1.1
     /// decoder and encoder, the guard's `requestParts` handler right behind the decoder when
     /// given, the conversion to HTTP types and the ``HTTP1Connection`` that serves the requests.
+    /// Behind a lane, the decoder and what follows it up to the connection's layer are added
+    /// only when the lane first hands something on (Docs/adr/0011-event-streams-in-front-of-the-decoder.md).
     static func addHTTP1Handlers(to channel: any Channel, responder: HTTP1Responder, maxHeadBytes: Int,
                                  logger: Logger, guardedBy connection: ConnectionGuard? = nil) throws {
+        let pipeline = channel.pipeline.syncOperations
+        let http1 = HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger)
+        if let front = responder.front, let connection {
+            let lane = HTTP1FrontLane(connection: connection, http1: http1, maxHeadBytes: maxHeadBytes, addDecoder: { _ in
+                try LogServerChannel.addDecoder(to: pipeline, before: http1, maxHeadBytes: maxHeadBytes, guardedBy: connection)
+            }, respond: front)
+            try pipeline.addHandler(lane)
+            try pipeline.addHandler(http1)
+            return
+        }
+        try addDecoder(to: pipeline, before: nil, maxHeadBytes: maxHeadBytes, guardedBy: connection)
+        try pipeline.addHandler(http1)
+    }
+
+    /// NIO's HTTP/1.1 encoder and decoder, the guard's `requestParts` handler right behind the
+    /// decoder when given, and the conversion to HTTP types: before `http1`, else last.
+    private static func addDecoder(to pipeline: ChannelPipeline.SynchronousOperations, before http1: HTTP1Connection?,
+                                   maxHeadBytes: Int, guardedBy connection: ConnectionGuard?) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderFieldSize = maxHeadBytes
         decoderLimits.maxHeaderListSize = maxHeadBytes
-        let pipeline = channel.pipeline.syncOperations
-        if let front = responder.front, let connection {
-            try pipeline.addHandler(HTTP1FrontLane(connection: connection, maxHeadBytes: maxHeadBytes, respond: front))
-        }
+        let position: ChannelPipeline.SynchronousOperations.Position = http1.map { .before($0) } ?? .last
         try pipeline.configureHTTPServerPipeline(
+            position: position,
             withPipeliningAssistance: false,  // HTTP1Connection answers pipelined requests in order
             withErrorHandling: false,  // the ConnectionGuard answers a malformed head
             withOutboundHeaderValidation: false,  // HTTP types validate the fields
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
-        // NIO's decoder is last now: the guard's view of requests and responses goes right after it.
-        if let connection { try pipeline.addHandler(connection.makeRequestPartsHandler()) }
-        try pipeline.addHandler(HTTP1TypesCodec(secure: false))
-        try pipeline.addHandler(HTTP1Connection(responder: responder, eventLoop: channel.eventLoop, logger: logger))
+        // The decoder is right before `position` now: the guard's view of requests and
+        // responses goes right after it.
+        if let connection { try pipeline.addHandler(connection.makeRequestPartsHandler(), position: position) }
+        try pipeline.addHandler(HTTP1TypesCodec(secure: false), position: position)
     }
 
     /// Serves a connection with no task of its own until it needs one: an HTTP/1.1 connection
