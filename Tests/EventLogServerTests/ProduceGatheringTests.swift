@@ -80,23 +80,31 @@ struct ProduceGatheringTests {
         func open() { opened.store(true, ordering: .sequentiallyConsistent) }
     }
 
+    /// Eight connections, each answered once on its own (so that all are accepted and in the
+    /// lane), then one produce of `value(i)` on each while the loop is held, so that it reads
+    /// them all in one pass. Returns each connection's answers and the partition's statistics
+    /// from before that pass.
+    static func onePass(_ server: HTTP1ConnectionTests.Server, _ partition: Partition,
+                        value: (Int) -> String) async throws -> (answers: [[String]], before: Partition.Statistics) {
+        let clients = try (0..<8).map { _ in try Client(port: server.port) }
+        for (i, client) in clients.enumerated() {
+            client.send(Self.produce("warm-\(i)"))
+            #expect(client.answers(1).count == 1)
+        }
+        let before = partition.statistics
+        let gate = Gate()
+        try await gate.block(server)
+        for (i, client) in clients.enumerated() { client.send(Self.produce(value(i))) }
+        try await Task.sleep(for: .milliseconds(100))  // every request in its socket
+        gate.open()
+        return (clients.map { $0.answers(1) }, before)
+    }
+
     /// Eight connections whose requests the loop reads in one pass: one write of eight
     /// batches, eight answers with distinct offsets, the records all stored.
     @Test func theProducesOfOnePassAreAppendedWithOneWrite() async throws {
         try await Self.withServer(topic: TopicConfiguration(durability: .none)) { server, partition in
-            let clients = try (0..<8).map { _ in try Client(port: server.port) }
-            // Each connection once on its own, so that all are accepted and in the lane.
-            for (i, client) in clients.enumerated() {
-                client.send(Self.produce("warm-\(i)"))
-                #expect(client.answers(1).count == 1)
-            }
-            let before = partition.statistics
-            let gate = Gate()
-            try await gate.block(server)
-            for (i, client) in clients.enumerated() { client.send(Self.produce("pass-\(i)")) }
-            try await Task.sleep(for: .milliseconds(100))  // every request in its socket
-            gate.open()
-            let answers = clients.map { $0.answers(1) }
+            let (answers, before) = try await Self.onePass(server, partition) { "pass-\($0)" }
             let offsets = answers.compactMap { $0.first.flatMap(Self.offset) }
             #expect(answers.allSatisfy { $0.count == 1 && $0[0].contains("offset") }, "\(answers)")
             #expect(Set(offsets) == Set(8..<16), "\(answers)")
@@ -113,18 +121,8 @@ struct ProduceGatheringTests {
     /// `fdatasync(2)`, every request answered once the sync is done.
     @Test func underFsyncTheProducesOfOnePassShareOneWriteAndOneSync() async throws {
         try await Self.withServer(topic: TopicConfiguration(durability: .fsync)) { server, partition in
-            let clients = try (0..<8).map { _ in try Client(port: server.port) }
-            for (i, client) in clients.enumerated() {
-                client.send(Self.produce("warm-\(i)"))
-                #expect(client.answers(1).count == 1)
-            }
-            let before = partition.statistics
-            let gate = Gate()
-            try await gate.block(server)
-            for (i, client) in clients.enumerated() { client.send(Self.produce("pass-\(i)")) }
-            try await Task.sleep(for: .milliseconds(100))
-            gate.open()
-            let offsets = clients.compactMap { $0.answers(1).first.flatMap(Self.offset) }
+            let (answers, before) = try await Self.onePass(server, partition) { "pass-\($0)" }
+            let offsets = answers.compactMap { $0.first.flatMap(Self.offset) }
             #expect(Set(offsets) == Set(8..<16))
             let after = partition.statistics
             #expect(after.appendedBatches - before.appendedBatches == 8)
@@ -154,18 +152,9 @@ struct ProduceGatheringTests {
     /// request goes on through the append that waits, and all are answered and stored.
     @Test func aPassThatWouldRollTheSegmentIsAppendedByTheWaitingPath() async throws {
         try await Self.withServer(topic: TopicConfiguration(durability: .none, segmentBytes: 1024)) { server, partition in
-            let clients = try (0..<8).map { _ in try Client(port: server.port) }
-            for client in clients {
-                client.send(Self.produce("w"))
-                #expect(client.answers(1).count == 1)
-            }
-            let gate = Gate()
-            try await gate.block(server)
             let value = String(repeating: "v", count: 200)
-            for client in clients { client.send(Self.produce(value)) }
-            try await Task.sleep(for: .milliseconds(100))
-            gate.open()
-            let offsets = clients.compactMap { $0.answers(1).first.flatMap(Self.offset) }
+            let (answers, _) = try await Self.onePass(server, partition) { _ in value }
+            let offsets = answers.compactMap { $0.first.flatMap(Self.offset) }
             #expect(Set(offsets) == Set(8..<16))
             #expect(partition.segmentCount > 1)
             let stored = try await Self.values(partition, from: 8)
