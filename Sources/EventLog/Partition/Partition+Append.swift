@@ -57,7 +57,7 @@ extension Partition {
     }
 
     /// Encodes `records` as one batch the way ``append(_:producer:)`` does: with the topic's
-    /// compression, stamped with the partition's clock. For ``appendNow(encoded:)``, whose
+    /// compression, stamped with the partition's clock. For ``appendNow(encoded:)-(EncodedBatch)``, whose
     /// caller falls back to ``append(encoded:)`` with the same batch.
     ///
     /// - Throws: ``LogError`` when the records cannot be encoded (too many, or too large).
@@ -82,7 +82,7 @@ extension Partition {
     }
 
     /// Appends `batches` on the calling thread when that needs no wait, as
-    /// ``appendNow(encoded:)`` does for one batch: each batch is appended as if by its own
+    /// ``appendNow(encoded:)-(EncodedBatch)`` does for one batch: each batch is appended as if by its own
     /// call, in order (each gets consecutive offsets after the one before it), and all are
     /// written with one `pwritev(2)`. For callers that gather the appends of many requests
     /// before writing them (the server's produces of one event-loop pass).
