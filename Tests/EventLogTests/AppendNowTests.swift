@@ -108,12 +108,7 @@ import Testing
     @Test func aBatchTooLargeIsRefusedAndTheOthersAreAppended() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            var small = TopicConfiguration(durability: .none)
-            small.maxBatchBytes = 200
-            let p = try await store.createTopic(named: "small", configuration: small).partitions[0]
-            let batches = try [p.encode([Record(value: bytes("a"))]),
-                               p.encode([Record(value: bytes(String(repeating: "x", count: 500)))]),
-                               p.encode([Record(value: bytes("b"))])]
+            let (p, batches) = try await smallBatchesPartition(store, durability: .none, first: ["a"], last: "b")
             let results = try #require(try p.appendNow(encoded: batches))
             #expect(try results[0].get() == OffsetRange(first: 0, end: 1))
             #expect { try results[1].get() } throws: { ($0 as? LogError)?.code == .recordTooLarge }
@@ -160,12 +155,7 @@ import Testing
     @Test func underFsyncTheBatchesAreWrittenAndSyncedTogether() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await openStore(dir)
-            var configuration = TopicConfiguration(durability: .fsync)
-            configuration.maxBatchBytes = 200
-            let p = try await store.createTopic(named: "sync", configuration: configuration).partitions[0]
-            let batches = try [p.encode([Record(value: bytes("a")), Record(value: bytes("b"))]),
-                               p.encode([Record(value: bytes(String(repeating: "x", count: 500)))]),
-                               p.encode([Record(value: bytes("c"))])]
+            let (p, batches) = try await smallBatchesPartition(store, durability: .fsync, first: ["a", "b"], last: "c")
             let before = p.statistics
             let results = await Self.results(p, batches)
             #expect(results.count == 3)
@@ -199,4 +189,16 @@ import Testing
             try await store.close()
         }
     }
+}
+
+/// A partition of a topic whose batches may hold at most 200 bytes, and three batches for it:
+/// one of the records `first`, one record of 500 bytes (too large), one record `last`.
+private func smallBatchesPartition(_ store: LogStore, durability: Durability, first: [String], last: String) async throws -> (Partition, [EncodedBatch]) {
+    var configuration = TopicConfiguration(durability: durability)
+    configuration.maxBatchBytes = 200
+    let p = try await store.createTopic(named: "small", configuration: configuration).partitions[0]
+    let batches = try [p.encode(first.map { Record(value: bytes($0)) }),
+                       p.encode([Record(value: bytes(String(repeating: "x", count: 500)))]),
+                       p.encode([Record(value: bytes(last))])]
+    return (p, batches)
 }
