@@ -122,7 +122,7 @@ extension Routes {
     private func produced(_ records: [ProduceRecord], partition: Int, range: OffsetRange, topic: String, gzip: Bool) -> HTTP1Shortcut.Answer {
         countAppended(records, topic: topic)
         var json = ByteBuffer()
-        json.reserveCapacity(24 + 32 * Int(range.count))
+        json.reserveCapacity(24 + 32 * range.count)
         ProduceAnswer.writeJSON(partition: partition, range: range, into: &json)
         guard gzip, json.readableBytes >= GzipJSONMiddleware<Context>.minimumBytes else {
             return HTTP1Shortcut.Answer(head: producedHead, body: json)

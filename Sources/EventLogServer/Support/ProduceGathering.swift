@@ -32,9 +32,9 @@ final class ProduceGathering {
     let eventLoop: any EventLoop
     private var scheduled = false
 
-    /// The most requests one pass gathers for one partition before it appends them: the
-    /// rest wait for the next write (a bound on what one `pwritev(2)` holds; the writer splits
-    /// larger groups itself).
+    /// The most requests of one group: a pass's further requests for the same partition start
+    /// a second group, appended right after the first (a bound on the arrays one append takes;
+    /// the writer splits what exceeds one `pwritev(2)` itself).
     static let maxPerPartition = 256
 
     private init(eventLoop: any EventLoop) {
