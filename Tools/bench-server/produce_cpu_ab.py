@@ -8,11 +8,15 @@ request), for A/B comparisons of builds on one machine. No Redis: this is not
 Each round starts every binary in turn on a fresh data directory and port (the order reversed
 every other round), warms it with 1 s of load, then runs SECONDS of wrk and reads logd's user +
 system time from /proc/<pid>/stat before and after. Prints one line per run and the medians.
-Every load is bounded (SECONDS + 1 s per run) and goes to 127.0.0.1."""
+Under fsync it also prints the appends per sync (from `eventlog_append_syncs` on /metrics),
+the group commit's average group. Every load is bounded (SECONDS + 1 s per run) and goes to
+127.0.0.1."""
 import os
+import re
 import statistics
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_server  # noqa: E402
@@ -21,6 +25,13 @@ import bench_server  # noqa: E402
 def cpu_ticks(pid):
     fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def append_syncs(server):
+    """The topic's syncs so far, or 0 when the metric is not there yet (none durability)."""
+    text = urllib.request.urlopen(server.url + "/metrics", timeout=10).read().decode()
+    match = re.search(r'^eventlog_append_syncs\{topic="bench"\} (\d+)', text, re.M)
+    return int(match.group(1)) if match else 0
 
 
 def main():
@@ -34,16 +45,18 @@ def main():
             server = bench_server.start_logd(binary, work, durability=durability)
             try:
                 bench_server.wrk_produce(server, 1, 1)
-                before = cpu_ticks(server.proc.pid)
+                before, syncs_before = cpu_ticks(server.proc.pid), append_syncs(server)
                 out = bench_server.wrk_produce(server, 1, seconds)
-                after = cpu_ticks(server.proc.pid)
+                after, syncs_after = cpu_ticks(server.proc.pid), append_syncs(server)
             finally:
                 server.stop()
             rps = out["records_per_s"]
             us = 1e6 * (after - before) / hz / (rps * seconds)
+            syncs = syncs_after - syncs_before
+            per_sync = "  %5.1f appends per sync" % (rps * seconds / syncs) if syncs else ""
             results[binary].append((rps, us))
-            print("%-40s %8.0f requests/s  %6.1f µs CPU per request  non-2xx %d  load %.1f"
-                  % (binary, rps, us, out["non_2xx"], os.getloadavg()[0]), flush=True)
+            print("%-40s %8.0f requests/s  %6.1f µs CPU per request%s  non-2xx %d  load %.1f"
+                  % (binary, rps, us, per_sync, out["non_2xx"], os.getloadavg()[0]), flush=True)
     for binary in binaries:
         print("%-40s median %8.0f requests/s  median %6.1f µs CPU per request"
               % (binary, statistics.median(x[0] for x in results[binary]), statistics.median(x[1] for x in results[binary])))

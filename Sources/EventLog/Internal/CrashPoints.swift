@@ -6,7 +6,7 @@ import Glibc
 ///
 /// The points, by the step they interrupt:
 /// - appends: `append.written` (a group is in the file, not yet synced), `append.grouped`
-///   (group commit: more appends joined a group while it lingered, none synced yet),
+///   (group commit: appends that queued while a group was written joined it, none synced yet),
 ///   `append.synced` (synced, not yet acknowledged);
 /// - segment roll: `roll.sealed` (the old segment synced, no new one yet), `roll.created`
 ///   (the new segment made, the directory not yet synced);

@@ -1,11 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
-/// The seam through which tests make system calls fail on purpose.
+/// The seam through which tests make system calls fail on purpose, or slow them down.
 ///
 /// Every write, sync and truncate of the storage engine, and every read from the page cache
 /// only, asks the injector first; a rule armed for that call makes it fail with the given
 /// `errno` (or write or read only part of its bytes, as a full disk or a partly cached range
-/// does). Production stores have no injector.
+/// does), and a delay set for it makes it take that much longer (a slow disk, ``slow(_:by:)``).
+/// Production stores have no injector.
 package final class FaultInjector: Sendable {
     /// The system calls that can be made to fail.
     package enum Call: Hashable, Sendable {
@@ -54,6 +58,7 @@ package final class FaultInjector: Sendable {
     }
 
     private let rules = Mutex<[Call: Rule]>([:])
+    private let delays = Mutex<[Call: Duration]>([:])
     private let trace = Mutex<[(call: Call, path: String)]?>(nil)
     private let journal = Mutex<[DiskOperation]?>(nil)
 
@@ -64,9 +69,16 @@ package final class FaultInjector: Sendable {
         rules.withLock { $0[call] = Rule(after: after, times: times, errno: errno, partialBytes: partialBytes, pathSuffix: pathSuffix) }
     }
 
-    /// Disarms every rule.
+    /// Disarms every rule and delay.
     package func clear() {
         rules.withLock { $0.removeAll() }
+        delays.withLock { $0.removeAll() }
+    }
+
+    /// Makes every `call` from now on take `delay` longer (the calling thread sleeps before
+    /// the call), as a slow disk's syncs do; `.zero` removes the delay.
+    package func slow(_ call: Call, by delay: Duration) {
+        delays.withLock { $0[call] = delay == .zero ? nil : delay }
     }
 
     /// Starts recording every call the seam sees, in order (for tests of call ordering).
@@ -102,6 +114,11 @@ package final class FaultInjector: Sendable {
     /// Whether `call` on `path` must fail now; returns the errno and, for writes, the bytes to write first.
     func check(_ call: Call, path: String) -> (errno: Int32, partialBytes: Int)? {
         trace.withLock { $0?.append((call, path)) }
+        if let delay = delays.withLock({ $0[call] }) {
+            var pause = timespec(tv_sec: Int(delay.components.seconds), tv_nsec: Int(delay.components.attoseconds / 1_000_000_000))
+            var left = timespec()
+            while nanosleep(&pause, &left) != 0, errno == EINTR { pause = left }
+        }
         return rules.withLock { rules in
             guard var rule = rules[call] else { return nil }
             if let suffix = rule.pathSuffix, !path.hasSuffix(suffix) { return nil }

@@ -3,9 +3,6 @@ import Glibc
 #endif
 
 extension Partition {
-    /// The longest the writer waits for released appenders to come back before a sync.
-    static let maxLingerNanoseconds: UInt64 = 250_000
-
     /// Under `none` and `interval` durability, writeback of the active segment is started
     /// after every this many bytes (``Segment/startWritebackIfDue(every:)``).
     static let writebackBytes: Int64 = 8 << 20
@@ -30,24 +27,16 @@ extension Partition {
             write(group, into: &run)
 
             if configuration.durability == .fsync && run.writtenCount > 0 {
-                // Group commit: appends that arrived while we wrote join this sync. When the
-                // appenders the last sync released have not all come back yet (the group is well
-                // below the recent average), linger a bounded moment for them: without it, groups
-                // alternate between the few that were quick and the many that were not.
-                let target = scratch.recentGroupSize * 0.9
-                let lingerUntil = FileSystem.monotonicNanoseconds() + Self.maxLingerNanoseconds
+                // Group commit: appends that queued while the group was written join its sync.
+                // No wait for more: while this sync runs, the next appends queue for the next
+                // one (ADR 0013).
                 var rounds = 0
                 while rounds < 64 {
                     let more = state.withLock { $0.takePending() }
-                    if !more.isEmpty {
-                        write(more, into: &run)
-                        rounds += 1
-                        continue
-                    }
-                    if Double(run.writtenCount) >= target || FileSystem.monotonicNanoseconds() >= lingerUntil { break }
-                    sched_yield()
+                    if more.isEmpty { break }
+                    write(more, into: &run)
+                    rounds += 1
                 }
-                scratch.recentGroupSize = scratch.recentGroupSize * 0.75 + Double(run.writtenCount) * 0.25
                 if rounds > 0 { CrashPoints.hit("append.grouped") }
                 syncAndPublish(&run)
             } else {
@@ -242,7 +231,6 @@ extension Partition {
         return try roll(from: active, nextOffset: next)
     }
 
-    /// Whether a batch of `size` bytes must go to a new segment: the active one is full or too old.
     /// Whether a group of `count` batches of `bytes` in all must roll `active` on its way in
     /// (an empty segment takes one batch of any size, and a group that fits).
     func mustRoll(_ active: Segment, forGroupOf count: Int, bytes: Int) -> Bool {
@@ -250,6 +238,7 @@ extension Partition {
         return mustRoll(active, forNextBatchOf: bytes)
     }
 
+    /// Whether a batch of `size` bytes must go to a new segment: the active one is full or too old.
     func mustRoll(_ active: Segment, forNextBatchOf size: Int) -> Bool {
         guard active.size > 0 else { return false }
         if active.size + Int64(size) > configuration.segmentBytes { return true }

@@ -210,8 +210,6 @@ public final class Partition: Sendable {
 final class WriterScratch: @unchecked Sendable {
     /// The base offsets of the batches of a run, big-endian, as `pwritev(2)` writes them.
     var baseOffsets: [Int64] = []
-    /// A moving average of batches per sync (group commit's linger target).
-    var recentGroupSize: Double = 1
     /// The writer's idle spin: how much it is worth spinning, and a drain counter.
     var spinCredit = 8
     var drains = 0
