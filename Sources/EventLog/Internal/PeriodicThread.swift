@@ -55,8 +55,8 @@ final class PeriodicThread: @unchecked Sendable {
         }
     }
 
-    /// Stops the thread and waits for it to end (a running job finishes first).
-    /// Stops the thread and waits for it; later calls return at once (a thread is joined once).
+    /// Stops the thread and waits for it to end (a running job finishes first); later calls
+    /// return at once (a thread is joined once).
     func stop() {
         pthread_mutex_lock(mutex)
         let first = !stopping
