@@ -144,14 +144,15 @@ class Server:
                 self.proc.wait()
 
 
-def start_logd(binary, work, durability="none", extra=(), tls=None):
-    """logd on a free port; with `tls` (certificate, key) it serves HTTPS, HTTP/2 by ALPN."""
+def start_logd(binary, work, durability="none", extra=(), tls=None, env=None):
+    """logd on a free port; with `tls` (certificate, key) it serves HTTPS, HTTP/2 by ALPN;
+    `env`, the process's environment (default: this one's)."""
     port = free_port()
     data = tempfile.mkdtemp(dir=work, prefix="logd-")
     tls_args = ["--tls-certificate", tls[0], "--tls-key", tls[1]] if tls else []
     server = Server("logd", [binary, "--data-dir", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
                              "--max-streams", "100000", "--default-durability", durability, *tls_args, *extra], port,
-                    scheme="https" if tls else "http")
+                    env=env, scheme="https" if tls else "http")
     body = json.dumps({"partitions": 1, "durability": durability}).encode()
     urllib.request.urlopen(urllib.request.Request(server.url + "/v1/topics/bench", method="PUT", data=body,
                                                   headers={"Content-Type": "application/json"}),
@@ -198,11 +199,11 @@ http {
                   scheme="https" if tls else "http")
 
 
-def start_redis(work, appendfsync):
+def start_redis(work, appendfsync, env=None):
     port = free_port()
     data = tempfile.mkdtemp(dir=work, prefix="redis-")
     return Server("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", data, "--save", "",
-                            "--appendonly", "yes", "--appendfsync", appendfsync], port)
+                            "--appendonly", "yes", "--appendfsync", appendfsync], port, env=env)
 
 
 # ---- scenarios: each returns a dict of figures for one server ----

@@ -7,13 +7,11 @@ to at least N µs by an LD_PRELOAD shim (slow-sync/slowsync.c, built here with c
 Prints, per minimum sync time, the medians and each logd build's ratio to Redis. Every load is
 bounded (SECONDS per logd run; 6,000 requests per second of SECONDS for Redis) and goes to 127.0.0.1.
 Not part of `make bench-server`: a tool for ADR 0013's question (group commit on a slow disk)."""
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -37,20 +35,14 @@ def main():
         return dict(os.environ, LD_PRELOAD=shim, FSYNC_MIN_US=str(us))
 
     def run(kind, us):
-        port, data = b.free_port(), tempfile.mkdtemp(dir=work)
         if kind == "redis":
-            server = b.Server("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", data, "--save", "",
-                                        "--appendonly", "yes", "--appendfsync", "always"], port, env=env(us))
+            server = b.start_redis(work, "always", env=env(us))
             try:
                 return b.redis_xadd(server, 1, 6000 * seconds)["records_per_s"]
             finally:
                 server.stop()
-        server = b.Server("logd", [kind, "--data-dir", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
-                                   "--default-durability", "fsync"], port, env=env(us))
+        server = b.start_logd(kind, work, "fsync", env=env(us))
         try:
-            body = json.dumps({"partitions": 1, "durability": "fsync"}).encode()
-            urllib.request.urlopen(urllib.request.Request(server.url + "/v1/topics/bench", method="PUT", data=body,
-                                                          headers={"Content-Type": "application/json"}))
             return b.wrk_produce(server, 1, seconds)["records_per_s"]
         finally:
             server.stop()

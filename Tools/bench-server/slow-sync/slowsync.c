@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static long min_ns = -1;
+static long min_ns;
 static int (*real_fdatasync)(int);
 static int (*real_fsync)(int);
 
@@ -19,13 +19,12 @@ static long now_ns(void) {
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-static void init(void) {
-    if (min_ns < 0) {
-        const char *e = getenv("FSYNC_MIN_US");
-        min_ns = e ? atol(e) * 1000L : 0;
-    }
-    if (!real_fdatasync) real_fdatasync = dlsym(RTLD_NEXT, "fdatasync");
-    if (!real_fsync) real_fsync = dlsym(RTLD_NEXT, "fsync");
+/* Once, at load, before any of the process's threads calls in. */
+__attribute__((constructor)) static void init(void) {
+    const char *e = getenv("FSYNC_MIN_US");
+    min_ns = e ? atol(e) * 1000L : 0;
+    real_fdatasync = dlsym(RTLD_NEXT, "fdatasync");
+    real_fsync = dlsym(RTLD_NEXT, "fsync");
 }
 
 static void pad(long start) {
@@ -36,5 +35,5 @@ static void pad(long start) {
     }
 }
 
-int fdatasync(int fd) { init(); long s = now_ns(); int r = real_fdatasync(fd); pad(s); return r; }
-int fsync(int fd) { init(); long s = now_ns(); int r = real_fsync(fd); pad(s); return r; }
+int fdatasync(int fd) { long s = now_ns(); int r = real_fdatasync(fd); pad(s); return r; }
+int fsync(int fd) { long s = now_ns(); int r = real_fsync(fd); pad(s); return r; }
